@@ -1,0 +1,94 @@
+/**
+ * The catalog: the durable record of tenants, API keys, batches and documents. It outlives
+ * Temporal's history retention. Async so a PostgreSQL implementation can take its place.
+ */
+import type { BatchStatus, DocumentStatus } from '../../core/progress.js';
+import type { ReasonCode } from '../../core/formats.js';
+
+export interface TenantRecord {
+  id: string;
+  createdAt: string;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  tenantId: string;
+  /** First characters of the key, shown in listings to tell keys apart. */
+  prefix: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface BatchRecord {
+  id: string;
+  tenantId: string;
+  workflowId: string;
+  status: BatchStatus;
+  documentCount: number;
+  createdAt: string;
+  finishedAt: string | null;
+  idempotencyKey: string | null;
+  /** Progress seq of the final snapshot, so catalog-served views continue the live sequence. */
+  finalSeq: number | null;
+}
+
+export interface DocumentRecord {
+  id: string;
+  tenantId: string;
+  batchId: string;
+  /** Position within the batch, so shards can page through documents in a stable order. */
+  position: number;
+  filename: string;
+  format: string;
+  contentHash: string;
+  size: number;
+  blobKey: string;
+  status: DocumentStatus;
+  chunks: number;
+  errorCode: ReasonCode | null;
+  errorMessage: string | null;
+  version: number;
+  duplicateOf: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewDocument = Pick<
+  DocumentRecord,
+  'id' | 'filename' | 'format' | 'contentHash' | 'size' | 'blobKey' | 'duplicateOf'
+>;
+
+export interface DocumentUpdate {
+  documentId: string;
+  status: DocumentStatus;
+  chunks: number;
+  errorCode: ReasonCode | null;
+  errorMessage: string | null;
+}
+
+export interface Catalog {
+  ensureTenant(tenantId: string): Promise<TenantRecord>;
+  getTenant(tenantId: string): Promise<TenantRecord | null>;
+  /** Stores the key's hash only; the caller generates the key and shows it once. */
+  addApiKey(tenantId: string, keyHash: string, prefix: string): Promise<ApiKeyRecord>;
+  /** Resolves a key hash to its tenant; null when unknown or revoked. */
+  findTenantByKeyHash(keyHash: string): Promise<string | null>;
+  listApiKeys(tenantId?: string): Promise<ApiKeyRecord[]>;
+  revokeApiKeys(prefix: string): Promise<number>;
+
+  /** Creates a batch and its documents atomically, before the workflow starts. */
+  createBatch(batch: Omit<BatchRecord, 'status' | 'finishedAt' | 'createdAt' | 'finalSeq'>, documents: NewDocument[]): Promise<void>;
+  getBatch(tenantId: string, batchId: string): Promise<BatchRecord | null>;
+  findBatchByIdempotencyKey(tenantId: string, key: string): Promise<BatchRecord | null>;
+  listBatches(tenantId: string, opts: { limit: number; offset: number; status?: BatchStatus }): Promise<BatchRecord[]>;
+  setBatchStatus(tenantId: string, batchId: string, status: BatchStatus, finalSeq?: number): Promise<void>;
+
+  getDocument(tenantId: string, documentId: string): Promise<DocumentRecord | null>;
+  /** Documents of a batch in upload order, a page at a time. */
+  listBatchDocuments(tenantId: string, batchId: string, offset: number, limit: number): Promise<DocumentRecord[]>;
+  /** An indexed document of this tenant with the same content, for duplicate detection. */
+  findIndexedByHash(tenantId: string, contentHash: string): Promise<DocumentRecord | null>;
+  updateDocuments(tenantId: string, updates: DocumentUpdate[]): Promise<void>;
+  health(): Promise<{ ok: boolean; detail: string }>;
+  close(): Promise<void>;
+}

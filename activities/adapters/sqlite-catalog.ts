@@ -1,0 +1,228 @@
+/**
+ * SQLite catalog, the zero-setup default. WAL mode lets the API and every worker process open
+ * the same file; a busy timeout absorbs their short write overlaps.
+ */
+import Database from 'better-sqlite3';
+import type { BatchStatus } from '../../core/progress.js';
+import type {
+  ApiKeyRecord,
+  BatchRecord,
+  Catalog,
+  DocumentRecord,
+  DocumentUpdate,
+  NewDocument,
+  TenantRecord,
+} from './catalog.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS tenants (
+  id TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  prefix TEXT NOT NULL,
+  key_hash TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL,
+  revoked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS batches (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  workflow_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  document_count INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  finished_at TEXT,
+  idempotency_key TEXT,
+  final_seq INTEGER
+);
+CREATE UNIQUE INDEX IF NOT EXISTS batches_idempotency ON batches(tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS batches_tenant_created ON batches(tenant_id, created_at DESC);
+CREATE TABLE IF NOT EXISTS documents (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  batch_id TEXT NOT NULL REFERENCES batches(id),
+  position INTEGER NOT NULL,
+  filename TEXT NOT NULL,
+  format TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  blob_key TEXT NOT NULL,
+  status TEXT NOT NULL,
+  chunks INTEGER NOT NULL DEFAULT 0,
+  error_code TEXT,
+  error_message TEXT,
+  version INTEGER NOT NULL DEFAULT 1,
+  duplicate_of TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_batch ON documents(batch_id, position);
+CREATE INDEX IF NOT EXISTS documents_tenant_hash ON documents(tenant_id, content_hash, status);
+`;
+
+type Row = Record<string, unknown>;
+
+const toBatch = (r: Row): BatchRecord => ({
+  id: r.id as string,
+  tenantId: r.tenant_id as string,
+  workflowId: r.workflow_id as string,
+  status: r.status as BatchStatus,
+  documentCount: r.document_count as number,
+  createdAt: r.created_at as string,
+  finishedAt: (r.finished_at as string | null) ?? null,
+  idempotencyKey: (r.idempotency_key as string | null) ?? null,
+  finalSeq: (r.final_seq as number | null) ?? null,
+});
+
+const toDocument = (r: Row): DocumentRecord => ({
+  id: r.id as string,
+  tenantId: r.tenant_id as string,
+  batchId: r.batch_id as string,
+  position: r.position as number,
+  filename: r.filename as string,
+  format: r.format as string,
+  contentHash: r.content_hash as string,
+  size: r.size as number,
+  blobKey: r.blob_key as string,
+  status: r.status as DocumentRecord['status'],
+  chunks: r.chunks as number,
+  errorCode: (r.error_code as DocumentRecord['errorCode']) ?? null,
+  errorMessage: (r.error_message as string | null) ?? null,
+  version: r.version as number,
+  duplicateOf: (r.duplicate_of as string | null) ?? null,
+  createdAt: r.created_at as string,
+  updatedAt: r.updated_at as string,
+});
+
+const toKey = (r: Row): ApiKeyRecord => ({
+  id: r.id as string,
+  tenantId: r.tenant_id as string,
+  prefix: r.prefix as string,
+  createdAt: r.created_at as string,
+  revokedAt: (r.revoked_at as string | null) ?? null,
+});
+
+/** Opens (and migrates) the SQLite catalog at `file`; ':memory:' for tests. */
+export function createSqliteCatalog(file: string, now: () => Date = () => new Date()): Catalog {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 10000');
+  db.pragma('foreign_keys = ON');
+  db.exec(SCHEMA);
+  const stamp = () => now().toISOString();
+
+  const insertDocument = db.prepare(
+    `INSERT INTO documents (id, tenant_id, batch_id, position, filename, format, content_hash, size, blob_key, status, duplicate_of, created_at, updated_at)
+     VALUES (@id, @tenantId, @batchId, @position, @filename, @format, @contentHash, @size, @blobKey, @status, @duplicateOf, @now, @now)`,
+  );
+  const insertBatch = db.prepare(
+    `INSERT INTO batches (id, tenant_id, workflow_id, status, document_count, created_at, idempotency_key)
+     VALUES (@id, @tenantId, @workflowId, 'running', @documentCount, @now, @idempotencyKey)`,
+  );
+  const createBatchTx = db.transaction((batch: Omit<BatchRecord, 'status' | 'finishedAt' | 'createdAt' | 'finalSeq'>, documents: NewDocument[]) => {
+    const now = stamp();
+    insertBatch.run({ ...batch, now });
+    documents.forEach((doc, position) =>
+      insertDocument.run({
+        ...doc,
+        tenantId: batch.tenantId,
+        batchId: batch.id,
+        position,
+        status: doc.duplicateOf ? 'skipped' : 'queued',
+        now,
+      }),
+    );
+  });
+  const updateDocument = db.prepare(
+    `UPDATE documents SET status = @status, chunks = @chunks, error_code = @errorCode, error_message = @errorMessage, updated_at = @now
+     WHERE id = @documentId AND tenant_id = @tenantId`,
+  );
+  const updateDocumentsTx = db.transaction((tenantId: string, updates: DocumentUpdate[]) => {
+    const now = stamp();
+    for (const u of updates) updateDocument.run({ ...u, tenantId, now });
+  });
+
+  return {
+    async ensureTenant(tenantId) {
+      db.prepare('INSERT OR IGNORE INTO tenants (id, created_at) VALUES (?, ?)').run(tenantId, stamp());
+      const row = db.prepare('SELECT * FROM tenants WHERE id = ?').get(tenantId) as Row;
+      return { id: row.id as string, createdAt: row.created_at as string };
+    },
+    async getTenant(tenantId) {
+      const row = db.prepare('SELECT * FROM tenants WHERE id = ?').get(tenantId) as Row | undefined;
+      return row ? ({ id: row.id as string, createdAt: row.created_at as string } satisfies TenantRecord) : null;
+    },
+    async addApiKey(tenantId, keyHash, prefix) {
+      const id = `key_${keyHash.slice(0, 16)}`;
+      db.prepare('INSERT INTO api_keys (id, tenant_id, prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(id, tenantId, prefix, keyHash, stamp());
+      return toKey(db.prepare('SELECT * FROM api_keys WHERE id = ?').get(id) as Row);
+    },
+    async findTenantByKeyHash(keyHash) {
+      const row = db.prepare('SELECT tenant_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL').get(keyHash) as Row | undefined;
+      return row ? (row.tenant_id as string) : null;
+    },
+    async listApiKeys(tenantId) {
+      const rows = tenantId
+        ? db.prepare('SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY created_at').all(tenantId)
+        : db.prepare('SELECT * FROM api_keys ORDER BY tenant_id, created_at').all();
+      return (rows as Row[]).map(toKey);
+    },
+    async revokeApiKeys(prefix) {
+      return db.prepare('UPDATE api_keys SET revoked_at = ? WHERE prefix = ? AND revoked_at IS NULL').run(stamp(), prefix).changes;
+    },
+    async createBatch(batch, documents) {
+      createBatchTx(batch, documents);
+    },
+    async getBatch(tenantId, batchId) {
+      const row = db.prepare('SELECT * FROM batches WHERE id = ? AND tenant_id = ?').get(batchId, tenantId) as Row | undefined;
+      return row ? toBatch(row) : null;
+    },
+    async findBatchByIdempotencyKey(tenantId, key) {
+      const row = db.prepare('SELECT * FROM batches WHERE tenant_id = ? AND idempotency_key = ?').get(tenantId, key) as Row | undefined;
+      return row ? toBatch(row) : null;
+    },
+    async listBatches(tenantId, { limit, offset, status }) {
+      const rows = status
+        ? db.prepare('SELECT * FROM batches WHERE tenant_id = ? AND status = ? ORDER BY created_at DESC, id LIMIT ? OFFSET ?').all(tenantId, status, limit, offset)
+        : db.prepare('SELECT * FROM batches WHERE tenant_id = ? ORDER BY created_at DESC, id LIMIT ? OFFSET ?').all(tenantId, limit, offset);
+      return (rows as Row[]).map(toBatch);
+    },
+    async setBatchStatus(tenantId, batchId, status, finalSeq) {
+      const finishedAt = status === 'running' ? null : stamp();
+      db.prepare('UPDATE batches SET status = ?, finished_at = ?, final_seq = ? WHERE id = ? AND tenant_id = ?').run(status, finishedAt, finalSeq ?? null, batchId, tenantId);
+    },
+    async getDocument(tenantId, documentId) {
+      const row = db.prepare('SELECT * FROM documents WHERE id = ? AND tenant_id = ?').get(documentId, tenantId) as Row | undefined;
+      return row ? toDocument(row) : null;
+    },
+    async listBatchDocuments(tenantId, batchId, offset, limit) {
+      const rows = db
+        .prepare('SELECT * FROM documents WHERE tenant_id = ? AND batch_id = ? ORDER BY position LIMIT ? OFFSET ?')
+        .all(tenantId, batchId, limit, offset) as Row[];
+      return rows.map(toDocument);
+    },
+    async findIndexedByHash(tenantId, contentHash) {
+      const row = db
+        .prepare("SELECT * FROM documents WHERE tenant_id = ? AND content_hash = ? AND status = 'indexed' ORDER BY created_at LIMIT 1")
+        .get(tenantId, contentHash) as Row | undefined;
+      return row ? toDocument(row) : null;
+    },
+    async updateDocuments(tenantId, updates) {
+      updateDocumentsTx(tenantId, updates);
+    },
+    async health() {
+      try {
+        db.prepare('SELECT 1').get();
+        return { ok: true, detail: 'sqlite' };
+      } catch (err) {
+        return { ok: false, detail: (err as Error).message };
+      }
+    },
+    async close() {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * The one interface both vector stores implement (embedded LanceDB by default, Qdrant at scale).
+ * Every call is scoped to one tenant: an implementation keeps one collection/table per tenant,
+ * so no query can ever reach another tenant's points.
+ */
+
+/** Payload stored with every point; what search results are built from. */
+export interface PointPayload {
+  tenantId: string;
+  documentId: string;
+  batchId: string;
+  /** Content version of the document; point ids include it. */
+  version: number;
+  chunkIndex: number;
+  text: string;
+  filename: string;
+  page: number | null;
+  heading: string | null;
+  sheet: string | null;
+  rowStart: number | null;
+  rowEnd: number | null;
+}
+
+export interface VectorPoint {
+  /** UUIDv5 of (tenant, document, version, chunk index): a retried upsert overwrites. */
+  id: string;
+  vector: number[];
+  payload: PointPayload;
+}
+
+export interface SearchFilter {
+  documentIds?: string[];
+  batchIds?: string[];
+}
+
+export interface SearchHit {
+  id: string;
+  score: number;
+  payload: PointPayload;
+}
+
+export interface VectorStore {
+  /** Creates the tenant's collection if missing; idempotent. `dimensions` fixes the vector size. */
+  ensureCollection(tenantId: string, dimensions: number): Promise<void>;
+  /** Insert or overwrite by id. */
+  upsert(tenantId: string, points: VectorPoint[]): Promise<void>;
+  search(tenantId: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]>;
+  /** Removes every point of a document (all versions). */
+  deleteDocument(tenantId: string, documentId: string): Promise<void>;
+  /** Number of points a document has (all versions); used to verify deletes and detect duplicates. */
+  countDocument(tenantId: string, documentId: string): Promise<number>;
+  /** Total points in the tenant's collection (0 when it does not exist). */
+  countAll(tenantId: string): Promise<number>;
+  /** Point ids of a document, for reconciliation and tests. */
+  listDocumentPointIds(tenantId: string, documentId: string): Promise<string[]>;
+  /** Cheap liveness check for /api/health. */
+  health(): Promise<{ ok: boolean; detail: string }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,102 @@
+/**
+ * Inputs and outputs of every activity. Workflows import these as types only; values crossing
+ * Temporal are references and counts (storage keys, chunk ranges), never text or vectors,
+ * because payloads fail at 2 MB and every byte is kept in history.
+ */
+import type { DocumentProgress } from '../core/progress.js';
+import type { DocumentRef } from '../workflows/definitions.js';
+
+export interface DocumentStepInput {
+  tenantId: string;
+  batchId: string;
+  documentId: string;
+  version: number;
+}
+
+export interface ParseInput extends DocumentStepInput {
+  format: string;
+  blobKey: string;
+}
+export interface ParseOutput {
+  parsedKey: string;
+  sections: number;
+  characters: number;
+}
+
+export interface ChunkInput extends DocumentStepInput {
+  parsedKey: string;
+  /** Chunks per stored group; each embed/upsert step handles exactly one group. */
+  groupSize: number;
+}
+export interface ChunkOutput {
+  chunksKey: string;
+  chunkCount: number;
+}
+
+/** A half-open range [start, end) of a document's chunks. */
+export interface ChunkRangeInput extends DocumentStepInput {
+  chunksKey: string;
+  start: number;
+  end: number;
+}
+export interface EmbedOutput {
+  vectorsKey: string;
+  dimensions: number;
+}
+export interface UpsertInput extends ChunkRangeInput {
+  vectorsKey: string;
+  filename: string;
+}
+export interface UpsertOutput {
+  upserted: number;
+}
+
+export interface LoadShardInput {
+  tenantId: string;
+  batchId: string;
+  offset: number;
+  limit: number;
+}
+
+/** Terminal state of one document, written to the catalog as the durable record. */
+export interface DocumentOutcome {
+  documentId: string;
+  status: DocumentProgress['status'];
+  chunks: number;
+  error: DocumentProgress['error'];
+}
+
+export interface RecordOutcomesInput {
+  tenantId: string;
+  batchId: string;
+  outcomes: DocumentOutcome[];
+}
+
+export interface RemoveVectorsInput {
+  tenantId: string;
+  documentIds: string[];
+}
+
+export interface FinalizeBatchInput {
+  tenantId: string;
+  batchId: string;
+  status: string;
+  /** Seq of the final snapshot (batch plus all shards). */
+  finalSeq: number;
+}
+
+/** The activity surface the workflows call; implemented by createActivities(). */
+export interface IndexActivities {
+  loadShardDocuments(input: LoadShardInput): Promise<DocumentRef[]>;
+  embedChunks(input: ChunkRangeInput): Promise<EmbedOutput>;
+  upsertChunks(input: UpsertInput): Promise<UpsertOutput>;
+  recordOutcomes(input: RecordOutcomesInput): Promise<void>;
+  removeDocumentVectors(input: RemoveVectorsInput): Promise<void>;
+  finalizeBatch(input: FinalizeBatchInput): Promise<void>;
+}
+
+/** Activities served by the parse pool's task queue. */
+export interface ParseActivities {
+  parseDocument(input: ParseInput): Promise<ParseOutput>;
+  chunkDocument(input: ChunkInput): Promise<ChunkOutput>;
+}

@@ -1,0 +1,175 @@
+/**
+ * Activity factories. Every dependency is passed in, so tests hand over real stores in temp
+ * dirs or fakes, and the worker builds the production set once at start.
+ */
+import { Context } from '@temporalio/activity';
+import { DocumentError, type DocFormat, DOC_FORMATS } from '../core/formats.js';
+import type { ParsedDocument } from '../core/parsed.js';
+import { chunkDocument } from '../core/chunking.js';
+import { pointId } from '../core/ids.js';
+import type { BlobStore } from './adapters/blob-store.js';
+import type { Catalog } from './adapters/catalog.js';
+import type { Embedder } from './adapters/embedder.js';
+import type { VectorStore, VectorPoint } from './adapters/vector-store.js';
+import {
+  chunkGroupKey,
+  decodeVectors,
+  documentArtifactPrefix,
+  encodeVectors,
+  parsedKey,
+  vectorsKey,
+  type ChunkGroup,
+} from './artifacts.js';
+import type { IndexActivities, ParseActivities } from './contracts.js';
+import { classified } from './failures.js';
+
+/** What the parse step needs from the isolated parser pool. */
+export interface DocumentParser {
+  parse(filePath: string, format: DocFormat, signal?: AbortSignal): Promise<ParsedDocument>;
+}
+
+export interface ParseDeps {
+  blobs: BlobStore;
+  parser: DocumentParser;
+  chunking: { maxTokens: number; overlapTokens: number };
+  heartbeatMs?: number;
+}
+
+/** Runs `work` while heartbeating, so cancellation and a dead worker are both noticed quickly. */
+async function withHeartbeat<T>(everyMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx.heartbeat(), everyMs);
+  try {
+    return await work(ctx.cancellationSignal);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Parse and chunk: CPU-bound, served by the parse worker pool. */
+export function createParseActivities(deps: ParseDeps): ParseActivities {
+  const heartbeatMs = deps.heartbeatMs ?? 5_000;
+  return {
+    parseDocument: (input) =>
+      classified(async () => {
+        if (!(DOC_FORMATS as readonly string[]).includes(input.format)) {
+          throw new DocumentError('unsupported_type', `format ${input.format} is not supported`);
+        }
+        const parsed = await withHeartbeat(heartbeatMs, (signal) =>
+          deps.parser.parse(deps.blobs.blobPath(input.blobKey), input.format as DocFormat, signal),
+        );
+        const prefix = documentArtifactPrefix(input.tenantId, input.documentId, input.version);
+        await deps.blobs.writeArtifact(parsedKey(prefix), JSON.stringify(parsed));
+        const characters = parsed.sections.reduce((n, s) => n + s.text.length, 0);
+        return { parsedKey: parsedKey(prefix), sections: parsed.sections.length, characters };
+      }),
+    chunkDocument: (input) =>
+      classified(async () => {
+        const parsed = JSON.parse((await deps.blobs.readArtifact(input.parsedKey)).toString('utf8')) as ParsedDocument;
+        const chunks = chunkDocument(parsed, deps.chunking);
+        if (chunks.length === 0) {
+          throw new DocumentError('no_extractable_text', 'The file contains no text that could be extracted (is it a scan or empty?).');
+        }
+        const prefix = documentArtifactPrefix(input.tenantId, input.documentId, input.version);
+        const chunksKey = `${prefix}/chunks`;
+        for (let start = 0; start < chunks.length; start += input.groupSize) {
+          const group: ChunkGroup = chunks.slice(start, start + input.groupSize);
+          await deps.blobs.writeArtifact(chunkGroupKey(chunksKey, start), JSON.stringify(group));
+        }
+        return { chunksKey, chunkCount: chunks.length };
+      }),
+  };
+}
+
+export interface IndexDeps {
+  blobs: BlobStore;
+  catalog: Catalog;
+  embedder: Embedder;
+  vectors: VectorStore;
+  heartbeatMs?: number;
+}
+
+/** Embed, upsert and bookkeeping: I/O-bound, served by the index worker pool. */
+export function createIndexActivities(deps: IndexDeps): IndexActivities {
+  const heartbeatMs = deps.heartbeatMs ?? 5_000;
+  const readGroup = async (chunksKey: string, start: number, end: number): Promise<ChunkGroup> => {
+    const group = JSON.parse((await deps.blobs.readArtifact(chunkGroupKey(chunksKey, start))).toString('utf8')) as ChunkGroup;
+    if (group.length !== end - start) throw new Error(`chunk group ${start} has ${group.length} chunks, expected ${end - start}`);
+    return group;
+  };
+
+  return {
+    async loadShardDocuments({ tenantId, batchId, offset, limit }) {
+      const docs = await deps.catalog.listBatchDocuments(tenantId, batchId, offset, limit);
+      return docs.map((d) => ({
+        documentId: d.id,
+        filename: d.filename,
+        format: d.format,
+        blobKey: d.blobKey,
+        version: d.version,
+        duplicateOf: d.duplicateOf,
+      }));
+    },
+    embedChunks: (input) =>
+      classified(async () => {
+        const group = await readGroup(input.chunksKey, input.start, input.end);
+        const vectors = await withHeartbeat(heartbeatMs, (signal) => deps.embedder.embed(group.map((c) => c.text), 'passage', signal));
+        const prefix = documentArtifactPrefix(input.tenantId, input.documentId, input.version);
+        const key = vectorsKey(prefix, input.start);
+        await deps.blobs.writeArtifact(key, encodeVectors(vectors));
+        return { vectorsKey: key, dimensions: vectors[0].length };
+      }),
+    upsertChunks: (input) =>
+      classified(async () => {
+        const group = await readGroup(input.chunksKey, input.start, input.end);
+        const dimensions = await deps.embedder.dimensions();
+        const vectors = decodeVectors(await deps.blobs.readArtifact(input.vectorsKey), dimensions);
+        if (vectors.length !== group.length) throw new Error(`vectors artifact has ${vectors.length} rows, expected ${group.length}`);
+        const points: VectorPoint[] = group.map((chunk, i) => ({
+          id: pointId(input.tenantId, input.documentId, input.version, chunk.index),
+          vector: vectors[i],
+          payload: {
+            tenantId: input.tenantId,
+            documentId: input.documentId,
+            batchId: input.batchId,
+            version: input.version,
+            chunkIndex: chunk.index,
+            text: chunk.text,
+            filename: input.filename,
+            page: chunk.page,
+            heading: chunk.heading,
+            sheet: chunk.sheet,
+            rowStart: chunk.rowStart,
+            rowEnd: chunk.rowEnd,
+          },
+        }));
+        await deps.vectors.ensureCollection(input.tenantId, dimensions);
+        await deps.vectors.upsert(input.tenantId, points);
+        return { upserted: points.length };
+      }),
+    async recordOutcomes({ tenantId, outcomes }) {
+      await deps.catalog.updateDocuments(
+        tenantId,
+        outcomes.map((o) => ({
+          documentId: o.documentId,
+          status: o.status,
+          chunks: o.chunks,
+          errorCode: o.error?.code ?? null,
+          errorMessage: o.error?.message ?? null,
+        })),
+      );
+    },
+    async removeDocumentVectors({ tenantId, documentIds }) {
+      for (const documentId of documentIds) {
+        await deps.vectors.deleteDocument(tenantId, documentId);
+        const left = await deps.vectors.countDocument(tenantId, documentId);
+        // Verified, not assumed: a retry of this activity runs until the store agrees.
+        if (left !== 0) throw new Error(`document ${documentId} still has ${left} vectors after delete`);
+      }
+    },
+    async finalizeBatch({ tenantId, batchId, status, finalSeq }) {
+      await deps.catalog.setBatchStatus(tenantId, batchId, status as never, finalSeq);
+    },
+  };
+}

@@ -1,0 +1,22 @@
+/**
+ * Contract between the parse activity and the format parsers.
+ * A parser receives the file bytes it is allowed to read and returns structured text,
+ * or throws DocumentError with a reason code for files that can never parse.
+ */
+import type { DocFormat } from '../../core/formats.js';
+import type { ParsedDocument } from '../../core/parsed.js';
+
+export interface ParseLimits {
+  /** PDF pages above this fail with too_many_pages. */
+  maxPages: number;
+  /** Spreadsheet rows (all sheets) above this fail with limit_exceeded. */
+  maxRows: number;
+  /** Spreadsheet cells (all sheets, from the declared ranges) above this fail with limit_exceeded. */
+  maxCells: number;
+  /** Extracted characters above this fail with limit_exceeded. */
+  maxChars: number;
+}
+
+export type FormatParser = (bytes: Uint8Array, limits: ParseLimits) => Promise<ParsedDocument>;
+
+export type ParserRegistry = Record<DocFormat, FormatParser>;

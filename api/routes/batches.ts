@@ -1,0 +1,127 @@
+/**
+ * Batch routes: upload a batch, read it, stream its progress. Every lookup is by
+ * (tenant, batch id), so another tenant's batch is indistinguishable from a missing one.
+ */
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { CreateBatchResponse } from '../../core/contracts.js';
+import { isTerminalBatch } from '../../core/progress.js';
+import { batchWorkflowId } from '../../workflows/definitions.js';
+import type { AuthVariables } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+import { ApiError, notFound } from '../errors.js';
+import { readBatchView } from '../progress.js';
+import { receiveFiles, statusForRejection } from '../uploads.js';
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
+const ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/** Batch routes, mounted at /api/batches. */
+export function batchRoutes(deps: ApiDeps) {
+  const loadBatch = async (tenantId: string, batchId: string) => {
+    const batch = ID.test(batchId) ? await deps.catalog.getBatch(tenantId, batchId) : null;
+    if (!batch) throw notFound('batch');
+    return batch;
+  };
+
+  return new Hono<{ Variables: AuthVariables }>()
+    .post('/', async (c) => {
+      const tenantId = c.get('tenantId');
+      const idempotencyKey = c.req.header('idempotency-key') ?? null;
+      if (idempotencyKey !== null && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+        throw new ApiError(400, 'bad_request', 'Idempotency-Key must be 1-128 characters of A-Z a-z 0-9 _ . : -');
+      }
+      if (idempotencyKey) {
+        const existing = await deps.catalog.findBatchByIdempotencyKey(tenantId, idempotencyKey);
+        if (existing) {
+          const docs = await deps.catalog.listBatchDocuments(tenantId, existing.id, 0, existing.documentCount);
+          const body: CreateBatchResponse = {
+            batchId: existing.id,
+            documents: docs.map((d) => ({ documentId: d.id, filename: d.filename, status: d.status })),
+          };
+          return c.json({ ...body, rejected: [], replayed: true }, 202);
+        }
+      }
+      const reindex = c.req.query('reindex') === 'true';
+      const { accepted, rejected } = await receiveFiles(c.req.raw, deps.blobs, deps.inspectFile, deps.limits);
+      if (accepted.length === 0) {
+        if (rejected.length === 0) throw new ApiError(400, 'no_files', 'Attach one or more files in parts named "files".');
+        const first = rejected[0];
+        throw new ApiError(statusForRejection(first.code), first.code, `${first.filename}: ${first.message}`);
+      }
+
+      const batchId = randomUUID();
+      const documents = [];
+      for (const file of accepted) {
+        const blobKey = await deps.blobs.commit(file.staged);
+        const existing = reindex ? null : await deps.catalog.findIndexedByHash(tenantId, file.staged.sha256);
+        documents.push({
+          id: randomUUID(),
+          filename: file.filename,
+          format: file.format,
+          contentHash: file.staged.sha256,
+          size: file.staged.size,
+          blobKey,
+          duplicateOf: existing?.id ?? null,
+        });
+      }
+      const workflowId = batchWorkflowId(tenantId, batchId);
+      await deps.catalog.createBatch({ id: batchId, tenantId, workflowId, documentCount: documents.length, idempotencyKey }, documents);
+      try {
+        await deps.temporal.startBatch({
+          tenantId,
+          batchId,
+          documentCount: documents.length,
+          filenames: documents.map((d) => d.filename),
+          fanOut: deps.fanOut,
+        });
+      } catch (err) {
+        await deps.catalog.setBatchStatus(tenantId, batchId, 'failed');
+        console.error(JSON.stringify({ level: 'error', msg: 'workflow start failed', tenantId, batchId, error: (err as Error).message }));
+        throw new ApiError(503, 'temporal_unavailable', 'The batch was stored but could not be started; try again shortly.');
+      }
+      const body: CreateBatchResponse = {
+        batchId,
+        documents: documents.map((d) => ({ documentId: d.id, filename: d.filename, status: d.duplicateOf ? 'skipped' : 'queued' })),
+      };
+      return c.json({ ...body, rejected }, 202);
+    })
+    .get('/:batchId', async (c) => {
+      const batch = await loadBatch(c.get('tenantId'), c.req.param('batchId'));
+      return c.json(await readBatchView(deps.temporal, deps.catalog, batch));
+    })
+    .get('/:batchId/events', async (c) => {
+      const tenantId = c.get('tenantId');
+      const batchId = c.req.param('batchId');
+      await loadBatch(tenantId, batchId);
+      const lastEventId = Number(c.req.header('last-event-id'));
+      let lastSeq = Number.isInteger(lastEventId) ? lastEventId : -1;
+      const pollMs = deps.ssePollMs ?? 500;
+      return streamSSE(c, async (stream) => {
+        let aborted = false;
+        stream.onAbort(() => {
+          aborted = true;
+        });
+        let idle = 0;
+        while (!aborted) {
+          const batch = await loadBatch(tenantId, batchId);
+          const view = await readBatchView(deps.temporal, deps.catalog, batch);
+          const terminal = isTerminalBatch(view.status);
+          if (view.seq > lastSeq || (terminal && lastSeq < 0)) {
+            lastSeq = view.seq;
+            idle = 0;
+            await stream.writeSSE({ event: 'progress', id: String(view.seq), data: JSON.stringify(view) });
+          } else if (++idle * pollMs >= 15_000) {
+            idle = 0;
+            await stream.write(': keep-alive\n\n'); // keeps proxies from closing an idle stream
+          }
+          if (terminal) {
+            await stream.writeSSE({ event: 'done', id: String(view.seq), data: JSON.stringify(view) });
+            return;
+          }
+          await stream.sleep(pollMs);
+        }
+      });
+    });
+}

@@ -1,0 +1,79 @@
+/**
+ * Everything the API asks of Temporal, in one module: start a batch, read its progress.
+ * Routes never hold a Temporal client directly, which keeps tenant checks in front of it.
+ */
+import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import {
+  INDEX_QUEUE,
+  PARSE_QUEUE,
+  batchProgressQuery,
+  batchWorkflowId,
+  shardProgressQuery,
+  type BatchProgress,
+  type FanOutOptions,
+  type ShardProgress,
+} from '../workflows/definitions.js';
+import { BATCH_KEY, DOCUMENT_COUNT_KEY, STATUS_KEY, TENANT_KEY } from '../temporal/search-attribute-keys.js';
+
+export interface TemporalGateway {
+  startBatch(input: { tenantId: string; batchId: string; documentCount: number; filenames: string[]; fanOut?: Partial<FanOutOptions> }): Promise<string>;
+  /** null when the workflow cannot be queried (gone, or no worker answering in time). */
+  batchProgress(tenantId: string, batchId: string): Promise<BatchProgress | null>;
+  shardProgress(workflowId: string): Promise<ShardProgress | null>;
+  health(): Promise<{ ok: boolean; detail: string }>;
+}
+
+/** Memo carries file names for people reading runs in the Web UI; capped to stay small. */
+const MEMO_FILENAMES = 50;
+
+/** Queue names, overridable so several deployments (or test runs) can share one Temporal. */
+export interface TaskQueues {
+  index: string;
+  parse: string;
+}
+
+export function createTemporalGateway(client: Client, queues: TaskQueues = { index: INDEX_QUEUE, parse: PARSE_QUEUE }): TemporalGateway {
+  const query = async <T>(workflowId: string, run: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await run();
+    } catch (err) {
+      console.warn(JSON.stringify({ level: 'warn', msg: 'workflow query failed', workflowId, error: (err as Error).message }));
+      return null;
+    }
+  };
+  return {
+    async startBatch({ tenantId, batchId, documentCount, filenames, fanOut }) {
+      const workflowId = batchWorkflowId(tenantId, batchId);
+      await client.workflow.start('ingestBatch', {
+        taskQueue: queues.index,
+        workflowId,
+        args: [{ tenantId, batchId, documentCount, fanOut, parseQueue: queues.parse }],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: new TypedSearchAttributes([
+          { key: TENANT_KEY, value: tenantId },
+          { key: BATCH_KEY, value: batchId },
+          { key: DOCUMENT_COUNT_KEY, value: documentCount },
+          { key: STATUS_KEY, value: 'running' },
+        ]),
+        memo: { filenames: filenames.slice(0, MEMO_FILENAMES), fileCount: filenames.length },
+      });
+      return workflowId;
+    },
+    batchProgress(tenantId, batchId) {
+      const workflowId = batchWorkflowId(tenantId, batchId);
+      return query(workflowId, () => client.workflow.getHandle(workflowId).query(batchProgressQuery));
+    },
+    shardProgress(workflowId) {
+      return query(workflowId, () => client.workflow.getHandle(workflowId).query(shardProgressQuery));
+    },
+    async health() {
+      try {
+        await client.workflowService.getSystemInfo({});
+        return { ok: true, detail: `namespace ${client.options.namespace}` };
+      } catch (err) {
+        return { ok: false, detail: (err as Error).message };
+      }
+    },
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Document formats and failure reason codes: the vocabulary every layer shares.
+ * Pure data, no I/O, safe to import from workflows and the UI.
+ */
+
+/** Formats the platform accepts; decided from content (magic bytes), not from the name. */
+export const DOC_FORMATS = ['pdf', 'docx', 'xlsx', 'xls', 'csv', 'txt', 'md'] as const;
+export type DocFormat = (typeof DOC_FORMATS)[number];
+
+/** Why a document could not be indexed. Stable strings: the UI and API clients switch on them. */
+export const REASON_CODES = [
+  'empty_file',
+  'too_large',
+  'unsupported_type',
+  'type_mismatch',
+  'corrupt',
+  'encrypted',
+  'too_many_pages',
+  'decompression_limit',
+  'resource_limit',
+  'unsafe_content',
+  'no_extractable_text',
+  'encoding_error',
+  'limit_exceeded',
+  'timeout',
+  'cancelled',
+  'internal_error',
+] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+/** A failure that can never succeed on retry, carrying a reason code for the user. */
+export class DocumentError extends Error {
+  constructor(
+    readonly code: ReasonCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DocumentError';
+  }
+}

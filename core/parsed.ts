@@ -1,0 +1,40 @@
+/**
+ * What a parser produces and what the chunker consumes. Stored as an artifact between steps,
+ * never sent through Temporal payloads.
+ */
+import type { DocFormat } from './formats.js';
+
+/** One structural unit of a document: a page, a heading-delimited section, or a sheet row range. */
+export interface ParsedSection {
+  text: string;
+  /** 1-based page number (PDF). */
+  page?: number;
+  /** Nearest heading above this text (DOCX, MD). */
+  heading?: string;
+  /** Sheet name (XLSX, XLS, CSV uses the file's own single sheet). */
+  sheet?: string;
+  /** 1-based inclusive row range within the sheet. */
+  rowStart?: number;
+  rowEnd?: number;
+}
+
+export interface ParsedDocument {
+  format: DocFormat;
+  sections: ParsedSection[];
+  /** Pages (PDF) or sheets (spreadsheets), for display. */
+  pageCount?: number;
+  /** Encoding detected for text formats, e.g. 'UTF-8', 'windows-1252', 'UTF-16LE'. */
+  encoding?: string;
+}
+
+/** A chunk ready to embed; its provenance travels into the vector payload. */
+export interface Chunk {
+  index: number;
+  text: string;
+  tokens: number;
+  page: number | null;
+  heading: string | null;
+  sheet: string | null;
+  rowStart: number | null;
+  rowEnd: number | null;
+}

@@ -1,0 +1,62 @@
+/**
+ * Worker construction, separated from process start-up so tests can run the real workers
+ * in-process against a real Temporal server with the activities they choose.
+ */
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { INDEX_QUEUE, PARSE_QUEUE } from '../workflows/definitions.js';
+import type { IndexActivities, ParseActivities } from '../activities/contracts.js';
+
+/** Entry file of the workflow bundle. */
+export const WORKFLOWS_ENTRY = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** Bundles the workflow code once; the bundle is reused by every worker of a process. */
+export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_ENTRY, logger: quietBundlerLogger });
+}
+
+const quietBundlerLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string, meta?: unknown) => console.warn(message, meta ?? ''),
+  error: (message: string, meta?: unknown) => console.error(message, meta ?? ''),
+};
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  identity?: string;
+  /** Activities in flight in this process. */
+  concurrency: number;
+}
+
+/** The index pool: every workflow plus embed, upsert and catalog activities. */
+export async function createIndexWorker(
+  opts: WorkerOptions & { activities: IndexActivities; workflowBundle: WorkflowBundleWithSourceMap; taskQueue?: string },
+): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue ?? INDEX_QUEUE,
+    identity: opts.identity,
+    workflowBundle: opts.workflowBundle,
+    activities: opts.activities as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>,
+    maxConcurrentActivityTaskExecutions: opts.concurrency,
+    shutdownGraceTime: '10 seconds',
+  });
+}
+
+/** The parse pool: parse and chunk, which run in isolated child processes. */
+export async function createParseWorker(opts: WorkerOptions & { activities: ParseActivities; taskQueue?: string }): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue ?? PARSE_QUEUE,
+    identity: opts.identity,
+    activities: opts.activities as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>,
+    maxConcurrentActivityTaskExecutions: opts.concurrency,
+    shutdownGraceTime: '10 seconds',
+  });
+}

@@ -1,0 +1,3 @@
+/** Workflow bundle entry: every workflow type the workers register. */
+export { ingestBatch } from './ingest-batch.js';
+export { ingestShard } from './ingest-shard.js';
