@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{core,workflows,activities,worker,api,scripts,temporal}/**/*.test.ts'],
+          include: ['{core,workflows,activities,worker,api,runtime,scripts,temporal,test}/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           testTimeout: 30_000,
         },
@@ -16,7 +16,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['{core,workflows,activities,worker,api,scripts,temporal,test}/**/*.int.test.ts'],
+          include: ['{core,workflows,activities,worker,api,runtime,scripts,temporal,test}/**/*.int.test.ts'],
           exclude: ['**/node_modules/**'],
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 300_000,

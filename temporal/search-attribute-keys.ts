@@ -1,8 +1,7 @@
-import { defineSearchAttributeKey, type SearchAttributeKey } from '@temporalio/common';
+import { defineSearchAttributeKey } from '@temporalio/common';
 import {
   SEARCH_ATTRIBUTES,
   toSdkSearchAttributeType,
-  type CliToSdkSearchAttributeType,
   type DocflowSearchAttributeName,
 } from './search-attributes.js';
 
@@ -11,7 +10,7 @@ import {
 
 // Deriving each key from the table keeps name and type in one place: changing a type there
 // changes the key's value type here, and every upsert that no longer fits fails to compile.
-function keyFor<K extends DocflowSearchAttributeName>(name: K): SearchAttributeKey<CliToSdkSearchAttributeType[(typeof SEARCH_ATTRIBUTES)[K]]> {
+function keyFor<K extends DocflowSearchAttributeName>(name: K) {
   return defineSearchAttributeKey(name, toSdkSearchAttributeType(SEARCH_ATTRIBUTES[name]));
 }
 

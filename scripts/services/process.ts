@@ -97,7 +97,7 @@ export function spawnSupervised(options: SpawnSupervisedOptions): SupervisedChil
       return;
     }
     signalGroup(pid, 'SIGTERM');
-    const ended = await Promise.race([exited.then(() => true), delay(timeoutMs).then(() => false)]);
+    const ended = await settlesWithin(exited, timeoutMs);
     if (!ended) {
       signalGroup(pid, 'SIGKILL');
       await exited;
@@ -136,6 +136,18 @@ export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+// Like racing against delay(), but clears its timer: a pending timer would keep the parent
+// (e.g. vitest's main process) alive for the whole timeout after the child already exited.
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
@@ -155,10 +167,8 @@ function onParentSignal(signal: NodeJS.Signals): void {
   const children = [...live];
   for (const c of children) signalGroup(c.pid, 'SIGTERM');
   const others = process.listenerCount(signal) - 1;
-  void Promise.race([
-    Promise.all(children.map((c) => new Promise((r) => (c.isRunning() ? c.child.once('exit', r) : r(null))))),
-    delay(DEFAULT_STOP_TIMEOUT_MS),
-  ]).then(() => {
+  const allExited = Promise.all(children.map((c) => new Promise((r) => (c.isRunning() ? c.child.once('exit', r) : r(null)))));
+  void settlesWithin(allExited, DEFAULT_STOP_TIMEOUT_MS).then(() => {
     for (const c of children) if (c.isRunning()) signalGroup(c.pid, 'SIGKILL');
     if (others === 0) {
       removeParentHooks();

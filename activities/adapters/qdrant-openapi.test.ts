@@ -1,0 +1,739 @@
+/**
+ * Qdrant cannot run on this project's machines, so the Qdrant adapter is checked against Qdrant's
+ * own OpenAPI document instead: the real QdrantClient (driven through createQdrantStore) talks to
+ * a small local HTTP server that records every request, validates it against the operation the
+ * spec defines for that method + path (path and query parameters, JSON body), and answers with
+ * Qdrant-shaped responses that are themselves validated against the spec's response schemas.
+ * Bodies are checked twice: against the spec as written, and with every documented object closed
+ * (no undocumented properties), so a misspelled field cannot slip through an open schema.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ValidateFunction } from 'ajv';
+import * as ajvFormats from 'ajv-formats';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { pointId } from '../../core/ids.js';
+import { createQdrantStore } from './qdrant-store.js';
+import { contractPoint } from './vector-store.contract.js';
+import type { VectorStore } from './vector-store.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const specPath = path.resolve(repoRoot, '../shared/qdrant/openapi.json');
+const specExists = existsSync(specPath);
+if (!specExists) {
+  console.warn(
+    `[qdrant-openapi] skipped: Qdrant's OpenAPI document is not at ${specPath} ` +
+      '(it lives in the shared folder beside the repository: ../shared/qdrant/openapi.json).',
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// OpenAPI 3.0 schemas → JSON Schema that ajv understands.
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type SchemaNode = { [key: string]: Json };
+
+const SPEC_ID = 'qdrant-openapi';
+const ANNOTATIONS = new Set(['description', 'default', 'example', 'deprecated', 'title', 'nullable']);
+
+/**
+ * Rewrites one schema: `#/...` refs point into the registered document; a bare `{nullable: true}`
+ * (schemars' way of writing "or null" inside anyOf) becomes `{type: 'null'}`; with `closeObjects`,
+ * an object schema that lists properties but says nothing about others gets
+ * `additionalProperties: false`. (The spec uses no allOf, so closing objects cannot reject a
+ * valid composition.)
+ */
+function rewriteSchema(node: Json, closeObjects: boolean): Json {
+  if (Array.isArray(node) || node === null || typeof node !== 'object') return node;
+  const out: SchemaNode = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'properties' && value && typeof value === 'object' && !Array.isArray(value)) {
+      out.properties = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rewriteSchema(v, closeObjects)]));
+    } else if ((key === 'anyOf' || key === 'oneOf' || key === 'allOf') && Array.isArray(value)) {
+      out[key] = value.map((v) => rewriteSchema(v, closeObjects));
+    } else if ((key === 'items' || key === 'additionalProperties' || key === 'not') && typeof value === 'object') {
+      out[key] = rewriteSchema(value, closeObjects);
+    } else if (key === '$ref' && typeof value === 'string' && value.startsWith('#/')) {
+      out.$ref = `${SPEC_ID}${value}`;
+    } else {
+      out[key] = value;
+    }
+  }
+  if (out.nullable === true && out.type === undefined) {
+    const constraints = Object.keys(out).filter((k) => !ANNOTATIONS.has(k));
+    if (constraints.length === 0) return { type: 'null' };
+    const rest = Object.fromEntries(Object.entries(out).filter(([k]) => k !== 'nullable'));
+    return { anyOf: [rest, { type: 'null' }] };
+  }
+  if (closeObjects && out.properties !== undefined && out.additionalProperties === undefined) {
+    out.additionalProperties = false;
+  }
+  return out;
+}
+
+const isInt = (n: number) => Number.isInteger(n);
+const NUMERIC_FORMATS: Record<string, (n: number) => boolean> = {
+  uint: (n) => isInt(n) && n >= 0,
+  uint64: (n) => isInt(n) && n >= 0,
+  uint32: (n) => isInt(n) && n >= 0 && n <= 0xffff_ffff,
+  uint16: (n) => isInt(n) && n >= 0 && n <= 0xffff,
+  uint8: (n) => isInt(n) && n >= 0 && n <= 0xff,
+  int64: isInt,
+  int32: (n) => isInt(n) && Math.abs(n) <= 2 ** 31,
+  float: Number.isFinite,
+  double: Number.isFinite,
+};
+
+function makeAjv(spec: SchemaNode, options: { closeObjects: boolean; coerceTypes: boolean }): Ajv {
+  const ajv = new Ajv({ strict: false, allErrors: true, coerceTypes: options.coerceTypes, validateSchema: false });
+  const addFormats = ((ajvFormats as unknown as { default?: unknown }).default ?? ajvFormats) as (a: Ajv) => Ajv;
+  addFormats(ajv);
+  for (const [name, validate] of Object.entries(NUMERIC_FORMATS)) ajv.addFormat(name, { type: 'number', validate });
+  ajv.addFormat('partial-date-time', { type: 'string', validate: () => true });
+  const schemas = (spec.components as SchemaNode).schemas as SchemaNode;
+  const rewritten = Object.fromEntries(Object.entries(schemas).map(([k, v]) => [k, rewriteSchema(v, options.closeObjects)]));
+  ajv.addSchema({ $id: SPEC_ID, components: { schemas: rewritten } });
+  return ajv;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations of the spec and a validator for recorded requests.
+
+interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string | string[]>;
+  body: unknown;
+}
+
+interface Operation {
+  operationId: string;
+  method: string;
+  template: string;
+  pattern: RegExp;
+  paramNames: string[];
+  literalSegments: number;
+  pathParams?: ValidateFunction;
+  queryParams: ValidateFunction;
+  bodyRequired: boolean;
+  bodyOpen?: ValidateFunction;
+  bodyClosed?: ValidateFunction;
+  responses: Map<string, ValidateFunction>;
+}
+
+interface MatchedOperation {
+  operation: Operation;
+  params: Record<string, string>;
+}
+
+const formatErrors = (v: ValidateFunction) =>
+  (v.errors ?? []).slice(0, 8).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+
+class QdrantSpec {
+  readonly operations: Operation[] = [];
+
+  constructor(spec: SchemaNode) {
+    const open = makeAjv(spec, { closeObjects: false, coerceTypes: false });
+    const closed = makeAjv(spec, { closeObjects: true, coerceTypes: false });
+    const params = makeAjv(spec, { closeObjects: false, coerceTypes: true });
+    for (const [template, item] of Object.entries(spec.paths as Record<string, SchemaNode>)) {
+      for (const [method, raw] of Object.entries(item)) {
+        if (!['get', 'put', 'post', 'patch', 'delete'].includes(method)) continue;
+        const op = raw as SchemaNode;
+        const parameters = ((op.parameters ?? []) as SchemaNode[]).concat((item.parameters ?? []) as SchemaNode[]);
+        const paramSchema = (where: string) => {
+          const ps = parameters.filter((p) => p.in === where);
+          return {
+            type: 'object',
+            properties: Object.fromEntries(ps.map((p) => [p.name as string, rewriteSchema(p.schema, false)])),
+            required: ps.filter((p) => p.required === true).map((p) => p.name as string),
+            additionalProperties: false,
+          };
+        };
+        const paramNames = [...template.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+        const body = ((op.requestBody as SchemaNode | undefined)?.content as SchemaNode | undefined)?.[
+          'application/json'
+        ] as SchemaNode | undefined;
+        const responses = new Map<string, ValidateFunction>();
+        for (const [code, response] of Object.entries((op.responses ?? {}) as Record<string, SchemaNode>)) {
+          const schema = ((response.content as SchemaNode | undefined)?.['application/json'] as SchemaNode | undefined)
+            ?.schema;
+          if (schema) responses.set(code, open.compile(rewriteSchema(schema, false) as SchemaNode));
+        }
+        this.operations.push({
+          operationId: op.operationId as string,
+          method: method.toUpperCase(),
+          template,
+          pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '([^/]+)')}$`),
+          paramNames,
+          literalSegments: template.split('/').filter((s) => s && !s.startsWith('{')).length,
+          pathParams: paramNames.length > 0 ? params.compile(paramSchema('path')) : undefined,
+          queryParams: params.compile(paramSchema('query')),
+          bodyRequired: (op.requestBody as SchemaNode | undefined)?.required === true,
+          bodyOpen: body?.schema ? open.compile(rewriteSchema(body.schema, false) as SchemaNode) : undefined,
+          bodyClosed: body?.schema ? closed.compile(rewriteSchema(body.schema, true) as SchemaNode) : undefined,
+          responses,
+        });
+      }
+    }
+  }
+
+  /** The operation for method + path; the most literal template wins (`/points/query` over `/points/{id}`). */
+  match(method: string, urlPath: string): MatchedOperation | { error: string } {
+    const candidates = this.operations
+      .map((operation) => ({ operation, m: operation.pattern.exec(urlPath) }))
+      .filter((c) => c.m !== null);
+    if (candidates.length === 0) return { error: `unknown path: ${method} ${urlPath}` };
+    const withMethod = candidates.filter((c) => c.operation.method === method);
+    if (withMethod.length === 0) return { error: `no ${method} operation for ${urlPath}` };
+    withMethod.sort((a, b) => b.operation.literalSegments - a.operation.literalSegments);
+    const { operation, m } = withMethod[0];
+    const params = Object.fromEntries(operation.paramNames.map((n, i) => [n, decodeURIComponent(m![i + 1])]));
+    return { operation, params };
+  }
+
+  /** Every way `request` departs from the spec; empty when it conforms. */
+  validateRequest(request: RecordedRequest): string[] {
+    const where = `${request.method} ${request.path}`;
+    const matched = this.match(request.method, request.path);
+    if ('error' in matched) return [matched.error];
+    const { operation, params } = matched;
+    const errors: string[] = [];
+    if (operation.pathParams && !operation.pathParams({ ...params })) {
+      errors.push(...formatErrors(operation.pathParams).map((e) => `${where} path param ${e}`));
+    }
+    if (!operation.queryParams({ ...request.query })) {
+      errors.push(...formatErrors(operation.queryParams).map((e) => `${where} query ${e}`));
+    }
+    if (request.body === undefined) {
+      if (operation.bodyRequired) errors.push(`${where}: request body required`);
+    } else if (!operation.bodyOpen) {
+      errors.push(`${where}: operation ${operation.operationId} takes no request body`);
+    } else {
+      if (!operation.bodyOpen(request.body)) {
+        errors.push(...formatErrors(operation.bodyOpen).map((e) => `${where} body ${e}`));
+      }
+      if (!operation.bodyClosed!(request.body)) {
+        errors.push(...formatErrors(operation.bodyClosed!).map((e) => `${where} body (undocumented field?) ${e}`));
+      }
+    }
+    return errors;
+  }
+
+  /** Checks a fake response against the schema the spec gives for its status (200, 4XX, default). */
+  validateResponse(operation: Operation, status: number, body: unknown): string[] {
+    const key = status === 200 ? '200' : status >= 400 && status < 500 ? '4XX' : 'default';
+    const validate = operation.responses.get(String(status)) ?? operation.responses.get(key);
+    if (!validate) return [`${operation.operationId}: spec has no ${status} response schema`];
+    return validate(body) ? [] : formatErrors(validate).map((e) => `${operation.operationId} response ${status} ${e}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A small in-memory Qdrant speaking the spec's request and response shapes.
+
+interface FakePoint {
+  vector: number[];
+  payload: Record<string, unknown>;
+}
+interface FakeCollection {
+  size: number;
+  indexes: Set<string>;
+  points: Map<string, FakePoint>;
+}
+type Reply = { status: number; body: unknown };
+type Condition = { key?: string; match?: { any?: unknown[]; value?: unknown } };
+
+class FakeQdrant {
+  readonly requests: RecordedRequest[] = [];
+  readonly violations: string[] = [];
+  readonly collections = new Map<string, FakeCollection>();
+  /** operationId → statuses to answer with before handling normally (simulates races and hiccups). */
+  readonly injected = new Map<string, number[]>();
+  /** Runs before create_collection is handled: lets a test play "another worker got there first". */
+  beforeCreate?: (name: string) => void;
+  private server?: Server;
+  private operationSeq = 0;
+
+  constructor(private readonly spec: QdrantSpec) {}
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+
+  operationIds(): string[] {
+    return this.requests.map((r) => {
+      const m = this.spec.match(r.method, r.path);
+      return 'error' in m ? `?${r.method} ${r.path}` : m.operation.operationId;
+    });
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.violations.length = 0;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const query: Record<string, string | string[]> = {};
+    for (const key of new Set(url.searchParams.keys())) {
+      const all = url.searchParams.getAll(key);
+      query[key] = all.length === 1 ? all[0] : all;
+    }
+    let body: unknown;
+    let reply: Reply;
+    try {
+      body = text.length > 0 ? JSON.parse(text) : undefined;
+    } catch {
+      this.violations.push(`${req.method} ${url.pathname}: body is not JSON`);
+    }
+    const request: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query, body };
+    this.requests.push(request);
+    const problems = this.spec.validateRequest(request);
+    const matched = this.spec.match(request.method, request.path);
+    if (problems.length > 0 || 'error' in matched) {
+      this.violations.push(...problems);
+      reply = errorReply(400, `request does not match the OpenAPI spec: ${problems.join('; ')}`);
+    } else {
+      const injected = this.injected.get(matched.operation.operationId);
+      const status = injected?.shift();
+      reply =
+        status !== undefined
+          ? errorReply(status, 'injected failure')
+          : this.route(matched.operation.operationId, matched.params, request);
+      this.violations.push(...this.spec.validateResponse(matched.operation, reply.status, reply.body));
+    }
+    res.writeHead(reply.status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(reply.body));
+  }
+
+  private route(operationId: string, params: Record<string, string>, request: RecordedRequest): Reply {
+    const name = params.collection_name;
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    if (operationId === 'root') return { status: 200, body: { title: 'qdrant - vector search engine', version: '1.16.0' } };
+    if (operationId === 'create_collection') {
+      this.beforeCreate?.(name);
+      if (this.collections.has(name)) return errorReply(409, `Wrong input: Collection \`${name}\` already exists!`);
+      const vectors = body.vectors as { size: number };
+      this.collections.set(name, { size: vectors.size, indexes: new Set(), points: new Map() });
+      return ok(true);
+    }
+    const collection = this.collections.get(name);
+    if (!collection) return errorReply(404, `Not found: Collection \`${name}\` doesn't exist!`);
+    switch (operationId) {
+      case 'get_collection':
+        return ok(collectionInfo(collection));
+      case 'create_field_index':
+        collection.indexes.add(body.field_name as string);
+        return ok(this.updated());
+      case 'upsert_points': {
+        for (const p of body.points as { id: string; vector: number[]; payload: Record<string, unknown> }[]) {
+          if (p.vector.length !== collection.size) {
+            return errorReply(400, `Wrong input: Vector dimension error: expected dim: ${collection.size}, got ${p.vector.length}`);
+          }
+          collection.points.set(p.id, { vector: p.vector, payload: p.payload });
+        }
+        return ok(this.updated());
+      }
+      case 'query_points': {
+        const query = body.query as number[];
+        const hits = [...matching(collection, body.filter)]
+          .map(([id, p]) => ({ id, version: 1, score: cosine(query, p.vector), payload: p.payload }))
+          .sort((a, b) => b.score - a.score)
+          .slice(0, (body.limit as number | undefined) ?? 10);
+        return ok({ points: body.with_payload === true ? hits : hits.map(({ payload: _p, ...rest }) => rest) });
+      }
+      case 'count_points':
+        return ok({ count: [...matching(collection, body.filter)].length });
+      case 'delete_points':
+        for (const [id] of [...matching(collection, body.filter)]) collection.points.delete(id);
+        return ok(this.updated());
+      case 'scroll_points': {
+        const limit = (body.limit as number | undefined) ?? 10;
+        const ids = [...matching(collection, body.filter)].map(([id]) => id).sort();
+        const start = body.offset === undefined || body.offset === null ? 0 : ids.indexOf(String(body.offset));
+        const page = ids.slice(start, start + limit);
+        const next = ids[start + limit];
+        return ok({ points: page.map((id) => ({ id })), next_page_offset: next ?? null });
+      }
+      default:
+        return errorReply(500, `fake Qdrant does not implement ${operationId}`);
+    }
+  }
+
+  private updated() {
+    return { operation_id: ++this.operationSeq, status: 'completed' };
+  }
+}
+
+function ok(result: unknown): Reply {
+  return { status: 200, body: { result, status: 'ok', time: 0.0001 } };
+}
+
+function errorReply(status: number, error: string): Reply {
+  return { status, body: { status: { error }, time: 0.0001 } };
+}
+
+function conditions(filter: unknown): Condition[] {
+  const must = (filter as { must?: Condition | Condition[] } | undefined)?.must;
+  return must === undefined ? [] : Array.isArray(must) ? must : [must];
+}
+
+function* matching(collection: FakeCollection, filter: unknown): Generator<[string, FakePoint]> {
+  const conds = conditions(filter);
+  for (const entry of collection.points) {
+    const payload = entry[1].payload;
+    const pass = conds.every((c) => {
+      const value = payload[c.key ?? ''];
+      if (c.match?.any) return c.match.any.includes(value);
+      if (c.match && 'value' in c.match) return c.match.value === value;
+      throw new Error(`fake Qdrant cannot evaluate condition ${JSON.stringify(c)}`);
+    });
+    if (pass) yield entry;
+  }
+}
+
+function cosine(a: number[], b: number[]): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return dot / Math.sqrt(na * nb);
+}
+
+function collectionInfo(c: FakeCollection) {
+  return {
+    status: 'green',
+    optimizer_status: 'ok',
+    points_count: c.points.size,
+    indexed_vectors_count: 0,
+    segments_count: 1,
+    config: {
+      params: { vectors: { size: c.size, distance: 'Cosine' }, shard_number: 1, replication_factor: 1 },
+      hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10000 },
+      optimizer_config: { default_segment_number: 0, flush_interval_sec: 5 },
+    },
+    payload_schema: Object.fromEntries([...c.indexes].map((f) => [f, { data_type: 'keyword', points: c.points.size }])),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAPI document", () => {
+  let spec: QdrantSpec;
+  let fake: FakeQdrant;
+  let url: string;
+  let store: VectorStore;
+  const exercised = new Set<string>();
+
+  beforeAll(async () => {
+    spec = new QdrantSpec(JSON.parse(readFileSync(specPath, 'utf8')) as SchemaNode);
+    fake = new FakeQdrant(spec);
+    url = await fake.start();
+    store = createQdrantStore({ url, scrollPageSize: 2 });
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await fake?.stop();
+  });
+
+  afterEach(() => {
+    // Every request any test sent must have matched the spec (and every fake answer too).
+    expect(fake.violations).toEqual([]);
+    for (const id of fake.operationIds()) exercised.add(id);
+    fake.reset();
+  });
+
+  describe('the validator itself', () => {
+    const upsert = (body: unknown, query: Record<string, string> = { wait: 'true' }): RecordedRequest => ({
+      method: 'PUT',
+      path: '/collections/tenant_acme_docs/points',
+      query,
+      body,
+    });
+    const goodPoint = { id: pointId('acme', 'doc-a', 1, 0), vector: [1, 0], payload: { documentId: 'doc-a' } };
+
+    it('accepts a well-formed request', () => {
+      expect(spec.validateRequest(upsert({ points: [goodPoint] }))).toEqual([]);
+    });
+
+    it('rejects a deliberately wrong body', () => {
+      expect(spec.validateRequest(upsert({ points: [{ ...goodPoint, vector: 'not a vector' }] }))).not.toEqual([]);
+      expect(spec.validateRequest(upsert({ points: [{ ...goodPoint, id: 'not-a-uuid' }] }))).not.toEqual([]);
+      expect(spec.validateRequest(upsert({ point: [goodPoint] }))).not.toEqual([]);
+      // Qdrant requires `match.any` values to be unique: the same filter with a repeated id fails.
+      const countWith = (any: string[]) => ({
+        method: 'POST',
+        path: '/collections/c/points/count',
+        query: {},
+        body: { exact: true, filter: { must: [{ key: 'documentId', match: { any } }] } },
+      });
+      expect(spec.validateRequest(countWith(['a', 'b']))).toEqual([]);
+      expect(spec.validateRequest(countWith(['a', 'a']))).not.toEqual([]);
+    });
+
+    it('rejects an undocumented body field that the open schema would let through', () => {
+      const request = {
+        method: 'POST',
+        path: '/collections/c/points/query',
+        query: {},
+        body: { query: [1, 0], limit: 3, with_payloads: true },
+      };
+      expect(spec.validateRequest(request).join('\n')).toMatch(/undocumented field/);
+    });
+
+    it('rejects unknown paths and methods (Qdrant master has no /points/search any more)', () => {
+      const search = { method: 'POST', path: '/collections/c/points/search', query: {}, body: { vector: [1], limit: 1 } };
+      expect(spec.validateRequest(search)).toEqual(['no POST operation for /collections/c/points/search']);
+      expect(spec.validateRequest({ method: 'GET', path: '/nope', query: {}, body: undefined })[0]).toMatch(
+        /unknown path/,
+      );
+      expect(spec.validateRequest({ method: 'DELETE', path: '/collections/c/points', query: {}, body: undefined })[0]).toMatch(
+        /no DELETE operation/,
+      );
+    });
+
+    it('rejects bad and unknown query parameters', () => {
+      expect(spec.validateRequest(upsert({ points: [goodPoint] }, { wait: 'maybe' }))).not.toEqual([]);
+      expect(spec.validateRequest(upsert({ points: [goodPoint] }, { wiat: 'true' }))).not.toEqual([]);
+    });
+
+    it('prefers the literal route over a templated one', () => {
+      const m = spec.match('GET', '/collections/c/exists');
+      expect('error' in m ? m.error : m.operation.operationId).toBe('collection_exists');
+    });
+
+    it('is wired into the fake server: a non-conforming request is recorded and answered 400', async () => {
+      const res = await fetch(`${url}/collections/tenant_x_docs/points?wait=true`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ points: [{ id: 'nope', vector: 'x' }] }),
+      });
+      expect(res.status).toBe(400);
+      expect(fake.violations.length).toBeGreaterThan(0);
+      fake.reset(); // expected; afterEach checks and counts only the adapter's own requests
+    });
+  });
+
+  describe('every VectorStore method through the real QdrantClient', () => {
+    const T = 'acme';
+    const C = 'tenant_acme_docs';
+
+    it('health asks the server for its version', async () => {
+      const h = await store.health();
+      expect(h).toEqual({ ok: true, detail: `qdrant 1.16.0 at ${url}` });
+      expect(fake.operationIds()).toEqual(['root']);
+    });
+
+    it('maps a missing collection to empty answers', async () => {
+      expect(await store.countAll('ghost')).toBe(0);
+      expect(await store.countDocument('ghost', 'doc-a')).toBe(0);
+      expect(await store.search('ghost', [1, 0, 0, 0], 3)).toEqual([]);
+      expect(await store.listDocumentPointIds('ghost', 'doc-a')).toEqual([]);
+      await store.deleteDocument('ghost', 'doc-a');
+      expect(fake.operationIds()).toEqual(['count_points', 'count_points', 'query_points', 'scroll_points', 'delete_points']);
+    });
+
+    it('ensureCollection creates a cosine collection with keyword indexes, once', async () => {
+      await store.ensureCollection(T, 4);
+      await store.ensureCollection(T, 4);
+      expect(fake.operationIds()).toEqual([
+        'get_collection',
+        'create_collection',
+        'get_collection',
+        'create_field_index',
+        'create_field_index',
+      ]);
+      const [, create, , indexA, indexB] = fake.requests;
+      expect(create.path).toBe(`/collections/${C}`);
+      expect(create.body).toEqual({ vectors: { size: 4, distance: 'Cosine' } });
+      expect([indexA.body, indexB.body]).toEqual([
+        { field_name: 'documentId', field_schema: 'keyword' },
+        { field_name: 'batchId', field_schema: 'keyword' },
+      ]);
+      expect(indexA.query).toEqual({ wait: 'true' });
+    });
+
+    it('upsert sends UUID ids, vectors and the full payload with wait=true', async () => {
+      const points = [
+        contractPoint(T, 'doc-a', 0, [1, 0, 0, 0], { batchId: 'b1' }),
+        contractPoint(T, 'doc-a', 1, [0.8, 0.6, 0, 0], { batchId: 'b1', heading: 'H', sheet: 'S', rowStart: 1, rowEnd: 9 }),
+        contractPoint(T, 'doc-a', 2, [0, 1, 0, 0], { batchId: 'b1' }),
+        contractPoint(T, 'doc-b', 0, [0.9, 0.1, 0, 0], { batchId: 'b2' }),
+        contractPoint(T, 'doc-b', 1, [-1, 0, 0, 0], { batchId: 'b2' }),
+      ];
+      await store.upsert(T, points);
+      expect(fake.operationIds()).toEqual(['upsert_points']);
+      expect(fake.requests[0].query).toEqual({ wait: 'true' });
+      expect(fake.requests[0].body).toEqual({
+        points: points.map((p) => ({ id: p.id, vector: p.vector, payload: p.payload })),
+      });
+    });
+
+    it('search queries by vector with a must/any filter and maps hits', async () => {
+      const hits = await store.search(T, [1, 0, 0, 0], 2, { documentIds: ['doc-a', 'doc-b', 'doc-a'], batchIds: ['b1'] });
+      expect(fake.operationIds()).toEqual(['query_points']);
+      expect(fake.requests[0].body).toEqual({
+        query: [1, 0, 0, 0],
+        limit: 2,
+        filter: {
+          must: [
+            { key: 'documentId', match: { any: ['doc-a', 'doc-b'] } },
+            { key: 'batchId', match: { any: ['b1'] } },
+          ],
+        },
+        with_payload: true,
+        with_vector: false,
+      });
+      expect(hits.map((h) => [h.payload.documentId, h.payload.chunkIndex])).toEqual([
+        ['doc-a', 0],
+        ['doc-a', 1],
+      ]);
+      expect(hits[0].score).toBeCloseTo(1, 6);
+      expect(hits[1].payload).toMatchObject({ heading: 'H', sheet: 'S', rowStart: 1, rowEnd: 9, page: 2 });
+      const unfiltered = await store.search(T, [1, 0, 0, 0], 10);
+      expect(unfiltered.map((h) => h.score)).toEqual([...unfiltered.map((h) => h.score)].sort((a, b) => b - a));
+    });
+
+    it('counts exactly, per document and in total', async () => {
+      expect(await store.countDocument(T, 'doc-a')).toBe(3);
+      expect(await store.countAll(T)).toBe(5);
+      expect(fake.requests.map((r) => r.body)).toEqual([
+        { filter: { must: [{ key: 'documentId', match: { value: 'doc-a' } }] }, exact: true },
+        { exact: true },
+      ]);
+    });
+
+    it('lists a document’s point ids across scroll pages', async () => {
+      const ids = await store.listDocumentPointIds(T, 'doc-a');
+      expect(ids).toEqual([0, 1, 2].map((i) => pointId(T, 'doc-a', 1, i)).sort());
+      expect(fake.operationIds()).toEqual(['scroll_points', 'scroll_points']);
+      expect(fake.requests[0].body).toEqual({
+        filter: { must: [{ key: 'documentId', match: { value: 'doc-a' } }] },
+        limit: 2,
+        with_payload: false,
+        with_vector: false,
+      });
+      expect((fake.requests[1].body as { offset?: unknown }).offset).toBe(ids[2]);
+    });
+
+    it('deletes a document by filter with wait=true', async () => {
+      await store.deleteDocument(T, 'doc-a');
+      expect(fake.operationIds()).toEqual(['delete_points']);
+      expect(fake.requests[0].query).toEqual({ wait: 'true' });
+      expect(fake.requests[0].body).toEqual({ filter: { must: [{ key: 'documentId', match: { value: 'doc-a' } }] } });
+      expect(await store.countDocument(T, 'doc-a')).toBe(0);
+      expect(await store.countAll(T)).toBe(2);
+    });
+
+    it('an empty id filter or zero limit sends nothing', async () => {
+      expect(await store.search(T, [1, 0, 0, 0], 5, { documentIds: [] })).toEqual([]);
+      expect(await store.search(T, [1, 0, 0, 0], 0)).toEqual([]);
+      expect(fake.requests).toEqual([]);
+    });
+
+    it('an invalid tenant id or unsafe document id never reaches the server', async () => {
+      await expect(store.countAll('Bad Tenant')).rejects.toThrow(/invalid tenant id/);
+      await expect(store.upsert('../x', [contractPoint('x', 'doc-a', 0, [1, 0, 0, 0])])).rejects.toThrow(/invalid tenant id/);
+      await expect(store.deleteDocument(T, "doc' OR 1=1")).rejects.toThrow(/invalid document id/);
+      expect(fake.requests).toEqual([]);
+    });
+
+    it('upsert creates a missing collection first (first write for a tenant)', async () => {
+      await store.upsert('fresh', [contractPoint('fresh', 'doc-a', 0, [1, 0, 0, 0])]);
+      expect(fake.operationIds()).toEqual([
+        'get_collection',
+        'create_collection',
+        'get_collection',
+        'create_field_index',
+        'create_field_index',
+        'upsert_points',
+      ]);
+    });
+
+    it('losing a creation race (409) and a briefly unready collection (500) are fine', async () => {
+      fake.beforeCreate = (name) => {
+        // Another worker creates the collection between our existence check and our create.
+        if (!fake.collections.has(name)) fake.collections.set(name, { size: 4, indexes: new Set(), points: new Map() });
+      };
+      fake.injected.set('get_collection', [404, 500]); // 404: not there yet; 500: not ready after the 409
+      try {
+        await store.ensureCollection('raced', 4);
+      } finally {
+        fake.beforeCreate = undefined;
+        fake.injected.clear();
+      }
+      expect(fake.operationIds()).toEqual([
+        'get_collection',
+        'create_collection',
+        'get_collection',
+        'get_collection',
+        'create_field_index',
+        'create_field_index',
+      ]);
+      expect(fake.collections.get('tenant_raced_docs')?.indexes).toEqual(new Set(['documentId', 'batchId']));
+    });
+
+    it('refuses a collection whose vector size differs', async () => {
+      await expect(store.ensureCollection('fresh', 8)).rejects.toThrow(/4-dimensional/);
+      await expect(store.upsert('fresh', [contractPoint('fresh', 'doc-a', 0, [1, 0])])).rejects.toThrow(/dimensional/);
+    });
+
+    it('recreates a collection dropped behind its cache and retries the upsert', async () => {
+      fake.collections.delete('tenant_fresh_docs');
+      await store.upsert('fresh', [contractPoint('fresh', 'doc-a', 0, [1, 0, 0, 0])]);
+      expect(fake.operationIds()).toEqual([
+        'upsert_points',
+        'get_collection',
+        'create_collection',
+        'get_collection',
+        'create_field_index',
+        'create_field_index',
+        'upsert_points',
+      ]);
+      expect(await store.countAll('fresh')).toBe(1);
+    });
+
+    it('health reports an unreachable server as not ok', async () => {
+      const dead = createQdrantStore({ url: 'http://127.0.0.1:9' });
+      const h = await dead.health();
+      expect(h.ok).toBe(false);
+      expect(h.detail).toMatch(/unreachable/);
+    });
+
+    it('covered every operation the adapter uses', () => {
+      // Guard against a refactor silently dropping one of the validated paths above.
+      expect([...exercised].sort()).toEqual(
+        [
+          'count_points',
+          'create_collection',
+          'create_field_index',
+          'delete_points',
+          'get_collection',
+          'query_points',
+          'root',
+          'scroll_points',
+          'upsert_points',
+        ].sort(),
+      );
+    });
+  });
+});

@@ -1,0 +1,281 @@
+/**
+ * The behaviour every VectorStore must show, written once and run against each implementation
+ * (LanceDB in the unit suite, a real Qdrant in the live suite), so the two cannot drift apart.
+ * Each test works in fresh tenants, so a shared server never mixes runs.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pointId } from '../../core/ids.js';
+import type { PointPayload, VectorPoint, VectorStore } from './vector-store.js';
+
+/** Builds the store under test; called once per suite. */
+export type MakeVectorStore = () => VectorStore | Promise<VectorStore>;
+
+/** Hooks for stores whose data outlives the test run (a shared Qdrant). */
+export interface VectorStoreContractOptions {
+  /** Prefix of the generated tenant ids, so leftovers of a run are recognisable. */
+  tenantPrefix?: string;
+  /** Called after the suite with every tenant id it used, to drop their collections. */
+  dropTenants?: (tenantIds: string[]) => Promise<void>;
+}
+
+/** A point of `tenantId`'s document with a hand-made vector; the id is the real pointId. */
+export function contractPoint(
+  tenantId: string,
+  documentId: string,
+  chunkIndex: number,
+  vector: number[],
+  overrides: Partial<PointPayload> = {},
+): VectorPoint {
+  const payload: PointPayload = {
+    tenantId,
+    documentId,
+    batchId: 'batch-1',
+    version: 1,
+    chunkIndex,
+    text: `text of ${documentId} #${chunkIndex}`,
+    filename: `${documentId}.pdf`,
+    page: chunkIndex + 1,
+    heading: null,
+    sheet: null,
+    rowStart: null,
+    rowEnd: null,
+    ...overrides,
+  };
+  return { id: pointId(tenantId, documentId, payload.version, chunkIndex), vector, payload };
+}
+
+/** Registers the contract suite `VectorStore contract: <name>`. */
+export function describeVectorStoreContract(
+  name: string,
+  makeStore: MakeVectorStore,
+  options: VectorStoreContractOptions = {},
+): void {
+  describe(`VectorStore contract: ${name}`, () => {
+    let store: VectorStore;
+    const used: string[] = [];
+    const prefix = options.tenantPrefix ?? 'ct';
+    const runId = randomBytes(4).toString('hex');
+    const tenant = (label: string): string => {
+      const id = `${prefix}-${runId}-${label}`.toLowerCase().replace(/[^a-z0-9_-]/g, '_').slice(0, 63);
+      used.push(id);
+      return id;
+    };
+    const DIMS = 4;
+
+    beforeAll(async () => {
+      store = await makeStore();
+    });
+
+    afterAll(async () => {
+      if (options.dropTenants) await options.dropTenants([...new Set(used)]);
+      await store?.close();
+    });
+
+    it('reports healthy', async () => {
+      const h = await store.health();
+      expect(h.ok, h.detail).toBe(true);
+    });
+
+    it('answers empty for a tenant that has no collection yet', async () => {
+      const t = tenant('missing');
+      expect(await store.countAll(t)).toBe(0);
+      expect(await store.countDocument(t, 'doc-a')).toBe(0);
+      expect(await store.listDocumentPointIds(t, 'doc-a')).toEqual([]);
+      expect(await store.search(t, [1, 0, 0, 0], 5)).toEqual([]);
+      await expect(store.deleteDocument(t, 'doc-a')).resolves.toBeUndefined();
+    });
+
+    it('creates a collection idempotently and refuses a different vector size later', async () => {
+      const t = tenant('ensure');
+      await store.ensureCollection(t, DIMS);
+      await store.ensureCollection(t, DIMS);
+      await Promise.all([store.ensureCollection(t, DIMS), store.ensureCollection(t, DIMS)]);
+      expect(await store.countAll(t)).toBe(0);
+      await expect(store.ensureCollection(t, DIMS + 1)).rejects.toThrow();
+      await expect(store.upsert(t, [contractPoint(t, 'doc-a', 0, [1, 0, 0, 0, 0])])).rejects.toThrow();
+    });
+
+    it('creates the collection on first upsert and round-trips every payload field', async () => {
+      const t = tenant('payload');
+      const p = contractPoint(t, 'doc-a', 0, [0.5, 0.5, 0, 0], {
+        batchId: 'batch-7',
+        version: 3,
+        text: 'Grüße — “quoted” \'single\' \n newline',
+        filename: 'report Q1.xlsx',
+        page: null,
+        heading: 'Intro',
+        sheet: 'Sheet 1',
+        rowStart: 2,
+        rowEnd: 40,
+      });
+      await store.upsert(t, [p]);
+      const [hit] = await store.search(t, [0.5, 0.5, 0, 0], 1);
+      expect(hit.id).toBe(p.id);
+      expect(hit.payload).toEqual(p.payload);
+      expect(hit.score).toBeCloseTo(1, 4);
+    });
+
+    it('overwrites by id: a re-upsert never duplicates', async () => {
+      const t = tenant('reupsert');
+      const points = [0, 1, 2].map((i) => contractPoint(t, 'doc-a', i, [1, i, 0, 0]));
+      await store.upsert(t, points);
+      await store.upsert(t, points);
+      const changed = points.map((p) => ({ ...p, payload: { ...p.payload, text: `new ${p.payload.chunkIndex}` } }));
+      await store.upsert(t, changed);
+      expect(await store.countAll(t)).toBe(3);
+      expect(await store.countDocument(t, 'doc-a')).toBe(3);
+      const hits = await store.search(t, [1, 0, 0, 0], 10);
+      expect(hits.map((h) => h.payload.text).sort()).toEqual(['new 0', 'new 1', 'new 2']);
+      // The same id twice in one batch: the last one wins, still one point.
+      await store.upsert(t, [points[0], { ...points[0], payload: { ...points[0].payload, text: 'last' } }]);
+      expect(await store.countAll(t)).toBe(3);
+      expect((await store.search(t, [1, 0, 0, 0], 1))[0].payload.text).toBe('last');
+    });
+
+    it('ranks by cosine similarity, higher score = closer, and honours the limit', async () => {
+      const t = tenant('rank');
+      await store.upsert(t, [
+        contractPoint(t, 'doc-a', 0, [0, 1, 0, 0]), // orthogonal: similarity 0
+        contractPoint(t, 'doc-a', 1, [2, 0, 0, 0]), // same direction, other length: similarity 1
+        contractPoint(t, 'doc-a', 2, [-1, 0, 0, 0]), // opposite: similarity -1
+        contractPoint(t, 'doc-a', 3, [0.8, 0.6, 0, 0]), // similarity 0.8
+      ]);
+      const hits = await store.search(t, [1, 0, 0, 0], 10);
+      expect(hits.map((h) => h.payload.chunkIndex)).toEqual([1, 3, 0, 2]);
+      expect(hits.map((h) => h.score)).toEqual([
+        expect.closeTo(1, 4),
+        expect.closeTo(0.8, 4),
+        expect.closeTo(0, 4),
+        expect.closeTo(-1, 4),
+      ]);
+      const top2 = await store.search(t, [1, 0, 0, 0], 2);
+      expect(top2.map((h) => h.payload.chunkIndex)).toEqual([1, 3]);
+      expect(await store.search(t, [1, 0, 0, 0], 0)).toEqual([]);
+    });
+
+    it('filters by document ids and batch ids before ranking', async () => {
+      const t = tenant('filter');
+      await store.upsert(t, [
+        contractPoint(t, 'doc-a', 0, [1, 0, 0, 0], { batchId: 'b1' }),
+        contractPoint(t, 'doc-b', 0, [0.9, 0.1, 0, 0], { batchId: 'b1' }),
+        contractPoint(t, 'doc-c', 0, [0.8, 0.2, 0, 0], { batchId: 'b2' }),
+        contractPoint(t, 'doc-d', 0, [0, 1, 0, 0], { batchId: 'b3' }),
+      ]);
+      const q = [1, 0, 0, 0];
+      const docs = (hits: { payload: PointPayload }[]) => hits.map((h) => h.payload.documentId);
+      expect(docs(await store.search(t, q, 10, { documentIds: ['doc-c', 'doc-d'] }))).toEqual(['doc-c', 'doc-d']);
+      // The filter applies before the limit: the best match outside the filter does not eat the slot.
+      expect(docs(await store.search(t, q, 1, { documentIds: ['doc-d'] }))).toEqual(['doc-d']);
+      expect(docs(await store.search(t, q, 10, { batchIds: ['b1'] }))).toEqual(['doc-a', 'doc-b']);
+      expect(docs(await store.search(t, q, 10, { batchIds: ['b1', 'b2'], documentIds: ['doc-b', 'doc-c', 'doc-d'] }))).toEqual([
+        'doc-b',
+        'doc-c',
+      ]);
+      expect(docs(await store.search(t, q, 10, { documentIds: ['doc-a', 'doc-a'] }))).toEqual(['doc-a']);
+      expect(docs(await store.search(t, q, 10, { documentIds: ['nope'] }))).toEqual([]);
+      // An empty id list restricts to nothing; an absent one does not restrict.
+      expect(await store.search(t, q, 10, { documentIds: [] })).toEqual([]);
+      expect(docs(await store.search(t, q, 10, {}))).toHaveLength(4);
+    });
+
+    it('rejects filter and document ids that could carry query syntax', async () => {
+      const t = tenant('inject');
+      await store.upsert(t, [contractPoint(t, 'doc-a', 0, [1, 0, 0, 0])]);
+      const evil = "doc-a' OR '1'='1";
+      await expect(store.search(t, [1, 0, 0, 0], 5, { documentIds: [evil] })).rejects.toThrow(/invalid document id/);
+      await expect(store.search(t, [1, 0, 0, 0], 5, { batchIds: ['b"1'] })).rejects.toThrow(/invalid batch id/);
+      await expect(store.deleteDocument(t, evil)).rejects.toThrow(/invalid document id/);
+      await expect(store.countDocument(t, evil)).rejects.toThrow(/invalid document id/);
+      await expect(store.listDocumentPointIds(t, evil)).rejects.toThrow(/invalid document id/);
+      expect(await store.countAll(t)).toBe(1);
+    });
+
+    it('rejects points that are malformed or belong to another tenant', async () => {
+      const t = tenant('badpoints');
+      const other = tenant('badpoints-other');
+      const good = contractPoint(t, 'doc-a', 0, [1, 0, 0, 0]);
+      await expect(store.upsert(t, [contractPoint(other, 'doc-a', 0, [1, 0, 0, 0])])).rejects.toThrow(/tenant/);
+      await expect(store.upsert(t, [{ ...good, id: 'not-a-uuid' }])).rejects.toThrow(/UUID/);
+      await expect(store.upsert(t, [good, contractPoint(t, 'doc-a', 1, [1, 0, 0])])).rejects.toThrow(/dimensions/);
+      await expect(
+        store.upsert(t, [{ ...good, payload: { ...good.payload, documentId: "x'y" } }]),
+      ).rejects.toThrow(/invalid document id/);
+      await expect(store.upsert(t, [])).resolves.toBeUndefined();
+      expect(await store.countAll(t)).toBe(0);
+    });
+
+    it('rejects invalid tenant ids on every method', async () => {
+      for (const bad of ['Bad Tenant', '../etc', 'a/b', '', "x' OR 1=1"]) {
+        await expect(store.ensureCollection(bad, DIMS), bad).rejects.toThrow(/invalid tenant id/);
+        await expect(store.upsert(bad, [contractPoint('ok', 'doc-a', 0, [1, 0, 0, 0])])).rejects.toThrow(
+          /invalid tenant id/,
+        );
+        await expect(store.search(bad, [1, 0, 0, 0], 1)).rejects.toThrow(/invalid tenant id/);
+        await expect(store.deleteDocument(bad, 'doc-a')).rejects.toThrow(/invalid tenant id/);
+        await expect(store.countDocument(bad, 'doc-a')).rejects.toThrow(/invalid tenant id/);
+        await expect(store.countAll(bad)).rejects.toThrow(/invalid tenant id/);
+        await expect(store.listDocumentPointIds(bad, 'doc-a')).rejects.toThrow(/invalid tenant id/);
+      }
+    });
+
+    it('isolates tenants: one never sees, counts or deletes another', async () => {
+      const a = tenant('iso-a');
+      const b = tenant('iso-b');
+      await store.upsert(a, [contractPoint(a, 'shared-doc', 0, [1, 0, 0, 0], { text: 'A secret' })]);
+      await store.upsert(b, [
+        contractPoint(b, 'shared-doc', 0, [1, 0, 0, 0], { text: 'B secret' }),
+        contractPoint(b, 'shared-doc', 1, [0.9, 0.1, 0, 0], { text: 'B secret 2' }),
+      ]);
+      const hitsA = await store.search(a, [1, 0, 0, 0], 10);
+      expect(hitsA.map((h) => h.payload.text)).toEqual(['A secret']);
+      expect(hitsA.every((h) => h.payload.tenantId === a)).toBe(true);
+      const hitsB = await store.search(b, [1, 0, 0, 0], 10, { documentIds: ['shared-doc'] });
+      expect(hitsB.map((h) => h.payload.text)).toEqual(['B secret', 'B secret 2']);
+      expect(await store.countAll(a)).toBe(1);
+      expect(await store.countDocument(b, 'shared-doc')).toBe(2);
+      expect(await store.listDocumentPointIds(a, 'shared-doc')).toEqual([pointId(a, 'shared-doc', 1, 0)]);
+      await store.deleteDocument(a, 'shared-doc');
+      expect(await store.countAll(a)).toBe(0);
+      expect(await store.countDocument(b, 'shared-doc')).toBe(2);
+    });
+
+    it('deletes every point (all versions) of one document and nothing else', async () => {
+      const t = tenant('delete');
+      await store.upsert(t, [
+        ...[0, 1, 2].map((i) => contractPoint(t, 'doc-a', i, [1, i, 0, 0], { version: 1 })),
+        ...[0, 1].map((i) => contractPoint(t, 'doc-a', i, [1, i, 1, 0], { version: 2 })),
+        ...[0, 1].map((i) => contractPoint(t, 'doc-b', i, [0, 1, i, 0])),
+      ]);
+      expect(await store.countDocument(t, 'doc-a')).toBe(5);
+      expect(await store.countAll(t)).toBe(7);
+      await store.deleteDocument(t, 'doc-a');
+      expect(await store.countDocument(t, 'doc-a')).toBe(0);
+      expect(await store.listDocumentPointIds(t, 'doc-a')).toEqual([]);
+      expect(await store.countDocument(t, 'doc-b')).toBe(2);
+      expect(await store.countAll(t)).toBe(2);
+      await store.deleteDocument(t, 'doc-a'); // deleting again is a no-op
+      expect(await store.countAll(t)).toBe(2);
+    });
+
+    it('lists exactly the point ids of a document', async () => {
+      const t = tenant('list');
+      const docA = [0, 1, 2, 3, 4].map((i) => contractPoint(t, 'doc-a', i, [1, i, 0, 0]));
+      const docA2 = [0, 1].map((i) => contractPoint(t, 'doc-a', i, [1, i, 0, 0], { version: 2 }));
+      await store.upsert(t, [...docA, ...docA2, contractPoint(t, 'doc-b', 0, [0, 1, 0, 0])]);
+      const ids = await store.listDocumentPointIds(t, 'doc-a');
+      expect([...ids].sort()).toEqual([...docA, ...docA2].map((p) => p.id).sort());
+    });
+
+    it('keeps every point when upserts to one tenant run concurrently', async () => {
+      const t = tenant('concurrent');
+      const batches = Array.from({ length: 8 }, (_, b) =>
+        Array.from({ length: 25 }, (_, i) => contractPoint(t, `doc-${b}`, i, [1, b, i, 0.5], { batchId: `b${b}` })),
+      );
+      // Each batch is sent twice at once as well: the concurrent re-insert of a new id must not duplicate.
+      await Promise.all([...batches, ...batches].map((points) => store.upsert(t, points)));
+      expect(await store.countAll(t)).toBe(200);
+      for (let b = 0; b < 8; b++) expect(await store.countDocument(t, `doc-${b}`)).toBe(25);
+    });
+  });
+}

@@ -1,0 +1,162 @@
+/**
+ * The API's own behaviour with Temporal, embedder and vector store replaced by in-memory fakes
+ * (the real ones are exercised by the integration tests): auth, upload outcomes, idempotency,
+ * tenant scoping, the SSE framing and the error shape.
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DocumentError } from '../core/formats.js';
+import { createFsBlobStore } from '../activities/adapters/blob-store.js';
+import { createSqliteCatalog } from '../activities/adapters/sqlite-catalog.js';
+import type { VectorStore } from '../activities/adapters/vector-store.js';
+import type { BatchProgress } from '../workflows/definitions.js';
+import { createApp } from './app.js';
+import { generateApiKey } from './keys.js';
+import type { TemporalGateway } from './temporal-gateway.js';
+
+async function setup() {
+  const catalog = createSqliteCatalog(':memory:');
+  const blobs = createFsBlobStore(mkdtempSync(path.join(os.tmpdir(), 'api-')));
+  const keys: Record<string, string> = {};
+  for (const tenant of ['alpha', 'beta']) {
+    await catalog.ensureTenant(tenant);
+    const k = generateApiKey();
+    await catalog.addApiKey(tenant, k.hash, k.prefix);
+    keys[tenant] = k.key;
+  }
+  const started: { tenantId: string; batchId: string; documentCount: number }[] = [];
+  const progress = new Map<string, BatchProgress>();
+  const temporal: TemporalGateway = {
+    async startBatch(input) {
+      started.push(input);
+      return `ingest-${input.tenantId}-${input.batchId}`;
+    },
+    async batchProgress(_tenant, batchId) {
+      return progress.get(batchId) ?? null;
+    },
+    async shardProgress() {
+      return null;
+    },
+    async health() {
+      return { ok: true, detail: 'fake' };
+    },
+  };
+  const vectors = { health: async () => ({ ok: true, detail: 'fake' }), search: async () => [] } as unknown as VectorStore;
+  const embedder = { model: 'fake', dimensions: async () => 3, embed: async (t: string[]) => t.map(() => [1, 0, 0]), health: async () => ({ ok: true, detail: 'fake' }) };
+  const app = createApp({
+    catalog,
+    blobs,
+    vectors,
+    embedder,
+    temporal,
+    inspectFile: async (_path, filename) => {
+      if (filename.endsWith('.exe')) throw new DocumentError('type_mismatch', 'this is not a document');
+      return 'txt';
+    },
+    limits: { maxFileBytes: 1024, maxRequestBytes: 64 * 1024, maxFilesPerBatch: 3 },
+    ssePollMs: 10,
+  });
+  return { app, catalog, keys, started, progress };
+}
+
+const form = (...files: [string, string][]) => {
+  const f = new FormData();
+  for (const [name, content] of files) f.append('files', new Blob([content]), name);
+  return f;
+};
+
+describe('API', () => {
+  it('requires a valid bearer key and answers in the one error shape', async () => {
+    const { app } = await setup();
+    for (const headers of [{}, { authorization: "Bearer nope-nope-nope" }, { authorization: "Basic abc" }] as Record<string, string>[]) {
+      const res = await app.request('/api/batches/x', { headers });
+      expect(res.status).toBe(401);
+      const body = (await res.json()) as { error: { code: string; message: string; requestId: string } };
+      expect(body.error.code).toBe('unauthorized');
+      expect(body.error.requestId).toBe(res.headers.get('x-request-id'));
+    }
+    expect((await app.request('/api/health')).status).toBe(200);
+  });
+
+  it('accepts good files, lists refused ones, and starts exactly one workflow', async () => {
+    const { app, keys, started } = await setup();
+    const res = await app.request('/api/batches', { method: 'POST', body: form(['a.txt', 'alpha text'], ['b.exe', 'MZ'], ['', 'no name']), headers: { authorization: `Bearer ${keys.alpha}` } });
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { batchId: string; documents: { filename: string; status: string }[]; rejected: { filename: string; code: string }[] };
+    expect(body.documents.map((d) => [d.filename, d.status])).toEqual([
+      ['a.txt', 'queued'],
+      ['unnamed', 'queued'],
+    ]);
+    expect(body.rejected).toEqual([{ filename: 'b.exe', code: 'type_mismatch', message: 'this is not a document' }]);
+    expect(started).toEqual([expect.objectContaining({ tenantId: 'alpha', batchId: body.batchId, documentCount: 2 })]);
+  });
+
+  it('answers 4xx with the reason when every file is refused, and 413 for oversize', async () => {
+    const { app, keys, started } = await setup();
+    const auth = { authorization: `Bearer ${keys.alpha}` };
+    const mismatch = await app.request('/api/batches', { method: 'POST', body: form(['x.exe', 'MZ']), headers: auth });
+    expect(mismatch.status).toBe(415);
+    expect(((await mismatch.json()) as { error: { code: string } }).error.code).toBe('type_mismatch');
+    const empty = await app.request('/api/batches', { method: 'POST', body: form(['e.txt', '']), headers: auth });
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { error: { code: string } }).error.code).toBe('empty_file');
+    const big = await app.request('/api/batches', { method: 'POST', body: form(['big.txt', 'x'.repeat(2048)]), headers: auth });
+    expect(big.status).toBe(413);
+    const tooMany = await app.request('/api/batches', { method: 'POST', body: form(['1.txt', '1'], ['2.txt', '2'], ['3.txt', '3'], ['4.txt', '4']), headers: auth });
+    expect(tooMany.status).toBe(413);
+    const declared = await app.request('/api/batches', {
+      method: 'POST',
+      body: 'x',
+      headers: { ...auth, 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(10 * 1024 * 1024) },
+    });
+    expect(declared.status).toBe(413);
+    expect(started).toEqual([]);
+  });
+
+  it('returns the same batch for a retried POST with the same Idempotency-Key', async () => {
+    const { app, keys, started } = await setup();
+    const post = () => app.request('/api/batches', { method: 'POST', body: form(['a.txt', 'same']), headers: { authorization: `Bearer ${keys.alpha}`, 'idempotency-key': 'upload-1' } });
+    const first = (await (await post()).json()) as { batchId: string };
+    const second = (await (await post()).json()) as { batchId: string };
+    expect(second.batchId).toBe(first.batchId);
+    expect(started).toHaveLength(1);
+  });
+
+  it("hides one tenant's batch from another", async () => {
+    const { app, keys } = await setup();
+    const created = await app.request('/api/batches', { method: 'POST', body: form(['a.txt', 'secret']), headers: { authorization: `Bearer ${keys.alpha}` } });
+    const { batchId } = (await created.json()) as { batchId: string };
+    expect((await app.request(`/api/batches/${batchId}`, { headers: { authorization: `Bearer ${keys.alpha}` } })).status).toBe(200);
+    for (const route of [`/api/batches/${batchId}`, `/api/batches/${batchId}/events`]) {
+      const res = await app.request(route, { headers: { authorization: `Bearer ${keys.beta}` } });
+      expect(res.status).toBe(404);
+      expect(await res.text()).not.toContain('a.txt');
+    }
+  });
+
+  it('streams progress frames with increasing ids, then done', async () => {
+    const { app, keys, progress } = await setup();
+    const created = await app.request('/api/batches', { method: 'POST', body: form(['a.txt', 'hello']), headers: { authorization: `Bearer ${keys.alpha}` } });
+    const { batchId, documents } = (await created.json()) as { batchId: string; documents: { documentId: string }[] };
+    const doc = (status: 'parsing' | 'indexed', chunks: number) => ({ documentId: documents[0].documentId, status, chunks, chunksTotal: chunks || null, attempt: 1, error: null, startedAt: 1, finishedAt: null });
+    progress.set(batchId, { status: 'running', seq: 1, shardCount: 1, finishedShards: [{ documents: [doc('parsing', 0)], seq: 2 }], runningShards: [], cancelRequested: false });
+    setTimeout(() => {
+      progress.set(batchId, { status: 'completed', seq: 3, shardCount: 1, finishedShards: [{ documents: [doc('indexed', 2)], seq: 5 }], runningShards: [], cancelRequested: false });
+    }, 50);
+    const res = await app.request(`/api/batches/${batchId}/events`, { headers: { authorization: `Bearer ${keys.alpha}` } });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const text = await res.text();
+    const frames = text
+      .split('\n\n')
+      .filter(Boolean)
+      .map((raw) => Object.fromEntries(raw.split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)])));
+    expect(frames.map((f) => [f.event, f.id])).toEqual([
+      ['progress', '3'],
+      ['progress', '8'],
+      ['done', '8'],
+    ]);
+    expect(JSON.parse(frames.at(-1)!.data).documents[0]).toMatchObject({ status: 'indexed', chunks: 2, filename: 'a.txt' });
+  });
+});

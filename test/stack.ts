@@ -1,0 +1,163 @@
+/**
+ * An in-process docflow stack for integration tests: the real Temporal dev server and embedding
+ * server started by the global setup, real workers and activities, LanceDB and SQLite in a
+ * fresh temp dir, the parse pool, and the Hono app on a real HTTP port. Each stack uses its own
+ * task queues, so leftovers from another test file can never be picked up.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createApp } from '../api/app.js';
+import { createTemporalGateway, type TaskQueues } from '../api/temporal-gateway.js';
+import { createFsBlobStore, type BlobStore } from '../activities/adapters/blob-store.js';
+import type { Catalog } from '../activities/adapters/catalog.js';
+import type { Embedder } from '../activities/adapters/embedder.js';
+import { createLanceDbStore } from '../activities/adapters/lancedb-store.js';
+import { createOpenAiEmbedder } from '../activities/adapters/openai-embedder.js';
+import { createSqliteCatalog } from '../activities/adapters/sqlite-catalog.js';
+import type { VectorStore } from '../activities/adapters/vector-store.js';
+import { createIndexActivities, createParseActivities } from '../activities/index.js';
+import type { IndexActivities } from '../activities/contracts.js';
+import { createParsePool } from '../activities/parse-pool/pool.js';
+import { DEFAULT_PARSE_LIMITS } from '../activities/parsers/index.js';
+import { detectAndInspect } from '../activities/parsers/detect.js';
+import { ensureDevTenant } from '../runtime/dev-tenant.js';
+import type { FanOutOptions } from '../workflows/definitions.js';
+import { bundleWorkflows, createIndexWorker, createParseWorker } from '../worker/workers.js';
+import { testEnv } from './env.js';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** The workflow bundle is built once per test file and shared by its workers. */
+export function sharedBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflows();
+  return bundle;
+}
+
+export interface StackOptions {
+  /** Wraps the real index activities, e.g. to inject failures. */
+  wrapIndexActivities?: (real: IndexActivities) => IndexActivities;
+  fanOut?: Partial<FanOutOptions>;
+  /** Start no in-process workers (a test runs worker processes itself). */
+  withoutWorkers?: boolean;
+}
+
+export interface Stack {
+  baseUrl: string;
+  apiKey: string;
+  dataDir: string;
+  queues: TaskQueues;
+  catalog: Catalog;
+  blobs: BlobStore;
+  vectors: VectorStore;
+  embedder: Embedder;
+  client: Client;
+  /** Environment for a worker process that should join this stack. */
+  workerEnv: NodeJS.ProcessEnv;
+  stopWorkers(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts a stack; call close() in afterAll. */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const env = testEnv();
+  const dataDir = path.join(env.TEST_DATA_DIR, `stack-${randomUUID().slice(0, 8)}`);
+  mkdirSync(dataDir, { recursive: true });
+  const suffix = randomUUID().slice(0, 8);
+  const queues: TaskQueues = { index: `test-index-${suffix}`, parse: `test-parse-${suffix}` };
+
+  const catalog = createSqliteCatalog(path.join(dataDir, 'catalog.sqlite'));
+  const blobs = createFsBlobStore(path.join(dataDir, 'files'));
+  const vectors = await createLanceDbStore({ dir: path.join(dataDir, 'vectors') });
+  const embedder = createOpenAiEmbedder({ baseURL: env.EMBEDDINGS_BASE_URL, model: env.EMBEDDINGS_MODEL });
+  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+
+  const workers: Worker[] = [];
+  const running: Promise<void>[] = [];
+  let nativeConnection: NativeConnection | undefined;
+  const pool = createParsePool({ size: 2, memoryLimitMb: 768, timeoutMs: 60_000, limits: DEFAULT_PARSE_LIMITS });
+  if (!options.withoutWorkers) {
+    nativeConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+    const real = createIndexActivities({ blobs, catalog, embedder, vectors, heartbeatMs: 1_000 });
+    const common = { connection: nativeConnection, namespace: env.TEMPORAL_NAMESPACE };
+    workers.push(
+      await createIndexWorker({
+        ...common,
+        taskQueue: queues.index,
+        concurrency: 16,
+        activities: options.wrapIndexActivities ? options.wrapIndexActivities(real) : real,
+        workflowBundle: await sharedBundle(),
+      }),
+      await createParseWorker({
+        ...common,
+        taskQueue: queues.parse,
+        concurrency: 2,
+        activities: createParseActivities({ blobs, parser: pool, chunking: { maxTokens: 120, overlapTokens: 20 }, heartbeatMs: 1_000 }),
+      }),
+    );
+    for (const w of workers) running.push(w.run());
+  }
+
+  const apiKey = await ensureDevTenant(catalog, dataDir);
+  const app = createApp({
+    catalog,
+    blobs,
+    vectors,
+    embedder,
+    temporal: createTemporalGateway(client, queues),
+    inspectFile: detectAndInspect,
+    limits: { maxFileBytes: 50 * 1024 * 1024, maxRequestBytes: 200 * 1024 * 1024, maxFilesPerBatch: 100 },
+    ssePollMs: 200,
+    fanOut: options.fanOut,
+  });
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  let workersStopped = false;
+  const stopWorkers = async () => {
+    if (workersStopped) return;
+    workersStopped = true;
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await Promise.allSettled(running);
+    await nativeConnection?.close();
+  };
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    apiKey,
+    dataDir,
+    queues,
+    catalog,
+    blobs,
+    vectors,
+    embedder,
+    client,
+    workerEnv: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS,
+      TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
+      EMBEDDINGS_BASE_URL: env.EMBEDDINGS_BASE_URL,
+      EMBEDDINGS_MODEL: env.EMBEDDINGS_MODEL,
+      INDEX_TASK_QUEUE: queues.index,
+      PARSE_TASK_QUEUE: queues.parse,
+      CHUNK_MAX_TOKENS: '120',
+      CHUNK_OVERLAP_TOKENS: '20',
+    },
+    stopWorkers,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopWorkers();
+      await pool.close();
+      await connection.close();
+      await vectors.close();
+      await catalog.close();
+    },
+  };
+}
