@@ -59,12 +59,7 @@ export interface LoadShardInput {
 }
 
 /** Terminal state of one document, written to the catalog as the durable record. */
-export interface DocumentOutcome {
-  documentId: string;
-  status: DocumentProgress['status'];
-  chunks: number;
-  error: DocumentProgress['error'];
-}
+export type DocumentOutcome = Pick<DocumentProgress, 'documentId' | 'status' | 'chunks' | 'error' | 'attempt' | 'startedAt' | 'finishedAt'>;
 
 export interface RecordOutcomesInput {
   tenantId: string;

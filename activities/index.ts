@@ -157,6 +157,9 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
           chunks: o.chunks,
           errorCode: o.error?.code ?? null,
           errorMessage: o.error?.message ?? null,
+          attempt: o.attempt,
+          startedAt: o.startedAt,
+          finishedAt: o.finishedAt,
         })),
       );
     },

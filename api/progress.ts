@@ -27,10 +27,10 @@ export function documentFromCatalog(d: DocumentRecord): DocumentView {
     status: d.status,
     chunks: d.chunks,
     chunksTotal: d.status === 'indexed' ? d.chunks : null,
-    attempt: 0,
+    attempt: d.attempt,
     error: d.errorCode ? { code: d.errorCode, message: d.errorMessage ?? '' } : null,
-    startedAt: null,
-    finishedAt: d.status === 'queued' ? null : Date.parse(d.updatedAt),
+    startedAt: d.startedAt,
+    finishedAt: d.finishedAt,
     duplicateOf: d.duplicateOf,
   };
 }

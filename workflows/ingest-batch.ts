@@ -27,8 +27,9 @@ import {
 import { ingestShard } from './ingest-shard.js';
 import { BATCH_KEY, STATUS_KEY, TENANT_KEY } from '../temporal/search-attribute-keys.js';
 
+// Catalog writes take milliseconds; a short timeout means a dead worker costs seconds, not minutes.
 const bookkeeping = proxyActivities<IndexActivities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 

@@ -39,8 +39,9 @@ const indexActs = proxyActivities<IndexActivities>({
 });
 
 /** Bookkeeping activities are idempotent and cheap: let Temporal retry them without limit. */
+// Catalog writes take milliseconds; a short timeout means a dead worker costs seconds, not minutes.
 const bookkeeping = proxyActivities<IndexActivities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
@@ -189,7 +190,8 @@ class OutcomeRecorder {
   ) {}
 
   add(doc: DocumentProgress): void {
-    this.queue.push({ documentId: doc.documentId, status: doc.status, chunks: doc.chunks, error: doc.error });
+    const { documentId, status, chunks, error, attempt, startedAt, finishedAt } = doc;
+    this.queue.push({ documentId, status, chunks, error, attempt, startedAt, finishedAt });
   }
 
   /** Flushes whenever something is queued, for as long as `active()` says work is going on. */

@@ -49,6 +49,10 @@ export interface DocumentRecord {
   errorMessage: string | null;
   version: number;
   duplicateOf: string | null;
+  /** Attempts the last step took, and when processing started and ended (ms since epoch). */
+  attempt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -64,6 +68,9 @@ export interface DocumentUpdate {
   chunks: number;
   errorCode: ReasonCode | null;
   errorMessage: string | null;
+  attempt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
 }
 
 export interface Catalog {

@@ -34,14 +34,14 @@ describe('SQLite catalog', () => {
     await catalog.ensureTenant('b');
     await catalog.createBatch({ id: 'b1', tenantId: 'a', workflowId: 'w', documentCount: 2, idempotencyKey: null }, [doc('d1', 'same'), doc('d2')]);
     await catalog.updateDocuments('a', [
-      { documentId: 'd1', status: 'indexed', chunks: 4, errorCode: null, errorMessage: null },
-      { documentId: 'd2', status: 'failed', chunks: 0, errorCode: 'corrupt', errorMessage: 'broken' },
+      { documentId: 'd1', status: 'indexed', chunks: 4, errorCode: null, errorMessage: null, attempt: 1, startedAt: 1, finishedAt: 2 },
+      { documentId: 'd2', status: 'failed', chunks: 0, errorCode: 'corrupt', errorMessage: 'broken', attempt: 1, startedAt: 1, finishedAt: 3 },
     ]);
     expect((await catalog.findIndexedByHash('a', 'same'))?.id).toBe('d1');
     expect(await catalog.findIndexedByHash('b', 'same')).toBeNull();
-    expect(await catalog.getDocument('a', 'd2')).toMatchObject({ status: 'failed', errorCode: 'corrupt', errorMessage: 'broken' });
+    expect(await catalog.getDocument('a', 'd2')).toMatchObject({ status: 'failed', errorCode: 'corrupt', errorMessage: 'broken', attempt: 1, startedAt: 1, finishedAt: 3 });
     // An update aimed at another tenant's document changes nothing.
-    await catalog.updateDocuments('b', [{ documentId: 'd1', status: 'failed', chunks: 0, errorCode: 'corrupt', errorMessage: 'x' }]);
+    await catalog.updateDocuments('b', [{ documentId: 'd1', status: 'failed', chunks: 0, errorCode: 'corrupt', errorMessage: 'x', attempt: 1, startedAt: 1, finishedAt: 2 }]);
     expect((await catalog.getDocument('a', 'd1'))?.status).toBe('indexed');
     await catalog.setBatchStatus('a', 'b1', 'completed_with_errors', 42);
     expect(await catalog.getBatch('a', 'b1')).toMatchObject({ status: 'completed_with_errors', finalSeq: 42 });

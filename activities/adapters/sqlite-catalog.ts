@@ -56,6 +56,9 @@ CREATE TABLE IF NOT EXISTS documents (
   error_message TEXT,
   version INTEGER NOT NULL DEFAULT 1,
   duplicate_of TEXT,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  started_at INTEGER,
+  finished_at INTEGER,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL
 );
@@ -93,6 +96,9 @@ const toDocument = (r: Row): DocumentRecord => ({
   errorMessage: (r.error_message as string | null) ?? null,
   version: r.version as number,
   duplicateOf: (r.duplicate_of as string | null) ?? null,
+  attempt: r.attempt as number,
+  startedAt: (r.started_at as number | null) ?? null,
+  finishedAt: (r.finished_at as number | null) ?? null,
   createdAt: r.created_at as string,
   updatedAt: r.updated_at as string,
 });
@@ -137,7 +143,8 @@ export function createSqliteCatalog(file: string, now: () => Date = () => new Da
     );
   });
   const updateDocument = db.prepare(
-    `UPDATE documents SET status = @status, chunks = @chunks, error_code = @errorCode, error_message = @errorMessage, updated_at = @now
+    `UPDATE documents SET status = @status, chunks = @chunks, error_code = @errorCode, error_message = @errorMessage,
+       attempt = @attempt, started_at = @startedAt, finished_at = @finishedAt, updated_at = @now
      WHERE id = @documentId AND tenant_id = @tenantId`,
   );
   const updateDocumentsTx = db.transaction((tenantId: string, updates: DocumentUpdate[]) => {

@@ -11,7 +11,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { DocumentError, DOC_FORMATS } from '../../core/formats.js';
-import { parserRegistry } from '../parsers/index.js';
+import { parserRegistry, preloadParsers } from '../parsers/index.js';
 import type { ChildMessage, JobMessage } from './protocol.js';
 
 type ErrorCode = Extract<ChildMessage, { type: 'error' }>['code'];
@@ -94,4 +94,12 @@ process.on('message', (msg: unknown) => {
   void run(msg);
 });
 
-void send({ type: 'ready' });
+// A parser that cannot even load is an installation problem: exit before 'ready', so the pool
+// reports a startup failure (retryable) instead of blaming documents.
+preloadParsers().then(
+  () => send({ type: 'ready' }),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(78);
+  },
+);

@@ -1,25 +1,41 @@
 /**
  * The parser registry the parse child dispatches on, and the default limits.
  * Parsers expect bytes whose format was already decided by detect.ts (content, not name).
+ *
+ * Each parser module is imported on first use: the worker process imports this file for
+ * DEFAULT_PARSE_LIMITS and must not pay for pdf.js, mammoth and SheetJS it never runs (they
+ * run only in parse children, which preload them).
  */
-import type { ParseLimits, ParserRegistry } from './types.js';
-import { parsePdf } from './pdf.js';
-import { parseDocx } from './docx.js';
-import { parseXls, parseXlsx } from './spreadsheet.js';
-import { parseCsv } from './csv.js';
-import { parseText } from './text.js';
-import { parseMarkdown } from './markdown.js';
+import type { FormatParser, ParseLimits, ParserRegistry } from './types.js';
+
+const loaders: (() => Promise<unknown>)[] = [];
+
+function lazy(load: () => Promise<FormatParser>): FormatParser {
+  let parser: Promise<FormatParser> | undefined;
+  const get = () =>
+    (parser ??= load().catch((err: unknown) => {
+      parser = undefined; // a failed import is retried, never cached
+      throw err;
+    }));
+  loaders.push(get);
+  return async (bytes, limits) => (await get())(bytes, limits);
+}
 
 /** One parser per accepted format; the Record type makes a missing format a compile error. */
 export const parserRegistry: ParserRegistry = {
-  pdf: parsePdf,
-  docx: parseDocx,
-  xlsx: parseXlsx,
-  xls: parseXls,
-  csv: parseCsv,
-  txt: parseText,
-  md: parseMarkdown,
+  pdf: lazy(async () => (await import('./pdf.js')).parsePdf),
+  docx: lazy(async () => (await import('./docx.js')).parseDocx),
+  xlsx: lazy(async () => (await import('./spreadsheet.js')).parseXlsx),
+  xls: lazy(async () => (await import('./spreadsheet.js')).parseXls),
+  csv: lazy(async () => (await import('./csv.js')).parseCsv),
+  txt: lazy(async () => (await import('./text.js')).parseText),
+  md: lazy(async () => (await import('./markdown.js')).parseMarkdown),
 };
+
+/** Loads every parser now; parse children call it before reporting ready, so a broken install fails at startup, not as "corrupt" documents. */
+export async function preloadParsers(): Promise<void> {
+  await Promise.all(loaders.map((load) => load()));
+}
 
 /**
  * Defaults sized for a parse child with ~1 GB of memory: 2,000 PDF pages; 200,000 spreadsheet
