@@ -76,7 +76,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
 async function startTemporal(tools: PythonTools, dataDir: string, namespace: string): Promise<TemporalDevServer> {
   const [port, uiPort] = await Promise.all([findFreePort(), findFreePort()]);
-  return startTemporalDevServer({ temporalBin: tools.temporalBin, dataDir, port, uiPort, namespace, log });
+  return startTemporalDevServer({ temporalBin: tools.temporalBin, dataDir, port, uiPort, namespace, log, inMemory: true });
 }
 
 async function startEmbeddings(tools: PythonTools, dataDir: string): Promise<EmbeddingServer> {

@@ -17,8 +17,9 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
-import { assertSafeId, collectionName, isUuid } from '../../core/ids.js';
+import { assertSafeId, collectionName } from '../../core/ids.js';
 import type { PointPayload, SearchFilter, SearchHit, VectorPoint, VectorStore } from './vector-store.js';
+import { assertDimensions, validatePoints } from './point-validation.js';
 
 /** How hard to retry a write that lost an optimistic-concurrency race against another process. */
 export interface CommitRetryPolicy {
@@ -40,7 +41,6 @@ const DEFAULT_RETRY: CommitRetryPolicy = { attempts: 6, baseDelayMs: 25 };
 /** Schema metadata that makes Lance detect two concurrent inserts of the same new id. */
 const PRIMARY_KEY_METADATA = 'lance-schema:unenforced-primary-key';
 
-const INT32_MAX = 2 ** 31 - 1;
 
 const PAYLOAD_COLUMNS = [
   'tenantId',
@@ -127,42 +127,8 @@ function tableSchema(dimensions: number): Schema {
   ]);
 }
 
-function assertDimensions(dimensions: number): void {
-  if (!Number.isSafeInteger(dimensions) || dimensions < 1) {
-    throw new Error(`invalid vector dimensions ${String(dimensions)}: must be a positive integer`);
-  }
-}
 
-function assertInt32(kind: string, value: number | null, allowNull: boolean): void {
-  if (value === null && allowNull) return;
-  if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > INT32_MAX) {
-    throw new Error(`invalid ${kind} ${String(value)}: must be an integer in 0..${INT32_MAX}`);
-  }
-}
 
-/** Rejects points that could not be stored faithfully or would break tenant isolation; returns the vector size. */
-function validatePoints(tenantId: string, points: VectorPoint[]): number {
-  const dimensions = points[0].vector.length;
-  assertDimensions(dimensions);
-  for (const p of points) {
-    if (!isUuid(p.id)) throw new Error(`invalid point id ${JSON.stringify(p.id)}: must be a UUID`);
-    if (p.vector.length !== dimensions) {
-      throw new Error(`point ${p.id} has ${p.vector.length} dimensions, expected ${dimensions}`);
-    }
-    if (!p.vector.every(Number.isFinite)) throw new Error(`point ${p.id} has a non-finite vector component`);
-    if (p.payload.tenantId !== tenantId) {
-      throw new Error(`point ${p.id} belongs to tenant ${JSON.stringify(p.payload.tenantId)}, not ${tenantId}`);
-    }
-    assertSafeId('document id', p.payload.documentId);
-    assertSafeId('batch id', p.payload.batchId);
-    assertInt32('version', p.payload.version, false);
-    assertInt32('chunk index', p.payload.chunkIndex, false);
-    assertInt32('page', p.payload.page, true);
-    assertInt32('rowStart', p.payload.rowStart, true);
-    assertInt32('rowEnd', p.payload.rowEnd, true);
-  }
-  return dimensions;
-}
 
 /** Keeps the last point per id: a merge whose source repeats a key is ambiguous. */
 function lastPerId(points: VectorPoint[]): VectorPoint[] {

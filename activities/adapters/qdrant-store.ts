@@ -6,8 +6,9 @@
  * semantics as the LanceDB store.
  */
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
-import { assertSafeId, collectionName, isUuid } from '../../core/ids.js';
+import { assertSafeId, collectionName } from '../../core/ids.js';
 import type { PointPayload, SearchFilter, SearchHit, VectorPoint, VectorStore } from './vector-store.js';
+import { assertDimensions, validatePoints } from './point-validation.js';
 
 /** Connection and tuning; `client` lets tests and callers share or pre-configure a client. */
 export interface QdrantStoreOptions {
@@ -73,30 +74,7 @@ async function orIfMissing<T>(fallback: T, op: () => Promise<T>): Promise<T> {
   }
 }
 
-function assertDimensions(dimensions: number): void {
-  if (!Number.isSafeInteger(dimensions) || dimensions < 1) {
-    throw new Error(`invalid vector dimensions ${String(dimensions)}: must be a positive integer`);
-  }
-}
 
-/** Rejects points that Qdrant would refuse or that would break tenant isolation; returns the vector size. */
-function validatePoints(tenantId: string, points: VectorPoint[]): number {
-  const dimensions = points[0].vector.length;
-  assertDimensions(dimensions);
-  for (const p of points) {
-    if (!isUuid(p.id)) throw new Error(`invalid point id ${JSON.stringify(p.id)}: must be a UUID`);
-    if (p.vector.length !== dimensions) {
-      throw new Error(`point ${p.id} has ${p.vector.length} dimensions, expected ${dimensions}`);
-    }
-    if (!p.vector.every(Number.isFinite)) throw new Error(`point ${p.id} has a non-finite vector component`);
-    if (p.payload.tenantId !== tenantId) {
-      throw new Error(`point ${p.id} belongs to tenant ${JSON.stringify(p.payload.tenantId)}, not ${tenantId}`);
-    }
-    assertSafeId('document id', p.payload.documentId);
-    assertSafeId('batch id', p.payload.batchId);
-  }
-  return dimensions;
-}
 
 /** Keeps the last point per id, so one request never carries the same id twice. */
 function lastPerId(points: VectorPoint[]): VectorPoint[] {

@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DocumentError } from '../../core/formats.js';
+import { reasonCodeOf } from '../../test/fixtures/errors.js';
 import { makeCsv, makeText } from '../../test/fixtures/documents.js';
 import { DEFAULT_PARSE_LIMITS } from './index.js';
 import { parseCsv, parseCsvRecords, sniffDelimiter } from './csv.js';
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    return err instanceof DocumentError ? err.code : `non-DocumentError: ${String(err)}`;
-  }
-  return undefined;
-}
 
 describe('parseCsv', () => {
   it('parses quoted fields and emits "Header: value" rows with sheet = csv', async () => {
@@ -64,13 +56,13 @@ describe('parseCsv', () => {
 
   it('enforces row and cell limits while parsing', async () => {
     const rows = Array.from({ length: 30 }, (_, i) => [`r${i}`, 'x']);
-    expect(await codeOf(parseCsv(makeCsv(rows), { ...DEFAULT_PARSE_LIMITS, maxRows: 29 }))).toBe('limit_exceeded');
-    expect(await codeOf(parseCsv(makeCsv(rows), { ...DEFAULT_PARSE_LIMITS, maxCells: 59 }))).toBe('limit_exceeded');
+    expect(await reasonCodeOf(parseCsv(makeCsv(rows), { ...DEFAULT_PARSE_LIMITS, maxRows: 29 }))).toBe('limit_exceeded');
+    expect(await reasonCodeOf(parseCsv(makeCsv(rows), { ...DEFAULT_PARSE_LIMITS, maxCells: 59 }))).toBe('limit_exceeded');
     expect((await parseCsv(makeCsv(rows), { ...DEFAULT_PARSE_LIMITS, maxRows: 30, maxCells: 60 })).sections.length).toBe(1);
   });
 
   it('refuses a CSV with no text', async () => {
-    expect(await codeOf(parseCsv(makeText(',,,\n,,\n'), DEFAULT_PARSE_LIMITS))).toBe('no_extractable_text');
+    expect(await reasonCodeOf(parseCsv(makeText(',,,\n,,\n'), DEFAULT_PARSE_LIMITS))).toBe('no_extractable_text');
   });
 
   it('parses an unterminated quote and quote storms in linear time', async () => {

@@ -1,6 +1,6 @@
 import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { DocumentError } from '../../core/formats.js';
+import { reasonCodeOf } from '../../test/fixtures/errors.js';
 import { docxDocument, docxParts, makeDocx } from '../../test/fixtures/documents.js';
 import { makeBillionLaughsDocx, makeXxeDocx } from '../../test/fixtures/hostile.js';
 import { DEFAULT_PARSE_LIMITS } from './index.js';
@@ -8,14 +8,6 @@ import { parseDocx } from './docx.js';
 import { decodeEntities, htmlToSections } from './html-sections.js';
 import { DeclarationScanner } from './xml-guard.js';
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    return err instanceof DocumentError ? err.code : `non-DocumentError: ${String(err)}`;
-  }
-  return undefined;
-}
 
 describe('parseDocx', () => {
   it('splits at headings and records each section heading', async () => {
@@ -64,14 +56,14 @@ describe('parseDocx', () => {
 
   it('refuses DTD entity tricks with corrupt, without expanding them', async () => {
     const started = performance.now();
-    expect(await codeOf(parseDocx(makeBillionLaughsDocx(), DEFAULT_PARSE_LIMITS))).toBe('corrupt');
-    expect(await codeOf(parseDocx(makeXxeDocx(), DEFAULT_PARSE_LIMITS))).toBe('corrupt');
+    expect(await reasonCodeOf(parseDocx(makeBillionLaughsDocx(), DEFAULT_PARSE_LIMITS))).toBe('corrupt');
+    expect(await reasonCodeOf(parseDocx(makeXxeDocx(), DEFAULT_PARSE_LIMITS))).toBe('corrupt');
     expect(performance.now() - started).toBeLessThan(2000);
   });
 
   it('classifies non-documents as corrupt and empty documents as no_extractable_text', async () => {
-    expect(await codeOf(parseDocx(Buffer.from('PK\x03\x04 not really a zip'), DEFAULT_PARSE_LIMITS))).toBe('corrupt');
-    expect(await codeOf(parseDocx(makeDocx([{ text: '' }, { text: '  ' }]), DEFAULT_PARSE_LIMITS))).toBe('no_extractable_text');
+    expect(await reasonCodeOf(parseDocx(Buffer.from('PK\x03\x04 not really a zip'), DEFAULT_PARSE_LIMITS))).toBe('corrupt');
+    expect(await reasonCodeOf(parseDocx(makeDocx([{ text: '' }, { text: '  ' }]), DEFAULT_PARSE_LIMITS))).toBe('no_extractable_text');
   });
 });
 

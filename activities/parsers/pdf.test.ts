@@ -1,19 +1,11 @@
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { DocumentError } from '../../core/formats.js';
+import { reasonCodeOf } from '../../test/fixtures/errors.js';
 import { makePdf, pdfFromContentStreams } from '../../test/fixtures/documents.js';
 import { encryptPdf, hasQpdf, makeFlateBombPdf, makeTruncatedPdf } from '../../test/fixtures/hostile.js';
 import { DEFAULT_PARSE_LIMITS } from './index.js';
 import { parsePdf } from './pdf.js';
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    return err instanceof DocumentError ? err.code : `non-DocumentError: ${String(err)}`;
-  }
-  return undefined;
-}
 
 const QPDF = hasQpdf();
 
@@ -30,15 +22,15 @@ describe('parsePdf', () => {
 
   it('fails above maxPages with too_many_pages', async () => {
     const pdf = makePdf(['a', 'b', 'c', 'd']);
-    expect(await codeOf(parsePdf(pdf, { ...DEFAULT_PARSE_LIMITS, maxPages: 3 }))).toBe('too_many_pages');
+    expect(await reasonCodeOf(parsePdf(pdf, { ...DEFAULT_PARSE_LIMITS, maxPages: 3 }))).toBe('too_many_pages');
     expect((await parsePdf(pdf, { ...DEFAULT_PARSE_LIMITS, maxPages: 4 })).sections).toHaveLength(4);
   });
 
   it('classifies broken structure as corrupt', async () => {
-    expect(await codeOf(parsePdf(makeTruncatedPdf(), DEFAULT_PARSE_LIMITS))).toBe('corrupt');
-    expect(await codeOf(parsePdf(Buffer.from('%PDF-1.7\n'), DEFAULT_PARSE_LIMITS))).toBe('corrupt');
+    expect(await reasonCodeOf(parsePdf(makeTruncatedPdf(), DEFAULT_PARSE_LIMITS))).toBe('corrupt');
+    expect(await reasonCodeOf(parsePdf(Buffer.from('%PDF-1.7\n'), DEFAULT_PARSE_LIMITS))).toBe('corrupt');
     const circular = Buffer.from(makePdf(['loop']).toString('latin1').replace('/Pages 2 0 R', '/Pages 1 0 R'), 'latin1');
-    expect(await codeOf(parsePdf(circular, DEFAULT_PARSE_LIMITS))).toBe('corrupt');
+    expect(await reasonCodeOf(parsePdf(circular, DEFAULT_PARSE_LIMITS))).toBe('corrupt');
   });
 
   it('reads FlateDecode content streams', async () => {
@@ -50,12 +42,12 @@ describe('parsePdf', () => {
     const bomb = makeFlateBombPdf(300);
     expect(bomb.length).toBeLessThan(1024 * 1024);
     const started = performance.now();
-    expect(await codeOf(parsePdf(bomb, DEFAULT_PARSE_LIMITS))).toBe('resource_limit');
+    expect(await reasonCodeOf(parsePdf(bomb, DEFAULT_PARSE_LIMITS))).toBe('resource_limit');
     expect(performance.now() - started).toBeLessThan(5000);
   });
 
   it('fails a PDF without text with no_extractable_text', async () => {
-    expect(await codeOf(parsePdf(makePdf(['', '   ']), DEFAULT_PARSE_LIMITS))).toBe('no_extractable_text');
+    expect(await reasonCodeOf(parsePdf(makePdf(['', '   ']), DEFAULT_PARSE_LIMITS))).toBe('no_extractable_text');
   });
 
   it('indexes a PDF that has a ZIP appended (polyglot) as a PDF', async () => {
@@ -66,7 +58,7 @@ describe('parsePdf', () => {
   it('fails a user-password PDF with encrypted (qpdf)', async (ctx) => {
     if (!QPDF) return ctx.skip('qpdf is not installed: encrypted-PDF fixtures cannot be generated');
     const pdf = encryptPdf(makePdf(['top secret']), 'user-pass')!;
-    expect(await codeOf(parsePdf(pdf, DEFAULT_PARSE_LIMITS))).toBe('encrypted');
+    expect(await reasonCodeOf(parsePdf(pdf, DEFAULT_PARSE_LIMITS))).toBe('encrypted');
   });
 
   it('indexes an owner-password-only PDF (opens without a password) (qpdf)', async (ctx) => {

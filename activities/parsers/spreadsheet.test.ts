@@ -1,19 +1,11 @@
 import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { DocumentError } from '../../core/formats.js';
+import { reasonCodeOf } from '../../test/fixtures/errors.js';
 import { makeXls, makeXlsx } from '../../test/fixtures/documents.js';
 import { makeWholeGridMergeXlsx } from '../../test/fixtures/hostile.js';
 import { DEFAULT_PARSE_LIMITS } from './index.js';
 import { parseXls, parseXlsx } from './spreadsheet.js';
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    return err instanceof DocumentError ? err.code : `non-DocumentError: ${String(err)}`;
-  }
-  return undefined;
-}
 
 const SHEETS = {
   Inventory: [
@@ -58,15 +50,15 @@ describe('parseXlsx', () => {
     const bytes = makeWholeGridMergeXlsx();
     expect(bytes.length).toBeLessThan(4096);
     const started = performance.now();
-    expect(await codeOf(parseXlsx(bytes, DEFAULT_PARSE_LIMITS))).toBe('limit_exceeded');
+    expect(await reasonCodeOf(parseXlsx(bytes, DEFAULT_PARSE_LIMITS))).toBe('limit_exceeded');
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('checks declared cells and rows against the limits before reading cells', async () => {
     const grid = Array.from({ length: 10 }, (_, r) => Array.from({ length: 10 }, (_, c) => `r${r}c${c}`));
     const bytes = makeXlsx({ Grid: grid });
-    expect(await codeOf(parseXlsx(bytes, { ...DEFAULT_PARSE_LIMITS, maxCells: 99 }))).toBe('limit_exceeded');
-    expect(await codeOf(parseXlsx(bytes, { ...DEFAULT_PARSE_LIMITS, maxRows: 9 }))).toBe('limit_exceeded');
+    expect(await reasonCodeOf(parseXlsx(bytes, { ...DEFAULT_PARSE_LIMITS, maxCells: 99 }))).toBe('limit_exceeded');
+    expect(await reasonCodeOf(parseXlsx(bytes, { ...DEFAULT_PARSE_LIMITS, maxRows: 9 }))).toBe('limit_exceeded');
     expect((await parseXlsx(bytes, { ...DEFAULT_PARSE_LIMITS, maxCells: 100, maxRows: 10 })).sections).toHaveLength(1);
   });
 
@@ -79,13 +71,13 @@ describe('parseXlsx', () => {
         'xl/sharedStrings.xml': strToU8(`<?xml version="1.0"?>${lol}<sst><si><t>&b;</t></si></sst>`),
       }),
     );
-    expect(await codeOf(parseXlsx(bytes, DEFAULT_PARSE_LIMITS))).toBe('corrupt');
+    expect(await reasonCodeOf(parseXlsx(bytes, DEFAULT_PARSE_LIMITS))).toBe('corrupt');
   });
 
   it('refuses workbooks without text and damaged files', async () => {
-    expect(await codeOf(parseXlsx(makeXlsx({ Empty: [[''], ['']] }), DEFAULT_PARSE_LIMITS))).toBe('no_extractable_text');
+    expect(await reasonCodeOf(parseXlsx(makeXlsx({ Empty: [[''], ['']] }), DEFAULT_PARSE_LIMITS))).toBe('no_extractable_text');
     const broken = makeXlsx(SHEETS).subarray(0, 600);
-    expect(await codeOf(parseXlsx(broken, DEFAULT_PARSE_LIMITS))).toBe('corrupt');
+    expect(await reasonCodeOf(parseXlsx(broken, DEFAULT_PARSE_LIMITS))).toBe('corrupt');
   });
 });
 

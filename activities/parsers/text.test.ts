@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DocumentError } from '../../core/formats.js';
+import { reasonCodeOf } from '../../test/fixtures/errors.js';
 import { makeText } from '../../test/fixtures/documents.js';
 import { DEFAULT_PARSE_LIMITS } from './index.js';
 import { parseText } from './text.js';
 import { atxHeading, parseMarkdown } from './markdown.js';
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    return err instanceof DocumentError ? err.code : `non-DocumentError: ${String(err)}`;
-  }
-  return undefined;
-}
 
 describe('parseText', () => {
   it('returns the decoded, sanitized text with its encoding', async () => {
@@ -29,13 +21,13 @@ describe('parseText', () => {
   });
 
   it('refuses whitespace-only and invisible-only files with no_extractable_text', async () => {
-    expect(await codeOf(parseText(makeText(' \n\t\n'), DEFAULT_PARSE_LIMITS))).toBe('no_extractable_text');
-    expect(await codeOf(parseText(makeText('\u200b\u200c\u202e\ufeff'.repeat(100)), DEFAULT_PARSE_LIMITS))).toBe('no_extractable_text');
+    expect(await reasonCodeOf(parseText(makeText(' \n\t\n'), DEFAULT_PARSE_LIMITS))).toBe('no_extractable_text');
+    expect(await reasonCodeOf(parseText(makeText('\u200b\u200c\u202e\ufeff'.repeat(100)), DEFAULT_PARSE_LIMITS))).toBe('no_extractable_text');
   });
 
   it('enforces maxChars', async () => {
     const limits = { ...DEFAULT_PARSE_LIMITS, maxChars: 100 };
-    expect(await codeOf(parseText(makeText('x'.repeat(101)), limits))).toBe('limit_exceeded');
+    expect(await reasonCodeOf(parseText(makeText('x'.repeat(101)), limits))).toBe('limit_exceeded');
     expect((await parseText(makeText('x'.repeat(100)), limits)).sections[0].text).toHaveLength(100);
   });
 });

@@ -23,6 +23,8 @@ export interface StartTemporalDevServerOptions {
   log?: Log;
   /** Defaults to docflow's own attributes from temporal/search-attributes.ts. */
   searchAttributes?: SearchAttributeSpec;
+  /** Keep state in memory instead of `temporal.sqlite` (tests: faster, nothing to clean up). */
+  inMemory?: boolean;
   /** How long to wait for the server and its search attributes; 2-core machines are slow. */
   readyTimeoutMs?: number;
 }
@@ -75,7 +77,7 @@ export async function startTemporalDevServer(options: StartTemporalDevServerOpti
     throw new Error(`Temporal UI port ${uiPort} is already in use; pass another uiPort`);
   }
 
-  const dbFile = path.join(options.dataDir, 'temporal.sqlite');
+  const dbFile = options.inMemory ? undefined : path.join(options.dataDir, 'temporal.sqlite');
   const logFile = path.join(options.dataDir, 'logs', 'temporal.log');
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const child = spawnSupervised({
@@ -144,13 +146,13 @@ async function withSearchAttributes(
  * existing database new attributes are added over gRPC by {@link ensureSearchAttributes}.
  */
 export function startDevArgs(o: {
-  dbFile: string;
+  dbFile: string | undefined;
   port: number;
   uiPort: number;
   namespace: string;
   searchAttributes: SearchAttributeSpec;
 }): string[] {
-  const args = ['server', 'start-dev', '--db-filename', o.dbFile, '--port', String(o.port), '--ui-port', String(o.uiPort)];
+  const args = ['server', 'start-dev', ...(o.dbFile ? ['--db-filename', o.dbFile] : []), '--port', String(o.port), '--ui-port', String(o.uiPort)];
   // "default" always exists; naming it again is redundant.
   if (o.namespace !== 'default') args.push('--namespace', o.namespace);
   args.push('--ip', HOST, '--log-level', 'warn');

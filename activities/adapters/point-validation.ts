@@ -1,0 +1,47 @@
+/**
+ * Checks every point before any store sees it, the same way for LanceDB and Qdrant: a store
+ * must never hold a point it cannot return faithfully or one filed under the wrong tenant.
+ */
+import { assertSafeId, isUuid } from '../../core/ids.js';
+import type { VectorPoint } from './vector-store.js';
+
+const INT32_MAX = 2 ** 31 - 1;
+
+/** Vector sizes are positive integers; anything else is a caller bug. */
+export function assertDimensions(dimensions: number): void {
+  if (!Number.isSafeInteger(dimensions) || dimensions < 1) {
+    throw new Error(`invalid vector dimensions ${String(dimensions)}: must be a positive integer`);
+  }
+}
+
+// LanceDB stores these as Int32; the same bound for Qdrant keeps the two stores interchangeable.
+function assertInt32(kind: string, value: number | null, allowNull: boolean): void {
+  if (value === null && allowNull) return;
+  if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > INT32_MAX) {
+    throw new Error(`invalid ${kind} ${String(value)}: must be an integer in 0..${INT32_MAX}`);
+  }
+}
+
+/** Rejects malformed points and points of another tenant; returns the common vector size. */
+export function validatePoints(tenantId: string, points: VectorPoint[]): number {
+  const dimensions = points[0].vector.length;
+  assertDimensions(dimensions);
+  for (const p of points) {
+    if (!isUuid(p.id)) throw new Error(`invalid point id ${JSON.stringify(p.id)}: must be a UUID`);
+    if (p.vector.length !== dimensions) {
+      throw new Error(`point ${p.id} has ${p.vector.length} dimensions, expected ${dimensions}`);
+    }
+    if (!p.vector.every(Number.isFinite)) throw new Error(`point ${p.id} has a non-finite vector component`);
+    if (p.payload.tenantId !== tenantId) {
+      throw new Error(`point ${p.id} belongs to tenant ${JSON.stringify(p.payload.tenantId)}, not ${tenantId}`);
+    }
+    assertSafeId('document id', p.payload.documentId);
+    assertSafeId('batch id', p.payload.batchId);
+    assertInt32('version', p.payload.version, false);
+    assertInt32('chunk index', p.payload.chunkIndex, false);
+    assertInt32('page', p.payload.page, true);
+    assertInt32('rowStart', p.payload.rowStart, true);
+    assertInt32('rowEnd', p.payload.rowEnd, true);
+  }
+  return dimensions;
+}
