@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createIndexActivities, createParseActivities } from '../activities/index.js';
 import { createParsePool } from '../activities/parse-pool/pool.js';
 import { DEFAULT_PARSE_LIMITS } from '../activities/parsers/index.js';
@@ -20,6 +20,8 @@ async function main(): Promise<void> {
   });
   const queue = values.queue as string;
   if (!['index', 'parse', 'all'].includes(queue)) throw new Error(`--queue must be index, parse or all (got ${queue})`);
+  // The SDK logs every worker state change at INFO; operators need warnings and errors.
+  Runtime.install({ logger: new DefaultLogger((process.env.WORKER_LOG_LEVEL as 'INFO' | undefined) ?? 'WARN') });
   const config = loadConfig();
   if (!config.temporal.address) throw new Error('TEMPORAL_ADDRESS must be set for a worker');
   const connection = await NativeConnection.connect({ address: config.temporal.address });
