@@ -10,6 +10,13 @@ export function documentArtifactPrefix(tenantId: string, documentId: string, ver
 }
 
 export const parsedKey = (prefix: string) => `${prefix}/parsed.json`;
+/** Written after every chunk group, so its presence means the chunk step finished. */
+export const chunkManifestKey = (chunksKey: string) => `${chunksKey}/manifest.json`;
+
+export interface ChunkManifest {
+  chunkCount: number;
+  groupSize: number;
+}
 export const chunkGroupKey = (chunksKey: string, start: number) => `${chunksKey}/${start}.json`;
 export const vectorsKey = (prefix: string, start: number) => `${prefix}/vectors/${start}.f32`;
 

@@ -54,8 +54,15 @@ export interface UpsertOutput {
 export interface LoadShardInput {
   tenantId: string;
   batchId: string;
+  run: number;
   offset: number;
   limit: number;
+}
+
+export interface CancelOpenDocumentsInput {
+  tenantId: string;
+  batchId: string;
+  run: number;
 }
 
 /** Terminal state of one document, written to the catalog as the durable record. */
@@ -87,6 +94,8 @@ export interface IndexActivities {
   upsertChunks(input: UpsertInput): Promise<UpsertOutput>;
   recordOutcomes(input: RecordOutcomesInput): Promise<void>;
   removeDocumentVectors(input: RemoveVectorsInput): Promise<void>;
+  /** After a cancel: documents in shards that never started are marked cancelled too. */
+  cancelOpenDocuments(input: CancelOpenDocumentsInput): Promise<void>;
   finalizeBatch(input: FinalizeBatchInput): Promise<void>;
 }
 

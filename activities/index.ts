@@ -13,6 +13,8 @@ import type { Embedder } from './adapters/embedder.js';
 import type { VectorStore, VectorPoint } from './adapters/vector-store.js';
 import {
   chunkGroupKey,
+  chunkManifestKey,
+  type ChunkManifest,
   decodeVectors,
   documentArtifactPrefix,
   encodeVectors,
@@ -56,27 +58,38 @@ export function createParseActivities(deps: ParseDeps): ParseActivities {
         if (!(DOC_FORMATS as readonly string[]).includes(input.format)) {
           throw new DocumentError('unsupported_type', `format ${input.format} is not supported`);
         }
-        const parsed = await withHeartbeat(heartbeatMs, (signal) =>
-          deps.parser.parse(deps.blobs.blobPath(input.blobKey), input.format as DocFormat, signal),
-        );
-        const prefix = documentArtifactPrefix(input.tenantId, input.documentId, input.version);
-        await deps.blobs.writeArtifact(parsedKey(prefix), JSON.stringify(parsed));
+        const key = parsedKey(documentArtifactPrefix(input.tenantId, input.documentId, input.version));
+        // A retry of a document that got past parsing reuses the stored result instead of parsing again.
+        const parsed =
+          (await deps.blobs.artifactSize(key)) !== null
+            ? (JSON.parse((await deps.blobs.readArtifact(key)).toString('utf8')) as ParsedDocument)
+            : await withHeartbeat(heartbeatMs, async (signal) => {
+                const fresh = await deps.parser.parse(deps.blobs.blobPath(input.blobKey), input.format as DocFormat, signal);
+                await deps.blobs.writeArtifact(key, JSON.stringify(fresh));
+                return fresh;
+              });
         const characters = parsed.sections.reduce((n, s) => n + s.text.length, 0);
-        return { parsedKey: parsedKey(prefix), sections: parsed.sections.length, characters };
+        return { parsedKey: key, sections: parsed.sections.length, characters };
       }),
     chunkDocument: (input) =>
       classified(async () => {
+        const prefix = documentArtifactPrefix(input.tenantId, input.documentId, input.version);
+        const chunksKey = `${prefix}/chunks`;
+        if ((await deps.blobs.artifactSize(chunkManifestKey(chunksKey))) !== null) {
+          const manifest = JSON.parse((await deps.blobs.readArtifact(chunkManifestKey(chunksKey))).toString('utf8')) as ChunkManifest;
+          if (manifest.groupSize === input.groupSize) return { chunksKey, chunkCount: manifest.chunkCount };
+        }
         const parsed = JSON.parse((await deps.blobs.readArtifact(input.parsedKey)).toString('utf8')) as ParsedDocument;
         const chunks = chunkDocument(parsed, deps.chunking);
         if (chunks.length === 0) {
           throw new DocumentError('no_extractable_text', 'The file contains no text that could be extracted (is it a scan or empty?).');
         }
-        const prefix = documentArtifactPrefix(input.tenantId, input.documentId, input.version);
-        const chunksKey = `${prefix}/chunks`;
         for (let start = 0; start < chunks.length; start += input.groupSize) {
           const group: ChunkGroup = chunks.slice(start, start + input.groupSize);
           await deps.blobs.writeArtifact(chunkGroupKey(chunksKey, start), JSON.stringify(group));
         }
+        const manifest: ChunkManifest = { chunkCount: chunks.length, groupSize: input.groupSize };
+        await deps.blobs.writeArtifact(chunkManifestKey(chunksKey), JSON.stringify(manifest));
         return { chunksKey, chunkCount: chunks.length };
       }),
   };
@@ -100,8 +113,8 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
   };
 
   return {
-    async loadShardDocuments({ tenantId, batchId, offset, limit }) {
-      const docs = await deps.catalog.listBatchDocuments(tenantId, batchId, offset, limit);
+    async loadShardDocuments({ tenantId, batchId, run, offset, limit }) {
+      const docs = await deps.catalog.listBatchDocuments(tenantId, batchId, offset, limit, run);
       return docs.map((d) => ({
         documentId: d.id,
         filename: d.filename,
@@ -113,10 +126,15 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
     },
     embedChunks: (input) =>
       classified(async () => {
-        const group = await readGroup(input.chunksKey, input.start, input.end);
-        const vectors = await withHeartbeat(heartbeatMs, (signal) => deps.embedder.embed(group.map((c) => c.text), 'passage', signal));
         const prefix = documentArtifactPrefix(input.tenantId, input.documentId, input.version);
         const key = vectorsKey(prefix, input.start);
+        const dimensions = await deps.embedder.dimensions();
+        // Vectors already computed by an earlier attempt or run are reused, never paid for twice.
+        if ((await deps.blobs.artifactSize(key)) === (input.end - input.start) * dimensions * Float32Array.BYTES_PER_ELEMENT) {
+          return { vectorsKey: key, dimensions };
+        }
+        const group = await readGroup(input.chunksKey, input.start, input.end);
+        const vectors = await withHeartbeat(heartbeatMs, (signal) => deps.embedder.embed(group.map((c) => c.text), 'passage', signal));
         await deps.blobs.writeArtifact(key, encodeVectors(vectors));
         return { vectorsKey: key, dimensions: vectors[0].length };
       }),
@@ -170,6 +188,9 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
         // Verified, not assumed: a retry of this activity runs until the store agrees.
         if (left !== 0) throw new Error(`document ${documentId} still has ${left} vectors after delete`);
       }
+    },
+    async cancelOpenDocuments({ tenantId, batchId, run }) {
+      await deps.catalog.cancelOpenDocuments(tenantId, batchId, run, 'The batch was cancelled before this document was processed.');
     },
     async finalizeBatch({ tenantId, batchId, status, finalSeq }) {
       await deps.catalog.setBatchStatus(tenantId, batchId, status as never, finalSeq);

@@ -33,9 +33,10 @@ async function setup() {
       started.push(input);
       return `ingest-${input.tenantId}-${input.batchId}`;
     },
-    async batchProgress(_tenant, batchId) {
-      return progress.get(batchId) ?? null;
+    async batchProgress(workflowId) {
+      return progress.get(workflowId.replace(/^ingest-[a-z]+-/, '')) ?? null;
     },
+    async cancelBatch() {},
     async shardProgress() {
       return null;
     },

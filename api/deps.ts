@@ -4,9 +4,21 @@ import type { Catalog } from '../activities/adapters/catalog.js';
 import type { Embedder } from '../activities/adapters/embedder.js';
 import type { VectorStore } from '../activities/adapters/vector-store.js';
 import type { FanOutOptions } from '../workflows/definitions.js';
+import type { RateLimitOptions } from './rate-limit.js';
 import type { TemporalGateway } from './temporal-gateway.js';
 import type { FileInspector, UploadLimits } from './uploads.js';
 
+/** Browser session settings; see api/sessions.ts for the token format. */
+export interface SessionSettings {
+  /** Signing secret, at least 32 bytes; every API replica must share it. */
+  secret: Uint8Array | string;
+  /** Session lifetime; defaults to 12 hours. */
+  ttlSeconds?: number;
+  /** Mark the cookie Secure (and name it `__Host-…`) even when this server sees plain HTTP. */
+  cookieSecure?: boolean;
+}
+
+/** The app's dependencies; optional fields have safe defaults so tests state only what they vary. */
 export interface ApiDeps {
   catalog: Catalog;
   blobs: BlobStore;
@@ -19,4 +31,14 @@ export interface ApiDeps {
   ssePollMs?: number;
   /** Overrides for the batch fan-out, for tests. */
   fanOut?: Partial<FanOutOptions>;
+  /** Without it a random per-process secret is used: fine for tests, but sessions then die on restart. */
+  sessions?: SessionSettings;
+  /** Per API key (and its sessions), per replica; defaults to 600/min with a burst of 100. */
+  rateLimit?: RateLimitOptions;
+  /** Exact origins allowed to call the API cross-origin; empty or absent means CORS stays closed. */
+  corsOrigins?: readonly string[];
+  /** Replaces the default Content-Security-Policy header value. */
+  contentSecurityPolicy?: string;
+  /** Milliseconds since epoch, for session expiry and rate limiting; injected by tests. */
+  now?: () => number;
 }

@@ -53,7 +53,7 @@ export async function readBatchView(gateway: TemporalGateway, catalog: Catalog, 
   });
   if (isTerminalBatch(batch.status)) return view(batch.status, batch.finalSeq ?? 0, new Map());
 
-  const progress = await gateway.batchProgress(batch.tenantId, batch.id);
+  const progress = await gateway.batchProgress(batch.workflowId);
   if (!progress) return view(batch.status, 0, new Map());
   const live = new Map<string, DocumentProgress>();
   let seq = progress.seq;

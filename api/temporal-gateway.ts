@@ -17,9 +17,18 @@ import {
 import { BATCH_KEY, DOCUMENT_COUNT_KEY, STATUS_KEY, TENANT_KEY } from '../temporal/search-attribute-keys.js';
 
 export interface TemporalGateway {
-  startBatch(input: { tenantId: string; batchId: string; documentCount: number; filenames: string[]; fanOut?: Partial<FanOutOptions> }): Promise<string>;
+  startBatch(input: {
+    tenantId: string;
+    batchId: string;
+    documentCount: number;
+    filenames: string[];
+    fanOut?: Partial<FanOutOptions>;
+    run?: number;
+  }): Promise<string>;
   /** null when the workflow cannot be queried (gone, or no worker answering in time). */
-  batchProgress(tenantId: string, batchId: string): Promise<BatchProgress | null>;
+  batchProgress(workflowId: string): Promise<BatchProgress | null>;
+  /** Requests cancellation; the workflow cleans up partial vectors before it ends. */
+  cancelBatch(workflowId: string): Promise<void>;
   shardProgress(workflowId: string): Promise<ShardProgress | null>;
   health(): Promise<{ ok: boolean; detail: string }>;
 }
@@ -43,12 +52,12 @@ export function createTemporalGateway(client: Client, queues: TaskQueues = { ind
     }
   };
   return {
-    async startBatch({ tenantId, batchId, documentCount, filenames, fanOut }) {
-      const workflowId = batchWorkflowId(tenantId, batchId);
+    async startBatch({ tenantId, batchId, documentCount, filenames, fanOut, run = 1 }) {
+      const workflowId = batchWorkflowId(tenantId, batchId, run);
       await client.workflow.start('ingestBatch', {
         taskQueue: queues.index,
         workflowId,
-        args: [{ tenantId, batchId, documentCount, fanOut, parseQueue: queues.parse }],
+        args: [{ tenantId, batchId, documentCount, fanOut, parseQueue: queues.parse, run }],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         typedSearchAttributes: new TypedSearchAttributes([
           { key: TENANT_KEY, value: tenantId },
@@ -60,9 +69,11 @@ export function createTemporalGateway(client: Client, queues: TaskQueues = { ind
       });
       return workflowId;
     },
-    batchProgress(tenantId, batchId) {
-      const workflowId = batchWorkflowId(tenantId, batchId);
+    batchProgress(workflowId) {
       return query(workflowId, () => client.workflow.getHandle(workflowId).query(batchProgressQuery));
+    },
+    async cancelBatch(workflowId) {
+      await client.workflow.getHandle(workflowId).cancel();
     },
     shardProgress(workflowId) {
       return query(workflowId, () => client.workflow.getHandle(workflowId).query(shardProgressQuery));

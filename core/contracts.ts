@@ -40,9 +40,14 @@ export const CreateBatchResponseSchema = z.object({
 });
 export type CreateBatchResponse = z.infer<typeof CreateBatchResponseSchema>;
 
+const IdSchema = z.string().regex(/^[A-Za-z0-9-]{1,64}$/);
+
 export const SearchRequestSchema = z.object({
   query: z.string().trim().min(1).max(2000),
   limit: z.number().int().min(1).max(50).default(5),
+  /** Restrict results to these documents / batches of the caller's tenant. */
+  documentIds: z.array(IdSchema).min(1).max(100).optional(),
+  batchIds: z.array(IdSchema).min(1).max(100).optional(),
 });
 export type SearchRequest = z.infer<typeof SearchRequestSchema>;
 
@@ -66,3 +71,55 @@ export const ErrorBodySchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), requestId: z.string() }),
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/** Query string of the list routes; `cursor` is opaque to clients. */
+export const ListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().regex(/^[0-9]{1,9}$/).optional(),
+});
+
+export const BatchListQuerySchema = ListQuerySchema.extend({ status: z.enum(BATCH_STATUSES).optional() });
+export const DocumentListQuerySchema = ListQuerySchema.extend({
+  status: z.enum(DOCUMENT_STATUSES).optional(),
+  batchId: IdSchema.optional(),
+});
+
+export const BatchSummarySchema = z.object({
+  batchId: z.string(),
+  status: z.enum(BATCH_STATUSES),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+  documentCount: z.number().int(),
+  /** 1 for the upload, +1 per retry. */
+  run: z.number().int(),
+  workflowId: z.string(),
+});
+export type BatchSummary = z.infer<typeof BatchSummarySchema>;
+export const BatchListResponseSchema = z.object({ batches: z.array(BatchSummarySchema), nextCursor: z.string().nullable() });
+export type BatchListResponse = z.infer<typeof BatchListResponseSchema>;
+
+export const DocumentDetailSchema = z.object({
+  documentId: z.string(),
+  batchId: z.string(),
+  filename: z.string(),
+  format: z.string(),
+  size: z.number().int(),
+  contentHash: z.string(),
+  status: z.enum(DOCUMENT_STATUSES),
+  chunks: z.number().int(),
+  attempt: z.number().int(),
+  error: ErrorInfoSchema.nullable(),
+  duplicateOf: z.string().nullable(),
+  run: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type DocumentDetail = z.infer<typeof DocumentDetailSchema>;
+export const DocumentListResponseSchema = z.object({ documents: z.array(DocumentDetailSchema), nextCursor: z.string().nullable() });
+export type DocumentListResponse = z.infer<typeof DocumentListResponseSchema>;
+
+export const RetryResponseSchema = z.object({ batchId: z.string(), run: z.number().int(), documentIds: z.array(z.string()) });
+export type RetryResponse = z.infer<typeof RetryResponseSchema>;
+
+export const DeleteDocumentResponseSchema = z.object({ documentId: z.string(), deleted: z.literal(true), vectorsRemaining: z.literal(0) });
+export type DeleteDocumentResponse = z.infer<typeof DeleteDocumentResponseSchema>;

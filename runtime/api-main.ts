@@ -10,6 +10,7 @@ import { loadConfig } from './config.js';
 import { openStores } from './stores.js';
 import { connectTemporalClient } from './temporal-connection.js';
 import { ensureDevTenant } from './dev-tenant.js';
+import { loadSessionSecret } from './session-secret.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -21,6 +22,10 @@ async function main(): Promise<void> {
     temporal: createTemporalGateway(client, config.temporal.queues),
     inspectFile: detectAndInspect,
     limits: config.limits,
+    sessions: { secret: loadSessionSecret(config.sessions.secret, config.dataDir), ttlSeconds: config.sessions.ttlSeconds, cookieSecure: config.sessions.cookieSecure },
+    rateLimit: config.rateLimit,
+    corsOrigins: config.corsOrigins,
+    contentSecurityPolicy: config.contentSecurityPolicy,
   });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     console.log(JSON.stringify({ level: 'info', msg: 'api listening', url: `http://${config.host}:${info.port}` }));

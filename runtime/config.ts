@@ -11,6 +11,26 @@ const optionalString = z
   .optional()
   .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
 
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', ''])
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? fallback : v === 'true' || v === '1'));
+
+/** An exact origin as browsers send it: scheme, host, optional port, nothing else. */
+const isOrigin = (value: string) => {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+};
+const origins = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? '').split(',').map((o) => o.trim()).filter(Boolean))
+  .refine((list) => list.every(isOrigin), 'each entry must be an exact origin such as https://app.example.com (no path, no trailing slash, no *)');
+
 const EnvSchema = z.object({
   PORT: int(8080),
   HOST: z.string().default('127.0.0.1'),
@@ -37,6 +57,14 @@ const EnvSchema = z.object({
   MAX_FILE_BYTES: int(100 * 1024 * 1024),
   MAX_REQUEST_BYTES: int(500 * 1024 * 1024),
   MAX_FILES_PER_BATCH: int(200),
+  SESSION_SECRET: optionalString.refine((v) => v === undefined || Buffer.byteLength(v, 'utf8') >= 32, 'must be at least 32 bytes'),
+  // Browsers refuse cookies that live longer than 400 days.
+  SESSION_TTL_SECONDS: int(12 * 60 * 60).pipe(z.number().max(400 * 24 * 60 * 60)),
+  COOKIE_SECURE: bool(false),
+  CORS_ORIGINS: origins,
+  RATE_LIMIT_PER_MINUTE: int(600),
+  RATE_LIMIT_BURST: int(100),
+  CONTENT_SECURITY_POLICY: optionalString,
 });
 
 export interface AppConfig {
@@ -57,6 +85,14 @@ export interface AppConfig {
   indexConcurrency: number;
   chunking: { maxTokens: number; overlapTokens: number };
   limits: { maxFileBytes: number; maxRequestBytes: number; maxFilesPerBatch: number };
+  /** Browser sessions; without a secret the API keeps one in DATA_DIR/session-secret. */
+  sessions: { secret: string | undefined; ttlSeconds: number; cookieSecure: boolean };
+  /** Requests per API key per API replica. */
+  rateLimit: { perMinute: number; burst: number };
+  /** Exact origins allowed cross-origin; empty keeps CORS closed. */
+  corsOrigins: string[];
+  /** Replaces the default Content-Security-Policy when set. */
+  contentSecurityPolicy: string | undefined;
 }
 
 /** The local model served by the bundled embedding server. */
@@ -96,5 +132,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     indexConcurrency: e.INDEX_CONCURRENCY,
     chunking: { maxTokens: e.CHUNK_MAX_TOKENS, overlapTokens: e.CHUNK_OVERLAP_TOKENS },
     limits: { maxFileBytes: e.MAX_FILE_BYTES, maxRequestBytes: e.MAX_REQUEST_BYTES, maxFilesPerBatch: e.MAX_FILES_PER_BATCH },
+    sessions: { secret: e.SESSION_SECRET, ttlSeconds: e.SESSION_TTL_SECONDS, cookieSecure: e.COOKIE_SECURE },
+    rateLimit: { perMinute: e.RATE_LIMIT_PER_MINUTE, burst: e.RATE_LIMIT_BURST },
+    corsOrigins: e.CORS_ORIGINS,
+    contentSecurityPolicy: e.CONTENT_SECURITY_POLICY,
   };
 }

@@ -20,12 +20,13 @@ import { createLanceDbStore } from '../activities/adapters/lancedb-store.js';
 import { createOpenAiEmbedder } from '../activities/adapters/openai-embedder.js';
 import { createSqliteCatalog } from '../activities/adapters/sqlite-catalog.js';
 import type { VectorStore } from '../activities/adapters/vector-store.js';
-import { createIndexActivities, createParseActivities } from '../activities/index.js';
+import { createIndexActivities, createParseActivities, type DocumentParser } from '../activities/index.js';
 import type { IndexActivities } from '../activities/contracts.js';
 import { createParsePool } from '../activities/parse-pool/pool.js';
 import { DEFAULT_PARSE_LIMITS } from '../activities/parsers/index.js';
 import { detectAndInspect } from '../activities/parsers/detect.js';
 import { ensureDevTenant } from '../runtime/dev-tenant.js';
+import { loadSessionSecret } from '../runtime/session-secret.js';
 import type { FanOutOptions } from '../workflows/definitions.js';
 import { bundleWorkflows, createIndexWorker, createParseWorker } from '../worker/workers.js';
 import { testEnv } from './env.js';
@@ -40,6 +41,9 @@ export function sharedBundle(): Promise<WorkflowBundleWithSourceMap> {
 export interface StackOptions {
   /** Wraps the real index activities, e.g. to inject failures. */
   wrapIndexActivities?: (real: IndexActivities) => IndexActivities;
+  /** Wrap the real parser pool / embedder used by the workers, e.g. to count calls. */
+  wrapParser?: (real: DocumentParser) => DocumentParser;
+  wrapEmbedder?: (real: Embedder) => Embedder;
   fanOut?: Partial<FanOutOptions>;
   /** Start no in-process workers (a test runs worker processes itself). */
   withoutWorkers?: boolean;
@@ -82,7 +86,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const pool = createParsePool({ size: 2, memoryLimitMb: 768, timeoutMs: 60_000, limits: DEFAULT_PARSE_LIMITS });
   if (!options.withoutWorkers) {
     nativeConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
-    const real = createIndexActivities({ blobs, catalog, embedder, vectors, heartbeatMs: 1_000 });
+    const workerEmbedder = options.wrapEmbedder ? options.wrapEmbedder(embedder) : embedder;
+    const real = createIndexActivities({ blobs, catalog, embedder: workerEmbedder, vectors, heartbeatMs: 1_000 });
     const common = { connection: nativeConnection, namespace: env.TEMPORAL_NAMESPACE };
     workers.push(
       await createIndexWorker({
@@ -96,7 +101,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ...common,
         taskQueue: queues.parse,
         concurrency: 2,
-        activities: createParseActivities({ blobs, parser: pool, chunking: { maxTokens: 120, overlapTokens: 20 }, heartbeatMs: 1_000 }),
+        activities: createParseActivities({
+          blobs,
+          parser: options.wrapParser ? options.wrapParser(pool) : pool,
+          chunking: { maxTokens: 120, overlapTokens: 20 },
+          heartbeatMs: 1_000,
+        }),
       }),
     );
     for (const w of workers) running.push(w.run());
@@ -113,6 +123,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     limits: { maxFileBytes: 50 * 1024 * 1024, maxRequestBytes: 200 * 1024 * 1024, maxFilesPerBatch: 100 },
     ssePollMs: 200,
     fanOut: options.fanOut,
+    sessions: { secret: loadSessionSecret(undefined, dataDir) },
   });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));

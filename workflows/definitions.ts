@@ -43,6 +43,8 @@ export interface IngestBatchInput {
   fanOut?: Partial<FanOutOptions>;
   /** Task queue of the parse pool; index steps run on the workflow's own queue. */
   parseQueue?: string;
+  /** 1 for the upload; each retry of failed documents is a new run with only those documents. */
+  run?: number;
 }
 
 /** What a shard needs to know about one document; loaded from the catalog, never file content. */
@@ -64,6 +66,7 @@ export interface IngestShardInput {
   limit: number;
   fanOut: FanOutOptions;
   parseQueue: string;
+  run: number;
   /** Carried across continue-as-new. */
   carried?: ShardCarry;
 }
@@ -100,11 +103,14 @@ export interface BatchProgress {
 export const batchProgressQuery = defineQuery<BatchProgress>('batchProgress');
 export const shardProgressQuery = defineQuery<ShardProgress>('shardProgress');
 
-/** Workflow ids are derived from tenant and batch on the server: readable and unguessable-free. */
-export function batchWorkflowId(tenantId: string, batchId: string): string {
-  return `ingest-${tenantId}-${batchId}`;
+/**
+ * Workflow ids are derived on the server from tenant, batch and run, never taken from a client:
+ * readable in the Web UI, and one id per run so a retry never collides with the original.
+ */
+export function batchWorkflowId(tenantId: string, batchId: string, run = 1): string {
+  return run === 1 ? `ingest-${tenantId}-${batchId}` : `ingest-${tenantId}-${batchId}-r${run}`;
 }
 
-export function shardWorkflowId(tenantId: string, batchId: string, shardIndex: number): string {
-  return `${batchWorkflowId(tenantId, batchId)}-shard-${shardIndex}`;
+export function shardWorkflowId(tenantId: string, batchId: string, shardIndex: number, run = 1): string {
+  return `${batchWorkflowId(tenantId, batchId, run)}-shard-${shardIndex}`;
 }

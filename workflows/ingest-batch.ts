@@ -36,6 +36,7 @@ const bookkeeping = proxyActivities<IndexActivities>({
 /** Workflow entry point: ingest every document of one upload batch. */
 export async function ingestBatch(input: IngestBatchInput): Promise<{ status: BatchStatus }> {
   const fanOut: FanOutOptions = { ...DEFAULT_FAN_OUT, ...input.fanOut };
+  const run = input.run ?? 1;
   const shardCount = Math.ceil(input.documentCount / fanOut.shardSize);
   const finished = new Map<number, ShardResult>();
   const running = new Map<number, string>();
@@ -53,7 +54,7 @@ export async function ingestBatch(input: IngestBatchInput): Promise<{ status: Ba
   }));
 
   const runShard = async (shardIndex: number) => {
-    const workflowId = shardWorkflowId(input.tenantId, input.batchId, shardIndex);
+    const workflowId = shardWorkflowId(input.tenantId, input.batchId, shardIndex, run);
     running.set(shardIndex, workflowId);
     seq++;
     const result = await executeChild(ingestShard, {
@@ -67,6 +68,7 @@ export async function ingestBatch(input: IngestBatchInput): Promise<{ status: Ba
           limit: fanOut.shardSize,
           fanOut,
           parseQueue: input.parseQueue ?? PARSE_QUEUE,
+          run,
         },
       ],
       // Shards carry tenant and batch too, so one search-attribute query lists a whole batch.
@@ -101,6 +103,9 @@ export async function ingestBatch(input: IngestBatchInput): Promise<{ status: Ba
   status = cancelRequested ? 'cancelled' : settleBatchStatus(documents, false);
   seq++;
   await CancellationScope.nonCancellable(async () => {
+    if (cancelRequested) {
+      await bookkeeping.cancelOpenDocuments({ tenantId: input.tenantId, batchId: input.batchId, run });
+    }
     const finalSeq = seq + [...finished.values()].reduce((n, r) => n + r.seq, 0);
     await bookkeeping.finalizeBatch({ tenantId: input.tenantId, batchId: input.batchId, status, finalSeq });
   });

@@ -5,6 +5,7 @@
  * continues as new with its state carried over.
  */
 import {
+  ActivityCancellationType,
   CancellationScope,
   condition,
   continueAsNew,
@@ -30,12 +31,18 @@ const parseActivities = (taskQueue: string) =>
     startToCloseTimeout: '10 minutes',
     heartbeatTimeout: '30 seconds',
     retry: { maximumAttempts: 1 },
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
 
+/**
+ * On cancel, wait until an in-flight embed/upsert has really stopped: otherwise an upsert could
+ * land after the clean-up removed the document's vectors and leave orphans behind.
+ */
 const indexActs = proxyActivities<IndexActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '30 seconds',
   retry: { maximumAttempts: 1 },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
 /** Bookkeeping activities are idempotent and cheap: let Temporal retry them without limit. */
@@ -54,7 +61,7 @@ export async function ingestShard(input: IngestShardInput): Promise<ShardResult>
   const parseActs = parseActivities(input.parseQueue);
   const refs: DocumentRef[] =
     input.carried?.refs ??
-    (await bookkeeping.loadShardDocuments({ tenantId, batchId, offset: input.offset, limit: input.limit }));
+    (await bookkeeping.loadShardDocuments({ tenantId, batchId, run: input.run ?? 1, offset: input.offset, limit: input.limit }));
   const documents: DocumentProgress[] =
     input.carried?.documents ?? refs.map((ref) => initialProgress(ref));
   let seq = input.carried?.seq ?? 0;

@@ -54,6 +54,7 @@ describe('a 10,000-document batch', () => {
     upsertChunks: ({ start, end }) => track(() => ({ upserted: end - start })),
     recordOutcomes: ({ outcomes: list }) => track(() => void list.forEach((o) => outcomes.set(o.documentId, o.status))),
     removeDocumentVectors: () => track(() => undefined),
+    cancelOpenDocuments: () => track(() => undefined),
     finalizeBatch: ({ status }) => track(() => void (finalStatus = status)),
   };
   const parse: ParseActivities = {

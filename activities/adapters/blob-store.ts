@@ -33,8 +33,12 @@ export interface BlobStore {
   discard(staged: StagedUpload): Promise<void>;
   /** Local path of a blob, for parsers that need a file. */
   blobPath(blobKey: string): string;
+  /** Removes a stored upload (the caller checks no other document uses it). */
+  deleteBlob(blobKey: string): Promise<void>;
   writeArtifact(key: string, data: Uint8Array | string): Promise<void>;
   readArtifact(key: string): Promise<Buffer>;
+  /** Size in bytes of an artifact, or null when it does not exist; lets a retried step reuse finished work. */
+  artifactSize(key: string): Promise<number | null>;
   /** Removes every artifact under a prefix (e.g. one document version). */
   deleteArtifacts(prefix: string): Promise<void>;
   health(): Promise<{ ok: boolean; detail: string }>;
@@ -92,6 +96,9 @@ export function createFsBlobStore(root: string): BlobStore {
     blobPath(blobKey) {
       return path.join(blobsDir, checkKey(blobKey));
     },
+    async deleteBlob(blobKey) {
+      await rm(path.join(blobsDir, checkKey(blobKey)), { force: true });
+    },
     async writeArtifact(key, data) {
       const target = path.join(artifactsDir, checkKey(key));
       await mkdir(path.dirname(target), { recursive: true });
@@ -101,6 +108,14 @@ export function createFsBlobStore(root: string): BlobStore {
     },
     async readArtifact(key) {
       return readFile(path.join(artifactsDir, checkKey(key)));
+    },
+    async artifactSize(key) {
+      try {
+        return (await stat(path.join(artifactsDir, checkKey(key)))).size;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw err;
+      }
     },
     async deleteArtifacts(prefix) {
       await rm(path.join(artifactsDir, checkKey(prefix)), { recursive: true, force: true });

@@ -30,6 +30,8 @@ export interface BatchRecord {
   idempotencyKey: string | null;
   /** Progress seq of the final snapshot, so catalog-served views continue the live sequence. */
   finalSeq: number | null;
+  /** Run number: 1 for the upload, +1 for each retry; each run is its own workflow. */
+  currentRun: number;
 }
 
 export interface DocumentRecord {
@@ -49,6 +51,8 @@ export interface DocumentRecord {
   errorMessage: string | null;
   version: number;
   duplicateOf: string | null;
+  /** The run that last (re)queued this document. */
+  run: number;
   /** Attempts the last step took, and when processing started and ended (ms since epoch). */
   attempt: number;
   startedAt: number | null;
@@ -84,15 +88,27 @@ export interface Catalog {
   revokeApiKeys(prefix: string): Promise<number>;
 
   /** Creates a batch and its documents atomically, before the workflow starts. */
-  createBatch(batch: Omit<BatchRecord, 'status' | 'finishedAt' | 'createdAt' | 'finalSeq'>, documents: NewDocument[]): Promise<void>;
+  createBatch(batch: Omit<BatchRecord, 'status' | 'finishedAt' | 'createdAt' | 'finalSeq' | 'currentRun'>, documents: NewDocument[]): Promise<void>;
   getBatch(tenantId: string, batchId: string): Promise<BatchRecord | null>;
   findBatchByIdempotencyKey(tenantId: string, key: string): Promise<BatchRecord | null>;
   listBatches(tenantId: string, opts: { limit: number; offset: number; status?: BatchStatus }): Promise<BatchRecord[]>;
   setBatchStatus(tenantId: string, batchId: string, status: BatchStatus, finalSeq?: number): Promise<void>;
 
   getDocument(tenantId: string, documentId: string): Promise<DocumentRecord | null>;
-  /** Documents of a batch in upload order, a page at a time. */
-  listBatchDocuments(tenantId: string, batchId: string, offset: number, limit: number): Promise<DocumentRecord[]>;
+  /** Documents of a batch in upload order, a page at a time; with `run`, only that run's. */
+  listBatchDocuments(tenantId: string, batchId: string, offset: number, limit: number, run?: number): Promise<DocumentRecord[]>;
+  /** A tenant's documents, newest first, optionally filtered. */
+  listDocuments(tenantId: string, opts: { limit: number; offset: number; status?: DocumentStatus; batchId?: string }): Promise<DocumentRecord[]>;
+  /**
+   * Starts a new run of a finished batch for the given failed/cancelled documents: requeues them
+   * under the next run number and points the batch at the new workflow. Returns null when the
+   * batch is still running; an empty list when nothing matched.
+   */
+  startRetry(tenantId: string, batchId: string, documentIds: string[] | 'all', workflowIdForRun: (run: number) => string): Promise<{ run: number; documentIds: string[] } | null>;
+  /** Marks every not-yet-terminal document of a run as cancelled (documents a cancelled batch never reached). */
+  cancelOpenDocuments(tenantId: string, batchId: string, run: number, message: string): Promise<number>;
+  /** Removes a document's row; returns its blob key and whether another document still uses that blob. */
+  deleteDocument(tenantId: string, documentId: string): Promise<{ blobKey: string; blobStillUsed: boolean } | null>;
   /** An indexed document of this tenant with the same content, for duplicate detection. */
   findIndexedByHash(tenantId: string, contentHash: string): Promise<DocumentRecord | null>;
   updateDocuments(tenantId: string, updates: DocumentUpdate[]): Promise<void>;

@@ -54,4 +54,49 @@ describe('SQLite catalog', () => {
     await catalog.createBatch({ id: 'b1', tenantId: 'a', workflowId: 'w', documentCount: 1, idempotencyKey: null }, [{ ...doc('d9'), duplicateOf: 'd1' }]);
     expect((await catalog.getDocument('a', 'd9'))?.status).toBe('skipped');
   });
+
+  it('starts a retry run for failed and cancelled documents only, and only of a finished batch', async () => {
+    const catalog = createSqliteCatalog(':memory:');
+    await catalog.ensureTenant('a');
+    await catalog.createBatch({ id: 'b1', tenantId: 'a', workflowId: 'w1', documentCount: 3, idempotencyKey: null }, [doc('d1'), doc('d2'), doc('d3')]);
+    const outcome = (documentId: string, status: 'indexed' | 'failed' | 'cancelled') => ({
+      documentId,
+      status,
+      chunks: status === 'indexed' ? 2 : 0,
+      errorCode: status === 'indexed' ? null : ('corrupt' as const),
+      errorMessage: status === 'indexed' ? null : 'x',
+      attempt: 1,
+      startedAt: 1,
+      finishedAt: 2,
+    });
+    await catalog.updateDocuments('a', [outcome('d1', 'indexed'), outcome('d2', 'failed'), outcome('d3', 'cancelled')]);
+    expect(await catalog.startRetry('a', 'b1', 'all', (run) => `w-r${run}`)).toBeNull(); // still running
+    await catalog.setBatchStatus('a', 'b1', 'completed_with_errors', 9);
+    expect(await catalog.startRetry('a', 'b1', ['d1'], (run) => `w-r${run}`)).toEqual({ run: 2, documentIds: [] });
+    expect(await catalog.startRetry('a', 'b1', 'all', (run) => `w-r${run}`)).toEqual({ run: 2, documentIds: ['d2', 'd3'] });
+    expect(await catalog.getBatch('a', 'b1')).toMatchObject({ status: 'running', currentRun: 2, workflowId: 'w-r2', finalSeq: null });
+    expect((await catalog.listBatchDocuments('a', 'b1', 0, 10, 2)).map((d) => [d.id, d.status, d.errorCode])).toEqual([
+      ['d2', 'queued', null],
+      ['d3', 'queued', null],
+    ]);
+    expect((await catalog.getDocument('a', 'd1'))?.run).toBe(1);
+    expect(await catalog.cancelOpenDocuments('a', 'b1', 2, 'stopped')).toBe(2);
+    expect((await catalog.getDocument('a', 'd2'))?.status).toBe('cancelled');
+    expect((await catalog.getDocument('a', 'd1'))?.status).toBe('indexed');
+  });
+
+  it('lists documents with filters and deletes one, telling whether its blob is still shared', async () => {
+    const catalog = createSqliteCatalog(':memory:');
+    await catalog.ensureTenant('a');
+    await catalog.ensureTenant('b');
+    await catalog.createBatch({ id: 'b1', tenantId: 'a', workflowId: 'w', documentCount: 2, idempotencyKey: null }, [doc('d1', 'same'), doc('d2', 'same')]);
+    await catalog.createBatch({ id: 'b2', tenantId: 'b', workflowId: 'w2', documentCount: 1, idempotencyKey: null }, [doc('e1')]);
+    expect((await catalog.listDocuments('a', { limit: 10, offset: 0 })).map((d) => d.id).sort()).toEqual(['d1', 'd2']);
+    expect(await catalog.listDocuments('a', { limit: 10, offset: 0, batchId: 'b2' })).toEqual([]);
+    expect((await catalog.listDocuments('a', { limit: 10, offset: 0, status: 'queued' })).length).toBe(2);
+    expect(await catalog.deleteDocument('b', 'd1')).toBeNull();
+    expect(await catalog.deleteDocument('a', 'd1')).toEqual({ blobKey: 'sha256/aa/same', blobStillUsed: true });
+    expect(await catalog.deleteDocument('a', 'd2')).toEqual({ blobKey: 'sha256/aa/same', blobStillUsed: false });
+    expect(await catalog.getDocument('a', 'd2')).toBeNull();
+  });
 });

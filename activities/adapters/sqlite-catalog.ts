@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS batches (
   created_at TEXT NOT NULL,
   finished_at TEXT,
   idempotency_key TEXT,
-  final_seq INTEGER
+  final_seq INTEGER,
+  current_run INTEGER NOT NULL DEFAULT 1
 );
 CREATE UNIQUE INDEX IF NOT EXISTS batches_idempotency ON batches(tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS batches_tenant_created ON batches(tenant_id, created_at DESC);
@@ -56,6 +57,7 @@ CREATE TABLE IF NOT EXISTS documents (
   error_message TEXT,
   version INTEGER NOT NULL DEFAULT 1,
   duplicate_of TEXT,
+  run INTEGER NOT NULL DEFAULT 1,
   attempt INTEGER NOT NULL DEFAULT 0,
   started_at INTEGER,
   finished_at INTEGER,
@@ -64,6 +66,8 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 CREATE INDEX IF NOT EXISTS documents_batch ON documents(batch_id, position);
 CREATE INDEX IF NOT EXISTS documents_tenant_hash ON documents(tenant_id, content_hash, status);
+CREATE INDEX IF NOT EXISTS documents_tenant_created ON documents(tenant_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS documents_blob ON documents(blob_key);
 `;
 
 type Row = Record<string, unknown>;
@@ -78,6 +82,7 @@ const toBatch = (r: Row): BatchRecord => ({
   finishedAt: (r.finished_at as string | null) ?? null,
   idempotencyKey: (r.idempotency_key as string | null) ?? null,
   finalSeq: (r.final_seq as number | null) ?? null,
+  currentRun: r.current_run as number,
 });
 
 const toDocument = (r: Row): DocumentRecord => ({
@@ -96,6 +101,7 @@ const toDocument = (r: Row): DocumentRecord => ({
   errorMessage: (r.error_message as string | null) ?? null,
   version: r.version as number,
   duplicateOf: (r.duplicate_of as string | null) ?? null,
+  run: r.run as number,
   attempt: r.attempt as number,
   startedAt: (r.started_at as number | null) ?? null,
   finishedAt: (r.finished_at as number | null) ?? null,
@@ -128,7 +134,7 @@ export function createSqliteCatalog(file: string, now: () => Date = () => new Da
     `INSERT INTO batches (id, tenant_id, workflow_id, status, document_count, created_at, idempotency_key)
      VALUES (@id, @tenantId, @workflowId, 'running', @documentCount, @now, @idempotencyKey)`,
   );
-  const createBatchTx = db.transaction((batch: Omit<BatchRecord, 'status' | 'finishedAt' | 'createdAt' | 'finalSeq'>, documents: NewDocument[]) => {
+  const createBatchTx = db.transaction((batch: Omit<BatchRecord, 'status' | 'finishedAt' | 'createdAt' | 'finalSeq' | 'currentRun'>, documents: NewDocument[]) => {
     const now = stamp();
     insertBatch.run({ ...batch, now });
     documents.forEach((doc, position) =>
@@ -150,6 +156,40 @@ export function createSqliteCatalog(file: string, now: () => Date = () => new Da
   const updateDocumentsTx = db.transaction((tenantId: string, updates: DocumentUpdate[]) => {
     const now = stamp();
     for (const u of updates) updateDocument.run({ ...u, tenantId, now });
+  });
+
+  const startRetryTx = db.transaction(
+    (tenantId: string, batchId: string, documentIds: string[] | 'all', workflowIdForRun: (run: number) => string) => {
+      const batch = db.prepare('SELECT * FROM batches WHERE id = ? AND tenant_id = ?').get(batchId, tenantId) as Row | undefined;
+      if (!batch || batch.status === 'running') return null;
+      const run = (batch.current_run as number) + 1;
+      const candidates = (
+        db
+          .prepare("SELECT id FROM documents WHERE tenant_id = ? AND batch_id = ? AND status IN ('failed', 'cancelled') ORDER BY position")
+          .all(tenantId, batchId) as Row[]
+      ).map((r) => r.id as string);
+      const wanted = documentIds === 'all' ? candidates : candidates.filter((id) => documentIds.includes(id));
+      if (wanted.length === 0) return { run, documentIds: [] };
+      const now = stamp();
+      const requeue = db.prepare(
+        "UPDATE documents SET run = ?, status = 'queued', error_code = NULL, error_message = NULL, attempt = 0, started_at = NULL, finished_at = NULL, chunks = 0, updated_at = ? WHERE id = ? AND tenant_id = ?",
+      );
+      for (const id of wanted) requeue.run(run, now, id, tenantId);
+      db.prepare("UPDATE batches SET current_run = ?, status = 'running', workflow_id = ?, finished_at = NULL, final_seq = NULL WHERE id = ? AND tenant_id = ?").run(
+        run,
+        workflowIdForRun(run),
+        batchId,
+        tenantId,
+      );
+      return { run, documentIds: wanted };
+    },
+  );
+  const deleteDocumentTx = db.transaction((tenantId: string, documentId: string) => {
+    const row = db.prepare('SELECT blob_key FROM documents WHERE id = ? AND tenant_id = ?').get(documentId, tenantId) as Row | undefined;
+    if (!row) return null;
+    db.prepare('DELETE FROM documents WHERE id = ? AND tenant_id = ?').run(documentId, tenantId);
+    const others = db.prepare('SELECT COUNT(*) AS n FROM documents WHERE blob_key = ?').get(row.blob_key) as Row;
+    return { blobKey: row.blob_key as string, blobStillUsed: (others.n as number) > 0 };
   });
 
   return {
@@ -205,11 +245,37 @@ export function createSqliteCatalog(file: string, now: () => Date = () => new Da
       const row = db.prepare('SELECT * FROM documents WHERE id = ? AND tenant_id = ?').get(documentId, tenantId) as Row | undefined;
       return row ? toDocument(row) : null;
     },
-    async listBatchDocuments(tenantId, batchId, offset, limit) {
-      const rows = db
-        .prepare('SELECT * FROM documents WHERE tenant_id = ? AND batch_id = ? ORDER BY position LIMIT ? OFFSET ?')
-        .all(tenantId, batchId, limit, offset) as Row[];
+    async listBatchDocuments(tenantId, batchId, offset, limit, run) {
+      const rows = (
+        run === undefined
+          ? db.prepare('SELECT * FROM documents WHERE tenant_id = ? AND batch_id = ? ORDER BY position LIMIT ? OFFSET ?').all(tenantId, batchId, limit, offset)
+          : db
+              .prepare('SELECT * FROM documents WHERE tenant_id = ? AND batch_id = ? AND run = ? ORDER BY position LIMIT ? OFFSET ?')
+              .all(tenantId, batchId, run, limit, offset)
+      ) as Row[];
       return rows.map(toDocument);
+    },
+    async listDocuments(tenantId, { limit, offset, status, batchId }) {
+      const where = ['tenant_id = @tenantId'];
+      if (status) where.push('status = @status');
+      if (batchId) where.push('batch_id = @batchId');
+      const rows = db
+        .prepare(`SELECT * FROM documents WHERE ${where.join(' AND ')} ORDER BY created_at DESC, batch_id, position LIMIT @limit OFFSET @offset`)
+        .all({ tenantId, status, batchId, limit, offset }) as Row[];
+      return rows.map(toDocument);
+    },
+    async startRetry(tenantId, batchId, documentIds, workflowIdForRun) {
+      return startRetryTx(tenantId, batchId, documentIds, workflowIdForRun);
+    },
+    async cancelOpenDocuments(tenantId, batchId, run, message) {
+      return db
+        .prepare(
+          "UPDATE documents SET status = 'cancelled', error_code = 'cancelled', error_message = ?, updated_at = ? WHERE tenant_id = ? AND batch_id = ? AND run = ? AND status IN ('queued', 'parsing', 'chunking', 'embedding')",
+        )
+        .run(message, stamp(), tenantId, batchId, run).changes;
+    },
+    async deleteDocument(tenantId, documentId) {
+      return deleteDocumentTx(tenantId, documentId);
     },
     async findIndexedByHash(tenantId, contentHash) {
       const row = db

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { CreateBatchResponse } from '../../core/contracts.js';
+import { BatchListQuerySchema, type BatchListResponse, type CreateBatchResponse } from '../../core/contracts.js';
 import { isTerminalBatch } from '../../core/progress.js';
 import { batchWorkflowId } from '../../workflows/definitions.js';
 import type { AuthVariables } from '../auth.js';
@@ -13,6 +13,9 @@ import type { ApiDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
 import { readBatchView } from '../progress.js';
 import { receiveFiles, statusForRejection } from '../uploads.js';
+import { retryDocuments } from '../retry.js';
+import { validQuery } from '../validation.js';
+import { batchSummary, pageOf } from '../views.js';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
 const ID = /^[A-Za-z0-9-]{1,64}$/;
@@ -26,6 +29,24 @@ export function batchRoutes(deps: ApiDeps) {
   };
 
   return new Hono<{ Variables: AuthVariables }>()
+    .get('/', async (c) => {
+      const query = validQuery(BatchListQuerySchema, c.req.query());
+      const offset = Number(query.cursor ?? 0);
+      const rows = await deps.catalog.listBatches(c.get('tenantId'), { limit: query.limit + 1, offset, status: query.status });
+      const page = pageOf(rows, query.limit, offset);
+      const body: BatchListResponse = { batches: page.items.map(batchSummary), nextCursor: page.nextCursor };
+      return c.json(body);
+    })
+    .post('/:batchId/cancel', async (c) => {
+      const batch = await loadBatch(c.get('tenantId'), c.req.param('batchId'));
+      if (isTerminalBatch(batch.status)) throw new ApiError(409, 'batch_finished', `The batch already ended (${batch.status}).`);
+      await deps.temporal.cancelBatch(batch.workflowId);
+      return c.json(await readBatchView(deps.temporal, deps.catalog, batch), 202);
+    })
+    .post('/:batchId/retry', async (c) => {
+      const batch = await loadBatch(c.get('tenantId'), c.req.param('batchId'));
+      return c.json(await retryDocuments(deps, batch, 'all'), 202);
+    })
     .post('/', async (c) => {
       const tenantId = c.get('tenantId');
       const idempotencyKey = c.req.header('idempotency-key') ?? null;

@@ -14,7 +14,10 @@ export function searchRoutes(deps: ApiDeps) {
     if (!parsed.success) throw new ApiError(400, 'bad_request', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
     const tenantId = c.get('tenantId');
     const [vector] = await deps.embedder.embed([parsed.data.query], 'query');
-    const hits = await deps.vectors.search(tenantId, vector, parsed.data.limit);
+    const hits = await deps.vectors.search(tenantId, vector, parsed.data.limit, {
+      documentIds: parsed.data.documentIds,
+      batchIds: parsed.data.batchIds,
+    });
     const response: SearchResponse = {
       results: hits.map((h) => ({
         documentId: h.payload.documentId,

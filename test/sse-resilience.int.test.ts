@@ -1,0 +1,218 @@
+/**
+ * Progress streams survive what real clients live through: a dropped connection, and the API
+ * process being restarted mid-batch. The client reconnects like EventSource (same URL,
+ * Last-Event-ID) and must see no repeated or reordered ids and still reach `done` with every
+ * document indexed. Embedding waits at a gate the test controls, so "mid-batch" is a fact
+ * (documents are provably left when the line is cut), not a race against the machine's speed.
+ */
+import { Context } from '@temporalio/activity';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BatchView } from '../core/contracts.js';
+import { startApiProcess, type ApiProcess } from './api-process.js';
+import { makeText } from './fixtures/documents.js';
+import { uploadBatch } from './http.js';
+import { readSseReconnecting, type SessionFrame, type SseSession } from './sse-client.js';
+import { startStack, type Stack } from './stack.js';
+
+const DOCUMENTS = 8;
+
+/** Holds embedChunks calls until the test releases them one by one or opens the gate. */
+function createGate() {
+  let permits = 0;
+  let open = false;
+  let passed = 0;
+  const sleepers = new Set<() => void>();
+  const wake = () => {
+    for (const s of [...sleepers]) s();
+  };
+  return {
+    get passed() {
+      return passed;
+    },
+    release(n = 1) {
+      permits += n;
+      wake();
+    },
+    openAll() {
+      open = true;
+      wake();
+    },
+    close() {
+      open = false;
+      permits = 0;
+      passed = 0;
+    },
+    async pass() {
+      const context = Context.current();
+      while (!open && permits === 0) {
+        if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            sleepers.delete(done);
+            resolve();
+          };
+          const timer = setTimeout(done, 1_000);
+          sleepers.add(done);
+        });
+        context.heartbeat(); // waiting here is not a dead worker
+      }
+      if (!open) permits--;
+      passed++;
+    },
+  };
+}
+
+function documents(tag: string) {
+  return Array.from({ length: DOCUMENTS }, (_, i) => ({
+    name: `${tag}-${i}.txt`,
+    bytes: makeText(
+      Array.from({ length: 10 }, (_, p) => `${tag} document ${i}, paragraph ${p}, on subject ${i * 10 + p}. ${'progress keeps flowing downstream '.repeat(4)}`).join('\n\n'),
+    ),
+  }));
+}
+
+const viewOf = (frame: SessionFrame) => JSON.parse(frame.data) as BatchView;
+
+/** The properties every resumed session must have, whatever cut the line. */
+function expectConsistentSession(session: SseSession, batchId: string) {
+  const describeSession = JSON.stringify(session.connections);
+  const last = session.frames.at(-1);
+  expect(last?.event, describeSession).toBe('done');
+
+  for (const frame of session.frames) expect(frame.id, `every frame carries an id: ${JSON.stringify(frame)}`).toMatch(/^\d+$/);
+
+  // After each reconnect, nothing at or below the Last-Event-ID that was sent.
+  const reconnected = session.connections.filter((c) => c.index > 0 && c.frames > 0);
+  expect(reconnected.length, describeSession).toBeGreaterThan(0);
+  for (const c of reconnected) {
+    expect(c.lastEventId, `connection ${c.index} must send Last-Event-ID`).not.toBeNull();
+    for (const f of session.frames.filter((x) => x.connection === c.index)) {
+      expect(Number(f.id), `${f.event} frame on connection ${c.index} after Last-Event-ID ${c.lastEventId}`).toBeGreaterThan(Number(c.lastEventId));
+    }
+  }
+
+  // Progress ids strictly increase across the whole session; done repeats the last seq at most.
+  const progressIds = session.frames.filter((f) => f.event === 'progress').map((f) => Number(f.id));
+  for (let i = 1; i < progressIds.length; i++) expect(progressIds[i], `progress ids ${progressIds.join(',')}`).toBeGreaterThan(progressIds[i - 1]);
+  expect(Number(last!.id)).toBeGreaterThanOrEqual(progressIds.at(-1)!);
+
+  const done = viewOf(last!);
+  expect(done.batchId).toBe(batchId);
+  expect(done.status).toBe('completed');
+  expect(done.documents).toHaveLength(DOCUMENTS);
+  for (const doc of done.documents) {
+    expect(doc.status, `${doc.filename}: ${JSON.stringify(doc.error)}`).toBe('indexed');
+    expect(doc.chunks).toBeGreaterThan(0);
+  }
+}
+
+/** Proves the line was cut mid-batch and the stream then resumed with live progress. */
+function expectCutMidBatch(session: SseSession, cutConnection: number) {
+  const before = session.frames.filter((f) => f.connection === cutConnection && f.event === 'progress').at(-1);
+  expect(before, 'a progress frame before the cut').toBeDefined();
+  const view = viewOf(before!);
+  expect(view.status).toBe('running');
+  expect(view.documents.filter((d) => d.status === 'indexed').length).toBeLessThan(DOCUMENTS);
+  const resumed = session.frames.filter((f) => f.connection > cutConnection && f.event === 'progress');
+  expect(resumed.length, 'live progress frames after reconnecting').toBeGreaterThan(0);
+  expect(resumed.some((f) => viewOf(f).status === 'running'), 'a running view after reconnecting').toBe(true);
+}
+
+describe('SSE progress across disconnects and API restarts', () => {
+  let stack: Stack;
+  let api: ApiProcess | undefined;
+  const gate = createGate();
+  beforeAll(async () => {
+    stack = await startStack({
+      wrapIndexActivities: (real) => ({
+        ...real,
+        async embedChunks(input) {
+          await gate.pass();
+          return real.embedChunks(input);
+        },
+      }),
+    });
+    api = await startApiProcess(stack.workerEnv);
+  });
+  afterAll(async () => {
+    gate.openAll(); // nothing may stay parked in an activity while the workers shut down
+    await api?.stop();
+    await stack?.close();
+  });
+
+  it('resumes after a dropped connection with Last-Event-ID, skipping nothing and repeating nothing', async () => {
+    gate.close();
+    const auth = { authorization: `Bearer ${stack.apiKey}` };
+    const upload = await uploadBatch(api!.baseUrl, stack.apiKey, documents('dropped'));
+    expect(upload.status, JSON.stringify(upload.body)).toBe(202);
+    const batchId: string = upload.body.batchId;
+
+    let progressOnFirst = 0;
+    const session = await readSseReconnecting({
+      url: `${api!.baseUrl}/api/batches/${batchId}/events`,
+      headers: auth,
+      retryMs: 300,
+      // Each frame lets one more embedding through, so progress keeps coming but never finishes.
+      onFrame: (f) => {
+        if (f.connection === 0 && f.event === 'progress') gate.release(1);
+      },
+      dropAfter: (f) => f.connection === 0 && f.event === 'progress' && ++progressOnFirst >= 3,
+      onOpen: (c) => {
+        if (c.index > 0) gate.openAll();
+      },
+    });
+
+    expect(session.connections[0].ended).toBe('dropped');
+    expect(session.connections[1].lastEventId).toBe(session.frames.filter((f) => f.connection === 0).at(-1)!.id);
+    expect(gate.passed).toBeGreaterThanOrEqual(DOCUMENTS);
+    expectCutMidBatch(session, 0);
+    expectConsistentSession(session, batchId);
+  });
+
+  it('resumes across a SIGTERM and restart of the API process on the same port', async () => {
+    gate.close();
+    const auth = { authorization: `Bearer ${stack.apiKey}` };
+    const first = api!;
+    const upload = await uploadBatch(first.baseUrl, stack.apiKey, documents('restarted'));
+    expect(upload.status, JSON.stringify(upload.body)).toBe(202);
+    const batchId: string = upload.body.batchId;
+
+    let progressOnFirst = 0;
+    let oldGone = false;
+    let restart: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+    const restartApi = async () => {
+      const exit = await first.stop('SIGTERM');
+      oldGone = true;
+      api = undefined;
+      api = await startApiProcess(stack.workerEnv, { port: first.port });
+      return exit;
+    };
+    const session = await readSseReconnecting({
+      url: `${first.baseUrl}/api/batches/${batchId}/events`,
+      headers: auth,
+      retryMs: 500,
+      onFrame: (f) => {
+        if (f.connection !== 0 || f.event !== 'progress') return;
+        if (++progressOnFirst < 3) gate.release(1);
+        else restart ??= restartApi();
+      },
+      // Only a connection made after the old process exited can be to the new one.
+      onOpen: (c) => {
+        if (c.index > 0 && oldGone) gate.openAll();
+      },
+    });
+    const exit = await restart!;
+
+    expect(exit, `the API process should exit cleanly on SIGTERM; its output:\n${first.output().slice(-4000)}`).toEqual({ code: 0, signal: null });
+    expect(session.connections[0].ended, JSON.stringify(session.connections)).not.toBe('stopped');
+    expectCutMidBatch(session, 0);
+    expectConsistentSession(session, batchId);
+    console.log(
+      `[sse-resilience] restart: first stream ended by ${session.connections[0].ended}${session.connections[0].error ? ` (${session.connections[0].error})` : ''}; ` +
+        `${session.connections.length} connection attempts ` +
+        `(${session.connections.filter((c) => c.status === null).length} refused while the API was down), ` +
+        `progress ids ${session.frames.filter((f) => f.event === 'progress').map((f) => `${f.id}@${f.connection}`).join(' ')}`,
+    );
+  });
+});
