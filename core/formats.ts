@@ -7,6 +7,21 @@
 export const DOC_FORMATS = ['pdf', 'docx', 'xlsx', 'xls', 'csv', 'txt', 'md'] as const;
 export type DocFormat = (typeof DOC_FORMATS)[number];
 
+/**
+ * File extensions and MIME types per format: the one table that upload detection checks names
+ * against and that /api/limits offers to file pickers. Keyed by DocFormat, so a new format
+ * without a row fails to compile.
+ */
+export const ACCEPTED_TYPES: Record<DocFormat, { extensions: string[]; mimeTypes: string[] }> = {
+  pdf: { extensions: ['.pdf'], mimeTypes: ['application/pdf'] },
+  docx: { extensions: ['.docx'], mimeTypes: ['application/vnd.openxmlformats-officedocument.wordprocessingml.document'] },
+  xlsx: { extensions: ['.xlsx'], mimeTypes: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'] },
+  xls: { extensions: ['.xls'], mimeTypes: ['application/vnd.ms-excel'] },
+  csv: { extensions: ['.csv'], mimeTypes: ['text/csv'] },
+  txt: { extensions: ['.txt', '.text'], mimeTypes: ['text/plain'] },
+  md: { extensions: ['.md', '.markdown'], mimeTypes: ['text/markdown'] },
+};
+
 /** Why a document could not be indexed. Stable strings: the UI and API clients switch on them. */
 export const REASON_CODES = [
   'empty_file',

@@ -72,15 +72,16 @@ async function createTenantKey(tenantId: string, catalog: Catalog, output: Comma
 const day = (stamp: string | null) => (stamp ? stamp.replace('T', ' ').slice(0, 19) : '-');
 
 async function listTenants(catalog: Catalog, output: CommandOutput): Promise<number> {
-  const keys = await catalog.listApiKeys();
-  if (keys.length === 0) {
-    output.out('no API keys yet; create one with: npm run tenant -- create <tenantId>');
+  const tenants = await catalog.listTenants();
+  if (tenants.length === 0) {
+    output.out('no tenants yet; create one with: npm run tenant -- create <tenantId>');
     return EXIT.ok;
   }
-  const byTenant = new Map<string, ApiKeyRecord[]>();
-  for (const key of keys) byTenant.set(key.tenantId, [...(byTenant.get(key.tenantId) ?? []), key]);
+  const byTenant = new Map<string, ApiKeyRecord[]>(tenants.map((t) => [t.id, []]));
+  for (const key of await catalog.listApiKeys()) byTenant.get(key.tenantId)?.push(key);
   const rows = [['TENANT', 'KEY PREFIX', 'CREATED', 'REVOKED']];
-  for (const [tenantId, tenantKeys] of [...byTenant].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [tenantId, tenantKeys] of byTenant) {
+    if (tenantKeys.length === 0) rows.push([tenantId, '(no keys)', '-', '-']);
     for (const key of tenantKeys) rows.push([tenantId, key.prefix, day(key.createdAt), day(key.revokedAt)]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));

@@ -80,6 +80,7 @@ export interface DocumentUpdate {
 export interface Catalog {
   ensureTenant(tenantId: string): Promise<TenantRecord>;
   getTenant(tenantId: string): Promise<TenantRecord | null>;
+  listTenants(): Promise<TenantRecord[]>;
   /** Stores the key's hash only; the caller generates the key and shows it once. */
   addApiKey(tenantId: string, keyHash: string, prefix: string): Promise<ApiKeyRecord>;
   /** Resolves a key hash to its tenant; null when unknown or revoked. */

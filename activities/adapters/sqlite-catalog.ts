@@ -202,6 +202,9 @@ export function createSqliteCatalog(file: string, now: () => Date = () => new Da
       const row = db.prepare('SELECT * FROM tenants WHERE id = ?').get(tenantId) as Row | undefined;
       return row ? ({ id: row.id as string, createdAt: row.created_at as string } satisfies TenantRecord) : null;
     },
+    async listTenants() {
+      return (db.prepare('SELECT * FROM tenants ORDER BY id').all() as Row[]).map((r) => ({ id: r.id as string, createdAt: r.created_at as string }));
+    },
     async addApiKey(tenantId, keyHash, prefix) {
       const id = `key_${keyHash.slice(0, 16)}`;
       db.prepare('INSERT INTO api_keys (id, tenant_id, prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(id, tenantId, prefix, keyHash, stamp());

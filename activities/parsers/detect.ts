@@ -16,7 +16,7 @@
  *    "EncryptedPackage" stream is a password-protected Office file -> `encrypted`.
  */
 import { open, stat } from 'node:fs/promises';
-import { DocumentError, type DocFormat } from '../../core/formats.js';
+import { ACCEPTED_TYPES, DocumentError, type DocFormat } from '../../core/formats.js';
 import { bomEncoding, guessUtf16 } from './encoding.js';
 import { DEFAULT_ZIP_LIMITS, inspectOoxml, type ZipLimits } from './zip-directory.js';
 
@@ -26,17 +26,10 @@ export { inspectOoxml, DEFAULT_ZIP_LIMITS, type ZipLimits, type OoxmlKind } from
 /** How many leading bytes detection needs; callers reading a head should read this many. */
 export const HEAD_BYTES = 8192;
 
-const EXTENSIONS: Record<string, DocFormat> = {
-  pdf: 'pdf',
-  docx: 'docx',
-  xlsx: 'xlsx',
-  xls: 'xls',
-  csv: 'csv',
-  txt: 'txt',
-  text: 'txt',
-  md: 'md',
-  markdown: 'md',
-};
+/** Extension (without the dot) → format, derived from the shared table in core/formats.ts. */
+const EXTENSIONS: Record<string, DocFormat> = Object.fromEntries(
+  (Object.entries(ACCEPTED_TYPES) as [DocFormat, { extensions: string[] }][]).flatMap(([format, t]) => t.extensions.map((e) => [e.slice(1), format])),
+);
 
 const TEXT_FORMATS: ReadonlySet<DocFormat> = new Set(['txt', 'md', 'csv']);
 

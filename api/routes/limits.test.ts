@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { detectFormat } from '../../activities/parsers/detect.js';
 import { DOC_FORMATS } from '../../core/formats.js';
 import { createTestApp } from '../test-app.js';
-import { ACCEPTED_TYPES } from './limits.js';
+import { ACCEPTED_TYPES } from '../../core/formats.js';
 
 describe('GET /api/limits', () => {
   it('reports the configured limits and every accepted format', async () => {
