@@ -56,7 +56,7 @@ async function setup() {
       if (filename.endsWith('.exe')) throw new DocumentError('type_mismatch', 'this is not a document');
       return 'txt';
     },
-    limits: { maxFileBytes: 1024, maxRequestBytes: 64 * 1024, maxFilesPerBatch: 3 },
+    limits: { maxFileBytes: 1024, maxRequestBytes: 64 * 1024, maxFilesPerBatch: 3, maxTextFileBytes: 1024 },
     ssePollMs: 10,
   });
   return { app, catalog, keys, started, progress };

@@ -56,7 +56,7 @@ export async function createTestApp(overrides: Partial<ApiDeps> = {}) {
     embedder,
     temporal,
     inspectFile: async () => 'txt',
-    limits: { maxFileBytes: 1024, maxRequestBytes: 64 * 1024, maxFilesPerBatch: 3 },
+    limits: { maxFileBytes: 1024, maxRequestBytes: 64 * 1024, maxFilesPerBatch: 3, maxTextFileBytes: 1024 },
     ssePollMs: 10,
     sessions: { secret: TEST_SESSION_SECRET },
     ...overrides,

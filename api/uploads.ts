@@ -14,7 +14,11 @@ export interface UploadLimits {
   maxFileBytes: number;
   maxRequestBytes: number;
   maxFilesPerBatch: number;
+  /** Plain-text formats (txt, md, csv) have a lower cap: their size is all text to embed. */
+  maxTextFileBytes: number;
 }
+
+const TEXT_FORMATS: readonly DocFormat[] = ['txt', 'md', 'csv'];
 
 export interface AcceptedFile {
   filename: string;
@@ -92,6 +96,9 @@ export async function receiveFiles(
       staged = await blobs.stage(stream, limits.maxFileBytes);
       if (staged.size === 0) throw new DocumentError('empty_file', 'The file is empty.');
       const format = await inspect(staged.tempPath, filename);
+      if (TEXT_FORMATS.includes(format) && staged.size > limits.maxTextFileBytes) {
+        throw new DocumentError('too_large', `Text files may be at most ${limits.maxTextFileBytes} bytes; split this one.`);
+      }
       return { filename, format, staged };
     } catch (err) {
       if (staged) await blobs.discard(staged);
@@ -113,7 +120,12 @@ export async function receiveFiles(
   await new Promise<void>((resolve, reject) => {
     busboy.on('close', resolve);
     busboy.on('error', reject);
-    body.on('error', reject);
+    // Destroying busboy also destroys the file stream being staged, so stage() rejects and
+    // removes its partial temp file instead of waiting forever (over-limit or aborted uploads).
+    body.on('error', (err) => {
+      busboy.destroy(err);
+      reject(err);
+    });
     body.pipe(busboy);
   }).catch(async (err) => {
     const settled = await Promise.allSettled(pending);

@@ -38,6 +38,7 @@ export const LimitsSchema = z.object({
   maxFileBytes: z.number().int(),
   maxRequestBytes: z.number().int(),
   maxFilesPerBatch: z.number().int(),
+  maxTextFileBytes: z.number().int(),
   acceptedTypes: z.array(AcceptedTypeSchema),
 });
 /** Typed limits answer for the UI. */

@@ -57,6 +57,7 @@ const EnvSchema = z.object({
   MAX_FILE_BYTES: int(100 * 1024 * 1024),
   MAX_REQUEST_BYTES: int(500 * 1024 * 1024),
   MAX_FILES_PER_BATCH: int(200),
+  MAX_TEXT_FILE_BYTES: int(10 * 1024 * 1024),
   SESSION_SECRET: optionalString.refine((v) => v === undefined || Buffer.byteLength(v, 'utf8') >= 32, 'must be at least 32 bytes'),
   // Browsers refuse cookies that live longer than 400 days.
   SESSION_TTL_SECONDS: int(12 * 60 * 60).pipe(z.number().max(400 * 24 * 60 * 60)),
@@ -84,7 +85,7 @@ export interface AppConfig {
   parse: { concurrency: number; memoryMb: number; timeoutMs: number };
   indexConcurrency: number;
   chunking: { maxTokens: number; overlapTokens: number };
-  limits: { maxFileBytes: number; maxRequestBytes: number; maxFilesPerBatch: number };
+  limits: { maxFileBytes: number; maxRequestBytes: number; maxFilesPerBatch: number; maxTextFileBytes: number };
   /** Browser sessions; without a secret the API keeps one in DATA_DIR/session-secret. */
   sessions: { secret: string | undefined; ttlSeconds: number; cookieSecure: boolean };
   /** Requests per API key per API replica. */
@@ -131,7 +132,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     parse: { concurrency: e.PARSE_CONCURRENCY, memoryMb: e.PARSE_MEMORY_MB, timeoutMs: e.PARSE_TIMEOUT_MS },
     indexConcurrency: e.INDEX_CONCURRENCY,
     chunking: { maxTokens: e.CHUNK_MAX_TOKENS, overlapTokens: e.CHUNK_OVERLAP_TOKENS },
-    limits: { maxFileBytes: e.MAX_FILE_BYTES, maxRequestBytes: e.MAX_REQUEST_BYTES, maxFilesPerBatch: e.MAX_FILES_PER_BATCH },
+    limits: {
+      maxFileBytes: e.MAX_FILE_BYTES,
+      maxRequestBytes: e.MAX_REQUEST_BYTES,
+      maxFilesPerBatch: e.MAX_FILES_PER_BATCH,
+      maxTextFileBytes: e.MAX_TEXT_FILE_BYTES,
+    },
     sessions: { secret: e.SESSION_SECRET, ttlSeconds: e.SESSION_TTL_SECONDS, cookieSecure: e.COOKIE_SECURE },
     rateLimit: { perMinute: e.RATE_LIMIT_PER_MINUTE, burst: e.RATE_LIMIT_BURST },
     corsOrigins: e.CORS_ORIGINS,

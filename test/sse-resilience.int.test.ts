@@ -18,19 +18,23 @@ const DOCUMENTS = 8;
 // Documents whose embedding may run before the line is cut; the others wait at the gate.
 const RELEASED = 2;
 
-/** Holds embedChunks calls until the test releases some or opens the gate; counts who waits. */
+/**
+ * Holds embedChunks calls until the test admits some documents or opens the gate; counts who
+ * waits. An admitted document stays admitted, so a retried step of it is never held.
+ */
 function createGate() {
   let permits = 0;
   let open = false;
-  let passed = 0;
+  const admitted = new Set<string>();
   let waiting = 0;
   const sleepers = new Set<() => void>();
   const wake = () => {
     for (const s of [...sleepers]) s();
   };
   return {
+    /** Documents that got through at least once. */
     get passed() {
-      return passed;
+      return admitted.size;
     },
     get waiting() {
       return waiting;
@@ -46,13 +50,13 @@ function createGate() {
     close() {
       open = false;
       permits = 0;
-      passed = 0;
+      admitted.clear();
     },
-    async pass() {
+    async pass(documentId: string) {
       const context = Context.current();
       waiting++;
       try {
-        while (!open && permits === 0) {
+        while (!open && !admitted.has(documentId) && permits === 0) {
           if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
           await new Promise<void>((resolve) => {
             const done = () => {
@@ -68,8 +72,8 @@ function createGate() {
       } finally {
         waiting--;
       }
-      if (!open) permits--;
-      passed++;
+      if (!open && !admitted.has(documentId)) permits--;
+      admitted.add(documentId);
     },
   };
 }
@@ -172,7 +176,7 @@ describe('SSE progress across disconnects and API restarts', () => {
       wrapIndexActivities: (real) => ({
         ...real,
         async embedChunks(input) {
-          await gate.pass();
+          await gate.pass(input.documentId);
           return real.embedChunks(input);
         },
       }),

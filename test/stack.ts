@@ -120,7 +120,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     embedder,
     temporal: createTemporalGateway(client, queues),
     inspectFile: detectAndInspect,
-    limits: { maxFileBytes: 50 * 1024 * 1024, maxRequestBytes: 200 * 1024 * 1024, maxFilesPerBatch: 100 },
+    limits: { maxFileBytes: 50 * 1024 * 1024, maxRequestBytes: 200 * 1024 * 1024, maxFilesPerBatch: 100, maxTextFileBytes: 10 * 1024 * 1024 },
     ssePollMs: 200,
     fanOut: options.fanOut,
     sessions: { secret: loadSessionSecret(undefined, dataDir) },

@@ -44,7 +44,7 @@ interface StreamedPost {
   answer: Promise<Answer>;
   /** Body bytes written so far (file content plus multipart framing). */
   bytesSent(): number;
-  /** Whether a response (its status line) had arrived when the last write was attempted. */
+  /** Whether the response arrived before the whole body had been written. */
   answeredWhileSending(): boolean;
   /** Resolves when the body has been written completely, or writing stopped because the server answered. */
   sending: Promise<void>;
@@ -78,16 +78,20 @@ function postFile(
   const req = http.request(`${baseUrl}/api/batches`, { method: 'POST', headers });
   let sent = 0;
   let answered = false;
+  let bodyComplete = false;
+  let answeredEarly = false;
   const answer = new Promise<Answer>((resolve, reject) => {
     req.once('response', (res) => {
       answered = true;
+      answeredEarly = !bodyComplete;
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
       res.once('end', () => resolve({ status: res.statusCode ?? 0, body }));
       res.once('error', reject);
     });
-    req.once('error', (err) => {
+    // `on`, not `once`: a destroyed request may report more than one error.
+    req.on('error', (err) => {
       if (!answered) reject(err);
     });
   });
@@ -122,13 +126,16 @@ function postFile(
       await write(block);
     }
     await write(tail);
-    if (!answered && !req.destroyed) req.end();
+    if (!answered && !req.destroyed) {
+      bodyComplete = true;
+      req.end();
+    }
   })();
 
   return {
     answer,
     bytesSent: () => sent,
-    answeredWhileSending: () => answered,
+    answeredWhileSending: () => answeredEarly,
     sending,
     destroy: () => req.destroy(),
   };

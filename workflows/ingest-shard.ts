@@ -59,16 +59,18 @@ const INDEX_RETRY: StepRetryPolicy = { maxAttempts: 10, initialDelayMs: 1_000, m
 export async function ingestShard(input: IngestShardInput): Promise<ShardResult> {
   const { tenantId, batchId, fanOut } = input;
   const parseActs = parseActivities(input.parseQueue);
-  const refs: DocumentRef[] =
-    input.carried?.refs ??
-    (await bookkeeping.loadShardDocuments({ tenantId, batchId, run: input.run ?? 1, offset: input.offset, limit: input.limit }));
-  const documents: DocumentProgress[] =
-    input.carried?.documents ?? refs.map((ref) => initialProgress(ref));
   let seq = input.carried?.seq ?? 0;
+  let documents: DocumentProgress[] = input.carried?.documents ?? [];
+  // Registered before the first await, so a query that arrives while the shard loads its
+  // documents gets an (empty) answer instead of an error.
+  setHandler(shardProgressQuery, () => ({ shardIndex: input.shardIndex, documents, seq }));
   const touch = () => {
     seq++;
   };
-  setHandler(shardProgressQuery, () => ({ shardIndex: input.shardIndex, documents, seq }));
+  const refs: DocumentRef[] =
+    input.carried?.refs ??
+    (await bookkeeping.loadShardDocuments({ tenantId, batchId, run: input.run ?? 1, offset: input.offset, limit: input.limit }));
+  if (!input.carried) documents = refs.map((ref) => initialProgress(ref));
 
   const outcomes = new OutcomeRecorder(tenantId, batchId);
   if (!input.carried) {

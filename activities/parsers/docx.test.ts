@@ -100,3 +100,23 @@ describe('htmlToSections', () => {
     expect(performance.now() - started).toBeLessThan(1000);
   });
 });
+
+describe('CDATA flood guard', () => {
+  it('counts CDATA sections without mistaking them for declarations', () => {
+    const scanner = new DeclarationScanner();
+    scanner.push(new TextEncoder().encode('<t><![CDATA[a]]><![CDATA[b]]><!-- note --></t>'));
+    expect(scanner.found).toBe(false);
+    expect(scanner.cdataSections).toBe(2);
+  });
+
+  it('refuses a workbook whose shared strings hold thousands of CDATA sections as corrupt', async () => {
+    const { MAX_CDATA_SECTIONS } = await import('./xml-guard.js');
+    const { parserRegistry } = await import('./index.js');
+    const { makeXlsx } = await import('../../test/fixtures/documents.js');
+    const { unzipSync, zipSync, strToU8 } = await import('fflate');
+    const files = unzipSync(new Uint8Array(makeXlsx({ S: [['a', 'b']] })));
+    const cdata = Array.from({ length: MAX_CDATA_SECTIONS + 1 }, (_, i) => `<![CDATA[${i}]]>`).join('');
+    files['xl/sharedStrings.xml'] = strToU8(`<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>${cdata}</t></si></sst>`);
+    expect(await reasonCodeOf(parserRegistry.xlsx(zipSync(files), DEFAULT_PARSE_LIMITS))).toBe('corrupt');
+  });
+});

@@ -15,11 +15,20 @@ import { DocumentError } from '../../core/formats.js';
 /** Entry count above which a package is refused here too (the parent checks first, at a lower cap). */
 const MAX_ENTRIES = 20_000;
 
+/**
+ * CDATA sections allowed per part. Office never writes CDATA; thousands of them are a recursion
+ * attack on SheetJS, whose string reader recurses once per section, overflows the stack, swallows
+ * the error and silently drops the sheet that uses the strings.
+ */
+export const MAX_CDATA_SECTIONS = 1_000;
+
 /** Incremental detector for markup declarations; feed chunks, read `found`. */
 export class DeclarationScanner {
   private state: 0 | 1 | 2 = 0; // 0: text, 1: after '<', 2: after '<!'
   /** Set once a declaration was seen; callers stop feeding and reject the part. */
   found = false;
+  /** CDATA sections seen so far (`<![`). */
+  cdataSections = 0;
 
   /** Scans one chunk; stops early once a declaration has been seen. */
   push(chunk: Uint8Array): void {
@@ -31,7 +40,8 @@ export class DeclarationScanner {
       } else if (this.state === 1) {
         this.state = b === 0x21 ? 2 : b === 0x3c ? 1 : 0;
       } else {
-        if (b !== 0x2d && b !== 0x5b) this.found = true;
+        if (b === 0x5b) this.cdataSections++;
+        else if (b !== 0x2d) this.found = true;
         this.state = b === 0x3c ? 1 : 0;
       }
     }
@@ -48,20 +58,23 @@ function openZip(bytes: Uint8Array): Promise<yauzl.ZipFile> {
   });
 }
 
-function scanEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<boolean> {
+type ScanVerdict = 'clean' | 'declaration' | 'cdata_flood';
+
+function scanEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<ScanVerdict> {
   return new Promise((resolve, reject) => {
     zip.openReadStream(entry, (err, stream) => {
       if (err || !stream) return reject(err ?? new Error('no stream'));
       const scanner = new DeclarationScanner();
       stream.on('data', (chunk: Buffer) => {
         scanner.push(chunk);
-        if (scanner.found) {
+        const verdict: ScanVerdict = scanner.found ? 'declaration' : scanner.cdataSections > MAX_CDATA_SECTIONS ? 'cdata_flood' : 'clean';
+        if (verdict !== 'clean') {
           stream.destroy();
-          resolve(true);
+          resolve(verdict);
         }
       });
       stream.on('error', reject);
-      stream.on('end', () => resolve(scanner.found));
+      stream.on('end', () => resolve('clean'));
     });
   });
 }
@@ -88,9 +101,11 @@ export async function assertNoXmlDeclarations(bytes: Uint8Array): Promise<void> 
           zip.readEntry();
           return;
         }
-        scanEntry(zip, entry).then((found) => {
-          if (found) {
+        scanEntry(zip, entry).then((verdict) => {
+          if (verdict === 'declaration') {
             reject(new DocumentError('corrupt', `The document part ${entry.fileName} contains an XML DTD or entity declarations, which are not allowed.`));
+          } else if (verdict === 'cdata_flood') {
+            reject(new DocumentError('corrupt', `The document part ${entry.fileName} contains more than ${MAX_CDATA_SECTIONS} CDATA sections; Office files never use them.`));
           } else {
             zip.readEntry();
           }

@@ -6,11 +6,11 @@ import { ACCEPTED_TYPES } from '../../core/formats.js';
 
 describe('GET /api/limits', () => {
   it('reports the configured limits and every accepted format', async () => {
-    const { app, keys } = await createTestApp({ limits: { maxFileBytes: 10, maxRequestBytes: 20, maxFilesPerBatch: 3 } });
+    const { app, keys } = await createTestApp({ limits: { maxFileBytes: 10, maxRequestBytes: 20, maxFilesPerBatch: 3, maxTextFileBytes: 5 } });
     const res = await app.request('/api/limits', { headers: { authorization: `Bearer ${keys.alpha}` } });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { maxFileBytes: number; acceptedTypes: { format: string; extensions: string[]; mimeTypes: string[] }[] };
-    expect(body).toMatchObject({ maxFileBytes: 10, maxRequestBytes: 20, maxFilesPerBatch: 3 });
+    expect(body).toMatchObject({ maxFileBytes: 10, maxRequestBytes: 20, maxFilesPerBatch: 3, maxTextFileBytes: 5 });
     expect(body.acceptedTypes.map((t) => t.format)).toEqual([...DOC_FORMATS]);
     expect(body.acceptedTypes.find((t) => t.format === 'md')).toEqual({ format: 'md', extensions: ['.md', '.markdown'], mimeTypes: ['text/markdown'] });
   });

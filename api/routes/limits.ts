@@ -11,6 +11,7 @@ export function describeLimits(limits: UploadLimits): Limits {
     maxFileBytes: limits.maxFileBytes,
     maxRequestBytes: limits.maxRequestBytes,
     maxFilesPerBatch: limits.maxFilesPerBatch,
+    maxTextFileBytes: limits.maxTextFileBytes,
     acceptedTypes: DOC_FORMATS.map((format) => ({ format, ...ACCEPTED_TYPES[format] })),
   };
 }
