@@ -3,63 +3,17 @@
  * (the real ones are exercised by the integration tests): auth, upload outcomes, idempotency,
  * tenant scoping, the SSE framing and the error shape.
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DocumentError } from '../core/formats.js';
-import { createFsBlobStore } from '../activities/adapters/blob-store.js';
-import { createSqliteCatalog } from '../activities/adapters/sqlite-catalog.js';
-import type { VectorStore } from '../activities/adapters/vector-store.js';
-import type { BatchProgress } from '../workflows/definitions.js';
-import { createApp } from './app.js';
-import { generateApiKey } from './keys.js';
-import type { TemporalGateway } from './temporal-gateway.js';
+import { createTestApp } from './test-app.js';
 
 async function setup() {
-  const catalog = createSqliteCatalog(':memory:');
-  const blobs = createFsBlobStore(mkdtempSync(path.join(os.tmpdir(), 'api-')));
-  const keys: Record<string, string> = {};
-  for (const tenant of ['alpha', 'beta']) {
-    await catalog.ensureTenant(tenant);
-    const k = generateApiKey();
-    await catalog.addApiKey(tenant, k.hash, k.prefix);
-    keys[tenant] = k.key;
-  }
-  const started: { tenantId: string; batchId: string; documentCount: number }[] = [];
-  const progress = new Map<string, BatchProgress>();
-  const temporal: TemporalGateway = {
-    async startBatch(input) {
-      started.push(input);
-      return `ingest-${input.tenantId}-${input.batchId}`;
-    },
-    async batchProgress(workflowId) {
-      return progress.get(workflowId.replace(/^ingest-[a-z]+-/, '')) ?? null;
-    },
-    async cancelBatch() {},
-    async shardProgress() {
-      return null;
-    },
-    async health() {
-      return { ok: true, detail: 'fake' };
-    },
-  };
-  const vectors = { health: async () => ({ ok: true, detail: 'fake' }), search: async () => [] } as unknown as VectorStore;
-  const embedder = { model: 'fake', dimensions: async () => 3, embed: async (t: string[]) => t.map(() => [1, 0, 0]), health: async () => ({ ok: true, detail: 'fake' }) };
-  const app = createApp({
-    catalog,
-    blobs,
-    vectors,
-    embedder,
-    temporal,
+  return createTestApp({
     inspectFile: async (_path, filename) => {
       if (filename.endsWith('.exe')) throw new DocumentError('type_mismatch', 'this is not a document');
       return 'txt';
     },
-    limits: { maxFileBytes: 1024, maxRequestBytes: 64 * 1024, maxFilesPerBatch: 3, maxTextFileBytes: 1024 },
-    ssePollMs: 10,
   });
-  return { app, catalog, keys, started, progress };
 }
 
 const form = (...files: [string, string][]) => {

@@ -30,8 +30,11 @@ export async function createTestApp(overrides: Partial<ApiDeps> = {}) {
     keys[tenant] = k.key;
   }
   const progress = new Map<string, BatchProgress>();
+  /** Every workflow start the app asked for, in order. */
+  const started: Parameters<TemporalGateway['startBatch']>[0][] = [];
   const temporal: TemporalGateway = {
     async startBatch(input) {
+      started.push(input);
       return `ingest-${input.tenantId}-${input.batchId}`;
     },
     async batchProgress(workflowId) {
@@ -61,7 +64,7 @@ export async function createTestApp(overrides: Partial<ApiDeps> = {}) {
     sessions: { secret: TEST_SESSION_SECRET },
     ...overrides,
   };
-  return { app: createApp(deps), catalog, keys, progress, deps };
+  return { app: createApp(deps), catalog, keys, progress, started, deps };
 }
 
 /** A one-file multipart body. */

@@ -153,6 +153,27 @@ describe('batch and document operations', () => {
     expect(all.results.some((r) => r.documentId === drop)).toBe(false);
   });
 
+  it('skips content the tenant already indexed, pointing at the existing document, unless reindex is asked for', async () => {
+    const bytes = makeText('Lighthouse lenses are polished by hand in Genoa.');
+    const first = await uploadBatch(stack.baseUrl, stack.apiKey, [{ name: 'lens.txt', bytes }]);
+    await waitForBatch(stack.baseUrl, stack.apiKey, first.body.batchId);
+    const original: string = first.body.documents[0].documentId;
+
+    const again = await uploadBatch(stack.baseUrl, stack.apiKey, [{ name: 'lens-copy.txt', bytes }]);
+    expect(again.body.documents[0].status).toBe('skipped');
+    const skipped = await waitForBatch(stack.baseUrl, stack.apiKey, again.body.batchId);
+    expect(skipped.status).toBe('completed');
+    expect(skipped.documents[0]).toMatchObject({ status: 'skipped', duplicateOf: original });
+
+    const form = new FormData();
+    form.append('files', new Blob([bytes as Uint8Array<ArrayBuffer>]), 'lens-again.txt');
+    const forced = await fetch(`${stack.baseUrl}/api/batches?reindex=true`, { method: 'POST', body: form, headers: { authorization: `Bearer ${stack.apiKey}` } });
+    const body = (await forced.json()) as { batchId: string; documents: { documentId: string; status: string }[] };
+    expect(body.documents[0].status).toBe('queued');
+    const reindexed = await waitForBatch(stack.baseUrl, stack.apiKey, body.batchId);
+    expect(reindexed.documents[0].status).toBe('indexed');
+  });
+
   it("gives another tenant 404 and none of the data on every route", async () => {
     const upload = await uploadBatch(stack.baseUrl, stack.apiKey, [{ name: 'private-ledger.txt', bytes: makeText('The secret recipe uses saffron from Navelli.') }]);
     const batchId: string = upload.body.batchId;
