@@ -208,7 +208,12 @@ describe('upload limits of the API process', () => {
   });
 
   it('streams a 200 MiB file to disk with bounded memory and records its size and sha256', async () => {
-    const api = await startApiProcess({ ...stack.workerEnv, MAX_FILE_BYTES: String(BIG_LIMIT_BYTES), MAX_REQUEST_BYTES: String(BIG_LIMIT_BYTES) });
+    const api = await startApiProcess({
+      ...stack.workerEnv,
+      MAX_FILE_BYTES: String(BIG_LIMIT_BYTES),
+      MAX_REQUEST_BYTES: String(BIG_LIMIT_BYTES),
+      MAX_TEXT_FILE_BYTES: String(BIG_LIMIT_BYTES),
+    });
     apis.push(api);
 
     // Warm up the upload path (busboy, hashing, catalog, workflow start) before the baseline.
