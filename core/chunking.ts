@@ -223,15 +223,9 @@ export function estimateTokens(text: string): number {
   const n = text.length;
   let i = 0;
   while (i < n) {
-    let cp = text.charCodeAt(i);
-    let len = 1;
-    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < n) {
-      const lo = text.charCodeAt(i + 1);
-      if (lo >= 0xdc00 && lo <= 0xdfff) {
-        cp = ((cp - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
-        len = 2;
-      }
-    }
+    // codePointAt joins a surrogate pair and returns a lone surrogate as itself.
+    const cp = text.codePointAt(i)!;
+    const len = cp > 0xffff ? 2 : 1;
     addChar(s, classify(cp));
     i += len;
   }
@@ -384,15 +378,9 @@ function scanSection(text: string, budget: number, firstLevel: number, store: At
   };
 
   while (i < n) {
-    let cp = text.charCodeAt(i);
-    let len = 1;
-    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < n) {
-      const lo = text.charCodeAt(i + 1);
-      if (lo >= 0xdc00 && lo <= 0xdfff) {
-        cp = ((cp - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
-        len = 2;
-      }
-    }
+    // codePointAt joins a surrogate pair and returns a lone surrogate as itself.
+    const cp = text.codePointAt(i)!;
+    const len = cp > 0xffff ? 2 : 1;
     const cls = classify(cp);
     if (cls === C_WS) {
       if (inAtom) close(i);

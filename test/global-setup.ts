@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { probeEmbeddingServer, startEmbeddingServer, type EmbeddingServer } from '../scripts/services/embedding-server.js';
 import { findFreePort } from '../scripts/services/ports.js';
+import { pidAlive } from '../scripts/services/process.js';
 import { ensurePythonTools, REPO_ROOT, type PythonTools } from '../scripts/services/python-tools.js';
 import { prepareTemporal, startTemporalDevServer, type TemporalDevServer } from '../scripts/services/temporal-dev.js';
 import { TEST_ENV_KEYS, type TestEnv } from './env.js';
@@ -109,11 +110,3 @@ function makeTestDataDir(): string {
   return dir;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -132,6 +132,16 @@ export function readLogTail(file: string, lines = 20): string {
 }
 
 /** Promise-based sleep used by the readiness polling loops. */
+/** Whether a process exists (EPERM means it does, owned by someone else); used to spot stale locks and dirs. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

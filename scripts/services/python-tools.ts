@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { delay, type Log } from './process.js';
+import { delay, pidAlive, type Log } from './process.js';
 
 /** Where the two servers docflow runs locally were installed. */
 export interface PythonTools {
@@ -240,14 +240,6 @@ function readOrEmpty(file: string): string {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** PATH lookup without spawning `which`, so the fast path stays free of child processes. */
 export function findOnPath(program: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
