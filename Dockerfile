@@ -5,8 +5,8 @@
 #   docker run ... docflow node --import tsx worker/main.ts --queue index   # index worker
 #   docker run ... docflow node --import tsx worker/main.ts --queue parse   # parse worker
 #
-# There is no compile step: the app runs its TypeScript through tsx at run time, so the image
-# carries the sources plus production node_modules. docker-compose.yml wires it all together.
+# The server needs no compile step: it runs its TypeScript through tsx, so the image carries the
+# sources plus production node_modules, and the web app built in its own stage. docker-compose.yml wires it all together.
 
 # ---------------------------------------------------------------------------------------------
 # build: install production dependencies. better-sqlite3 compiles from source here, which
@@ -36,6 +36,21 @@ RUN npm ci --omit=dev \
  && npm cache clean --force
 
 # ---------------------------------------------------------------------------------------------
+# ui: build the web app (ui/build, static files the API serves on its own origin). It needs the
+# dev dependencies (SvelteKit, Vite) and the shared contract in core/, nothing else; install
+# scripts are skipped because no native addon is needed to build it.
+# ---------------------------------------------------------------------------------------------
+FROM node:20.20.2-bookworm-slim AS ui
+
+WORKDIR /app
+ENV npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts && npm cache clean --force
+COPY core ./core
+COPY ui ./ui
+RUN npm run ui:build
+
+# ---------------------------------------------------------------------------------------------
 # runtime: Node, production node_modules, the sources. Runs as an unprivileged user.
 # ---------------------------------------------------------------------------------------------
 FROM node:20.20.2-bookworm-slim AS runtime
@@ -60,6 +75,7 @@ ENV NODE_ENV=production \
 # Code and dependencies stay owned by root: the app user can read them but not change them.
 COPY --from=build /app/node_modules ./node_modules
 COPY . .
+COPY --from=ui /app/ui/build ./ui/build
 
 # Catalog (SQLite), uploaded files, artifacts and, without Qdrant, LanceDB vectors.
 VOLUME ["/data"]

@@ -5,6 +5,9 @@
  */
 import type { DocumentProgress } from '../core/progress.js';
 import type { DocumentRef } from '../workflows/definitions.js';
+import type { ReconcileReport } from './maintenance/reconcile.js';
+import type { RetentionReport } from './maintenance/retention.js';
+import type { SettleSweepReport } from './maintenance/settle-runs.js';
 
 export interface DocumentStepInput {
   tenantId: string;
@@ -79,6 +82,12 @@ export interface RemoveVectorsInput {
   documentIds: string[];
 }
 
+export interface MarkBatchRunningInput {
+  tenantId: string;
+  batchId: string;
+  run: number;
+}
+
 export interface FinalizeBatchInput {
   tenantId: string;
   batchId: string;
@@ -97,10 +106,25 @@ export interface IndexActivities {
   /** After a cancel: documents in shards that never started are marked cancelled too. */
   cancelOpenDocuments(input: CancelOpenDocumentsInput): Promise<void>;
   finalizeBatch(input: FinalizeBatchInput): Promise<void>;
+  /**
+   * First step of a run: the catalog shows the batch running again. Matters after an operator
+   * resets a finished run in Temporal; returns the last seq served, so progress keeps growing.
+   */
+  markBatchRunning(input: MarkBatchRunningInput): Promise<{ seqBase: number }>;
 }
 
 /** Activities served by the parse pool's task queue. */
 export interface ParseActivities {
   parseDocument(input: ParseInput): Promise<ParseOutput>;
   chunkDocument(input: ChunkInput): Promise<ChunkOutput>;
+}
+
+/** Activities of the scheduled maintenance workflows; served by the index pool. */
+export interface MaintenanceActivities {
+  listTenantIds(): Promise<string[]>;
+  settleClosedBatches(): Promise<SettleSweepReport>;
+  reconcileTenant(input: { tenantId: string }): Promise<ReconcileReport>;
+  applyRetention(): Promise<RetentionReport>;
+  /** Vector-store housekeeping for one tenant's collection; returns what was done. */
+  compactTenantVectors(input: { tenantId: string }): Promise<string>;
 }

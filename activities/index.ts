@@ -2,15 +2,17 @@
  * Activity factories. Every dependency is passed in, so tests hand over real stores in temp
  * dirs or fakes, and the worker builds the production set once at start.
  */
+import { stat } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { DocumentError, type DocFormat, DOC_FORMATS } from '../core/formats.js';
 import type { ParsedDocument } from '../core/parsed.js';
 import { chunkDocument } from '../core/chunking.js';
-import { pointId } from '../core/ids.js';
 import type { BlobStore } from './adapters/blob-store.js';
 import type { Catalog } from './adapters/catalog.js';
 import type { Embedder } from './adapters/embedder.js';
-import type { VectorStore, VectorPoint } from './adapters/vector-store.js';
+import type { VectorStore } from './adapters/vector-store.js';
+import { chunkPoints } from './points.js';
 import {
   chunkGroupKey,
   chunkManifestKey,
@@ -24,6 +26,8 @@ import {
 } from './artifacts.js';
 import type { IndexActivities, ParseActivities } from './contracts.js';
 import { classified } from './failures.js';
+import { batchOutcome } from './batch-outcome.js';
+import type { BatchStatus } from '../core/progress.js';
 
 /** What the parse step needs from the isolated parser pool. */
 export interface DocumentParser {
@@ -36,6 +40,12 @@ export interface ParseDeps {
   chunking: { maxTokens: number; overlapTokens: number };
   heartbeatMs?: number;
 }
+
+const fileExists = (file: string) =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );
 
 /** Runs `work` while heartbeating, so cancellation and a dead worker are both noticed quickly. */
 async function withHeartbeat<T>(everyMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -59,6 +69,9 @@ export function createParseActivities(deps: ParseDeps): ParseActivities {
           throw new DocumentError('unsupported_type', `format ${input.format} is not supported`);
         }
         const key = parsedKey(documentArtifactPrefix(input.tenantId, input.documentId, input.version));
+        if ((await deps.blobs.artifactSize(key)) === null && !(await fileExists(deps.blobs.blobPath(input.blobKey)))) {
+          throw new DocumentError('upload_expired', 'The uploaded file is no longer stored (removed by the retention policy); upload it again.');
+        }
         // A retry of a document that got past parsing reuses the stored result instead of parsing again.
         const parsed =
           (await deps.blobs.artifactSize(key)) !== null
@@ -144,24 +157,7 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
         const dimensions = await deps.embedder.dimensions();
         const vectors = decodeVectors(await deps.blobs.readArtifact(input.vectorsKey), dimensions);
         if (vectors.length !== group.length) throw new Error(`vectors artifact has ${vectors.length} rows, expected ${group.length}`);
-        const points: VectorPoint[] = group.map((chunk, i) => ({
-          id: pointId(input.tenantId, input.documentId, input.version, chunk.index),
-          vector: vectors[i],
-          payload: {
-            tenantId: input.tenantId,
-            documentId: input.documentId,
-            batchId: input.batchId,
-            version: input.version,
-            chunkIndex: chunk.index,
-            text: chunk.text,
-            filename: input.filename,
-            page: chunk.page,
-            heading: chunk.heading,
-            sheet: chunk.sheet,
-            rowStart: chunk.rowStart,
-            rowEnd: chunk.rowEnd,
-          },
-        }));
+        const points = chunkPoints(input, group, vectors);
         await deps.vectors.ensureCollection(input.tenantId, dimensions);
         await deps.vectors.upsert(input.tenantId, points);
         return { upserted: points.length };
@@ -192,8 +188,18 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
     async cancelOpenDocuments({ tenantId, batchId, run }) {
       await deps.catalog.cancelOpenDocuments(tenantId, batchId, run, 'The batch was cancelled before this document was processed.');
     },
+    async markBatchRunning({ tenantId, batchId, run }) {
+      const batch = await deps.catalog.getBatch(tenantId, batchId);
+      if (!batch) throw ApplicationFailure.nonRetryable(`batch ${batchId} is not in the catalog`, 'BatchNotFound');
+      if (batch.currentRun !== run) {
+        // A reset of an old run must not take the batch back from the newer run that replaced it.
+        throw ApplicationFailure.nonRetryable(`run ${run} of batch ${batchId} was superseded by run ${batch.currentRun}`, 'RunSuperseded');
+      }
+      if (batch.status !== 'running') await deps.catalog.setBatchStatus(tenantId, batchId, 'running');
+      return { seqBase: batch.finalSeq ?? 0 };
+    },
     async finalizeBatch({ tenantId, batchId, status, finalSeq }) {
-      await deps.catalog.setBatchStatus(tenantId, batchId, status as never, finalSeq);
+      await deps.catalog.setBatchStatus(tenantId, batchId, await batchOutcome(deps.catalog, tenantId, batchId, status as BatchStatus), finalSeq);
     },
   };
 }

@@ -91,8 +91,29 @@ describe('API', () => {
     }
   });
 
+  it('keeps a batch Temporal refused to start retryable: 503, documents cancelled with the reason, retry starts it', async () => {
+    const { app, keys, deps, started } = await setup();
+    const realStart = deps.temporal.startBatch;
+    deps.temporal.startBatch = async () => {
+      throw new Error('connection refused');
+    };
+    const res = await app.request('/api/batches', { method: 'POST', body: form(['a.txt', 'alpha text']), headers: { authorization: `Bearer ${keys.alpha}` } });
+    expect(res.status).toBe(503);
+    const [batch] = await deps.catalog.listBatches('alpha', { limit: 1, offset: 0 });
+    expect(batch.status).toBe('failed');
+    const [doc] = await deps.catalog.listBatchDocuments('alpha', batch.id, 0, 10);
+    expect(doc).toMatchObject({ status: 'cancelled', errorCode: 'cancelled' });
+    expect(doc.errorMessage).toMatch(/Temporal was unavailable/);
+
+    deps.temporal.startBatch = realStart;
+    const retry = await app.request(`/api/batches/${batch.id}/retry`, { method: 'POST', headers: { authorization: `Bearer ${keys.alpha}` } });
+    expect(retry.status).toBe(202);
+    expect(await retry.json()).toMatchObject({ batchId: batch.id, run: 2, documentIds: [doc.id] });
+    expect(started.at(-1)).toMatchObject({ batchId: batch.id, run: 2 });
+  });
+
   it('streams progress frames with increasing ids, then done', async () => {
-    const { app, keys, progress } = await setup();
+    const { app, keys, progress, catalog } = await setup();
     const created = await app.request('/api/batches', { method: 'POST', body: form(['a.txt', 'hello']), headers: { authorization: `Bearer ${keys.alpha}` } });
     const { batchId, documents } = (await created.json()) as { batchId: string; documents: { documentId: string }[] };
     const doc = (status: 'parsing' | 'indexed', chunks: number) => ({ documentId: documents[0].documentId, status, chunks, chunksTotal: chunks || null, attempt: 1, error: null, startedAt: 1, finishedAt: null });
@@ -100,6 +121,12 @@ describe('API', () => {
     setTimeout(() => {
       progress.set(batchId, { status: 'completed', seq: 3, shardCount: 1, finishedShards: [{ documents: [doc('indexed', 2)], seq: 5 }], runningShards: [], cancelRequested: false });
     }, 50);
+    // The run's last step records the outcome a moment after the run reports it.
+    setTimeout(() => {
+      void catalog
+        .updateDocuments('alpha', [{ documentId: documents[0].documentId, status: 'indexed', chunks: 2, errorCode: null, errorMessage: null, attempt: 1, startedAt: 1, finishedAt: 2 }])
+        .then(() => catalog.setBatchStatus('alpha', batchId, 'completed', 8));
+    }, 150);
     const res = await app.request(`/api/batches/${batchId}/events`, { headers: { authorization: `Bearer ${keys.alpha}` } });
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const text = await res.text();
@@ -112,6 +139,9 @@ describe('API', () => {
       ['progress', '8'],
       ['done', '8'],
     ]);
+    // Until the catalog has the outcome the batch still counts as running (retry would get 409).
+    expect(JSON.parse(frames[1].data)).toMatchObject({ status: 'running', documents: [{ status: 'indexed' }] });
+    expect(JSON.parse(frames.at(-1)!.data)).toMatchObject({ status: 'completed' });
     expect(JSON.parse(frames.at(-1)!.data).documents[0]).toMatchObject({ status: 'indexed', chunks: 2, filename: 'a.txt' });
   });
 });

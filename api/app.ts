@@ -3,13 +3,16 @@
  * authentication and rate limiting, then the tenant routes, and the single error mapper. Built
  * from injected dependencies so tests run it against real or fake parts.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { requireTenant, type AuthOptions, type AuthVariables } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, handleError } from './errors.js';
+import { createJsonLogger } from '../core/logger.js';
+import { metricsHandler } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { observeRequests } from './request-log.js';
 import { createTokenBucketLimiter, DEFAULT_RATE_LIMIT, rateLimit } from './rate-limit.js';
 import { batchRoutes } from './routes/batches.js';
 import { documentRoutes } from './routes/documents.js';
@@ -19,9 +22,13 @@ import { searchRoutes } from './routes/search.js';
 import { sessionRoutes } from './routes/session.js';
 import { contentSecurityPolicy, corsForOrigins, DEFAULT_CONTENT_SECURITY_POLICY, noStore } from './security.js';
 import { createSessionCodec, DEFAULT_SESSION_TTL_SECONDS } from './sessions.js';
+import { hasUiBuild, loadStaticUi, policyForUi } from './static-ui.js';
 
 /** Builds the API app; mount it on any server (node-server in production, fetch in tests). */
-export function createApp(deps: ApiDeps) {
+export function createApp(given: ApiDeps) {
+  // One logger for the whole app, so routes can count on `deps.logger`.
+  const logger = given.logger ?? createJsonLogger();
+  const deps: ApiDeps = { ...given, logger };
   const now = deps.now ?? Date.now;
   const auth: AuthOptions = {
     catalog: deps.catalog,
@@ -36,19 +43,13 @@ export function createApp(deps: ApiDeps) {
   const cors = corsForOrigins(deps.corsOrigins ?? []);
 
   const app = new Hono<{ Variables: AuthVariables }>();
-  app.use('*', async (c, next) => {
-    const requestId = randomUUID();
-    c.set('requestId', requestId);
-    c.header('X-Request-Id', requestId);
-    const started = performance.now();
-    await next();
-    if (c.req.path !== '/api/health') {
-      // Path only, never the query string or headers: credentials must not reach the logs.
-      console.log(JSON.stringify({ level: 'info', requestId, method: c.req.method, path: c.req.path, status: c.res.status, tenantId: c.get('tenantId') ?? null, auth: c.get('authMode') ?? null, ms: Math.round(performance.now() - started) }));
-    }
-  });
+  // Request id, one JSON log line and the request metrics per request (api/request-log.ts).
+  app.use('*', observeRequests(logger, deps.metrics));
   app.use('*', secureHeaders());
-  app.use('*', contentSecurityPolicy(deps.contentSecurityPolicy ?? DEFAULT_CONTENT_SECURITY_POLICY));
+  // The web app's inline bootstrap script (and its one styled live region) are allowed by hash,
+  // never by 'unsafe-inline'.
+  const ui = deps.uiDir && hasUiBuild(deps.uiDir) ? loadStaticUi(deps.uiDir) : undefined;
+  app.use('*', contentSecurityPolicy(deps.contentSecurityPolicy ?? policyForUi(DEFAULT_CONTENT_SECURITY_POLICY, ui)));
   app.use('/api/*', noStore());
   if (cors) app.use('/api/*', cors);
 
@@ -56,17 +57,23 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/health', healthRoutes(deps));
   app.get('/api/openapi.json', (c) => c.json(openApiDocument));
   app.route('/api/session', sessionRoutes(auth));
+  // Operators' scrape endpoint: its own bearer token (METRICS_TOKEN), 404 when that is unset.
+  app.get('/metrics', metricsHandler(deps.metrics, deps.metricsToken));
 
   app.use('/api/*', requireTenant(auth));
   app.use('/api/*', rateLimit(createTokenBucketLimiter(deps.rateLimit ?? DEFAULT_RATE_LIMIT, now)));
   // Tenant routes; each one needs its entry in OPERATIONS (api/openapi.ts), or openapi.test.ts fails.
-  app.route('/api/limits', limitsRoutes(deps.limits));
+  app.route('/api/limits', limitsRoutes(deps.limits, deps.temporalUi));
   app.route('/api/batches', batchRoutes(deps));
   app.route('/api/documents', documentRoutes(deps));
   app.route('/api/search', searchRoutes(deps));
   app.all('/api/*', () => {
     throw new ApiError(404, 'not_found', 'No such route.');
   });
-  app.onError(handleError);
+  // The web app, public and last, so no API route can ever be shadowed by a file.
+  if (ui) {
+    app.get('*', (c) => ui.handle(c));
+  }
+  app.onError((err, c) => handleError(err, c, logger));
   return app;
 }

@@ -1,8 +1,9 @@
 /** Everything the API needs, injected by the server entry point or by tests. */
 import type { BlobStore } from '../activities/adapters/blob-store.js';
-import type { Catalog } from '../activities/adapters/catalog.js';
+import type { BatchRecord, Catalog } from '../activities/adapters/catalog.js';
 import type { Embedder } from '../activities/adapters/embedder.js';
 import type { VectorStore } from '../activities/adapters/vector-store.js';
+import type { Logger } from '../core/logger.js';
 import type { FanOutOptions } from '../workflows/definitions.js';
 import type { RateLimitOptions } from './rate-limit.js';
 import type { TemporalGateway } from './temporal-gateway.js';
@@ -16,6 +17,18 @@ export interface SessionSettings {
   ttlSeconds?: number;
   /** Mark the cookie Secure (and name it `__Host-…`) even when this server sees plain HTTP. */
   cookieSecure?: boolean;
+}
+
+/**
+ * Where the API reports its metrics; runtime/metrics.ts implements it with Prometheus. Routes
+ * are patterns (`/api/batches/:batchId`), never raw paths, so series stay bounded.
+ */
+export interface ApiMetrics {
+  observeRequest(method: string, route: string, status: number, seconds: number): void;
+  /** One upload: how many files were accepted, and the reason code of each refused one. */
+  countUploads(accepted: number, rejectedCodes: readonly string[]): void;
+  /** The Prometheus text exposition of this process. */
+  render(): Promise<{ contentType: string; body: string }>;
 }
 
 /** The app's dependencies; optional fields have safe defaults so tests state only what they vary. */
@@ -39,6 +52,22 @@ export interface ApiDeps {
   corsOrigins?: readonly string[];
   /** Replaces the default Content-Security-Policy header value. */
   contentSecurityPolicy?: string;
+  /** Directory of the built web app (ui/build); served on the same origin when it holds a build. */
+  uiDir?: string;
+  /** Where the web app links a batch's runs: the Temporal Web UI and the namespace. */
+  temporalUi?: { baseUrl: string; namespace: string };
+  /** Request and upload metrics; without them nothing is measured and `/metrics` answers 404. */
+  metrics?: ApiMetrics;
+  /** Bearer token that `/metrics` requires; unset means `/metrics` answers 404 (disabled). */
+  metricsToken?: string;
+  /** Structured request and error logs; defaults to JSON lines at info on stdout. */
+  logger?: Logger;
+  /**
+   * Settles a batch whose run ended in Temporal without recording its outcome (an operator
+   * terminated it, say). Called when a running batch's progress query fails; without it such a
+   * batch waits for the reconciliation schedule.
+   */
+  settleEndedRun?: (batch: BatchRecord) => Promise<unknown>;
   /** Milliseconds since epoch, for session expiry and rate limiting; injected by tests. */
   now?: () => number;
 }

@@ -61,8 +61,8 @@ export interface OperationSpec {
   summary: string;
   description?: string;
   tag: string;
-  /** `public` routes need no credentials and are not rate limited. */
-  access: 'public' | 'tenant';
+  /** `public` routes need no credentials and are not rate limited; `metrics` needs METRICS_TOKEN, not a tenant key. */
+  access: 'public' | 'tenant' | 'metrics';
   pathParameters?: Record<string, string>;
   /** Query string, as the zod object that parses it (its input shape is documented). */
   query?: z.ZodObject;
@@ -120,6 +120,20 @@ export const OPERATIONS: OperationSpec[] = [
     responses: {
       '200': { description: 'Everything is up.', schema: HealthResponseSchema },
       '503': { description: 'Something is down; the body says what.', schema: HealthResponseSchema },
+    },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'getMetrics',
+    summary: 'Prometheus metrics of this API process',
+    description: 'Prometheus text exposition (requests by route pattern, uploads, process metrics). Needs `Authorization: Bearer <METRICS_TOKEN>`; answers 404 when METRICS_TOKEN is not configured. Not rate limited.',
+    tag: 'operations',
+    access: 'metrics',
+    responses: {
+      '200': { description: 'The metrics.', content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: { type: 'string' } } } },
+      '401': error('Missing or wrong METRICS_TOKEN (code `unauthorized`).'),
+      '404': error('Metrics are disabled: METRICS_TOKEN is not set (code `not_found`).'),
     },
   },
   {
@@ -421,7 +435,7 @@ function renderOperation(op: OperationSpec): Json {
     summary: op.summary,
     ...(op.description ? { description: op.description } : {}),
     tags: [op.tag],
-    ...(op.access === 'public' ? { security: [] } : {}),
+    ...(op.access === 'public' ? { security: [] } : op.access === 'metrics' ? { security: [{ metricsToken: [] }] } : {}),
     ...(parameters.length ? { parameters } : {}),
     ...(requestBody ? { requestBody } : {}),
     responses,
@@ -467,6 +481,7 @@ export function buildOpenApiDocument(info: OpenApiInfo = { title: 'docflow API',
       },
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key created with `npm run tenant -- create <tenantId>`.' },
+        metricsToken: { type: 'http', scheme: 'bearer', description: 'The operators\' METRICS_TOKEN; a tenant API key is refused.' },
         sessionCookie: {
           type: 'apiKey',
           in: 'cookie',

@@ -40,8 +40,17 @@ function overlay(record: DocumentRecord, live: DocumentProgress | undefined): Do
   return { ...live, filename: record.filename, duplicateOf: record.duplicateOf };
 }
 
-/** The current view of a batch, with a seq that only grows. */
-export async function readBatchView(gateway: TemporalGateway, catalog: Catalog, batch: BatchRecord): Promise<BatchView> {
+/**
+ * The current view of a batch, with a seq that only grows. When a running batch's workflow
+ * cannot be queried, `settle` may find that the run ended behind the catalog's back and record
+ * it; the view then comes from the catalog.
+ */
+export async function readBatchView(
+  gateway: TemporalGateway,
+  catalog: Catalog,
+  batch: BatchRecord,
+  settle?: (batch: BatchRecord) => Promise<unknown>,
+): Promise<BatchView> {
   const records = await allDocuments(catalog, batch);
   const view = (status: BatchView['status'], seq: number, live: Map<string, DocumentProgress>): BatchView => ({
     batchId: batch.id,
@@ -54,7 +63,14 @@ export async function readBatchView(gateway: TemporalGateway, catalog: Catalog, 
   if (isTerminalBatch(batch.status)) return view(batch.status, batch.finalSeq ?? 0, new Map());
 
   const progress = await gateway.batchProgress(batch.workflowId);
-  if (!progress) return view(batch.status, 0, new Map());
+  if (!progress) {
+    if (settle) {
+      await settle(batch);
+      const settled = await catalog.getBatch(batch.tenantId, batch.id);
+      if (settled && isTerminalBatch(settled.status)) return readBatchView(gateway, catalog, settled);
+    }
+    return view(batch.status, 0, new Map());
+  }
   const live = new Map<string, DocumentProgress>();
   let seq = progress.seq;
   for (const shard of progress.finishedShards) {
@@ -67,5 +83,8 @@ export async function readBatchView(gateway: TemporalGateway, catalog: Catalog, 
     seq += shard.seq;
     for (const d of shard.documents) live.set(d.documentId, d);
   }
-  return view(progress.status, seq, live);
+  // The run reports its final status a moment before its last step writes it to the catalog.
+  // Until then the batch is still running as far as retry, cancel and delete are concerned, so
+  // the view says so too: a client that sees the end can act on it at once.
+  return view(isTerminalBatch(progress.status) ? 'running' : progress.status, seq, live);
 }

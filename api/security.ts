@@ -8,8 +8,9 @@ import { cors } from 'hono/cors';
 /**
  * The UI is served from this same origin, so everything may come from 'self' and nothing else:
  * no inline or eval'd script, no plugins, no framing, forms and <base> pinned to this origin.
- * A SvelteKit static build needs its inline bootstrap script allowed by hash (kit.csp) or moved
- * out; CONTENT_SECURITY_POLICY replaces this whole value when a deployment needs more.
+ * When the API serves the web app, api/static-ui.ts adds the hashes of its inline bootstrap
+ * script (and of the route announcer's one style attribute) to this policy, never
+ * 'unsafe-inline'; CONTENT_SECURITY_POLICY replaces this whole value when a deployment needs more.
  */
 export const DEFAULT_CONTENT_SECURITY_POLICY = [
   "default-src 'self'",

@@ -2,7 +2,7 @@
  * Everything the API asks of Temporal, in one module: start a batch, read its progress.
  * Routes never hold a Temporal client directly, which keeps tenant checks in front of it.
  */
-import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import { Client, QueryRejectedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import {
   INDEX_QUEUE,
@@ -14,6 +14,7 @@ import {
   type FanOutOptions,
   type ShardProgress,
 } from '../workflows/definitions.js';
+import { createJsonLogger, type Logger } from '../core/logger.js';
 import { BATCH_KEY, DOCUMENT_COUNT_KEY, STATUS_KEY, TENANT_KEY } from '../temporal/search-attribute-keys.js';
 
 export interface TemporalGateway {
@@ -34,7 +35,7 @@ export interface TemporalGateway {
 }
 
 /** Memo carries file names for people reading runs in the Web UI; capped to stay small. */
-const MEMO_FILENAMES = 50;
+export const MEMO_FILENAMES = 50;
 
 /** Queue names, overridable so several deployments (or test runs) can share one Temporal. */
 export interface TaskQueues {
@@ -42,12 +43,23 @@ export interface TaskQueues {
   parse: string;
 }
 
-export function createTemporalGateway(client: Client, queues: TaskQueues = { index: INDEX_QUEUE, parse: PARSE_QUEUE }): TemporalGateway {
+export function createTemporalGateway(
+  client: Client,
+  queues: TaskQueues = { index: INDEX_QUEUE, parse: PARSE_QUEUE },
+  logger: Logger = createJsonLogger(),
+): TemporalGateway {
+  // A closed run still answers queries (a worker replays its history) with its last state, which
+  // for a terminated run is "running" forever. Batch queries are refused once the run is closed,
+  // so the caller learns it ended and can settle it (see readBatchView).
+  const openRunsOnly = new Client({ connection: client.connection, namespace: client.options.namespace, workflow: { queryRejectCondition: 'NOT_OPEN' } });
   const query = async <T>(workflowId: string, run: () => Promise<T>): Promise<T | null> => {
     try {
       return await run();
     } catch (err) {
-      console.warn(JSON.stringify({ level: 'warn', msg: 'workflow query failed', workflowId, error: (err as Error).message }));
+      // A refused query of a closed run is expected (see openRunsOnly); anything else is worth a line.
+      if (!(err instanceof QueryRejectedError)) {
+        logger.warn('workflow query failed', { workflowId, error: (err as Error).message });
+      }
       return null;
     }
   };
@@ -65,12 +77,12 @@ export function createTemporalGateway(client: Client, queues: TaskQueues = { ind
           { key: DOCUMENT_COUNT_KEY, value: documentCount },
           { key: STATUS_KEY, value: 'running' },
         ]),
-        memo: { filenames: filenames.slice(0, MEMO_FILENAMES), fileCount: filenames.length },
+        memo: { filenames: filenames.slice(0, MEMO_FILENAMES), fileCount: documentCount },
       });
       return workflowId;
     },
     batchProgress(workflowId) {
-      return query(workflowId, () => client.workflow.getHandle(workflowId).query(batchProgressQuery));
+      return query(workflowId, () => openRunsOnly.workflow.getHandle(workflowId).query(batchProgressQuery));
     },
     async cancelBatch(workflowId) {
       await client.workflow.getHandle(workflowId).cancel();

@@ -33,8 +33,16 @@ export const AcceptedTypeSchema = z.object({
 /** One accepted format, typed for the UI. */
 export type AcceptedType = z.infer<typeof AcceptedTypeSchema>;
 
-/** `GET /api/limits`: lets a client refuse a file before uploading it. */
+/** Where a client links a batch's run: `<baseUrl>/namespaces/<namespace>/workflows/<workflowId>`. */
+export const TemporalUiLinkSchema = z
+  .object({ baseUrl: z.string(), namespace: z.string() })
+  .meta({ description: 'The Temporal Web UI that shows the runs; a run is at <baseUrl>/namespaces/<namespace>/workflows/<workflowId>.' });
+/** Typed Temporal Web UI location for the UI. */
+export type TemporalUiLink = z.infer<typeof TemporalUiLinkSchema>;
+
+/** `GET /api/limits`: lets a client refuse a file before uploading it, and says where runs are shown. */
 export const LimitsSchema = z.object({
+  temporalUi: TemporalUiLinkSchema.nullable(),
   maxFileBytes: z.number().int(),
   maxRequestBytes: z.number().int(),
   maxFilesPerBatch: z.number().int(),

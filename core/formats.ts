@@ -39,6 +39,7 @@ export const REASON_CODES = [
   'limit_exceeded',
   'timeout',
   'cancelled',
+  'upload_expired',
   'internal_error',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -7,28 +7,40 @@ import { createApp } from '../api/app.js';
 import { createTemporalGateway } from '../api/temporal-gateway.js';
 import { detectAndInspect } from '../activities/parsers/detect.js';
 import { loadConfig } from './config.js';
+import { createProcessLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
 import { openStores } from './stores.js';
 import { connectTemporalClient } from './temporal-connection.js';
 import { ensureDevTenant } from './dev-tenant.js';
+import { createEndedRunSettler } from './ended-runs.js';
 import { loadSessionSecret } from './session-secret.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const stores = await openStores(config);
+  const logger = createProcessLogger(config.logLevel, 'api');
+  // One registry for this process: requests, uploads, search-query embedding tokens, process metrics.
+  const metrics = createMetrics();
+  const stores = await openStores(config, { embedderMetrics: metrics.embedder });
   const client = await connectTemporalClient(config);
-  await ensureDevTenant(stores.catalog, config.dataDir);
+  if (config.demoTenant) await ensureDevTenant(stores.catalog, config.dataDir);
   const app = createApp({
     ...stores,
-    temporal: createTemporalGateway(client, config.temporal.queues),
+    temporal: createTemporalGateway(client, config.temporal.queues, logger),
+    settleEndedRun: createEndedRunSettler({ catalog: stores.catalog, vectors: stores.vectors, client, logger }),
     inspectFile: detectAndInspect,
     limits: config.limits,
     sessions: { secret: loadSessionSecret(config.sessions.secret, config.dataDir), ttlSeconds: config.sessions.ttlSeconds, cookieSecure: config.sessions.cookieSecure },
     rateLimit: config.rateLimit,
     corsOrigins: config.corsOrigins,
     contentSecurityPolicy: config.contentSecurityPolicy,
+    metrics: metrics.http,
+    metricsToken: config.metrics.token,
+    logger,
+    uiDir: config.uiDir,
+    temporalUi: { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace },
   });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-    console.log(JSON.stringify({ level: 'info', msg: 'api listening', url: `http://${config.host}:${info.port}` }));
+    logger.info('api listening', { url: `http://${config.host}:${info.port}`, metrics: config.metrics.token ? 'enabled' : 'disabled (METRICS_TOKEN unset)' });
   });
   const stop = async () => {
     server.close();

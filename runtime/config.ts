@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { LOG_LEVELS, type LogLevel } from '../core/logger.js';
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const optionalString = z
@@ -16,6 +17,13 @@ const bool = (fallback: boolean) =>
     .enum(['true', 'false', '1', '0', ''])
     .optional()
     .transform((v) => (v === undefined || v === '' ? fallback : v === 'true' || v === '1'));
+
+/** A duration as Temporal reads it: a number and a unit, such as 90s, 15m, 1h or 7d. */
+const temporalDuration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((v) => /^\d+(s|m|h|d)$/.test(v.trim()), 'must be a number and a unit: s, m, h or d (e.g. 15m)');
 
 /** An exact origin as browsers send it: scheme, host, optional port, nothing else. */
 const isOrigin = (value: string) => {
@@ -38,6 +46,12 @@ const EnvSchema = z.object({
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_UI_URL: optionalString,
+  TEMPORAL_TLS: bool(false),
+  TEMPORAL_TLS_CA: optionalString,
+  TEMPORAL_TLS_CERT: optionalString,
+  TEMPORAL_TLS_KEY: optionalString,
+  TEMPORAL_TLS_SERVER_NAME: optionalString,
+  TEMPORAL_API_KEY: optionalString,
   EMBEDDINGS_BASE_URL: optionalString,
   EMBEDDINGS_MODEL: optionalString,
   EMBEDDINGS_API_KEY: optionalString,
@@ -46,6 +60,7 @@ const EnvSchema = z.object({
   QDRANT_URL: optionalString,
   QDRANT_API_KEY: optionalString,
   DATABASE_URL: optionalString,
+  DATABASE_POOL_SIZE: int(10),
   INDEX_TASK_QUEUE: z.string().default('docflow-index'),
   PARSE_TASK_QUEUE: z.string().default('docflow-parse'),
   PARSE_CONCURRENCY: int(2),
@@ -66,13 +81,41 @@ const EnvSchema = z.object({
   RATE_LIMIT_PER_MINUTE: int(600),
   RATE_LIMIT_BURST: int(100),
   CONTENT_SECURITY_POLICY: optionalString,
+  // A guessable scrape token would expose the deployment's activity; ask for a real secret.
+  METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
+  // Empty means unset (off), not port 0, so `WORKER_METRICS_PORT=` in a compose file stays off.
+  WORKER_METRICS_PORT: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),
+  WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: z
+    .string()
+    .default('info')
+    .transform((v) => v.trim().toLowerCase())
+    .pipe(z.enum(LOG_LEVELS)),
+  UI_DIR: optionalString,
+  SCHEDULES: bool(true),
+  DEMO_TENANT: bool(true),
+  SCHEDULE_ID_PREFIX: z.string().default('docflow-'),
+  RECONCILE_EVERY: temporalDuration('1h'),
+  RETENTION_EVERY: temporalDuration('24h'),
+  ARTIFACT_RETENTION_DAYS: z.coerce.number().min(0).default(7),
+  // Unset keeps uploads forever: a removed upload can no longer be retried or re-parsed.
+  UPLOAD_RETENTION_DAYS: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().min(0).optional()),
 });
 
 export interface AppConfig {
   port: number;
   host: string;
   dataDir: string;
-  temporal: { address: string | undefined; namespace: string; uiUrl: string; queues: { index: string; parse: string } };
+  temporal: {
+    address: string | undefined;
+    namespace: string;
+    uiUrl: string;
+    queues: { index: string; parse: string };
+    /** TLS to the frontend: undefined = plain gRPC; file paths are read at connect time. */
+    tls: { caFile?: string; certFile?: string; keyFile?: string; serverName?: string } | undefined;
+    /** Sent as a bearer token on every call (e.g. Temporal Cloud); never logged. */
+    apiKey: string | undefined;
+  };
   embeddings: {
     /** undefined means: start the bundled local server. */
     baseURL: string | undefined;
@@ -81,7 +124,10 @@ export interface AppConfig {
     dimensions: number | undefined;
   };
   qdrant: { url: string; apiKey: string | undefined } | undefined;
+  /** PostgreSQL catalog (never logged: it holds a password); unset means SQLite in dataDir. */
   databaseUrl: string | undefined;
+  /** Connections each process keeps to the PostgreSQL catalog. */
+  databasePoolSize: number;
   parse: { concurrency: number; memoryMb: number; timeoutMs: number };
   indexConcurrency: number;
   chunking: { maxTokens: number; overlapTokens: number };
@@ -94,7 +140,29 @@ export interface AppConfig {
   corsOrigins: string[];
   /** Replaces the default Content-Security-Policy when set. */
   contentSecurityPolicy: string | undefined;
+  /**
+   * Prometheus endpoints: `token` guards `/metrics` on the API and the worker (unset: disabled);
+   * the worker serves its own on `workerPort` (unset: off; 0: a free port, printed at start).
+   */
+  metrics: { token: string | undefined; workerPort: number | undefined; workerHost: string };
+  /** Lowest level written by the JSON loggers. */
+  logLevel: LogLevel;
+  /** Create the `demo` tenant and a key in DATA_DIR/dev-api-key at start (turn off on shared machines). */
+  demoTenant: boolean;
+  /** Temporal Schedules created by index workers at start, and what the scheduled runs keep. */
+  maintenance: {
+    schedules: boolean;
+    scheduleIdPrefix: string;
+    reconcileEvery: string;
+    retentionEvery: string;
+    retention: { artifactDays: number; uploadDays: number | null };
+  };
+  /** The built web app the API serves on its own origin (nothing is served while it is missing). */
+  uiDir: string;
 }
+
+/** Where `npm run ui:build` writes the web app. */
+export const DEFAULT_UI_DIR = path.resolve(import.meta.dirname, '..', 'ui', 'build');
 
 /** The local model served by the bundled embedding server. */
 export const LOCAL_EMBEDDINGS_MODEL = 'multilingual-e5-small';
@@ -109,6 +177,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new Error(`invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  if (Boolean(e.TEMPORAL_TLS_CERT) !== Boolean(e.TEMPORAL_TLS_KEY)) {
+    throw new Error('invalid configuration: TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together (mTLS client certificate and its key)');
+  }
   // OPENAI_API_KEY alone means OpenAI's own endpoint; a base URL means any compatible server.
   const useOpenAi = !e.EMBEDDINGS_BASE_URL && !!e.OPENAI_API_KEY;
   return {
@@ -120,6 +191,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       namespace: e.TEMPORAL_NAMESPACE,
       uiUrl: e.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233',
       queues: { index: e.INDEX_TASK_QUEUE, parse: e.PARSE_TASK_QUEUE },
+      // A client certificate or an API key only make sense over TLS, so either turns it on.
+      tls:
+        e.TEMPORAL_TLS || e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_CA || e.TEMPORAL_API_KEY
+          ? { caFile: e.TEMPORAL_TLS_CA, certFile: e.TEMPORAL_TLS_CERT, keyFile: e.TEMPORAL_TLS_KEY, serverName: e.TEMPORAL_TLS_SERVER_NAME }
+          : undefined,
+      apiKey: e.TEMPORAL_API_KEY,
     },
     embeddings: {
       baseURL: useOpenAi ? 'https://api.openai.com/v1' : e.EMBEDDINGS_BASE_URL,
@@ -129,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     qdrant: e.QDRANT_URL ? { url: e.QDRANT_URL, apiKey: e.QDRANT_API_KEY } : undefined,
     databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     parse: { concurrency: e.PARSE_CONCURRENCY, memoryMb: e.PARSE_MEMORY_MB, timeoutMs: e.PARSE_TIMEOUT_MS },
     indexConcurrency: e.INDEX_CONCURRENCY,
     chunking: { maxTokens: e.CHUNK_MAX_TOKENS, overlapTokens: e.CHUNK_OVERLAP_TOKENS },
@@ -142,5 +220,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimit: { perMinute: e.RATE_LIMIT_PER_MINUTE, burst: e.RATE_LIMIT_BURST },
     corsOrigins: e.CORS_ORIGINS,
     contentSecurityPolicy: e.CONTENT_SECURITY_POLICY,
+    metrics: { token: e.METRICS_TOKEN, workerPort: e.WORKER_METRICS_PORT, workerHost: e.WORKER_METRICS_HOST },
+    logLevel: e.LOG_LEVEL,
+    uiDir: e.UI_DIR ? path.resolve(e.UI_DIR) : DEFAULT_UI_DIR,
+    demoTenant: e.DEMO_TENANT,
+    maintenance: {
+      schedules: e.SCHEDULES,
+      scheduleIdPrefix: e.SCHEDULE_ID_PREFIX,
+      reconcileEvery: e.RECONCILE_EVERY.trim(),
+      retentionEvery: e.RETENTION_EVERY.trim(),
+      retention: { artifactDays: e.ARTIFACT_RETENTION_DAYS, uploadDays: e.UPLOAD_RETENTION_DAYS ?? null },
+    },
   };
 }

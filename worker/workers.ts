@@ -5,7 +5,8 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { INDEX_QUEUE, PARSE_QUEUE } from '../workflows/definitions.js';
-import type { IndexActivities, ParseActivities } from '../activities/contracts.js';
+import type { IndexActivities, MaintenanceActivities, ParseActivities } from '../activities/contracts.js';
+import { DEFAULT_SHUTDOWN_GRACE_MS } from './drain.js';
 
 /** Entry file of the workflow bundle. */
 export const WORKFLOWS_ENTRY = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -30,11 +31,13 @@ export interface WorkerOptions {
   identity?: string;
   /** Activities in flight in this process. */
   concurrency: number;
+  /** After a shutdown request, how long in-flight activities may finish before they are cancelled (see drain.ts). */
+  shutdownGraceMs?: number;
 }
 
-/** The index pool: every workflow plus embed, upsert and catalog activities. */
+/** The index pool: every workflow plus embed, upsert, catalog and (when given) maintenance activities. */
 export async function createIndexWorker(
-  opts: WorkerOptions & { activities: IndexActivities; workflowBundle: WorkflowBundleWithSourceMap; taskQueue?: string },
+  opts: WorkerOptions & { activities: IndexActivities & Partial<MaintenanceActivities>; workflowBundle: WorkflowBundleWithSourceMap; taskQueue?: string },
 ): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
@@ -44,7 +47,7 @@ export async function createIndexWorker(
     workflowBundle: opts.workflowBundle,
     activities: opts.activities as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>,
     maxConcurrentActivityTaskExecutions: opts.concurrency,
-    shutdownGraceTime: '10 seconds',
+    shutdownGraceTime: opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
   });
 }
 
@@ -57,6 +60,6 @@ export async function createParseWorker(opts: WorkerOptions & { activities: Pars
     ...(opts.identity ? { identity: opts.identity } : {}),
     activities: opts.activities as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>,
     maxConcurrentActivityTaskExecutions: opts.concurrency,
-    shutdownGraceTime: '10 seconds',
+    shutdownGraceTime: opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
   });
 }

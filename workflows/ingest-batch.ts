@@ -9,6 +9,7 @@ import {
   executeChild,
   isCancellation,
   CancellationScope,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -52,6 +53,11 @@ export async function ingestBatch(input: IngestBatchInput): Promise<{ status: Ba
     runningShards: [...running.entries()].map(([shardIndex, workflowId]) => ({ shardIndex, workflowId })),
     cancelRequested,
   }));
+
+  // Runs recorded before this step existed replay without it.
+  if (patched('batch-marks-itself-running')) {
+    seq = (await bookkeeping.markBatchRunning({ tenantId: input.tenantId, batchId: input.batchId, run })).seqBase;
+  }
 
   const runShard = async (shardIndex: number) => {
     const workflowId = shardWorkflowId(input.tenantId, input.batchId, shardIndex, run);

@@ -56,6 +56,7 @@ describe('a 10,000-document batch', () => {
     removeDocumentVectors: () => track(() => undefined),
     cancelOpenDocuments: () => track(() => undefined),
     finalizeBatch: ({ status }) => track(() => void (finalStatus = status)),
+    markBatchRunning: () => track(() => ({ seqBase: 0 })),
   };
   const parse: ParseActivities = {
     parseDocument: () => track(() => ({ parsedKey: 'p', sections: 1, characters: 20 })),

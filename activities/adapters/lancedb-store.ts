@@ -18,7 +18,7 @@ import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
 import { assertSafeId, collectionName } from '../../core/ids.js';
-import type { PointPayload, SearchFilter, SearchHit, VectorPoint, VectorStore } from './vector-store.js';
+import type { PointPayload, PointRef, SearchFilter, SearchHit, VectorPoint, VectorStore } from './vector-store.js';
 import { assertDimensions, validatePoints } from './point-validation.js';
 
 /** How hard to retry a write that lost an optimistic-concurrency race against another process. */
@@ -41,6 +41,9 @@ const DEFAULT_RETRY: CommitRetryPolicy = { attempts: 6, baseDelayMs: 25 };
 /** Schema metadata that makes Lance detect two concurrent inserts of the same new id. */
 const PRIMARY_KEY_METADATA = 'lance-schema:unenforced-primary-key';
 
+
+const DELETE_IDS_PER_STATEMENT = 500;
+const COMPACTION_VERSION_GRACE_MS = 60 * 60 * 1000;
 
 const PAYLOAD_COLUMNS = [
   'tenantId',
@@ -354,6 +357,42 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
       if (!table) return [];
       const rows = (await table.query().where(predicate).select(['id']).toArray()) as { id: string }[];
       return rows.map((r) => String(r.id)).sort();
+    },
+
+    async listPointRefs(tenantId) {
+      const name = collectionName(tenantId);
+      assertOpen();
+      const table = await loadTable(name);
+      if (!table) return [];
+      const rows = (await table.query().select(['id', 'documentId', 'version', 'chunkIndex']).toArray()) as Record<string, unknown>[];
+      return rows.map(
+        (r): PointRef => ({ id: String(r.id), documentId: String(r.documentId), version: Number(r.version), chunkIndex: Number(r.chunkIndex) }),
+      );
+    },
+
+    async deletePoints(tenantId, ids) {
+      const name = collectionName(tenantId);
+      assertOpen();
+      if (ids.length === 0) return;
+      const table = await loadTable(name);
+      if (!table) return;
+      // Bounded predicates: one statement per few hundred ids keeps the SQL small.
+      for (let i = 0; i < ids.length; i += DELETE_IDS_PER_STATEMENT) {
+        const predicate = inList('id', 'point id', ids.slice(i, i + DELETE_IDS_PER_STATEMENT));
+        await enqueue(name, () => withCommitRetry(retry, () => table.delete(predicate)));
+      }
+    },
+
+    async compact(tenantId) {
+      const name = collectionName(tenantId);
+      assertOpen();
+      const table = await loadTable(name);
+      if (!table) return 'no table';
+      // Every merge-insert leaves a version and small files behind. Versions younger than the
+      // grace period are kept, so another process still reading one is never cut off.
+      const cleanupOlderThan = new Date(Date.now() - COMPACTION_VERSION_GRACE_MS);
+      const stats = await enqueue(name, () => withCommitRetry(retry, () => table.optimize({ cleanupOlderThan })));
+      return `${stats.compaction.fragmentsRemoved} fragments merged into ${stats.compaction.fragmentsAdded}, ${stats.prune.oldVersionsRemoved} old versions removed`;
     },
 
     async health() {

@@ -171,6 +171,16 @@ describe('retries', () => {
     expect(embedder.stats()).toMatchObject({ requests: 2, retries429: 1, retriesOther: 0, inputs: 3 });
   });
 
+  it('reports usage tokens and each absorbed 429 to the metrics sink, but not a 500', async () => {
+    const reported = { tokens: [] as number[], rateLimited: 0 };
+    const { embedder } = make({ metrics: { tokensUsed: (n) => reported.tokens.push(n), rateLimitAbsorbed: () => reported.rateLimited++ } });
+    script.push(() => ({ status: 429, headers: { 'retry-after': '1' }, body: {} }));
+    script.push(() => ({ status: 500, body: {} }));
+    await embedder.embed(texts(3), 'passage');
+    // okEmbeddings reports 10 usage tokens per input; a failed attempt costs nothing.
+    expect(reported).toEqual({ tokens: [30], rateLimited: 1 });
+  });
+
   it('honours retry-after-ms and HTTP-date Retry-After', async () => {
     const { embedder, sleeps } = make();
     script.push(() => ({ status: 429, headers: { 'retry-after-ms': '150', 'retry-after': '9' }, body: {} }));

@@ -61,6 +61,16 @@ export interface OpenAiEmbedderOptions {
   random?: () => number;
   now?: () => number;
   log?: (message: string, fields?: Record<string, unknown>) => void;
+  /** Receives token usage and absorbed 429s as they happen (Prometheus counters in production). */
+  metrics?: EmbedderMetrics;
+}
+
+/** Where the embedder reports what it spent and what rate limiting it absorbed. */
+export interface EmbedderMetrics {
+  /** Tokens of one successful request, as the server's `usage` reports them (estimated when absent). */
+  tokensUsed(tokens: number): void;
+  /** One 429 answer that was waited out and retried. */
+  rateLimitAbsorbed(): void;
 }
 
 /** Counters for observability: how much work was sent and how much rate limiting was absorbed. */
@@ -248,6 +258,7 @@ export function createOpenAiEmbedder(opts: OpenAiEmbedderOptions): OpenAiEmbedde
   const random = opts.random ?? Math.random;
   const now = opts.now ?? Date.now;
   const log = opts.log ?? ((): void => undefined);
+  const metrics = opts.metrics;
   if (!Number.isInteger(maxBatchInputs) || maxBatchInputs < 1) throw new RangeError('maxBatchInputs must be a positive integer');
   if (!(maxBatchTokens > 0)) throw new RangeError('maxBatchTokens must be positive');
   if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new RangeError('maxRetries must be a non-negative integer');
@@ -296,8 +307,10 @@ export function createOpenAiEmbedder(opts: OpenAiEmbedderOptions): OpenAiEmbedde
         const cap = Math.min(maxDelayMs, baseDelayMs * 2 ** n);
         wait = Math.round(cap * (0.5 + 0.5 * random()));
       }
-      if (status === 429) counters.retries429++;
-      else counters.retriesOther++;
+      if (status === 429) {
+        counters.retries429++;
+        metrics?.rateLimitAbsorbed();
+      } else counters.retriesOther++;
       log(`${what}: ${reason}, retrying`, { attempt: n + 1, delayMs: wait, status });
       await raceAbort(sleep(wait, signal), signal);
     }
@@ -353,6 +366,7 @@ export function createOpenAiEmbedder(opts: OpenAiEmbedderOptions): OpenAiEmbedde
     const usage = (res as { usage?: { total_tokens?: unknown; prompt_tokens?: unknown } }).usage;
     const reported = typeof usage?.total_tokens === 'number' ? usage.total_tokens : typeof usage?.prompt_tokens === 'number' ? usage.prompt_tokens : undefined;
     counters.tokens += reported ?? estimate;
+    metrics?.tokensUsed(reported ?? estimate);
     counters.inputs += texts.length;
     return vectors;
   }

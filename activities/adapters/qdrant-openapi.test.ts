@@ -359,7 +359,8 @@ class FakeQdrant {
       case 'count_points':
         return ok({ count: [...matching(collection, body.filter)].length });
       case 'delete_points':
-        for (const [id] of [...matching(collection, body.filter)]) collection.points.delete(id);
+        if (Array.isArray(body.points)) for (const id of body.points) collection.points.delete(String(id));
+        else for (const [id] of [...matching(collection, body.filter)]) collection.points.delete(id);
         return ok(this.updated());
       case 'scroll_points': {
         const limit = (body.limit as number | undefined) ?? 10;
@@ -367,7 +368,10 @@ class FakeQdrant {
         const start = body.offset === undefined || body.offset === null ? 0 : ids.indexOf(String(body.offset));
         const page = ids.slice(start, start + limit);
         const next = ids[start + limit];
-        return ok({ points: page.map((id) => ({ id })), next_page_offset: next ?? null });
+        // with_payload as a key list returns just those keys, as Qdrant does.
+        const keys = Array.isArray(body.with_payload) ? (body.with_payload as string[]) : [];
+        const payloadOf = (id: string) => Object.fromEntries(keys.map((k) => [k, collection.points.get(id)?.payload[k]]));
+        return ok({ points: page.map((id) => (keys.length ? { id, payload: payloadOf(id) } : { id })), next_page_offset: next ?? null });
       }
       default:
         return errorReply(500, `fake Qdrant does not implement ${operationId}`);
@@ -633,6 +637,20 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
         with_vector: false,
       });
       expect((fake.requests[1].body as { offset?: unknown }).offset).toBe(ids[2]);
+    });
+
+    it('lists point references with only the payload keys reconciliation reads, and deletes points by id', async () => {
+      const refs = await store.listPointRefs(T);
+      expect(refs).toHaveLength(5);
+      expect(refs.find((r) => r.id === pointId(T, 'doc-a', 1, 2))).toEqual({ id: pointId(T, 'doc-a', 1, 2), documentId: 'doc-a', version: 1, chunkIndex: 2 });
+      expect(fake.requests[0].body).toEqual({ limit: 2, with_payload: ['documentId', 'version', 'chunkIndex'], with_vector: false });
+      fake.requests.length = 0;
+      await store.deletePoints(T, [pointId(T, 'doc-a', 1, 0), pointId(T, 'doc-a', 1, 1)]);
+      expect(fake.operationIds()).toEqual(['delete_points']);
+      expect(fake.requests[0].query).toEqual({ wait: 'true' });
+      expect(fake.requests[0].body).toEqual({ points: [pointId(T, 'doc-a', 1, 0), pointId(T, 'doc-a', 1, 1)] });
+      expect(await store.countDocument(T, 'doc-a')).toBe(1);
+      await expect(store.deletePoints(T, ["x' OR 1=1"])).rejects.toThrow(/invalid point id/);
     });
 
     it('deletes a document by filter with wait=true', async () => {

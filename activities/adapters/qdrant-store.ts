@@ -7,7 +7,7 @@
  */
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { assertSafeId, collectionName } from '../../core/ids.js';
-import type { PointPayload, SearchFilter, SearchHit, VectorPoint, VectorStore } from './vector-store.js';
+import type { PointPayload, PointRef, SearchFilter, SearchHit, VectorPoint, VectorStore } from './vector-store.js';
 import { assertDimensions, validatePoints } from './point-validation.js';
 
 /** Connection and tuning; `client` lets tests and callers share or pre-configure a client. */
@@ -173,6 +173,26 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
     ensured.set(name, dimensions);
   }
 
+  /** Every point matching `filter` (all when undefined), page by page, without vectors. */
+  async function scrollAll(name: string, filter: Schemas['Filter'] | undefined, withPayload: boolean | string[]): Promise<Schemas['Record'][]> {
+    return orIfMissing([] as Schemas['Record'][], async () => {
+      const points: Schemas['Record'][] = [];
+      let offset: Schemas['ScrollRequest']['offset'];
+      do {
+        const page = await client.scroll(name, {
+          ...(filter ? { filter } : {}),
+          limit: scrollPageSize,
+          with_payload: withPayload,
+          with_vector: false,
+          ...(offset !== undefined && offset !== null ? { offset } : {}),
+        });
+        points.push(...page.points);
+        offset = page.next_page_offset as Schemas['ScrollRequest']['offset'];
+      } while (offset !== undefined && offset !== null);
+      return points;
+    });
+  }
+
   async function upsertBatch(name: string, dimensions: number, points: Schemas['PointStruct'][]): Promise<void> {
     try {
       await client.upsert(name, { wait: true, points });
@@ -243,23 +263,33 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
 
     async listDocumentPointIds(tenantId, documentId) {
       const name = collectionName(tenantId);
-      const filter = documentFilter(documentId);
-      return orIfMissing([], async () => {
-        const ids: string[] = [];
-        let offset: Schemas['ScrollRequest']['offset'];
-        do {
-          const page = await client.scroll(name, {
-            filter,
-            limit: scrollPageSize,
-            with_payload: false,
-            with_vector: false,
-            ...(offset !== undefined && offset !== null ? { offset } : {}),
-          });
-          for (const p of page.points) ids.push(String(p.id));
-          offset = page.next_page_offset as Schemas['ScrollRequest']['offset'];
-        } while (offset !== undefined && offset !== null);
-        return ids.sort();
+      const points = await scrollAll(name, documentFilter(documentId), false);
+      return points.map((p) => String(p.id)).sort();
+    },
+
+    async listPointRefs(tenantId) {
+      const name = collectionName(tenantId);
+      const points = await scrollAll(name, undefined, ['documentId', 'version', 'chunkIndex']);
+      return points.map((p): PointRef => {
+        const payload = (p.payload ?? {}) as Record<string, unknown>;
+        return { id: String(p.id), documentId: String(payload.documentId), version: Number(payload.version), chunkIndex: Number(payload.chunkIndex) };
       });
+    },
+
+    async deletePoints(tenantId, ids) {
+      const name = collectionName(tenantId);
+      if (ids.length === 0) return;
+      for (const id of ids) assertSafeId('point id', id);
+      await orIfMissing(undefined, async () => {
+        for (let i = 0; i < ids.length; i += scrollPageSize) {
+          await client.delete(name, { wait: true, points: ids.slice(i, i + scrollPageSize) });
+        }
+      });
+    },
+
+    async compact() {
+      // Qdrant's own optimizers merge segments and vacuum deleted points in the background.
+      return 'done by Qdrant itself';
     },
 
     async health() {

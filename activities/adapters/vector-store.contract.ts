@@ -267,6 +267,39 @@ export function describeVectorStoreContract(
       expect([...ids].sort()).toEqual([...docA, ...docA2].map((p) => p.id).sort());
     });
 
+    it('lists every point of a tenant as references, and deletes points by id', async () => {
+      const t = tenant('refs');
+      expect(await store.listPointRefs(t)).toEqual([]);
+      await store.deletePoints(t, [contractPoint(t, 'doc-a', 0, [1, 0, 0, 0]).id]); // no collection: no-op
+      const points = [
+        ...[0, 1, 2].map((i) => contractPoint(t, 'doc-a', i, [1, i, 0, 0])),
+        contractPoint(t, 'doc-a', 0, [1, 0, 1, 0], { version: 2 }),
+        contractPoint(t, 'doc-b', 0, [0, 1, 0, 0]),
+      ];
+      await store.upsert(t, points);
+      await store.upsert(tenant('refs-other'), [contractPoint(tenant('refs-other'), 'doc-z', 0, [0, 0, 1, 0])]);
+      const refs = await store.listPointRefs(t);
+      const key = (r: { documentId: string; version: number; chunkIndex: number }) => `${r.documentId}/v${r.version}/${r.chunkIndex}`;
+      expect(refs.map(key).sort()).toEqual(['doc-a/v1/0', 'doc-a/v1/1', 'doc-a/v1/2', 'doc-a/v2/0', 'doc-b/v1/0']);
+      expect(new Set(refs.map((r) => r.id))).toEqual(new Set(points.map((p) => p.id)));
+
+      await store.deletePoints(t, [points[1].id, points[3].id, contractPoint(t, 'doc-x', 0, [1, 0, 0, 0]).id]);
+      expect((await store.listPointRefs(t)).map(key).sort()).toEqual(['doc-a/v1/0', 'doc-a/v1/2', 'doc-b/v1/0']);
+      expect(await store.countAll(tenant('refs-other'))).toBe(1);
+      await expect(store.deletePoints(t, ["x' OR 1=1 --"])).rejects.toThrow();
+    });
+
+    it('compacts without losing a point, and compacting an empty tenant is harmless', async () => {
+      const t = tenant('compact');
+      expect(typeof (await store.compact(t))).toBe('string');
+      for (let i = 0; i < 5; i++) await store.upsert(t, [contractPoint(t, `doc-${i}`, 0, [1, i, 0, 0])]);
+      await store.deleteDocument(t, 'doc-0');
+      expect(typeof (await store.compact(t))).toBe('string');
+      expect(await store.countAll(t)).toBe(4);
+      const hits = await store.search(t, [1, 4, 0, 0], 1);
+      expect(hits[0].payload.documentId).toBe('doc-4');
+    });
+
     it('keeps every point when upserts to one tenant run concurrently', async () => {
       const t = tenant('concurrent');
       const batches = Array.from({ length: 8 }, (_, b) =>

@@ -39,6 +39,14 @@ export interface SearchHit {
   payload: PointPayload;
 }
 
+/** What reconciliation needs to know about a stored point, without its vector or text. */
+export interface PointRef {
+  id: string;
+  documentId: string;
+  version: number;
+  chunkIndex: number;
+}
+
 export interface VectorStore {
   /** Creates the tenant's collection if missing; idempotent. `dimensions` fixes the vector size. */
   ensureCollection(tenantId: string, dimensions: number): Promise<void>;
@@ -53,6 +61,15 @@ export interface VectorStore {
   countAll(tenantId: string): Promise<number>;
   /** Point ids of a document, for reconciliation and tests. */
   listDocumentPointIds(tenantId: string, documentId: string): Promise<string[]>;
+  /** Every point of the tenant's collection, as references; for reconciliation against the catalog. */
+  listPointRefs(tenantId: string): Promise<PointRef[]>;
+  /** Removes points by id (unknown ids are ignored). */
+  deletePoints(tenantId: string, ids: string[]): Promise<void>;
+  /**
+   * Housekeeping after many writes (merges small files, drops old versions); a no-op for stores
+   * that do it themselves. Returns what was done, for the retention run's summary.
+   */
+  compact(tenantId: string): Promise<string>;
   /** Cheap liveness check for /api/health. */
   health(): Promise<{ ok: boolean; detail: string }>;
   close(): Promise<void>;

@@ -41,7 +41,7 @@ export function batchRoutes(deps: ApiDeps) {
       const batch = await loadBatch(c.get('tenantId'), c.req.param('batchId'));
       if (isTerminalBatch(batch.status)) throw new ApiError(409, 'batch_finished', `The batch already ended (${batch.status}).`);
       await deps.temporal.cancelBatch(batch.workflowId);
-      return c.json(await readBatchView(deps.temporal, deps.catalog, batch), 202);
+      return c.json(await readBatchView(deps.temporal, deps.catalog, batch, deps.settleEndedRun), 202);
     })
     .post('/:batchId/retry', async (c) => {
       const batch = await loadBatch(c.get('tenantId'), c.req.param('batchId'));
@@ -66,6 +66,7 @@ export function batchRoutes(deps: ApiDeps) {
       }
       const reindex = c.req.query('reindex') === 'true';
       const { accepted, rejected } = await receiveFiles(c.req.raw, deps.blobs, deps.inspectFile, deps.limits);
+      deps.metrics?.countUploads(accepted.length, rejected.map((r) => r.code));
       if (accepted.length === 0) {
         if (rejected.length === 0) throw new ApiError(400, 'no_files', 'Attach one or more files in parts named "files".');
         const first = rejected[0];
@@ -98,8 +99,10 @@ export function batchRoutes(deps: ApiDeps) {
           fanOut: deps.fanOut,
         });
       } catch (err) {
+        // The files are stored: cancelled (not queued forever) documents can be retried once Temporal is back.
+        await deps.catalog.cancelOpenDocuments(tenantId, batchId, 1, 'The batch could not be started because Temporal was unavailable. Retry it.');
         await deps.catalog.setBatchStatus(tenantId, batchId, 'failed');
-        console.error(JSON.stringify({ level: 'error', msg: 'workflow start failed', tenantId, batchId, error: (err as Error).message }));
+        deps.logger?.error('workflow start failed', { tenantId, batchId, error: (err as Error).message });
         throw new ApiError(503, 'temporal_unavailable', 'The batch was stored but could not be started; try again shortly.');
       }
       const body: CreateBatchResponse = {
@@ -110,7 +113,7 @@ export function batchRoutes(deps: ApiDeps) {
     })
     .get('/:batchId', async (c) => {
       const batch = await loadBatch(c.get('tenantId'), c.req.param('batchId'));
-      return c.json(await readBatchView(deps.temporal, deps.catalog, batch));
+      return c.json(await readBatchView(deps.temporal, deps.catalog, batch, deps.settleEndedRun));
     })
     .get('/:batchId/events', async (c) => {
       const tenantId = c.get('tenantId');
@@ -127,7 +130,7 @@ export function batchRoutes(deps: ApiDeps) {
         let idle = 0;
         while (!aborted) {
           const batch = await loadBatch(tenantId, batchId);
-          const view = await readBatchView(deps.temporal, deps.catalog, batch);
+          const view = await readBatchView(deps.temporal, deps.catalog, batch, deps.settleEndedRun);
           const terminal = isTerminalBatch(view.status);
           if (view.seq > lastSeq || (terminal && lastSeq < 0)) {
             lastSeq = view.seq;

@@ -15,6 +15,15 @@ describe('GET /api/limits', () => {
     expect(body.acceptedTypes.find((t) => t.format === 'md')).toEqual({ format: 'md', extensions: ['.md', '.markdown'], mimeTypes: ['text/markdown'] });
   });
 
+  it('says where the Temporal Web UI shows the runs, or null when not configured', async () => {
+    const temporalUi = { baseUrl: 'http://temporal-ui.example:8233', namespace: 'docs' };
+    const { app, keys } = await createTestApp({ temporalUi });
+    const headers = { authorization: `Bearer ${keys.alpha}` };
+    expect(await (await app.request('/api/limits', { headers })).json()).toMatchObject({ temporalUi });
+    const plain = await createTestApp();
+    expect(await (await plain.app.request('/api/limits', { headers: { authorization: `Bearer ${plain.keys.alpha}` } })).json()).toMatchObject({ temporalUi: null });
+  });
+
   it('needs credentials', async () => {
     const { app } = await createTestApp();
     expect((await app.request('/api/limits')).status).toBe(401);

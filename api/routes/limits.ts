@@ -1,13 +1,14 @@
 /** Upload limits and accepted types, so a client can refuse a file before sending it. */
 import { Hono } from 'hono';
-import type { Limits } from '../../core/api-schemas.js';
+import type { Limits, TemporalUiLink } from '../../core/api-schemas.js';
 import { ACCEPTED_TYPES, DOC_FORMATS } from '../../core/formats.js';
 import type { UploadLimits } from '../uploads.js';
 
 
 /** The limits answer for the configured upload limits. */
-export function describeLimits(limits: UploadLimits): Limits {
+export function describeLimits(limits: UploadLimits, temporalUi: TemporalUiLink | null = null): Limits {
   return {
+    temporalUi,
     maxFileBytes: limits.maxFileBytes,
     maxRequestBytes: limits.maxRequestBytes,
     maxFilesPerBatch: limits.maxFilesPerBatch,
@@ -17,7 +18,7 @@ export function describeLimits(limits: UploadLimits): Limits {
 }
 
 /** `GET /api/limits`, mounted behind authentication like every tenant route. */
-export function limitsRoutes(limits: UploadLimits) {
-  const body = describeLimits(limits);
+export function limitsRoutes(limits: UploadLimits, temporalUi?: TemporalUiLink) {
+  const body = describeLimits(limits, temporalUi ?? null);
   return new Hono().get('/', (c) => c.json(body));
 }

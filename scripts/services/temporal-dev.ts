@@ -156,6 +156,9 @@ export function startDevArgs(o: {
   // "default" always exists; naming it again is redundant.
   if (o.namespace !== 'default') args.push('--namespace', o.namespace);
   args.push('--ip', HOST, '--log-level', 'warn');
+  // The server closes a stopping worker's open polls itself, so no task is handed to a worker
+  // that is draining (without it one task can be lost and retried after its heartbeat timeout).
+  args.push('--dynamic-config-value', 'frontend.enableCancelWorkerPollsOnShutdown=true');
   for (const [name, type] of Object.entries(o.searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
   return args;
 }

@@ -1,0 +1,169 @@
+/**
+ * Reconciliation of one tenant: the catalog says which documents are indexed and how many
+ * chunks each has; the vector store must hold exactly those points. Orphans (points of
+ * deleted, failed or cancelled documents, or of an old version) are removed; missing points of
+ * an indexed document are restored from its stored chunks and vectors, re-embedding a group
+ * only when its vectors artifact is gone. A document that cannot be restored (its artifacts
+ * expired) is marked failed, so no document ever claims `indexed` without its vectors.
+ */
+import type { BlobStore } from '../adapters/blob-store.js';
+import type { Catalog, DocumentRecord } from '../adapters/catalog.js';
+import type { Embedder } from '../adapters/embedder.js';
+import type { PointRef, VectorStore } from '../adapters/vector-store.js';
+import { isTerminalDocument } from '../../core/progress.js';
+import {
+  chunkGroupKey,
+  chunkManifestKey,
+  decodeVectors,
+  documentArtifactPrefix,
+  encodeVectors,
+  vectorsKey,
+  type ChunkGroup,
+  type ChunkManifest,
+} from '../artifacts.js';
+import { chunkPoints } from '../points.js';
+
+export interface ReconcileDeps {
+  catalog: Catalog;
+  vectors: VectorStore;
+  blobs: BlobStore;
+  embedder: Embedder;
+}
+
+export interface ReconcileReport {
+  tenantId: string;
+  documentsChecked: number;
+  /** Points whose document is gone or not indexed. */
+  orphanPointsRemoved: number;
+  /** Points of an indexed document's older version, or beyond its chunk count. */
+  stalePointsRemoved: number;
+  documentsRepaired: number;
+  pointsRestored: number;
+  /** Indexed documents whose lost points could not be rebuilt; now marked failed. */
+  documentsMarkedFailed: string[];
+}
+
+const PAGE = 1_000;
+export const UNREPAIRABLE_MESSAGE =
+  'Its vectors were lost and its intermediate files have expired, so they could not be rebuilt. Retry the document to index it again.';
+
+async function allDocuments(catalog: Catalog, tenantId: string): Promise<Map<string, DocumentRecord>> {
+  const out = new Map<string, DocumentRecord>();
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await catalog.listDocuments(tenantId, { limit: PAGE, offset });
+    for (const doc of page) out.set(doc.id, doc);
+    if (page.length < PAGE) return out;
+  }
+}
+
+async function readJson<T>(blobs: BlobStore, key: string): Promise<T | null> {
+  if ((await blobs.artifactSize(key)) === null) return null;
+  return JSON.parse((await blobs.readArtifact(key)).toString('utf8')) as T;
+}
+
+/**
+ * Rebuilds the missing chunk indexes of one indexed document from its artifacts.
+ * Returns the number of points written, or null when the artifacts needed are gone.
+ */
+async function restorePoints(deps: ReconcileDeps, doc: DocumentRecord, missing: number[]): Promise<number | null> {
+  const prefix = documentArtifactPrefix(doc.tenantId, doc.id, doc.version);
+  const chunksKey = `${prefix}/chunks`;
+  const manifest = await readJson<ChunkManifest>(deps.blobs, chunkManifestKey(chunksKey));
+  if (!manifest || manifest.chunkCount !== doc.chunks) return null;
+  const dimensions = await deps.embedder.dimensions();
+  const wanted = new Set(missing);
+  let restored = 0;
+  for (let start = 0; start < manifest.chunkCount; start += manifest.groupSize) {
+    const end = Math.min(start + manifest.groupSize, manifest.chunkCount);
+    if (!missing.some((i) => i >= start && i < end)) continue;
+    const group = await readJson<ChunkGroup>(deps.blobs, chunkGroupKey(chunksKey, start));
+    if (!group || group.length !== end - start) return null;
+    const key = vectorsKey(prefix, start);
+    let vectors: number[][];
+    if ((await deps.blobs.artifactSize(key)) === group.length * dimensions * Float32Array.BYTES_PER_ELEMENT) {
+      vectors = decodeVectors(await deps.blobs.readArtifact(key), dimensions);
+    } else {
+      vectors = await deps.embedder.embed(group.map((c) => c.text), 'passage');
+      await deps.blobs.writeArtifact(key, encodeVectors(vectors));
+    }
+    const points = chunkPoints({ tenantId: doc.tenantId, documentId: doc.id, batchId: doc.batchId, version: doc.version, filename: doc.filename }, group, vectors).filter(
+      (p) => wanted.has(p.payload.chunkIndex),
+    );
+    await deps.vectors.ensureCollection(doc.tenantId, dimensions);
+    await deps.vectors.upsert(doc.tenantId, points);
+    restored += points.length;
+  }
+  return restored;
+}
+
+/** Reconciles one tenant's catalog and vector collection; `heartbeat` is called as work advances. */
+export async function reconcileTenant(deps: ReconcileDeps, tenantId: string, heartbeat: () => void = () => {}): Promise<ReconcileReport> {
+  const report: ReconcileReport = {
+    tenantId,
+    documentsChecked: 0,
+    orphanPointsRemoved: 0,
+    stalePointsRemoved: 0,
+    documentsRepaired: 0,
+    pointsRestored: 0,
+    documentsMarkedFailed: [],
+  };
+  // Points first, then documents: a document is recorded before its first point is written, so
+  // every point in this snapshot has its document in the later listing unless it was deleted.
+  const refs = await deps.vectors.listPointRefs(tenantId);
+  const documents = await allDocuments(deps.catalog, tenantId);
+  const pointsOf = new Map<string, PointRef[]>();
+  for (const ref of refs) {
+    const list = pointsOf.get(ref.documentId) ?? [];
+    list.push(ref);
+    pointsOf.set(ref.documentId, list);
+  }
+
+  const orphanIds: string[] = [];
+  const staleIds: string[] = [];
+  for (const [documentId, points] of pointsOf) {
+    const doc = documents.get(documentId);
+    // Documents still moving through a run are the workflow's business, not ours.
+    if (doc && !isTerminalDocument(doc.status)) continue;
+    if (!doc || doc.status !== 'indexed') {
+      orphanIds.push(...points.map((p) => p.id));
+      continue;
+    }
+    staleIds.push(...points.filter((p) => p.version !== doc.version || p.chunkIndex >= doc.chunks).map((p) => p.id));
+  }
+  await deps.vectors.deletePoints(tenantId, orphanIds);
+  await deps.vectors.deletePoints(tenantId, staleIds);
+  report.orphanPointsRemoved = orphanIds.length;
+  report.stalePointsRemoved = staleIds.length;
+  heartbeat();
+
+  for (const doc of documents.values()) {
+    report.documentsChecked++;
+    if (doc.status !== 'indexed') continue;
+    const present = new Set((pointsOf.get(doc.id) ?? []).filter((p) => p.version === doc.version).map((p) => p.chunkIndex));
+    const missing: number[] = [];
+    for (let i = 0; i < doc.chunks; i++) if (!present.has(i)) missing.push(i);
+    if (missing.length === 0) continue;
+    const restored = await restorePoints(deps, doc, missing);
+    heartbeat();
+    if (restored !== null) {
+      report.documentsRepaired++;
+      report.pointsRestored += restored;
+      continue;
+    }
+    await deps.vectors.deleteDocument(tenantId, doc.id);
+    await deps.catalog.updateDocuments(tenantId, [
+      {
+        documentId: doc.id,
+        status: 'failed',
+        chunks: 0,
+        errorCode: 'internal_error',
+        errorMessage: UNREPAIRABLE_MESSAGE,
+        attempt: doc.attempt,
+        startedAt: doc.startedAt,
+        finishedAt: doc.finishedAt,
+      },
+    ]);
+    report.documentsMarkedFailed.push(doc.id);
+  }
+  return report;
+}

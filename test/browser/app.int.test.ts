@@ -1,0 +1,366 @@
+/**
+ * The web app in a real browser against the real stack: Debian's Chromium driven by
+ * playwright-core (no browser is ever downloaded), the built UI served by the API on its own
+ * origin under the production CSP, real Temporal, workers, parsers, embeddings and LanceDB.
+ * One person's session, in order: sign in, upload three files of which one is broken, watch
+ * it finish live, read why the broken one failed, retry it, run two batches at once, reload
+ * mid-batch, cancel mid-batch, search, delete, Italian + dark theme, phone width, sign out.
+ * Every screen is saved to test-results/screenshots/ (ignored by git).
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureUiBuild, UI_BUILD_DIR } from '../../ui/ensure-build.js';
+import { makeDocx, makePdf, makeText } from '../fixtures/documents.js';
+import { makeTruncatedPdf } from '../fixtures/hostile.js';
+import { startStack, type Stack } from '../stack.js';
+import { createEmbedGate } from './gate.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS = path.resolve(import.meta.dirname, '..', '..', 'test-results', 'screenshots');
+const WAIT = 60_000;
+
+const FILES = {
+  report: { name: 'harbour-report.pdf', mimeType: 'application/pdf', buffer: makePdf(['Harbour authority annual report.', 'The lighthouse keeper counted seventeen herons nesting on the breakwater in spring.']) },
+  notes: { name: 'meeting-notes.docx', mimeType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', buffer: makeDocx([{ text: 'Meeting notes', heading: 1 }, { text: 'The committee approved the new ferry timetable for the winter season.' }]) },
+  broken: { name: 'scanned-contract.pdf', mimeType: 'application/pdf', buffer: makeTruncatedPdf() },
+};
+const textFile = (name: string, text: string) => ({ name, mimeType: 'text/plain', buffer: makeText(text) });
+
+const gate = createEmbedGate();
+let stack: Stack;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let shotIndex = 0;
+/** Console errors and page errors; a CSP violation or an uncaught exception shows up here. */
+const browserErrors: string[] = [];
+
+async function shot(name: string, target: Page = page): Promise<void> {
+  shotIndex++;
+  await target.screenshot({ path: path.join(SCREENSHOTS, `${String(shotIndex).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+
+/** Marks the current document; `stillSameDocument` is false after any reload or full navigation. */
+async function markDocument(target: Page = page): Promise<void> {
+  await target.evaluate(() => {
+    (window as unknown as { __docflowMark: boolean }).__docflowMark = true;
+  });
+}
+async function stillSameDocument(target: Page = page): Promise<boolean> {
+  return target.evaluate(() => (window as unknown as { __docflowMark?: boolean }).__docflowMark === true);
+}
+
+const row = (filename: string, target: Page = page) => target.locator(`[data-testid="document-row"][data-filename="${filename}"]`);
+const batchIdFromUrl = (target: Page = page) => new URL(target.url()).pathname.split('/').pop()!;
+
+async function upload(files: { name: string; mimeType: string; buffer: Buffer }[]): Promise<string> {
+  await page.getByRole('link', { name: 'Upload' }).click();
+  await page.locator('#file-input').setInputFiles(files);
+  await page.getByTestId('upload-submit').click();
+  await page.waitForURL(/\/batches\/[A-Za-z0-9-]+$/, { timeout: WAIT });
+  await page.getByTestId('document-row').first().waitFor({ timeout: WAIT });
+  return batchIdFromUrl();
+}
+
+async function untilHeld(batchId: string): Promise<void> {
+  await expect.poll(() => gate.waiting().has(batchId), { timeout: WAIT, interval: 200 }).toBe(true);
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`);
+  rmSync(SCREENSHOTS, { recursive: true, force: true });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  ensureUiBuild((m) => console.log(`[browser test] ${m}`));
+  stack = await startStack({ uiDir: UI_BUILD_DIR, wrapIndexActivities: (real) => gate.wrap(real) });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-US', colorScheme: 'light' });
+  context.setDefaultTimeout(WAIT);
+  page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') browserErrors.push(m.text());
+  });
+  page.on('pageerror', (err) => browserErrors.push(err.message));
+  // Confirmation dialogs (cancel a batch, delete a document) are accepted, as a person would.
+  page.on('dialog', (dialog) => void dialog.accept());
+});
+
+afterAll(async () => {
+  gate.openAll();
+  await browser?.close();
+  await stack?.close();
+});
+
+describe('web app in Chromium against the real stack', () => {
+  it('serves the app on the API origin under a CSP that allows its bootstrap by hash only', async () => {
+    const res = await fetch(`${stack.baseUrl}/batches/some-id`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/script-src 'self' 'sha256-[A-Za-z0-9+/=]+'/);
+    expect(csp).not.toContain('unsafe-inline');
+    // The app is public, the API is not.
+    expect((await fetch(`${stack.baseUrl}/api/batches`)).status).toBe(401);
+    expect((await fetch(`${stack.baseUrl}/api/nope`)).status).toBe(401);
+  });
+
+  it('signs in with an API key (and refuses a wrong one)', async () => {
+    await page.goto(`${stack.baseUrl}/`);
+    await page.waitForURL(/\/login/);
+    await shot('login');
+    await page.getByLabel('API key').fill('not-a-real-key-0000000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('unknown or has been revoked');
+    await page.getByLabel('API key').fill(stack.apiKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Upload documents' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/');
+    // The key became an httpOnly cookie: not readable by scripts, not in storage.
+    expect(await page.evaluate(() => document.cookie)).toBe('');
+    expect(await page.evaluate(() => JSON.stringify(localStorage))).not.toContain(stack.apiKey);
+  });
+
+  it('checks files against the limits before sending anything', async () => {
+    await page.locator('#file-input').setInputFiles([{ name: 'virus.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ') }, textFile('empty.txt', '')]);
+    const selected = page.getByTestId('selected-files');
+    await expect.poll(() => selected.textContent()).toContain('Not an accepted type (.exe)');
+    expect(await selected.textContent()).toContain('This file is empty');
+    expect(await page.getByTestId('upload-submit').isDisabled()).toBe(true);
+    await shot('upload-refused-before-sending');
+    await page.getByRole('button', { name: 'Clear' }).click();
+  });
+
+  let firstBatch = '';
+  it('uploads three files, one broken, and follows them live to the end without a reload', async () => {
+    await page.locator('#file-input').setInputFiles([FILES.report, FILES.notes, FILES.broken]);
+    await shot('upload-selected');
+    await markDocument();
+    await page.getByTestId('upload-submit').click();
+    await page.waitForURL(/\/batches\//);
+    firstBatch = batchIdFromUrl();
+    await untilHeld(firstBatch);
+
+    // Mid-batch: the broken file has already failed while the good ones wait to be embedded.
+    await expect.poll(() => row(FILES.broken.name).getAttribute('data-status'), { timeout: WAIT }).toBe('failed');
+    expect(await row(FILES.report.name).getAttribute('data-status')).not.toMatch(/indexed|failed/);
+    expect(await page.getByTestId('progress-summary').getAttribute('aria-live')).toBe('polite');
+    expect(await page.getByTestId('progress-summary').textContent()).toContain('Documents finished: 1 of 3');
+    expect(await page.getByTestId('live').isVisible()).toBe(true);
+    expect(await page.getByTestId('temporal-link').getAttribute('href')).toMatch(/\/namespaces\/[^/]+\/workflows\/ingest-/);
+    await shot('batch-live-mid-way');
+
+    gate.release(firstBatch);
+    await expect.poll(() => page.getByTestId('batch-status').textContent(), { timeout: WAIT }).toBe('Completed with errors');
+    expect(await page.getByTestId('progress-summary').textContent()).toContain('Documents finished: 3 of 3');
+    expect(await row(FILES.report.name).getAttribute('data-status')).toBe('indexed');
+    expect(await row(FILES.notes.name).getAttribute('data-status')).toBe('indexed');
+    expect(await stillSameDocument()).toBe(true);
+    // The end of a batch raises a toast.
+    await expect.poll(() => page.getByTestId('toast').allTextContents()).toContainEqual(expect.stringContaining('finished with errors'));
+  });
+
+  it('explains in plain language why the broken file failed', async () => {
+    const reason = row(FILES.broken.name).getByTestId('reason');
+    const text = await reason.textContent();
+    expect(text).toContain('corrupt');
+    expect(text).toContain('The file is damaged and cannot be read.');
+    expect(text).toContain('save or export it again');
+    await shot('batch-finished-with-reason');
+  });
+
+  it('switches to Italian and the dark theme, and remembers both', async () => {
+    await page.goto(`${stack.baseUrl}/batches/${firstBatch}`);
+    await page.getByTestId('language').selectOption('it');
+    await page.getByTestId('theme').selectOption('dark');
+    await page.getByRole('link', { name: 'Lotti' }).waitFor();
+    expect(await row(FILES.broken.name).getByTestId('reason').textContent()).toContain('Il file è danneggiato');
+    await page.reload();
+    await page.getByRole('link', { name: 'Documenti' }).waitFor();
+    expect(await page.evaluate(() => [document.documentElement.lang, document.documentElement.dataset.theme])).toEqual(['it', 'dark']);
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(background).toBe('rgb(15, 20, 29)');
+    await shot('batch-italian-dark');
+    await page.getByTestId('language').selectOption('en');
+    await page.getByTestId('theme').selectOption('light');
+  });
+
+  it('fits a phone screen', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'en-US' });
+    const mobile = await phone.newPage();
+    await mobile.goto(`${stack.baseUrl}/login`);
+    await mobile.getByLabel('API key').fill(stack.apiKey);
+    await mobile.getByRole('button', { name: 'Sign in' }).click();
+    await mobile.getByRole('heading', { name: 'Upload documents' }).waitFor();
+    await mobile.goto(`${stack.baseUrl}/batches/${firstBatch}`);
+    await row(FILES.broken.name, mobile).getByTestId('reason').waitFor();
+    // Nothing wider than the screen: no sideways scrolling.
+    expect(await mobile.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot('phone-batch', mobile);
+    await phone.close();
+  });
+
+  it('retries the failed document with one click, as a new run that fails for the same reason', async () => {
+    await markDocument();
+    await page.getByRole('button', { name: `Retry ${FILES.broken.name}` }).click();
+    await expect.poll(() => page.getByTestId('toast').allTextContents()).toContainEqual(expect.stringContaining('Retry started (run 2)'));
+    // The view follows the new run (its own workflow, `…-r2`) without a reload; the file is
+    // still broken, so that run ends with the same explanation.
+    await expect.poll(() => page.getByTestId('temporal-link').getAttribute('href'), { timeout: WAIT }).toMatch(/-r2$/);
+    await expect.poll(() => page.getByTestId('batch-status').textContent(), { timeout: WAIT }).not.toBe('Running');
+    expect(await row(FILES.broken.name).getAttribute('data-status')).toBe('failed');
+    expect(await row(FILES.broken.name).getByTestId('reason').textContent()).toContain('The file is damaged and cannot be read.');
+    const batch = (await (await fetch(`${stack.baseUrl}/api/batches?limit=5`, { headers: { authorization: `Bearer ${stack.apiKey}` } })).json()) as { batches: { batchId: string; run: number }[] };
+    expect(batch.batches.find((b) => b.batchId === firstBatch)?.run).toBe(2);
+    expect(await stillSameDocument()).toBe(true);
+  });
+
+  it('fixes a document that failed on our side with "Retry all failed"', async () => {
+    gate.failNextEmbed();
+    const batchId = await upload([textFile('tide-tables.txt', 'High tide at the harbour mouth is at noon on Sundays.')]);
+    gate.release(batchId);
+    const doc = row('tide-tables.txt');
+    await expect.poll(() => doc.getAttribute('data-status'), { timeout: WAIT }).toBe('failed');
+    expect(await doc.getByTestId('reason').textContent()).toContain('An unexpected error happened on our side.');
+    await markDocument();
+    await page.getByTestId('retry-all').click();
+    await expect.poll(() => doc.getAttribute('data-status'), { timeout: WAIT }).toBe('indexed');
+    await expect.poll(() => page.getByTestId('batch-status').textContent(), { timeout: WAIT }).toBe('Completed');
+    expect(await doc.getByTestId('reason').count()).toBe(0);
+    expect(await stillSameDocument()).toBe(true);
+    await shot('batch-fixed-by-retry');
+  });
+
+  it('shows each file\'s own progress while the bytes go out', async () => {
+    // A slow uplink (Chromium's network throttling), so the one request takes a few seconds.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 256 * 1024 });
+    try {
+      const big = (name: string) => textFile(name, `${name} `.repeat(40_000));
+      await page.getByRole('link', { name: 'Upload' }).click();
+      await page.locator('#file-input').setInputFiles([big('survey-north.txt'), big('survey-south.txt')]);
+      await page.getByTestId('upload-submit').click();
+      // Files go in order: the first bar fills while the second has not started.
+      await page.waitForFunction(() => {
+        const bars = [...document.querySelectorAll<HTMLProgressElement>('[data-testid="file-progress"]')];
+        return bars.length === 2 && bars[0].value > 0.3 && bars[1].value === 0;
+      });
+      await shot('upload-progress');
+      await page.waitForFunction(() => {
+        const bars = [...document.querySelectorAll<HTMLProgressElement>('[data-testid="file-progress"]')];
+        return bars.length === 2 && bars[0].value === 1 && bars[1].value > 0;
+      });
+      await page.waitForURL(/\/batches\//);
+    } finally {
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      await cdp.detach();
+    }
+    // Nothing more to see in this batch: stop it (its embedding is held at the gate).
+    const cancel = await fetch(`${stack.baseUrl}/api/batches/${batchIdFromUrl()}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${stack.apiKey}` } });
+    expect(cancel.status).toBe(202);
+    await expect.poll(() => page.getByTestId('batch-status').textContent(), { timeout: WAIT }).toBe('Cancelled');
+  });
+
+  let second = '';
+  let third = '';
+  it('runs two batches at once and lists them in the history with a status filter', async () => {
+    second = await upload([textFile('river-levels.txt', 'River levels rose by a metre after the storm in the valley.'), textFile('bridge-survey.txt', 'The bridge survey found rust on the northern pillars.')]);
+    await untilHeld(second);
+    third = await upload([textFile('orchard.txt', 'The orchard produced apples and pears this autumn.'), textFile('bakery.txt', 'The bakery opens at six and sells rye bread.')]);
+    await untilHeld(third);
+
+    await page.getByRole('link', { name: 'Batches' }).click();
+    await page.getByTestId('batch-row').first().waitFor();
+    expect(await page.getByTestId('batch-row').count()).toBe(5);
+    await page.getByTestId('batch-filter').selectOption('running');
+    await expect.poll(() => page.getByTestId('batch-row').count()).toBe(2);
+    await shot('batches-history-running');
+    await page.getByTestId('batch-filter').selectOption('cancelled');
+    await expect.poll(() => page.getByTestId('batch-row').count()).toBe(1);
+    await page.getByTestId('batch-filter').selectOption('');
+  });
+
+  it('restores the live view after a reload in mid-batch, then reaches the end without another reload', async () => {
+    await page.goto(`${stack.baseUrl}/batches/${second}`);
+    await page.getByTestId('document-row').first().waitFor();
+    await page.reload();
+    await page.getByTestId('live').waitFor();
+    expect(await page.getByTestId('document-row').count()).toBe(2);
+    expect(await page.getByTestId('progress-summary').textContent()).toContain('Documents finished: 0 of 2');
+    expect(await page.getByTestId('batch-status').textContent()).toBe('Running');
+    await shot('batch-after-reload');
+    await markDocument();
+
+    // The line drops (and stays down a moment): the page says it is reconnecting, then goes
+    // live again by itself.
+    await context.setOffline(true);
+    try {
+      stack.dropConnections();
+      await page.getByTestId('reconnecting').waitFor({ timeout: 15_000 });
+      await shot('batch-reconnecting');
+    } finally {
+      await context.setOffline(false);
+    }
+    await page.getByTestId('live').waitFor();
+    await page.getByTestId('reconnecting').waitFor({ state: 'detached' });
+
+    gate.release(second);
+    await expect.poll(() => page.getByTestId('batch-status').textContent(), { timeout: WAIT }).toBe('Completed');
+    expect(await page.getByTestId('progress-summary').textContent()).toContain('Documents finished: 2 of 2');
+    expect(await stillSameDocument()).toBe(true);
+  });
+
+  it('cancels a batch mid-way', async () => {
+    await page.goto(`${stack.baseUrl}/batches/${third}`);
+    await page.getByTestId('live').waitFor();
+    expect(gate.waiting().has(third)).toBe(true);
+    await page.getByTestId('cancel-batch').click();
+    await expect.poll(() => page.getByTestId('batch-status').textContent(), { timeout: WAIT }).toBe('Cancelled');
+    await expect.poll(() => page.getByTestId('document-status').allTextContents()).toEqual(['Cancelled', 'Cancelled']);
+    await page.getByTestId('retry-all').waitFor(); // cancelled documents can be retried
+    await shot('batch-cancelled');
+  });
+
+  it('searches the index and opens a result', async () => {
+    await page.getByRole('link', { name: 'Search' }).click();
+    await page.getByTestId('search-input').fill('how many herons nest on the breakwater?');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    const first = page.getByTestId('search-result').first();
+    await first.waitFor();
+    expect(await first.textContent()).toContain(FILES.report.name);
+    expect(await first.textContent()).toContain('seventeen herons');
+    expect(await first.textContent()).toContain('page 2');
+    await shot('search-results');
+    await first.getByTestId('result-link').click();
+    await page.waitForURL(new RegExp(`/batches/${firstBatch}#doc-`));
+    await row(FILES.report.name).waitFor();
+    // The row of the document the passage came from is the one pointed at.
+    expect(await page.locator('tr.target').getAttribute('data-filename')).toBe(FILES.report.name);
+  });
+
+  it('lists documents and deletes one', async () => {
+    await page.getByRole('link', { name: 'Documents' }).click();
+    await page.locator(`[data-testid="document-item"][data-filename="${FILES.notes.name}"]`).waitFor();
+    await shot('documents');
+    await page.getByRole('button', { name: `Delete ${FILES.notes.name}` }).click();
+    await expect.poll(() => page.locator(`[data-testid="document-item"][data-filename="${FILES.notes.name}"]`).count()).toBe(0);
+    await expect.poll(() => page.getByTestId('toast').allTextContents()).toContainEqual(expect.stringContaining('was deleted'));
+    // Gone for search too.
+    const res = await fetch(`${stack.baseUrl}/api/search`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'ferry timetable for the winter season', limit: 10 }),
+    });
+    const body = (await res.json()) as { results: { filename: string }[] };
+    expect(body.results.map((r) => r.filename)).not.toContain(FILES.notes.name);
+  });
+
+  it('signs out', async () => {
+    await page.goto(`${stack.baseUrl}/`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login/);
+    expect((await page.evaluate(() => fetch('/api/session').then((r) => r.status)))).toBe(401);
+    expect(browserErrors.filter((e) => !e.includes('401') && !e.includes('Failed to load resource'))).toEqual([]);
+  });
+});
