@@ -23,3 +23,15 @@ if (!upToDate) {
     process.exit(result.status ?? 1);
   }
 }
+
+// The web app's tsconfig extends one that SvelteKit generates (ui/.svelte-kit/tsconfig.json).
+// Without it, every TypeScript file under ui/ fails to load in vitest and Vite, so a fresh clone
+// generates it here; `svelte-kit sync` only writes type files and takes about a second.
+const generatedTsconfig = path.join(root, 'ui', '.svelte-kit', 'tsconfig.json');
+if (!existsSync(generatedTsconfig)) {
+  const result = spawnSync(path.join(root, 'node_modules', '.bin', 'svelte-kit'), ['sync'], { cwd: path.join(root, 'ui'), stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error('[setup] svelte-kit sync failed; see the output above.');
+    process.exit(result.status ?? 1);
+  }
+}

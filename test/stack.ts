@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createJsonLogger, parseLogLevel } from '../core/logger.js';
 import { createApp } from '../api/app.js';
 import { createTemporalGateway, type TaskQueues } from '../api/temporal-gateway.js';
 import { createFsBlobStore, type BlobStore } from '../activities/adapters/blob-store.js';
@@ -80,8 +81,21 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/** Log level of the stacks' API and in-process workers; TEST_LOG_LEVEL=info shows every request. */
+const testLogLevel = parseLogLevel(process.env.TEST_LOG_LEVEL ?? 'warn');
+
+/** The SDK logs every worker state change at INFO; tests keep its warnings only (once per test file). */
+function quietSdkLogs(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger(testLogLevel === 'debug' ? 'DEBUG' : testLogLevel === 'info' ? 'INFO' : 'WARN') });
+  } catch {
+    // already installed in this test file's process
+  }
+}
+
 /** Starts a stack; call close() in afterAll. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  quietSdkLogs();
   const env = testEnv();
   const dataDir = path.join(env.TEST_DATA_DIR, `stack-${randomUUID().slice(0, 8)}`);
   mkdirSync(dataDir, { recursive: true });
@@ -151,6 +165,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     embedder,
     temporal: createTemporalGateway(client, queues),
     settleEndedRun: createEndedRunSettler({ catalog, vectors, client }),
+    logger: createJsonLogger({ level: testLogLevel }),
     inspectFile: detectAndInspect,
     limits: { maxFileBytes: 50 * 1024 * 1024, maxRequestBytes: 200 * 1024 * 1024, maxFilesPerBatch: 100, maxTextFileBytes: 10 * 1024 * 1024 },
     ssePollMs: 200,
