@@ -183,6 +183,7 @@ describe('web app in Chromium against the real stack', () => {
     await shot('batch-italian-dark');
     await page.getByTestId('language').selectOption('en');
     await page.getByTestId('theme').selectOption('light');
+    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(246, 247, 251)');
   });
 
   it('fits a phone screen', async () => {
