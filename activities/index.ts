@@ -2,7 +2,6 @@
  * Activity factories. Every dependency is passed in, so tests hand over real stores in temp
  * dirs or fakes, and the worker builds the production set once at start.
  */
-import { stat } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { DocumentError, type DocFormat, DOC_FORMATS } from '../core/formats.js';
@@ -41,12 +40,6 @@ export interface ParseDeps {
   heartbeatMs?: number;
 }
 
-const fileExists = (file: string) =>
-  stat(file).then(
-    () => true,
-    () => false,
-  );
-
 /** Runs `work` while heartbeating, so cancellation and a dead worker are both noticed quickly. */
 async function withHeartbeat<T>(everyMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const ctx = Context.current();
@@ -69,7 +62,7 @@ export function createParseActivities(deps: ParseDeps): ParseActivities {
           throw new DocumentError('unsupported_type', `format ${input.format} is not supported`);
         }
         const key = parsedKey(documentArtifactPrefix(input.tenantId, input.documentId, input.version));
-        if ((await deps.blobs.artifactSize(key)) === null && !(await fileExists(deps.blobs.blobPath(input.blobKey)))) {
+        if ((await deps.blobs.artifactSize(key)) === null && !(await deps.blobs.hasBlob(input.blobKey))) {
           throw new DocumentError('upload_expired', 'The uploaded file is no longer stored (removed by the retention policy); upload it again.');
         }
         // A retry of a document that got past parsing reuses the stored result instead of parsing again.

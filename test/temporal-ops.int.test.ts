@@ -236,6 +236,10 @@ describe('operating runs from Temporal', () => {
       expect(reconcile.action).toMatchObject({ type: 'startWorkflow', workflowType: 'reconcileIndex', taskQueue: stack.queues.index });
       const retention = await stack.client.schedule.getHandle(`${idPrefix}retention`).describe();
       expect(retention.action).toMatchObject({ workflowType: 'cleanUpRetention' });
+      // An operator's pause survives the next worker start.
+      await stack.client.schedule.getHandle(`${idPrefix}retention`).pause('operator test: investigating');
+      await ensureSchedules(stack.client, settings);
+      expect((await stack.client.schedule.getHandle(`${idPrefix}retention`).describe()).state.paused).toBe(true);
 
       await stack.client.schedule.getHandle(`${idPrefix}reconcile`).trigger();
       for (const deadline = Date.now() + 60_000; ; ) {

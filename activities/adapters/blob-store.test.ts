@@ -20,6 +20,9 @@ describe('filesystem blob store', () => {
     expect(key).toBe(`sha256/${staged.sha256.slice(0, 2)}/${staged.sha256}`);
     expect(readFileSync(blobs.blobPath(key)).equals(bytes)).toBe(true);
     expect(existsSync(staged.tempPath)).toBe(false);
+    expect(await blobs.hasBlob(key)).toBe(true);
+    await blobs.deleteBlob(key);
+    expect(await blobs.hasBlob(key)).toBe(false);
   });
 
   it('refuses a stream over the limit and keeps nothing', async () => {

@@ -33,6 +33,8 @@ export interface BlobStore {
   discard(staged: StagedUpload): Promise<void>;
   /** Local path of a blob, for parsers that need a file. */
   blobPath(blobKey: string): string;
+  /** Is the upload still stored? (Retention may have removed it.) */
+  hasBlob(blobKey: string): Promise<boolean>;
   /** Removes a stored upload (the caller checks no other document uses it). */
   deleteBlob(blobKey: string): Promise<void>;
   writeArtifact(key: string, data: Uint8Array | string): Promise<void>;
@@ -95,6 +97,12 @@ export function createFsBlobStore(root: string): BlobStore {
     },
     blobPath(blobKey) {
       return path.join(blobsDir, checkKey(blobKey));
+    },
+    async hasBlob(blobKey) {
+      return stat(path.join(blobsDir, checkKey(blobKey))).then(
+        () => true,
+        () => false,
+      );
     },
     async deleteBlob(blobKey) {
       await rm(path.join(blobsDir, checkKey(blobKey)), { force: true });

@@ -18,8 +18,8 @@ import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
 import { assertSafeId, collectionName } from '../../core/ids.js';
-import type { PointPayload, PointRef, SearchFilter, SearchHit, VectorPoint, VectorStore } from './vector-store.js';
-import { assertDimensions, validatePoints } from './point-validation.js';
+import type { PointRef, SearchFilter, SearchHit, VectorPoint, VectorStore } from './vector-store.js';
+import { assertDimensions, validatePoints, lastPerId, payloadFromRecord } from './point-validation.js';
 
 /** How hard to retry a write that lost an optimistic-concurrency race against another process. */
 export interface CommitRetryPolicy {
@@ -40,7 +40,6 @@ const DEFAULT_RETRY: CommitRetryPolicy = { attempts: 6, baseDelayMs: 25 };
 
 /** Schema metadata that makes Lance detect two concurrent inserts of the same new id. */
 const PRIMARY_KEY_METADATA = 'lance-schema:unenforced-primary-key';
-
 
 const DELETE_IDS_PER_STATEMENT = 500;
 const COMPACTION_VERSION_GRACE_MS = 60 * 60 * 1000;
@@ -130,14 +129,6 @@ function tableSchema(dimensions: number): Schema {
   ]);
 }
 
-
-
-
-/** Keeps the last point per id: a merge whose source repeats a key is ambiguous. */
-function lastPerId(points: VectorPoint[]): VectorPoint[] {
-  return [...new Map(points.map((p) => [p.id, p])).values()];
-}
-
 function toRow(point: VectorPoint): Record<string, unknown> {
   const p = point.payload;
   return {
@@ -155,25 +146,6 @@ function toRow(point: VectorPoint): Record<string, unknown> {
     sheet: p.sheet,
     rowStart: p.rowStart,
     rowEnd: p.rowEnd,
-  };
-}
-
-function toPayload(row: Record<string, unknown>): PointPayload {
-  const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-  const nullableString = (v: unknown) => (v === null || v === undefined ? null : String(v));
-  return {
-    tenantId: String(row.tenantId),
-    documentId: String(row.documentId),
-    batchId: String(row.batchId),
-    version: Number(row.version),
-    chunkIndex: Number(row.chunkIndex),
-    text: String(row.text),
-    filename: String(row.filename),
-    page: nullableNumber(row.page),
-    heading: nullableString(row.heading),
-    sheet: nullableString(row.sheet),
-    rowStart: nullableNumber(row.rowStart),
-    rowEnd: nullableNumber(row.rowEnd),
   };
 }
 
@@ -320,7 +292,7 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
           id: String(row.id),
           // Cosine distance is 1 - cosine similarity; report the similarity, as Qdrant does.
           score: 1 - Number(row._distance),
-          payload: toPayload(row),
+          payload: payloadFromRecord(row),
         }),
       );
     },

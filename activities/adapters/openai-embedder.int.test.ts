@@ -1,22 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chunkDocument, DEFAULT_CHUNK_OPTIONS, estimateTokens } from '../../core/chunking.js';
 import { createOpenAiEmbedder, type OpenAiEmbedder } from './openai-embedder.js';
+import { cosine } from '../../test/fixtures/vectors.js';
 
 // Runs against the real embeddings server; test/global-setup.ts puts its coordinates in the env.
 const baseURL = process.env.EMBEDDINGS_BASE_URL ?? '';
 const model = process.env.EMBEDDINGS_MODEL || 'multilingual-e5-small-q4';
-
-function cosine(a: number[], b: number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
-}
 
 /** Direct request, bypassing the adapter, to compare against what the server does by itself. */
 async function rawEmbed(input: string[], inputType?: 'query' | 'passage'): Promise<{ vectors: number[][]; tokens: number }> {

@@ -369,7 +369,7 @@ describe('response validation', () => {
     ['too few embeddings', (input) => ({ data: input.slice(1).map((t, index) => ({ index, embedding: fakeVector(t) })) })],
     ['no data array', () => ({ object: 'list' })],
     ['ragged vectors', (input) => ({ data: input.map((t, index) => ({ index, embedding: index === 1 ? [1, 2] : fakeVector(t) })) })],
-    ['non-numeric values', (input) => ({ data: input.map((t, index) => ({ index, embedding: [1, null, 3] })) })],
+    ['non-numeric values', (input) => ({ data: input.map((_, index) => ({ index, embedding: [1, null, 3] })) })],
     ['base64 string instead of floats', (input) => ({ data: input.map((_, index) => ({ index, embedding: 'AAAA' })) })],
     ['duplicate index', (input) => ({ data: input.map((t) => ({ index: 0, embedding: fakeVector(t) })) })],
     ['index out of range', (input) => ({ data: input.map((t, index) => ({ index: index + 1, embedding: fakeVector(t) })) })],

@@ -1,9 +1,10 @@
 /**
- * Checks every point before any store sees it, the same way for LanceDB and Qdrant: a store
- * must never hold a point it cannot return faithfully or one filed under the wrong tenant.
+ * What both vector stores do to points on the way in and out, written once: every point is
+ * checked before any store sees it (a store must never hold a point it cannot return faithfully
+ * or one filed under the wrong tenant), and stored payloads are read back into PointPayload.
  */
 import { assertSafeId, isUuid } from '../../core/ids.js';
-import type { VectorPoint } from './vector-store.js';
+import type { PointPayload, VectorPoint } from './vector-store.js';
 
 const INT32_MAX = 2 ** 31 - 1;
 
@@ -44,4 +45,31 @@ export function validatePoints(tenantId: string, points: VectorPoint[]): number 
     assertInt32('rowEnd', p.payload.rowEnd, true);
   }
   return dimensions;
+}
+
+/** Keeps the last point per id: one write that carries an id twice is ambiguous in both stores. */
+export function lastPerId(points: VectorPoint[]): VectorPoint[] {
+  return [...new Map(points.map((p) => [p.id, p])).values()];
+}
+
+const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+const nullableString = (v: unknown) => (v === null || v === undefined ? null : String(v));
+
+/** A stored payload (a LanceDB row, a Qdrant payload) read back as a PointPayload. */
+export function payloadFromRecord(raw: Record<string, unknown> | null | undefined): PointPayload {
+  const p = raw ?? {};
+  return {
+    tenantId: String(p.tenantId),
+    documentId: String(p.documentId),
+    batchId: String(p.batchId),
+    version: Number(p.version),
+    chunkIndex: Number(p.chunkIndex),
+    text: String(p.text),
+    filename: String(p.filename),
+    page: nullableNumber(p.page),
+    heading: nullableString(p.heading),
+    sheet: nullableString(p.sheet),
+    rowStart: nullableNumber(p.rowStart),
+    rowEnd: nullableNumber(p.rowEnd),
+  };
 }

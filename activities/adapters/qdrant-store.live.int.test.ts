@@ -20,6 +20,11 @@ if (!url) {
   );
 }
 
+// Skipped unless QDRANT_URL is set. Why it is skipped in CI: no Qdrant server can be installed
+// there. Qdrant ships as a container image or a release binary, and CI has no Docker engine and
+// reaches only package registries, none of which carries the server (only clients). What still
+// runs everywhere: the same contract suite on LanceDB, and every request this adapter sends,
+// validated against Qdrant's own OpenAPI document (qdrant-openapi.test.ts).
 describe.skipIf(!url)('Qdrant live', () => {
   describeVectorStoreContract(`Qdrant at ${url}`, () => createQdrantStore({ url: url!, apiKey }), {
     tenantPrefix: 'docflow-test',

@@ -7,8 +7,8 @@
  */
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { assertSafeId, collectionName } from '../../core/ids.js';
-import type { PointPayload, PointRef, SearchFilter, SearchHit, VectorPoint, VectorStore } from './vector-store.js';
-import { assertDimensions, validatePoints } from './point-validation.js';
+import type { PointRef, SearchFilter, SearchHit, VectorStore } from './vector-store.js';
+import { assertDimensions, validatePoints, lastPerId, payloadFromRecord } from './point-validation.js';
 
 /** Connection and tuning; `client` lets tests and callers share or pre-configure a client. */
 export interface QdrantStoreOptions {
@@ -72,33 +72,6 @@ async function orIfMissing<T>(fallback: T, op: () => Promise<T>): Promise<T> {
     if (isNotFound(err)) return fallback;
     throw err;
   }
-}
-
-
-
-/** Keeps the last point per id, so one request never carries the same id twice. */
-function lastPerId(points: VectorPoint[]): VectorPoint[] {
-  return [...new Map(points.map((p) => [p.id, p])).values()];
-}
-
-function toPayload(raw: Record<string, unknown> | null | undefined): PointPayload {
-  const p = raw ?? {};
-  const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-  const nullableString = (v: unknown) => (v === null || v === undefined ? null : String(v));
-  return {
-    tenantId: String(p.tenantId),
-    documentId: String(p.documentId),
-    batchId: String(p.batchId),
-    version: Number(p.version),
-    chunkIndex: Number(p.chunkIndex),
-    text: String(p.text),
-    filename: String(p.filename),
-    page: nullableNumber(p.page),
-    heading: nullableString(p.heading),
-    sheet: nullableString(p.sheet),
-    rowStart: nullableNumber(p.rowStart),
-    rowEnd: nullableNumber(p.rowEnd),
-  };
 }
 
 function anyOf(key: string, kind: string, values: string[]): Schemas['FieldCondition'] {
@@ -237,7 +210,7 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
         (p): SearchHit => ({
           id: String(p.id),
           score: p.score,
-          payload: toPayload(p.payload as Record<string, unknown> | null | undefined),
+          payload: payloadFromRecord(p.payload as Record<string, unknown> | null | undefined),
         }),
       );
     },

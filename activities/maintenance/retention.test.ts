@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -18,7 +17,6 @@ describe('retention clean-up', () => {
   let dir: string;
   let catalog: Catalog;
   let blobs: BlobStore;
-  const exists = (file: string) => stat(file).then(() => true, () => false);
   const store = async (text: string) => blobs.commit(await blobs.stage(Readable.from([Buffer.from(text)]), 1024));
   const finish = (tenantId: string, documentId: string, status: 'indexed' | 'failed' | 'embedding', finishedAt: number | null) =>
     catalog.updateDocuments(tenantId, [{ documentId, status, chunks: 1, errorCode: null, errorMessage: null, attempt: 1, startedAt: 0, finishedAt }]);
@@ -67,12 +65,12 @@ describe('retention clean-up', () => {
     const alone = (await catalog.getDocument('t1', 'old'))!.blobKey;
     expect(await applyRetention({ catalog, blobs }, { artifactDays: 7, uploadDays: 5 }, NOW)).toMatchObject({ uploadsRemoved: 0 });
     // `alone` is also used by a document still moving; `shared` by a young document of another tenant.
-    expect(await exists(blobs.blobPath(alone))).toBe(true);
-    expect(await exists(blobs.blobPath(shared))).toBe(true);
+    expect(await blobs.hasBlob(alone)).toBe(true);
+    expect(await blobs.hasBlob(shared)).toBe(true);
 
     await finish('t1', 'moving', 'indexed', NOW - 6 * DAY);
     expect(await applyRetention({ catalog, blobs }, { artifactDays: 7, uploadDays: 5 }, NOW)).toMatchObject({ uploadsRemoved: 1 });
-    expect(await exists(blobs.blobPath(alone))).toBe(false);
-    expect(await exists(blobs.blobPath(shared))).toBe(true);
+    expect(await blobs.hasBlob(alone)).toBe(false);
+    expect(await blobs.hasBlob(shared)).toBe(true);
   });
 });

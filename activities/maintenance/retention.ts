@@ -6,7 +6,6 @@
  * addressed and shared, so one is removed only when every document using it, in any tenant,
  * has been finished for longer than the retention period.
  */
-import { stat } from 'node:fs/promises';
 import type { BlobStore } from '../adapters/blob-store.js';
 import type { Catalog, DocumentRecord } from '../adapters/catalog.js';
 import { isTerminalDocument } from '../../core/progress.js';
@@ -32,13 +31,6 @@ export interface RetentionReport {
 
 const DAY_MS = 86_400_000;
 const PAGE = 1_000;
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
-}
 
 /** Applies the policy at time `now` (ms since epoch); idempotent. */
 export async function applyRetention(
@@ -75,7 +67,7 @@ export async function applyRetention(
     }
   }
   for (const [blobKey, expired] of uploadExpired) {
-    if (!expired || !(await exists(deps.blobs.blobPath(blobKey)))) continue;
+    if (!expired || !(await deps.blobs.hasBlob(blobKey))) continue;
     await deps.blobs.deleteBlob(blobKey);
     report.uploadsRemoved++;
   }

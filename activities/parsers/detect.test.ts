@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DocumentError } from '../../core/formats.js';
 import { makeCsv, makeDocx, makePdf, makeText, makeXls, makeXlsx } from '../../test/fixtures/documents.js';
 import {
   makeDocxZipBomb,
@@ -13,24 +12,7 @@ import {
   makeZipSlipDocx,
 } from '../../test/fixtures/hostile.js';
 import { detectAndInspect, detectFormat, inspectOoxml } from './detect.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof DocumentError ? err.code : `non-DocumentError: ${String(err)}`;
-  }
-  return undefined;
-}
-
-async function asyncCodeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    return err instanceof DocumentError ? err.code : `non-DocumentError: ${String(err)}`;
-  }
-  return undefined;
-}
+import { reasonCodeOf as asyncCodeOf, syncReasonCodeOf as codeOf } from '../../test/fixtures/errors.js';
 
 const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(2000, 7)]);
 const elf = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(2000, 1)]);

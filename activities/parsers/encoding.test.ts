@@ -1,18 +1,9 @@
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { DocumentError } from '../../core/formats.js';
 import { makeText } from '../../test/fixtures/documents.js';
 import { makeInvalidUtf8Text } from '../../test/fixtures/hostile.js';
 import { decodeText, guessUtf16, looksLikeBrokenUtf8, sanitizeText } from './encoding.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof DocumentError ? err.code : `non-DocumentError: ${String(err)}`;
-  }
-  return undefined;
-}
+import { syncReasonCodeOf as codeOf } from '../../test/fixtures/errors.js';
 
 const FRENCH = 'Café naïve résumé £ ½ — déjà vu\n';
 

@@ -55,6 +55,8 @@ describe('parsePdf', () => {
     expect((await parsePdf(polyglot, DEFAULT_PARSE_LIMITS)).sections[0].text).toBe('polyglot text');
   });
 
+  // The two encrypted-PDF tests need qpdf to make their fixtures; .ci/run installs it, so they
+  // are skipped only on a machine without it, and say why.
   it('fails a user-password PDF with encrypted (qpdf)', async (ctx) => {
     if (!QPDF) return ctx.skip('qpdf is not installed: encrypted-PDF fixtures cannot be generated');
     const pdf = encryptPdf(makePdf(['top secret']), 'user-pass')!;
