@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { contractDocument } from './adapters/catalog.contract.js';
-import { createSqliteCatalog } from './adapters/sqlite-catalog.js';
+import { contractDocument } from '../adapters/catalog.contract.js';
+import { createSqliteCatalog } from '../adapters/sqlite-catalog.js';
 import { batchOutcome } from './batch-outcome.js';
 
 describe('the status a batch ends with', () => {

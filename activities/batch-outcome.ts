@@ -4,7 +4,7 @@
  * call the whole batch `failed` although the rest of it is indexed. So the batch's status is
  * settled over all of its documents, as the catalog records them.
  */
-import type { Catalog } from './adapters/catalog.js';
+import type { Catalog } from '../adapters/catalog.js';
 import { settleBatchStatus, type BatchStatus, type DocumentStatus } from '../core/progress.js';
 
 const PAGE = 1_000;

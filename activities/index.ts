@@ -7,10 +7,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { DocumentError, type DocFormat, DOC_FORMATS } from '../core/formats.js';
 import type { ParsedDocument } from '../core/parsed.js';
 import { chunkDocument } from '../core/chunking.js';
-import type { BlobStore } from './adapters/blob-store.js';
-import type { Catalog } from './adapters/catalog.js';
-import type { Embedder } from './adapters/embedder.js';
-import type { VectorStore } from './adapters/vector-store.js';
+import type { BlobStore } from '../adapters/blob-store.js';
+import type { Catalog } from '../adapters/catalog.js';
+import type { Embedder } from '../adapters/embedder.js';
+import type { VectorStore } from '../adapters/vector-store.js';
 import { chunkPoints } from './points.js';
 import {
   chunkGroupKey,

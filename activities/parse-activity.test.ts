@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createFsBlobStore } from './adapters/blob-store.js';
+import { createFsBlobStore } from '../adapters/blob-store.js';
 import { createParseActivities } from './index.js';
 
 describe('the parse step', () => {

@@ -4,7 +4,7 @@
  */
 import type { Chunk } from '../core/parsed.js';
 import { pointId } from '../core/ids.js';
-import type { VectorPoint } from './adapters/vector-store.js';
+import type { VectorPoint } from '../adapters/vector-store.js';
 
 export interface PointOwner {
   tenantId: string;

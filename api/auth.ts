@@ -7,7 +7,7 @@
  * Credentials are only ever read from headers, never from the URL, which ends up in logs.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Catalog } from '../activities/adapters/catalog.js';
+import type { Catalog } from '../adapters/catalog.js';
 import { ApiError } from './errors.js';
 import { hashApiKey } from './keys.js';
 import { readSessionCookie } from './session-cookie.js';

@@ -1,8 +1,8 @@
 /** Everything the API needs, injected by the server entry point or by tests. */
-import type { BlobStore } from '../activities/adapters/blob-store.js';
-import type { BatchRecord, Catalog } from '../activities/adapters/catalog.js';
-import type { Embedder } from '../activities/adapters/embedder.js';
-import type { VectorStore } from '../activities/adapters/vector-store.js';
+import type { BlobStore } from '../adapters/blob-store.js';
+import type { BatchRecord, Catalog } from '../adapters/catalog.js';
+import type { Embedder } from '../adapters/embedder.js';
+import type { VectorStore } from '../adapters/vector-store.js';
 import type { Logger } from '../core/logger.js';
 import type { FanOutOptions } from '../workflows/definitions.js';
 import type { RateLimitOptions } from './rate-limit.js';

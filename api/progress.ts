@@ -3,7 +3,7 @@
  * its running shards); the catalog supplies names and the durable record, and answers alone
  * once the batch is finished. Stateless: any API replica can serve any batch.
  */
-import type { BatchRecord, Catalog, DocumentRecord } from '../activities/adapters/catalog.js';
+import type { BatchRecord, Catalog, DocumentRecord } from '../adapters/catalog.js';
 import type { BatchView, DocumentView } from '../core/contracts.js';
 import { isTerminalBatch, type DocumentProgress } from '../core/progress.js';
 import type { TemporalGateway } from './temporal-gateway.js';

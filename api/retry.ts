@@ -4,7 +4,7 @@
  * artifact an earlier run finished (parsed text, chunks, vectors), so a retry resumes at the
  * step that failed instead of starting over.
  */
-import type { BatchRecord } from '../activities/adapters/catalog.js';
+import type { BatchRecord } from '../adapters/catalog.js';
 import type { RetryResponse } from '../core/contracts.js';
 import { batchWorkflowId } from '../workflows/definitions.js';
 import type { ApiDeps } from './deps.js';

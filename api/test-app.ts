@@ -6,9 +6,9 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createFsBlobStore } from '../activities/adapters/blob-store.js';
-import { createSqliteCatalog } from '../activities/adapters/sqlite-catalog.js';
-import type { VectorStore } from '../activities/adapters/vector-store.js';
+import { createFsBlobStore } from '../adapters/blob-store.js';
+import { createSqliteCatalog } from '../adapters/sqlite-catalog.js';
+import type { VectorStore } from '../adapters/vector-store.js';
 import type { BatchProgress } from '../workflows/definitions.js';
 import { createApp } from './app.js';
 import type { ApiDeps } from './deps.js';

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import Busboy from 'busboy';
 import { DocumentError, type DocFormat, type ReasonCode } from '../core/formats.js';
 import { sanitizeFilename } from '../core/filenames.js';
-import { BlobTooLargeError, type BlobStore, type StagedUpload } from '../activities/adapters/blob-store.js';
+import { BlobTooLargeError, type BlobStore, type StagedUpload } from '../adapters/blob-store.js';
 import { ApiError } from './errors.js';
 
 export interface UploadLimits {

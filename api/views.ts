@@ -1,5 +1,5 @@
 /** Catalog records as the API shows them; one mapping per shape so every route agrees. */
-import type { BatchRecord, DocumentRecord } from '../activities/adapters/catalog.js';
+import type { BatchRecord, DocumentRecord } from '../adapters/catalog.js';
 import type { BatchSummary, DocumentDetail } from '../core/contracts.js';
 
 export function batchSummary(b: BatchRecord): BatchSummary {

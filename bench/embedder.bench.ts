@@ -4,7 +4,7 @@
  * Run: EMBEDDINGS_BASE_URL=http://127.0.0.1:8411/v1 npx tsx bench/embedder.bench.ts [texts]
  */
 import { performance } from 'node:perf_hooks';
-import { createOpenAiEmbedder } from '../activities/adapters/openai-embedder.js';
+import { createOpenAiEmbedder } from '../adapters/openai-embedder.js';
 import { chunkDocument, DEFAULT_CHUNK_OPTIONS } from '../core/chunking.js';
 
 const baseURL = process.env.EMBEDDINGS_BASE_URL;

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Catalog } from '../activities/adapters/catalog.js';
+import type { Catalog } from '../adapters/catalog.js';
 import { generateApiKey, hashApiKey } from '../api/keys.js';
 
 export const DEV_TENANT = 'demo';

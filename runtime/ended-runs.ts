@@ -3,9 +3,9 @@
  * Temporal whether its run ended and, if so, record the outcome (see settle-runs.ts).
  */
 import type { Client } from '@temporalio/client';
-import type { BatchRecord, Catalog } from '../activities/adapters/catalog.js';
-import { createTemporalRunInspector } from '../activities/adapters/temporal-runs.js';
-import type { VectorStore } from '../activities/adapters/vector-store.js';
+import type { BatchRecord, Catalog } from '../adapters/catalog.js';
+import { createTemporalRunInspector } from '../adapters/temporal-runs.js';
+import type { VectorStore } from '../adapters/vector-store.js';
 import { settleClosedRun } from '../activities/maintenance/settle-runs.js';
 import type { Logger } from '../core/logger.js';
 

@@ -10,7 +10,7 @@
  */
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { ActivityMetrics } from '../activities/instrumented.js';
-import type { EmbedderMetrics } from '../activities/adapters/openai-embedder.js';
+import type { EmbedderMetrics } from '../adapters/openai-embedder.js';
 import type { ApiMetrics } from '../api/deps.js';
 import { REASON_CODES } from '../core/formats.js';
 

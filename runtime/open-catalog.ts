@@ -4,9 +4,9 @@
  * DATABASE_URL is set, otherwise SQLite in DATA_DIR.
  */
 import path from 'node:path';
-import type { Catalog } from '../activities/adapters/catalog.js';
-import { openPostgresCatalog, type PostgresCatalogOptions } from '../activities/adapters/postgres-catalog.js';
-import { createSqliteCatalog } from '../activities/adapters/sqlite-catalog.js';
+import type { Catalog } from '../adapters/catalog.js';
+import { openPostgresCatalog, type PostgresCatalogOptions } from '../adapters/postgres-catalog.js';
+import { createSqliteCatalog } from '../adapters/sqlite-catalog.js';
 import type { AppConfig } from './config.js';
 
 export interface CatalogFactories {

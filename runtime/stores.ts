@@ -4,13 +4,13 @@
  * openCatalog (runtime/open-catalog.ts), the same selection `npm start` and `npm run tenant` use.
  */
 import path from 'node:path';
-import { createFsBlobStore, type BlobStore } from '../activities/adapters/blob-store.js';
-import type { Catalog } from '../activities/adapters/catalog.js';
-import type { Embedder } from '../activities/adapters/embedder.js';
-import { createLanceDbStore } from '../activities/adapters/lancedb-store.js';
-import { createOpenAiEmbedder, type EmbedderMetrics } from '../activities/adapters/openai-embedder.js';
-import { createQdrantStore } from '../activities/adapters/qdrant-store.js';
-import type { VectorStore } from '../activities/adapters/vector-store.js';
+import { createFsBlobStore, type BlobStore } from '../adapters/blob-store.js';
+import type { Catalog } from '../adapters/catalog.js';
+import type { Embedder } from '../adapters/embedder.js';
+import { createLanceDbStore } from '../adapters/lancedb-store.js';
+import { createOpenAiEmbedder, type EmbedderMetrics } from '../adapters/openai-embedder.js';
+import { createQdrantStore } from '../adapters/qdrant-store.js';
+import type { VectorStore } from '../adapters/vector-store.js';
 import type { AppConfig } from './config.js';
 import { openCatalog } from './open-catalog.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSqliteCatalog } from '../activities/adapters/sqlite-catalog.js';
+import { createSqliteCatalog } from '../adapters/sqlite-catalog.js';
 import { hashApiKey } from '../api/keys.js';
 import { EXIT, runTenantCommand } from './tenant-commands.js';
 

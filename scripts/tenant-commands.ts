@@ -3,7 +3,7 @@
  * concerns so tests drive them with an in-memory catalog and capture what they print.
  * Keys are shown exactly once, at creation; listings show prefixes and dates, never hashes.
  */
-import type { ApiKeyRecord, Catalog } from '../activities/adapters/catalog.js';
+import type { ApiKeyRecord, Catalog } from '../adapters/catalog.js';
 import { generateApiKey } from '../api/keys.js';
 import { assertTenantId } from '../core/ids.js';
 

@@ -1,7 +1,7 @@
 /**
  * Keeps the direction of imports true: core depends on nothing of ours; workflows only on core,
  * their own definitions, the search-attribute keys and activity *types*; activities never on
- * the API or workers; the API only on core, workflow definitions and adapter interfaces.
+ * the API or workers; the API only on core, workflow definitions and the data layer (adapters/); adapters/ only on core.
  * Composition roots (runtime/, worker/, scripts/, test/) may import anything.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -39,7 +39,7 @@ function importsOf(file: string): Import[] {
   return found;
 }
 
-const isLocal = (target: string) => !target.startsWith('@') && target.includes('/') && !target.startsWith('node:') && /^(core|workflows|activities|api|worker|runtime|scripts|temporal|test|ui)\//.test(target);
+const isLocal = (target: string) => !target.startsWith('@') && target.includes('/') && !target.startsWith('node:') && /^(core|workflows|activities|adapters|api|worker|runtime|scripts|temporal|test|ui)\//.test(target);
 
 const RULES: Record<string, (imp: Import) => boolean> = {
   core: (imp) => !isLocal(imp.target) || imp.target.startsWith('core/'),
@@ -53,6 +53,7 @@ const RULES: Record<string, (imp: Import) => boolean> = {
     !isLocal(imp.target) ||
     imp.target.startsWith('core/') ||
     imp.target.startsWith('activities/') ||
+    imp.target.startsWith('adapters/') ||
     imp.target.startsWith('temporal/search-attribute') ||
     (imp.typeOnly && imp.target.startsWith('workflows/definitions')),
   api: (imp) =>
@@ -61,7 +62,14 @@ const RULES: Record<string, (imp: Import) => boolean> = {
     imp.target.startsWith('api/') ||
     imp.target.startsWith('workflows/definitions') ||
     imp.target.startsWith('temporal/search-attribute') ||
-    imp.target.startsWith('activities/adapters/'),
+    imp.target.startsWith('adapters/'),
+  // The data layer: stores, embedder and their interfaces. It knows nothing of the steps,
+  // the API or the workflows that use it.
+  adapters: (imp) =>
+    !isLocal(imp.target) ||
+    imp.target.startsWith('core/') ||
+    imp.target.startsWith('adapters/') ||
+    imp.target.startsWith('temporal/search-attribute'),
   // The web app knows the API only through the shared contract in core/.
   ui: (imp) => !isLocal(imp.target) || imp.target.startsWith('core/') || imp.target.startsWith('ui/'),
 };

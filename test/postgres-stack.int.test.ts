@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openPostgresCatalog } from '../activities/adapters/postgres-catalog.js';
+import { openPostgresCatalog } from '../adapters/postgres-catalog.js';
 import type { BatchView } from '../core/contracts.js';
 import { createScratchDatabase, describeWithPostgres, type ScratchDatabase } from '../scripts/services/postgres-scratch.js';
 import { makeCsv, makeText } from './fixtures/documents.js';

@@ -10,7 +10,7 @@ import { createIndexActivities, createParseActivities } from '../activities/inde
 import { instrumentIndexActivities, instrumentParseActivities } from '../activities/instrumented.js';
 import { createParsePool } from '../activities/parse-pool/pool.js';
 import { DEFAULT_PARSE_LIMITS } from '../activities/parsers/index.js';
-import { createFsBlobStore } from '../activities/adapters/blob-store.js';
+import { createFsBlobStore } from '../adapters/blob-store.js';
 import { loadConfig } from '../runtime/config.js';
 import { temporalConnectionOptions } from '../runtime/temporal-connection.js';
 import { openStores } from '../runtime/stores.js';

@@ -3,7 +3,7 @@
  * and (unless SCHEDULES=false) the Temporal Schedules themselves, created or updated at start.
  */
 import type { MaintenanceActivities } from '../activities/contracts.js';
-import { createTemporalRunInspector } from '../activities/adapters/temporal-runs.js';
+import { createTemporalRunInspector } from '../adapters/temporal-runs.js';
 import { createMaintenanceActivities } from '../activities/maintenance/index.js';
 import type { AppConfig } from '../runtime/config.js';
 import type { Stores } from '../runtime/stores.js';

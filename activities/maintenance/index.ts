@@ -5,13 +5,13 @@
  */
 import { Context } from '@temporalio/activity';
 import type { MaintenanceActivities } from '../contracts.js';
-import type { BlobStore } from '../adapters/blob-store.js';
-import type { Catalog } from '../adapters/catalog.js';
-import type { Embedder } from '../adapters/embedder.js';
-import type { VectorStore } from '../adapters/vector-store.js';
+import type { BlobStore } from '../../adapters/blob-store.js';
+import type { Catalog } from '../../adapters/catalog.js';
+import type { Embedder } from '../../adapters/embedder.js';
+import type { VectorStore } from '../../adapters/vector-store.js';
 import { reconcileTenant } from './reconcile.js';
 import { applyRetention, type RetentionPolicy } from './retention.js';
-import type { RunInspector } from './run-inspector.js';
+import type { RunInspector } from '../../adapters/run-inspector.js';
 import { settleClosedBatches } from './settle-runs.js';
 
 export interface MaintenanceDeps {

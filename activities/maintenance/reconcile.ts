@@ -6,10 +6,10 @@
  * only when its vectors artifact is gone. A document that cannot be restored (its artifacts
  * expired) is marked failed, so no document ever claims `indexed` without its vectors.
  */
-import type { BlobStore } from '../adapters/blob-store.js';
-import type { Catalog, DocumentRecord } from '../adapters/catalog.js';
-import type { Embedder } from '../adapters/embedder.js';
-import type { PointRef, VectorStore } from '../adapters/vector-store.js';
+import type { BlobStore } from '../../adapters/blob-store.js';
+import type { Catalog, DocumentRecord } from '../../adapters/catalog.js';
+import type { Embedder } from '../../adapters/embedder.js';
+import type { PointRef, VectorStore } from '../../adapters/vector-store.js';
 import { isTerminalDocument } from '../../core/progress.js';
 import {
   chunkGroupKey,

@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createFsBlobStore, type BlobStore } from '../adapters/blob-store.js';
-import type { Catalog } from '../adapters/catalog.js';
-import { contractDocument } from '../adapters/catalog.contract.js';
-import { createSqliteCatalog } from '../adapters/sqlite-catalog.js';
+import { createFsBlobStore, type BlobStore } from '../../adapters/blob-store.js';
+import type { Catalog } from '../../adapters/catalog.js';
+import { contractDocument } from '../../adapters/catalog.contract.js';
+import { createSqliteCatalog } from '../../adapters/sqlite-catalog.js';
 import { documentArtifactPrefix, parsedKey } from '../artifacts.js';
 import { applyRetention } from './retention.js';
 

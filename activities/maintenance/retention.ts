@@ -6,8 +6,8 @@
  * addressed and shared, so one is removed only when every document using it, in any tenant,
  * has been finished for longer than the retention period.
  */
-import type { BlobStore } from '../adapters/blob-store.js';
-import type { Catalog, DocumentRecord } from '../adapters/catalog.js';
+import type { BlobStore } from '../../adapters/blob-store.js';
+import type { Catalog, DocumentRecord } from '../../adapters/catalog.js';
 import { isTerminalDocument } from '../../core/progress.js';
 import { chunkManifestKey, documentArtifactPrefix, parsedKey } from '../artifacts.js';
 

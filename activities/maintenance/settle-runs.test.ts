@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Catalog } from '../adapters/catalog.js';
-import { contractDocument } from '../adapters/catalog.contract.js';
-import { createLanceDbStore } from '../adapters/lancedb-store.js';
-import { createSqliteCatalog } from '../adapters/sqlite-catalog.js';
-import { contractPoint } from '../adapters/vector-store.contract.js';
-import type { VectorStore } from '../adapters/vector-store.js';
-import type { RunInspector, RunState } from './run-inspector.js';
+import type { Catalog } from '../../adapters/catalog.js';
+import { contractDocument } from '../../adapters/catalog.contract.js';
+import { createLanceDbStore } from '../../adapters/lancedb-store.js';
+import { createSqliteCatalog } from '../../adapters/sqlite-catalog.js';
+import { contractPoint } from '../../adapters/vector-store.contract.js';
+import type { VectorStore } from '../../adapters/vector-store.js';
+import type { RunInspector, RunState } from '../../adapters/run-inspector.js';
 import { settleClosedBatches, settleClosedRun } from './settle-runs.js';
 
 /** Run states by workflow id, and open shard counts by batch workflow id. */

@@ -5,10 +5,10 @@
  * Used on read by the API, so a batch page settles as soon as someone looks, and by the
  * reconciliation schedule for every running batch.
  */
-import type { BatchRecord, Catalog } from '../adapters/catalog.js';
-import type { VectorStore } from '../adapters/vector-store.js';
+import type { BatchRecord, Catalog } from '../../adapters/catalog.js';
+import type { VectorStore } from '../../adapters/vector-store.js';
 import { settleBatchStatus, type BatchStatus } from '../../core/progress.js';
-import type { RunInspector, RunState } from './run-inspector.js';
+import type { RunInspector, RunState } from '../../adapters/run-inspector.js';
 import { batchOutcome } from '../batch-outcome.js';
 
 export interface SettleDeps {

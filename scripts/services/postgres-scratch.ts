@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describe, it } from 'vitest';
-import { redactConnectionString } from '../../activities/adapters/postgres-catalog.js';
+import { redactConnectionString } from '../../adapters/postgres-catalog.js';
 
 /** What a PostgreSQL test should do, decided from the environment. */
 export type PostgresTestTarget =

@@ -1,6 +1,6 @@
 /**
  * What maintenance needs to know about workflow runs, as an interface: the Temporal-backed
- * implementation is in `activities/adapters/temporal-runs.ts`; unit tests hand in a table.
+ * implementation is in `adapters/temporal-runs.ts`; unit tests hand in a table.
  */
 
 /** The state of the latest run of a workflow id, in the catalog's lower-case vocabulary. */

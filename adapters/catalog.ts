@@ -2,8 +2,8 @@
  * The catalog: the durable record of tenants, API keys, batches and documents. It outlives
  * Temporal's history retention. Async so a PostgreSQL implementation can take its place.
  */
-import type { BatchStatus, DocumentStatus } from '../../core/progress.js';
-import type { ReasonCode } from '../../core/formats.js';
+import type { BatchStatus, DocumentStatus } from '../core/progress.js';
+import type { ReasonCode } from '../core/formats.js';
 
 export interface TenantRecord {
   id: string;

@@ -15,11 +15,11 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import * as ajvFormats from 'ajv-formats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { pointId } from '../../core/ids.js';
+import { pointId } from '../core/ids.js';
 import { createQdrantStore } from './qdrant-store.js';
 import { contractPoint } from './vector-store.contract.js';
 import type { VectorStore } from './vector-store.js';
-import { cosine } from '../../test/fixtures/vectors.js';
+import { cosine } from '../test/fixtures/vectors.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const specPath = path.resolve(repoRoot, '../shared/qdrant/openapi.json');

@@ -3,7 +3,7 @@
  * checked before any store sees it (a store must never hold a point it cannot return faithfully
  * or one filed under the wrong tenant), and stored payloads are read back into PointPayload.
  */
-import { assertSafeId, isUuid } from '../../core/ids.js';
+import { assertSafeId, isUuid } from '../core/ids.js';
 import type { PointPayload, VectorPoint } from './vector-store.js';
 
 const INT32_MAX = 2 ** 31 - 1;

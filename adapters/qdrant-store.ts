@@ -6,7 +6,7 @@
  * semantics as the LanceDB store.
  */
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
-import { assertSafeId, collectionName } from '../../core/ids.js';
+import { assertSafeId, collectionName } from '../core/ids.js';
 import type { PointRef, SearchFilter, SearchHit, VectorStore } from './vector-store.js';
 import { assertDimensions, validatePoints, lastPerId, payloadFromRecord } from './point-validation.js';
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chunkDocument, DEFAULT_CHUNK_OPTIONS, estimateTokens } from '../../core/chunking.js';
+import { chunkDocument, DEFAULT_CHUNK_OPTIONS, estimateTokens } from '../core/chunking.js';
 import { createOpenAiEmbedder, type OpenAiEmbedder } from './openai-embedder.js';
-import { cosine } from '../../test/fixtures/vectors.js';
+import { cosine } from '../test/fixtures/vectors.js';
 
 // Runs against the real embeddings server; test/global-setup.ts puts its coordinates in the env.
 const baseURL = process.env.EMBEDDINGS_BASE_URL ?? '';

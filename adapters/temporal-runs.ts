@@ -2,8 +2,8 @@
  * RunInspector over a Temporal client: describe for one run, visibility for a batch's shards.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { RunInspector, RunState } from '../maintenance/run-inspector.js';
-import { BATCH_KEY } from '../../temporal/search-attribute-keys.js';
+import type { RunInspector, RunState } from './run-inspector.js';
+import { BATCH_KEY } from '../temporal/search-attribute-keys.js';
 
 const STATES: Record<string, RunState> = {
   RUNNING: 'running',

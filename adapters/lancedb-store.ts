@@ -17,7 +17,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
-import { assertSafeId, collectionName } from '../../core/ids.js';
+import { assertSafeId, collectionName } from '../core/ids.js';
 import type { PointRef, SearchFilter, SearchHit, VectorPoint, VectorStore } from './vector-store.js';
 import { assertDimensions, validatePoints, lastPerId, payloadFromRecord } from './point-validation.js';
 

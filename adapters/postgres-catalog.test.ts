@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createScratchDatabase, describeWithPostgres, postgresTestTarget, type ScratchDatabase } from '../../scripts/services/postgres-scratch.js';
+import { createScratchDatabase, describeWithPostgres, postgresTestTarget, type ScratchDatabase } from '../scripts/services/postgres-scratch.js';
 import type { Catalog } from './catalog.js';
 import { describeCatalogContract } from './catalog.contract.js';
 import { describeTarget, openPostgresCatalog, parseDatabaseUrl, redactConnectionString } from './postgres-catalog.js';

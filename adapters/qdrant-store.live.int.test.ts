@@ -6,7 +6,7 @@
  */
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { describe } from 'vitest';
-import { collectionName } from '../../core/ids.js';
+import { collectionName } from '../core/ids.js';
 import { createQdrantStore } from './qdrant-store.js';
 import { describeVectorStoreContract } from './vector-store.contract.js';
 

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pointId } from '../../core/ids.js';
+import { pointId } from '../core/ids.js';
 import type { PointPayload, VectorPoint, VectorStore } from './vector-store.js';
 
 /** Builds the store under test; called once per suite. */

@@ -3,7 +3,7 @@
  * the same file; a busy timeout absorbs their short write overlaps.
  */
 import Database from 'better-sqlite3';
-import type { BatchStatus } from '../../core/progress.js';
+import type { BatchStatus } from '../core/progress.js';
 import type {
   ApiKeyRecord,
   BatchRecord,

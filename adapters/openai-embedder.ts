@@ -26,7 +26,7 @@
  * The real OpenAI API rejects unknown body fields, so 'input_type' is never sent blindly.
  */
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
-import { estimateTokens } from '../../core/chunking.js';
+import { estimateTokens } from '../core/chunking.js';
 import type { Embedder, EmbedPurpose } from './embedder.js';
 
 /** How query / passage prefixes are produced; see the module comment. */

@@ -6,7 +6,7 @@
  * and its password is cut out of every error this module produces.
  */
 import pg from 'pg';
-import type { BatchStatus } from '../../core/progress.js';
+import type { BatchStatus } from '../core/progress.js';
 import type {
   ApiKeyRecord,
   BatchRecord,
