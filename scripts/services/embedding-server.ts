@@ -1,5 +1,5 @@
 import { isPortOpen } from './ports.js';
-import { delay, readLogTail, spawnSupervised, type Log } from './process.js';
+import { delay, readLogTail, spawnSupervised, type ExitInfo, type Log } from './process.js';
 
 /** Options of {@link startEmbeddingServer}. */
 export interface StartEmbeddingServerOptions {
@@ -23,6 +23,8 @@ export interface EmbeddingServer {
   model: string;
   dimensions: number;
   reused: boolean;
+  /** How the server process ended; absent when an existing server was reused (not ours to watch). */
+  exited?: Promise<ExitInfo>;
   stop(): Promise<void>;
 }
 
@@ -91,7 +93,7 @@ export async function startEmbeddingServer(options: StartEmbeddingServerOptions)
         throw err;
       }
       log(`embeddings server ready in ${((Date.now() - started) / 1000).toFixed(1)} s (model ${probe.model})`);
-      return { baseURL, ...probe, reused: false, stop: () => child.stop() };
+      return { baseURL, ...probe, reused: false, exited: child.exited, stop: () => child.stop() };
     }
     lastError = probe;
     await delay(250);

@@ -173,10 +173,13 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 
 // A parent signal stops every child, then lets the signal do what it would have done: when
 // nobody else listens, that is to terminate, so the hook re-raises it after removing itself.
+// When the parent has a handler of its own (e.g. `npm start`, which stops its workers before
+// the servers they drain against), that handler is in charge; the 'exit' hook stays the net.
 function onParentSignal(signal: NodeJS.Signals): void {
+  const others = process.listenerCount(signal) - 1;
+  if (others > 0) return;
   const children = [...live];
   for (const c of children) signalGroup(c.pid, 'SIGTERM');
-  const others = process.listenerCount(signal) - 1;
   const allExited = Promise.all(children.map((c) => new Promise((r) => (c.isRunning() ? c.child.once('exit', r) : r(null)))));
   void settlesWithin(allExited, DEFAULT_STOP_TIMEOUT_MS).then(() => {
     for (const c of children) if (c.isRunning()) signalGroup(c.pid, 'SIGKILL');

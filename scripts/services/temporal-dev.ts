@@ -7,7 +7,7 @@ import {
   type CliSearchAttributeType,
 } from '../../temporal/search-attributes.js';
 import { isPortOpen } from './ports.js';
-import { delay, readLogTail, spawnSupervised, type Log } from './process.js';
+import { delay, readLogTail, spawnSupervised, type ExitInfo, type Log } from './process.js';
 
 /** Custom search attributes to make sure of, by name, with CLI type names. */
 export type SearchAttributeSpec = Readonly<Record<string, CliSearchAttributeType>>;
@@ -37,6 +37,8 @@ export interface TemporalDevServer {
   /** True when a server already listening on the port was reused instead of started. */
   reused: boolean;
   logFile?: string;
+  /** How the server process ended; absent when an existing server was reused (not ours to watch). */
+  exited?: Promise<ExitInfo>;
   stop(): Promise<void>;
 }
 
@@ -102,7 +104,7 @@ export async function startTemporalDevServer(options: StartTemporalDevServerOpti
     throw err;
   }
   log(`Temporal dev server ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return { address, uiUrl, namespace, reused: false, logFile, stop: () => child.stop(STOP_TIMEOUT_MS) };
+  return { address, uiUrl, namespace, reused: false, logFile, exited: child.exited, stop: () => child.stop(STOP_TIMEOUT_MS) };
 }
 
 /** Options of {@link prepareTemporal}. */
