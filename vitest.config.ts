@@ -9,7 +9,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           // ui/: the web app's pure modules, and svelte-check over the whole app (ui/svelte-check.test.ts).
-          include: ['{core,workflows,activities,adapters,worker,api,runtime,scripts,temporal,test,ui}/**/*.test.ts'],
+          include: ['{core,workflows,activities,adapters,worker,api,runtime,scripts,temporal,test,chaos,ui}/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**', 'ui/build/**', 'ui/.svelte-kit/**'],
           testTimeout: 30_000,
         },
@@ -18,7 +18,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           // test/browser/: the web app in Chromium against the real stack.
-          include: ['{core,workflows,activities,adapters,worker,api,runtime,scripts,temporal,test}/**/*.int.test.ts'],
+          include: ['{core,workflows,activities,adapters,worker,api,runtime,scripts,temporal,test,chaos}/**/*.int.test.ts'],
           exclude: ['**/node_modules/**'],
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 300_000,

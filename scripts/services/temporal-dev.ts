@@ -39,6 +39,8 @@ export interface TemporalDevServer {
   logFile?: string;
   /** How the server process ended; absent when an existing server was reused (not ours to watch). */
   exited?: Promise<ExitInfo>;
+  /** The server's pid (it leads its own process group); absent when reused. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -104,7 +106,7 @@ export async function startTemporalDevServer(options: StartTemporalDevServerOpti
     throw err;
   }
   log(`Temporal dev server ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return { address, uiUrl, namespace, reused: false, logFile, exited: child.exited, stop: () => child.stop(STOP_TIMEOUT_MS) };
+  return { address, uiUrl, namespace, reused: false, logFile, exited: child.exited, pid: child.pid, stop: () => child.stop(STOP_TIMEOUT_MS) };
 }
 
 /** Options of {@link prepareTemporal}. */
