@@ -21,7 +21,7 @@ import { contractPoint } from './vector-store.contract.js';
 import type { VectorStore } from './vector-store.js';
 import { cosine } from '../test/fixtures/vectors.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const specPath = path.resolve(repoRoot, '../shared/qdrant/openapi.json');
 const specExists = existsSync(specPath);
 if (!specExists) {

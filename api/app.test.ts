@@ -79,6 +79,31 @@ describe('API', () => {
     expect(started).toHaveLength(1);
   });
 
+  it('starts the run on a replayed POST when the first request died before starting it', async () => {
+    const { app, keys, deps, started } = await setup();
+    const realStart = deps.temporal.startBatch;
+    // The first request stored everything, then the process died before the start reached Temporal.
+    deps.temporal.startBatch = () => new Promise(() => {});
+    const post = () => app.request('/api/batches', { method: 'POST', body: form(['a.txt', 'lost start']), headers: { authorization: `Bearer ${keys.alpha}`, 'idempotency-key': 'crash-1' } });
+    void post();
+    let batchId: string | undefined;
+    for (let i = 0; i < 100 && !batchId; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      batchId = (await deps.catalog.findBatchByIdempotencyKey('alpha', 'crash-1'))?.id;
+    }
+    expect(batchId).toBeDefined();
+    expect(started).toHaveLength(0);
+
+    deps.temporal.startBatch = realStart;
+    const replay = await post();
+    expect(replay.status).toBe(202);
+    expect(((await replay.json()) as { batchId: string }).batchId).toBe(batchId);
+    expect(started).toEqual([expect.objectContaining({ batchId, documentCount: 1, filenames: ['a.txt'] })]);
+    // A third try finds the run started: nothing more is started.
+    expect((await post()).status).toBe(202);
+    expect(started).toHaveLength(1);
+  });
+
   it("hides one tenant's batch from another", async () => {
     const { app, keys } = await setup();
     const created = await app.request('/api/batches', { method: 'POST', body: form(['a.txt', 'secret']), headers: { authorization: `Bearer ${keys.alpha}` } });

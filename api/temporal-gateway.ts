@@ -2,7 +2,7 @@
  * Everything the API asks of Temporal, in one module: start a batch, read its progress.
  * Routes never hold a Temporal client directly, which keeps tenant checks in front of it.
  */
-import { Client, QueryRejectedError, WorkflowIdReusePolicy } from '@temporalio/client';
+import { Client, QueryRejectedError, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import {
   INDEX_QUEUE,
@@ -16,6 +16,14 @@ import {
 } from '../workflows/definitions.js';
 import { createJsonLogger, type Logger } from '../core/logger.js';
 import { BATCH_KEY, DOCUMENT_COUNT_KEY, STATUS_KEY, TENANT_KEY } from '../temporal/search-attribute-keys.js';
+
+/** The run of this batch already exists (running or ended): a repeated start is a no-op, not a failure. */
+export class BatchAlreadyStartedError extends Error {
+  constructor(readonly workflowId: string) {
+    super(`workflow ${workflowId} was already started`);
+    this.name = 'BatchAlreadyStartedError';
+  }
+}
 
 export interface TemporalGateway {
   startBatch(input: {
@@ -66,7 +74,7 @@ export function createTemporalGateway(
   return {
     async startBatch({ tenantId, batchId, documentCount, filenames, fanOut, run = 1 }) {
       const workflowId = batchWorkflowId(tenantId, batchId, run);
-      await client.workflow.start('ingestBatch', {
+      await startOnce(workflowId, () => client.workflow.start('ingestBatch', {
         taskQueue: queues.index,
         workflowId,
         args: [{ tenantId, batchId, documentCount, fanOut, parseQueue: queues.parse, run }],
@@ -78,7 +86,7 @@ export function createTemporalGateway(
           { key: STATUS_KEY, value: 'running' },
         ]),
         memo: { filenames: filenames.slice(0, MEMO_FILENAMES), fileCount: documentCount },
-      });
+      }));
       return workflowId;
     },
     batchProgress(workflowId) {
@@ -99,4 +107,15 @@ export function createTemporalGateway(
       }
     },
   };
+}
+
+// REJECT_DUPLICATE makes a second start of the same run id fail whatever state the first is in;
+// that is how a replayed upload learns its run exists without starting a second one.
+async function startOnce(workflowId: string, start: () => Promise<unknown>): Promise<void> {
+  try {
+    await start();
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) throw new BatchAlreadyStartedError(workflowId);
+    throw err;
+  }
 }

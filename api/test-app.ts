@@ -13,7 +13,7 @@ import type { BatchProgress } from '../workflows/definitions.js';
 import { createApp } from './app.js';
 import type { ApiDeps } from './deps.js';
 import { generateApiKey } from './keys.js';
-import type { TemporalGateway } from './temporal-gateway.js';
+import { BatchAlreadyStartedError, type TemporalGateway } from './temporal-gateway.js';
 
 /** A fixed secret so tests can also mint tokens of their own. */
 export const TEST_SESSION_SECRET = 'test-session-secret-of-at-least-32-bytes';
@@ -34,8 +34,11 @@ export async function createTestApp(overrides: Partial<ApiDeps> = {}) {
   const started: Parameters<TemporalGateway['startBatch']>[0][] = [];
   const temporal: TemporalGateway = {
     async startBatch(input) {
+      const workflowId = `ingest-${input.tenantId}-${input.batchId}-${input.run ?? 1}`;
+      // Like the real gateway (REJECT_DUPLICATE): a run id starts once.
+      if (started.some((s) => `ingest-${s.tenantId}-${s.batchId}-${s.run ?? 1}` === workflowId)) throw new BatchAlreadyStartedError(workflowId);
       started.push(input);
-      return `ingest-${input.tenantId}-${input.batchId}`;
+      return workflowId;
     },
     async batchProgress(workflowId) {
       // Workflow ids embed the batch id; tests set progress by batch id.

@@ -7,7 +7,9 @@ import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { BatchListQuerySchema, type BatchListResponse, type CreateBatchResponse } from '../../core/contracts.js';
 import { isTerminalBatch } from '../../core/progress.js';
+import type { BatchRecord } from '../../adapters/catalog.js';
 import { batchWorkflowId } from '../../workflows/definitions.js';
+import { BatchAlreadyStartedError, MEMO_FILENAMES } from '../temporal-gateway.js';
 import type { AuthVariables } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
@@ -19,6 +21,25 @@ import { batchSummary, pageOf } from '../views.js';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
 const ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/**
+ * Starts a batch's first run; a run that exists already counts as started. When Temporal is
+ * unavailable the files stay stored and the documents become cancelled (never queued forever),
+ * so they can be retried once Temporal is back.
+ */
+async function startBatchRun(deps: ApiDeps, batch: Pick<BatchRecord, 'tenantId' | 'id' | 'documentCount'>, filenames?: string[]): Promise<void> {
+  const { tenantId, id: batchId } = batch;
+  const names = filenames ?? (await deps.catalog.listBatchDocuments(tenantId, batchId, 0, Math.min(batch.documentCount, MEMO_FILENAMES))).map((d) => d.filename);
+  try {
+    await deps.temporal.startBatch({ tenantId, batchId, documentCount: batch.documentCount, filenames: names, fanOut: deps.fanOut });
+  } catch (err) {
+    if (err instanceof BatchAlreadyStartedError) return;
+    await deps.catalog.cancelOpenDocuments(tenantId, batchId, 1, 'The batch could not be started because Temporal was unavailable. Retry it.');
+    await deps.catalog.setBatchStatus(tenantId, batchId, 'failed');
+    deps.logger?.error('workflow start failed', { tenantId, batchId, error: (err as Error).message });
+    throw new ApiError(503, 'temporal_unavailable', 'The batch was stored but could not be started; try again shortly.');
+  }
+}
 
 /** Batch routes, mounted at /api/batches. */
 export function batchRoutes(deps: ApiDeps) {
@@ -56,6 +77,9 @@ export function batchRoutes(deps: ApiDeps) {
       if (idempotencyKey) {
         const existing = await deps.catalog.findBatchByIdempotencyKey(tenantId, idempotencyKey);
         if (existing) {
+          // The first request may have died between writing the catalog and starting the run
+          // (an API crash): the replay starts it, and a run that exists already is left alone.
+          if (existing.currentRun === 1 && !isTerminalBatch(existing.status)) await startBatchRun(deps, existing);
           const docs = await deps.catalog.listBatchDocuments(tenantId, existing.id, 0, existing.documentCount);
           const body: CreateBatchResponse = {
             batchId: existing.id,
@@ -90,21 +114,7 @@ export function batchRoutes(deps: ApiDeps) {
       }
       const workflowId = batchWorkflowId(tenantId, batchId);
       await deps.catalog.createBatch({ id: batchId, tenantId, workflowId, documentCount: documents.length, idempotencyKey }, documents);
-      try {
-        await deps.temporal.startBatch({
-          tenantId,
-          batchId,
-          documentCount: documents.length,
-          filenames: documents.map((d) => d.filename),
-          fanOut: deps.fanOut,
-        });
-      } catch (err) {
-        // The files are stored: cancelled (not queued forever) documents can be retried once Temporal is back.
-        await deps.catalog.cancelOpenDocuments(tenantId, batchId, 1, 'The batch could not be started because Temporal was unavailable. Retry it.');
-        await deps.catalog.setBatchStatus(tenantId, batchId, 'failed');
-        deps.logger?.error('workflow start failed', { tenantId, batchId, error: (err as Error).message });
-        throw new ApiError(503, 'temporal_unavailable', 'The batch was stored but could not be started; try again shortly.');
-      }
+      await startBatchRun(deps, { tenantId, id: batchId, documentCount: documents.length }, documents.map((d) => d.filename));
       const body: CreateBatchResponse = {
         batchId,
         documents: documents.map((d) => ({ documentId: d.id, filename: d.filename, status: d.duplicateOf ? 'skipped' : 'queued' })),
