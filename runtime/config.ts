@@ -56,6 +56,7 @@ const EnvSchema = z.object({
   EMBEDDINGS_MODEL: optionalString,
   EMBEDDINGS_API_KEY: optionalString,
   EMBEDDINGS_DIMENSIONS: z.coerce.number().int().positive().optional(),
+  EMBEDDINGS_TIMEOUT_MS: int(120_000),
   OPENAI_API_KEY: optionalString,
   QDRANT_URL: optionalString,
   QDRANT_API_KEY: optionalString,
@@ -122,6 +123,8 @@ export interface AppConfig {
     apiKey: string | undefined;
     model: string;
     dimensions: number | undefined;
+    /** Per-request timeout: a request that hangs longer is abandoned and retried. */
+    timeoutMs: number;
   };
   qdrant: { url: string; apiKey: string | undefined } | undefined;
   /** PostgreSQL catalog (never logged: it holds a password); unset means SQLite in dataDir. */
@@ -203,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       apiKey: e.EMBEDDINGS_API_KEY ?? e.OPENAI_API_KEY,
       model: e.EMBEDDINGS_MODEL ?? (useOpenAi ? OPENAI_DEFAULT_MODEL : LOCAL_EMBEDDINGS_MODEL),
       dimensions: e.EMBEDDINGS_DIMENSIONS,
+      timeoutMs: e.EMBEDDINGS_TIMEOUT_MS,
     },
     qdrant: e.QDRANT_URL ? { url: e.QDRANT_URL, apiKey: e.QDRANT_API_KEY } : undefined,
     databaseUrl: e.DATABASE_URL,

@@ -36,6 +36,7 @@ export async function openStores(config: AppConfig, observe: { embedderMetrics?:
     apiKey: config.embeddings.apiKey,
     model: config.embeddings.model,
     dimensions: config.embeddings.dimensions,
+    timeoutMs: config.embeddings.timeoutMs,
     metrics: observe.embedderMetrics,
   });
   return {
