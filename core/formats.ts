@@ -40,6 +40,8 @@ export const REASON_CODES = [
   'timeout',
   'cancelled',
   'upload_expired',
+  'embedding_rejected',
+  'embedding_auth',
   'internal_error',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
