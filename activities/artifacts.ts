@@ -1,8 +1,13 @@
 /**
  * Where each step leaves its output for the next one. Keys are derived from tenant, document
  * and version, so a retried step overwrites its own artifact and never sees another version's.
+ * JSON artifacts are read back through zod schemas: a truncated or foreign file fails loudly
+ * with its key instead of flowing on as a wrongly typed value.
  */
-import type { Chunk } from '../core/parsed.js';
+import { z } from 'zod';
+import type { BlobStore } from '../adapters/blob-store.js';
+import { DOC_FORMATS } from '../core/formats.js';
+import type { Chunk, ParsedDocument } from '../core/parsed.js';
 
 /** Root prefix of one document version's artifacts. */
 export function documentArtifactPrefix(tenantId: string, documentId: string, version: number): string {
@@ -13,10 +18,9 @@ export const parsedKey = (prefix: string) => `${prefix}/parsed.json`;
 /** Written after every chunk group, so its presence means the chunk step finished. */
 export const chunkManifestKey = (chunksKey: string) => `${chunksKey}/manifest.json`;
 
-export interface ChunkManifest {
-  chunkCount: number;
-  groupSize: number;
-}
+/** The chunk step's manifest: how many chunks, in groups of how many. */
+export const ChunkManifestSchema = z.object({ chunkCount: z.number().int().min(0), groupSize: z.number().int().min(1) });
+export type ChunkManifest = z.infer<typeof ChunkManifestSchema>;
 export const chunkGroupKey = (chunksKey: string, start: number) => `${chunksKey}/${start}.json`;
 export const vectorsKey = (prefix: string, start: number) => `${prefix}/vectors/${start}.f32`;
 
@@ -35,5 +39,48 @@ export function decodeVectors(bytes: Buffer, dimensions: number): number[][] {
   return rows;
 }
 
+/** The parse step's output, as stored between parse and chunk. */
+export const ParsedDocumentSchema = z.object({
+  format: z.enum(DOC_FORMATS),
+  sections: z.array(
+    z.object({
+      text: z.string(),
+      page: z.number().int().optional(),
+      heading: z.string().optional(),
+      sheet: z.string().optional(),
+      rowStart: z.number().int().optional(),
+      rowEnd: z.number().int().optional(),
+    }),
+  ),
+  pageCount: z.number().int().optional(),
+  encoding: z.string().optional(),
+}) satisfies z.ZodType<ParsedDocument>;
+
+const ChunkSchema = z.object({
+  index: z.number().int().min(0),
+  text: z.string(),
+  tokens: z.number().int().min(0),
+  page: z.number().int().nullable(),
+  heading: z.string().nullable(),
+  sheet: z.string().nullable(),
+  rowStart: z.number().int().nullable(),
+  rowEnd: z.number().int().nullable(),
+}) satisfies z.ZodType<Chunk>;
+
 /** Chunks of one group, as stored by the chunk step. */
+export const ChunkGroupSchema = z.array(ChunkSchema);
 export type ChunkGroup = Chunk[];
+
+/** Reads a JSON artifact and checks it against `schema`; the error names the key and what is wrong. */
+export async function readJsonArtifact<T>(blobs: BlobStore, key: string, schema: z.ZodType<T>): Promise<T> {
+  const text = (await blobs.readArtifact(key)).toString('utf8');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`artifact ${key} is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new Error(`artifact ${key} does not have the expected shape: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

@@ -6,18 +6,12 @@
  */
 import type { Catalog } from '../adapters/catalog.js';
 import { settleBatchStatus, type BatchStatus, type DocumentStatus } from '../core/progress.js';
-
-const PAGE = 1_000;
+import { readAllPages } from '../core/paging.js';
 
 /** `runStatus` is what the run concluded; a cancelled run stays cancelled. */
 export async function batchOutcome(catalog: Catalog, tenantId: string, batchId: string, runStatus: BatchStatus): Promise<BatchStatus> {
   if (runStatus === 'cancelled' || runStatus === 'running') return runStatus;
-  const statuses: { status: DocumentStatus }[] = [];
-  for (let offset = 0; ; offset += PAGE) {
-    const page = await catalog.listBatchDocuments(tenantId, batchId, offset, PAGE);
-    statuses.push(...page);
-    if (page.length < PAGE) break;
-  }
+  const statuses: { status: DocumentStatus }[] = await readAllPages((offset, limit) => catalog.listBatchDocuments(tenantId, batchId, offset, limit));
   const overall = settleBatchStatus(statuses, false);
   // Some document still open means the catalog lags the run; the run's own word is then the best.
   return overall === 'running' ? runStatus : overall;

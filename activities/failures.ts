@@ -2,6 +2,8 @@
  * Maps domain errors to Temporal failures: a DocumentError becomes a non-retryable
  * ApplicationFailure whose type is the reason code the workflow reports; anything else stays
  * retryable, because it is an infrastructure problem rather than a property of the file.
+ * The embedder's permanent errors (a 4xx the endpoint will repeat, an unusable answer) are
+ * DocumentErrors too (`embedding_rejected`, `embedding_auth`), so they end the document at once.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { DocumentError } from '../core/formats.js';

@@ -16,10 +16,14 @@ import {
   chunkGroupKey,
   chunkManifestKey,
   type ChunkManifest,
+  ChunkGroupSchema,
+  ChunkManifestSchema,
   decodeVectors,
   documentArtifactPrefix,
   encodeVectors,
+  ParsedDocumentSchema,
   parsedKey,
+  readJsonArtifact,
   vectorsKey,
   type ChunkGroup,
 } from './artifacts.js';
@@ -68,7 +72,7 @@ export function createParseActivities(deps: ParseDeps): ParseActivities {
         // A retry of a document that got past parsing reuses the stored result instead of parsing again.
         const parsed =
           (await deps.blobs.artifactSize(key)) !== null
-            ? (JSON.parse((await deps.blobs.readArtifact(key)).toString('utf8')) as ParsedDocument)
+            ? await readJsonArtifact(deps.blobs, key, ParsedDocumentSchema)
             : await withHeartbeat(heartbeatMs, async (signal) => {
                 const fresh = await deps.parser.parse(deps.blobs.blobPath(input.blobKey), input.format as DocFormat, signal);
                 await deps.blobs.writeArtifact(key, JSON.stringify(fresh));
@@ -82,10 +86,10 @@ export function createParseActivities(deps: ParseDeps): ParseActivities {
         const prefix = documentArtifactPrefix(input.tenantId, input.documentId, input.version);
         const chunksKey = `${prefix}/chunks`;
         if ((await deps.blobs.artifactSize(chunkManifestKey(chunksKey))) !== null) {
-          const manifest = JSON.parse((await deps.blobs.readArtifact(chunkManifestKey(chunksKey))).toString('utf8')) as ChunkManifest;
+          const manifest = await readJsonArtifact(deps.blobs, chunkManifestKey(chunksKey), ChunkManifestSchema);
           if (manifest.groupSize === input.groupSize) return { chunksKey, chunkCount: manifest.chunkCount };
         }
-        const parsed = JSON.parse((await deps.blobs.readArtifact(input.parsedKey)).toString('utf8')) as ParsedDocument;
+        const parsed = await readJsonArtifact(deps.blobs, input.parsedKey, ParsedDocumentSchema);
         const chunks = chunkDocument(parsed, deps.chunking);
         if (chunks.length === 0) {
           throw new DocumentError('no_extractable_text', 'The file contains no text that could be extracted (is it a scan or empty?).');
@@ -113,7 +117,7 @@ export interface IndexDeps {
 export function createIndexActivities(deps: IndexDeps): IndexActivities {
   const heartbeatMs = deps.heartbeatMs ?? 5_000;
   const readGroup = async (chunksKey: string, start: number, end: number): Promise<ChunkGroup> => {
-    const group = JSON.parse((await deps.blobs.readArtifact(chunkGroupKey(chunksKey, start))).toString('utf8')) as ChunkGroup;
+    const group = await readJsonArtifact(deps.blobs, chunkGroupKey(chunksKey, start), ChunkGroupSchema);
     if (group.length !== end - start) throw new Error(`chunk group ${start} has ${group.length} chunks, expected ${end - start}`);
     return group;
   };

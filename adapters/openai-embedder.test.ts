@@ -4,11 +4,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createOpenAiEmbedder,
   EmbeddingRequestError,
-  EmbeddingResponseError,
   EmbeddingUnavailableError,
-  retryAfterMs,
   type OpenAiEmbedderOptions,
 } from './openai-embedder.js';
+import { DocumentError } from '../core/formats.js';
 
 /** What the fake server should do with one request. */
 interface Reply {
@@ -22,6 +21,8 @@ interface Reply {
 }
 
 interface Received {
+  /** performance.now() when the request arrived. */
+  at: number;
   method: string;
   path: string;
   body: { model?: string; input?: string[] | string; input_type?: string; encoding_format?: string; [k: string]: unknown };
@@ -59,7 +60,7 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      const rec: Received = { method: req.method ?? '', path: req.url ?? '', body: raw ? JSON.parse(raw) : {} };
+      const rec: Received = { at: performance.now(), method: req.method ?? '', path: req.url ?? '', body: raw ? JSON.parse(raw) : {} };
       received.push(rec);
       onRequest?.(rec);
       let reply: Reply;
@@ -101,22 +102,13 @@ beforeEach(() => {
 
 const embeddingRequests = (): Received[] => received.filter((r) => r.method === 'POST');
 
-function make(extra: Partial<OpenAiEmbedderOptions> = {}): { embedder: ReturnType<typeof createOpenAiEmbedder>; sleeps: number[] } {
-  const sleeps: number[] = [];
-  const embedder = createOpenAiEmbedder({
-    baseURL,
-    model: 'fake-model',
-    prefixMode: 'none',
-    sleep: async (ms) => {
-      sleeps.push(ms);
-    },
-    random: () => 0,
-    now: () => Date.parse('2030-01-01T00:00:00Z'),
-    timeoutMs: 10_000,
-    ...extra,
-  });
-  return { embedder, sleeps };
+function make(extra: Partial<OpenAiEmbedderOptions> = {}): { embedder: ReturnType<typeof createOpenAiEmbedder> } {
+  const embedder = createOpenAiEmbedder({ baseURL, model: 'fake-model', prefixMode: 'none', timeoutMs: 10_000, ...extra });
+  return { embedder };
 }
+
+/** A retryable failure that asks the client to come back at once, so retry tests need not wait. */
+const soon = (status: number): Reply => ({ status, headers: { 'retry-after-ms': '1' }, body: { error: { message: `status ${status}` } } });
 
 const texts = (n: number): string[] => Array.from({ length: n }, (_, i) => `text ${i}`);
 
@@ -162,98 +154,87 @@ describe('batching', () => {
 });
 
 describe('retries', () => {
-  it('honours Retry-After seconds on 429 and counts the absorbed 429', async () => {
-    const { embedder, sleeps } = make();
-    script.push(() => ({ status: 429, headers: { 'retry-after': '2' }, body: { error: { message: 'slow down' } } }));
+  it('waits what Retry-After asks on 429, then retries once and counts the absorbed 429', async () => {
+    const { embedder } = make();
+    script.push(() => ({ status: 429, headers: { 'retry-after': '1' }, body: { error: { message: 'slow down' } } }));
     const out = await embedder.embed(texts(3), 'passage');
     expect(out).toHaveLength(3);
-    expect(sleeps).toEqual([2000]);
+    const [first, second] = embeddingRequests();
+    expect(embeddingRequests()).toHaveLength(2);
+    // The client's own backoff for a first retry is at most 500 ms: a gap of ~1 s is Retry-After's.
+    expect(second.at - first.at).toBeGreaterThanOrEqual(950);
     expect(embedder.stats()).toMatchObject({ requests: 2, retries429: 1, retriesOther: 0, inputs: 3 });
   });
 
   it('reports usage tokens and each absorbed 429 to the metrics sink, but not a 500', async () => {
     const reported = { tokens: [] as number[], rateLimited: 0 };
     const { embedder } = make({ metrics: { tokensUsed: (n) => reported.tokens.push(n), rateLimitAbsorbed: () => reported.rateLimited++ } });
-    script.push(() => ({ status: 429, headers: { 'retry-after': '1' }, body: {} }));
-    script.push(() => ({ status: 500, body: {} }));
+    script.push(() => soon(429));
+    script.push(() => soon(500));
     await embedder.embed(texts(3), 'passage');
     // okEmbeddings reports 10 usage tokens per input; a failed attempt costs nothing.
     expect(reported).toEqual({ tokens: [30], rateLimited: 1 });
   });
 
-  it('honours retry-after-ms and HTTP-date Retry-After', async () => {
-    const { embedder, sleeps } = make();
-    script.push(() => ({ status: 429, headers: { 'retry-after-ms': '150', 'retry-after': '9' }, body: {} }));
-    script.push(() => ({ status: 429, headers: { 'retry-after': 'Tue, 01 Jan 2030 00:00:03 GMT' }, body: {} }));
-    await embedder.embed(texts(1), 'passage');
-    expect(sleeps).toEqual([150, 3000]);
-    expect(embedder.stats().retries429).toBe(2);
-  });
-
-  it('backs off exponentially with jitter when 429 has no Retry-After', async () => {
-    const { embedder, sleeps } = make({ baseDelayMs: 100, maxDelayMs: 350, random: () => 1 });
-    for (let i = 0; i < 4; i++) script.push(() => ({ status: 429, body: {} }));
-    await embedder.embed(texts(1), 'passage');
-    expect(sleeps).toEqual([100, 200, 350, 350]);
-  });
-
-  it('retries 500 and connection errors, then succeeds', async () => {
-    const { embedder, sleeps } = make({ baseDelayMs: 500 });
-    script.push(() => ({ status: 500, body: { error: { message: 'boom' } } }));
+  it('retries 500, connection errors and 503, then succeeds', async () => {
+    const { embedder } = make({ maxRetries: 3 });
+    script.push(() => soon(500));
     script.push(() => ({ destroy: true }));
-    script.push(() => ({ status: 503, body: {} }));
+    script.push(() => soon(503));
     const out = await embedder.embed(texts(2), 'passage');
     expect(out.map((v) => v[0])).toEqual([0, 1]);
-    // random() = 0 gives the lower half of the jitter window: 250, 500, 1000
-    expect(sleeps).toEqual([250, 500, 1000]);
     expect(embedder.stats()).toMatchObject({ requests: 4, retriesOther: 3, retries429: 0 });
   });
 
-  it('gives up after maxRetries with a retryable EmbeddingUnavailableError', async () => {
-    const { embedder, sleeps } = make({ maxRetries: 2 });
-    for (let i = 0; i < 5; i++) script.push(() => ({ status: 502, body: {} }));
+  it('makes at most 3 HTTP attempts per request by default against a server answering 500, then fails retryably', async () => {
+    const { embedder } = make();
+    for (let i = 0; i < 10; i++) script.push(() => ({ status: 500, body: { error: { message: 'model crashed' } } }));
     const err = await embedder.embed(texts(1), 'passage').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EmbeddingUnavailableError);
-    expect(err).toMatchObject({ status: 502, attempts: 3, retryable: true });
-    expect(sleeps).toHaveLength(2);
+    expect(err).not.toBeInstanceOf(DocumentError); // the activity leaves it retryable
+    expect(err).toMatchObject({ status: 500, attempts: 3 });
     expect(embeddingRequests()).toHaveLength(3);
+    expect(embedder.stats()).toMatchObject({ requests: 3, retriesOther: 2 });
   });
 
-  it('does not sleep on a Retry-After longer than maxRetryAfterMs', async () => {
-    const { embedder, sleeps } = make({ maxRetryAfterMs: 10_000 });
-    script.push(() => ({ status: 429, headers: { 'retry-after': '3600' }, body: {} }));
-    const err = await embedder.embed(texts(1), 'passage').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(EmbeddingUnavailableError);
-    expect(err).toMatchObject({ status: 429, retryAfterMs: 3_600_000 });
-    expect(sleeps).toEqual([]);
+  it('honours a configured maxRetries, also 0', async () => {
+    for (const maxRetries of [0, 1]) {
+      received = [];
+      const { embedder } = make({ maxRetries });
+      for (let i = 0; i < 5; i++) script.push(() => soon(502));
+      await expect(embedder.embed(texts(1), 'passage')).rejects.toMatchObject({ name: 'EmbeddingUnavailableError', attempts: maxRetries + 1 });
+      expect(embeddingRequests()).toHaveLength(maxRetries + 1);
+      script = [];
+    }
   });
 
-  it('does not retry 400 and reports the status', async () => {
-    const { embedder, sleeps } = make();
+  it('does not retry 400: one attempt, reason embedding_rejected with the endpoint message', async () => {
+    const { embedder } = make();
     script.push(() => ({ status: 400, body: { error: { message: 'input too long', type: 'invalid_request_error' } } }));
     const err = await embedder.embed(texts(1), 'passage').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EmbeddingRequestError);
-    expect(err).toMatchObject({ status: 400, retryable: false });
+    expect(err).toBeInstanceOf(DocumentError);
+    expect(err).toMatchObject({ status: 400, code: 'embedding_rejected' });
     expect((err as Error).message).toContain('input too long');
     expect(embeddingRequests()).toHaveLength(1);
-    expect(sleeps).toEqual([]);
   });
 
-  it('does not retry 401 / 404 / 422', async () => {
-    for (const status of [401, 404, 422]) {
+  it('does not retry 401 / 403 (embedding_auth) or 404 / 422 (embedding_rejected)', async () => {
+    const expected: Record<number, string> = { 401: 'embedding_auth', 403: 'embedding_auth', 404: 'embedding_rejected', 422: 'embedding_rejected' };
+    for (const [status, code] of Object.entries(expected)) {
       const { embedder } = make();
-      script.push(() => ({ status, body: { error: { message: 'no' } } }));
+      script.push(() => ({ status: Number(status), body: { error: { message: 'no' } } }));
       const err = await embedder.embed(texts(1), 'passage').catch((e: unknown) => e);
-      expect(err).toMatchObject({ name: 'EmbeddingRequestError', status });
+      expect(err).toMatchObject({ name: 'EmbeddingRequestError', status: Number(status), code });
     }
-    expect(embeddingRequests()).toHaveLength(3);
+    expect(embeddingRequests()).toHaveLength(4);
   });
 });
 
 describe('prefixes', () => {
   it("'e5' prefixes each text exactly once, also when the request is retried", async () => {
     const { embedder } = make({ prefixMode: 'e5' });
-    script.push(() => ({ status: 500, body: {} }));
+    script.push(() => soon(500));
     await embedder.embed(['alpha 1', 'beta 2'], 'passage');
     await embedder.embed(['gamma 3'], 'query');
     const inputs = embeddingRequests().map((r) => r.body.input);
@@ -335,26 +316,13 @@ describe('abort', () => {
     expect(embeddingRequests()).toHaveLength(1);
   });
 
-  it('aborts while waiting to retry', async () => {
+  it('aborts while waiting to retry, without waiting it out', async () => {
     const ac = new AbortController();
-    const { embedder } = make({
-      sleep: () => {
-        setImmediate(() => ac.abort(new Error('shutting down')));
-        return new Promise<void>(() => undefined); // a wait that would never end on its own
-      },
-    });
+    const { embedder } = make();
     script.push(() => ({ status: 429, headers: { 'retry-after': '30' }, body: {} }));
+    onRequest = () => setTimeout(() => ac.abort(new Error('shutting down')), 20);
     await expect(embedder.embed(texts(1), 'passage', ac.signal)).rejects.toThrow('shutting down');
     expect(embeddingRequests()).toHaveLength(1);
-  });
-
-  it('aborts with the real timer-based sleep without waiting it out', async () => {
-    const ac = new AbortController();
-    const embedder = createOpenAiEmbedder({ baseURL, model: 'm', prefixMode: 'none', baseDelayMs: 60_000, maxDelayMs: 60_000 });
-    script.push(() => ({ status: 500, body: {} }));
-    onRequest = () => setTimeout(() => ac.abort(), 20);
-    const err = await embedder.embed(texts(1), 'passage', ac.signal).catch((e: unknown) => e);
-    expect((err as Error).name).toBe('AbortError');
   });
 
   it('sends nothing when the signal is already aborted', async () => {
@@ -379,7 +347,7 @@ describe('response validation', () => {
     it(`rejects ${name}`, async () => {
       const { embedder } = make();
       script.push((r) => ({ body: body(r.body.input as string[]) }));
-      await expect(embedder.embed(texts(3), 'passage')).rejects.toBeInstanceOf(EmbeddingResponseError);
+      await expect(embedder.embed(texts(3), 'passage')).rejects.toMatchObject({ name: 'EmbeddingResponseError', code: 'embedding_rejected' });
       expect(embeddingRequests()).toHaveLength(1); // not retried
     });
   }
@@ -415,7 +383,7 @@ describe('dimensions and health', () => {
   it('reports health with a single attempt', async () => {
     const { embedder } = make();
     expect(await embedder.health()).toEqual({ ok: true, detail: 'fake-model: 3 dimensions, prefix mode none' });
-    script.push(() => ({ status: 500, body: { error: { message: 'model not loaded' } } }));
+    script.push(() => soon(500));
     const h = await embedder.health();
     expect(h.ok).toBe(false);
     expect(h.detail).toMatch(/HTTP 500/);
@@ -424,36 +392,10 @@ describe('dimensions and health', () => {
 
   it('reports an unreachable server as unhealthy without retrying, also while auto-probing', async () => {
     for (const prefixMode of ['none', 'auto'] as const) {
-      const sleeps: number[] = [];
-      const embedder = createOpenAiEmbedder({
-        baseURL: 'http://127.0.0.1:9/v1',
-        model: 'multilingual-e5-small',
-        prefixMode,
-        timeoutMs: 2000,
-        sleep: async (ms) => {
-          sleeps.push(ms);
-        },
-      });
+      const embedder = createOpenAiEmbedder({ baseURL: 'http://127.0.0.1:9/v1', model: 'multilingual-e5-small', prefixMode, timeoutMs: 2000 });
       const h = await embedder.health();
       expect(h.ok).toBe(false);
-      expect(h.detail).toMatch(/connection error/);
-      expect(sleeps).toEqual([]);
+      expect(h.detail).toMatch(/connection error after 1 attempts/);
     }
-  });
-});
-
-describe('retryAfterMs', () => {
-  const now = Date.parse('2030-01-01T00:00:00Z');
-  const h = (o: Record<string, string>): Headers => new Headers(o);
-  it('parses the supported forms', () => {
-    expect(retryAfterMs(undefined, now)).toBeUndefined();
-    expect(retryAfterMs(h({}), now)).toBeUndefined();
-    expect(retryAfterMs(h({ 'retry-after': '5' }), now)).toBe(5000);
-    expect(retryAfterMs(h({ 'retry-after': '0.5' }), now)).toBe(500);
-    expect(retryAfterMs(h({ 'retry-after-ms': '42', 'retry-after': '5' }), now)).toBe(42);
-    expect(retryAfterMs(h({ 'retry-after': 'Tue, 01 Jan 2030 00:01:00 GMT' }), now)).toBe(60_000);
-    expect(retryAfterMs(h({ 'retry-after': 'Mon, 31 Dec 2029 00:00:00 GMT' }), now)).toBe(0);
-    expect(retryAfterMs(h({ 'retry-after': 'soon' }), now)).toBeUndefined();
-    expect(retryAfterMs(h({ 'retry-after-ms': 'bad', 'retry-after': '1' }), now)).toBe(1000);
   });
 });

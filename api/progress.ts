@@ -7,16 +7,10 @@ import type { BatchRecord, Catalog, DocumentRecord } from '../adapters/catalog.j
 import type { BatchView, DocumentView } from '../core/contracts.js';
 import { isTerminalBatch, type DocumentProgress } from '../core/progress.js';
 import type { TemporalGateway } from './temporal-gateway.js';
-
-const PAGE = 1_000;
+import { readAllPages } from '../core/paging.js';
 
 async function allDocuments(catalog: Catalog, batch: BatchRecord): Promise<DocumentRecord[]> {
-  const out: DocumentRecord[] = [];
-  for (let offset = 0; ; offset += PAGE) {
-    const page = await catalog.listBatchDocuments(batch.tenantId, batch.id, offset, PAGE);
-    out.push(...page);
-    if (page.length < PAGE) return out;
-  }
+  return readAllPages((offset, limit) => catalog.listBatchDocuments(batch.tenantId, batch.id, offset, limit));
 }
 
 /** A document as the catalog records it. */

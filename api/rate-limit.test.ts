@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTokenBucketLimiter } from './rate-limit.js';
+import { createTokenBucketLimiter, type RateBucket } from './rate-limit.js';
 
 describe('token bucket limiter', () => {
   it('allows a burst, then refuses with the wait until the next token', () => {
@@ -25,13 +25,14 @@ describe('token bucket limiter', () => {
 
   it('keeps keys apart and forgets idle ones', () => {
     const clock = { now: 0 };
-    const limiter = createTokenBucketLimiter({ perMinute: 60, burst: 1 }, () => clock.now);
+    const buckets = new Map<string, RateBucket>();
+    const limiter = createTokenBucketLimiter({ perMinute: 60, burst: 1 }, () => clock.now, buckets);
     expect(limiter.take('a').ok).toBe(true);
     expect(limiter.take('b').ok).toBe(true);
     expect(limiter.take('a').ok).toBe(false);
-    expect(limiter.size()).toBe(2);
+    expect([...buckets.keys()]).toEqual(['a', 'b']);
     clock.now += 120_000;
     expect(limiter.take('c').ok).toBe(true);
-    expect(limiter.size()).toBe(1);
+    expect([...buckets.keys()]).toEqual(['c']);
   });
 });

@@ -23,25 +23,30 @@ export type TakeResult = { ok: true } | { ok: false; retryAfterSeconds: number }
 /** Decides whether one more request from `key` may go ahead now. */
 export interface RateLimiter {
   take(key: string): TakeResult;
-  /** Buckets currently held, for tests of the idle sweep. */
-  size(): number;
 }
 
-interface Bucket {
+/** One key's tokens; the limiter keeps them in the map it is given. */
+export interface RateBucket {
   tokens: number;
   updatedAt: number;
 }
 
 const SWEEP_EVERY_MS = 60_000;
 
-/** A token-bucket limiter; `now` (ms) is injected so tests can move time. */
-export function createTokenBucketLimiter(options: RateLimitOptions, now: () => number = Date.now): RateLimiter {
+/**
+ * A token-bucket limiter; `now` (ms) is injected so tests can move time, and the bucket map so
+ * they can see what the idle sweep keeps.
+ */
+export function createTokenBucketLimiter(
+  options: RateLimitOptions,
+  now: () => number = Date.now,
+  buckets: Map<string, RateBucket> = new Map(),
+): RateLimiter {
   if (!(options.perMinute > 0) || !(options.burst >= 1)) throw new Error('rate limit needs perMinute > 0 and burst >= 1');
   const perMs = options.perMinute / 60_000;
-  const buckets = new Map<string, Bucket>();
   let lastSweep = now();
 
-  const refill = (bucket: Bucket, at: number) => Math.min(options.burst, bucket.tokens + Math.max(0, at - bucket.updatedAt) * perMs);
+  const refill = (bucket: RateBucket, at: number) => Math.min(options.burst, bucket.tokens + Math.max(0, at - bucket.updatedAt) * perMs);
 
   // A bucket that has refilled completely behaves exactly like a missing one, so it can go.
   const sweep = (at: number) => {
@@ -63,7 +68,6 @@ export function createTokenBucketLimiter(options: RateLimitOptions, now: () => n
       }
       return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000)) };
     },
-    size: () => buckets.size,
   };
 }
 

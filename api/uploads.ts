@@ -5,7 +5,8 @@
  */
 import { Readable } from 'node:stream';
 import Busboy from 'busboy';
-import { DocumentError, type DocFormat, type ReasonCode } from '../core/formats.js';
+import type { RejectedFile } from '../core/api-schemas.js';
+import { DocumentError, isTextFormat, type DocFormat, type ReasonCode } from '../core/formats.js';
 import { sanitizeFilename } from '../core/filenames.js';
 import { BlobTooLargeError, type BlobStore, type StagedUpload } from '../adapters/blob-store.js';
 import { ApiError } from './errors.js';
@@ -18,18 +19,10 @@ export interface UploadLimits {
   maxTextFileBytes: number;
 }
 
-const TEXT_FORMATS: readonly DocFormat[] = ['txt', 'md', 'csv'];
-
 export interface AcceptedFile {
   filename: string;
   format: DocFormat;
   staged: StagedUpload;
-}
-
-export interface RejectedFile {
-  filename: string;
-  code: ReasonCode;
-  message: string;
 }
 
 /** Decides a file's format from its content and name; throws DocumentError when refused. */
@@ -96,7 +89,7 @@ export async function receiveFiles(
       staged = await blobs.stage(stream, limits.maxFileBytes);
       if (staged.size === 0) throw new DocumentError('empty_file', 'The file is empty.');
       const format = await inspect(staged.tempPath, filename);
-      if (TEXT_FORMATS.includes(format) && staged.size > limits.maxTextFileBytes) {
+      if (isTextFormat(format) && staged.size > limits.maxTextFileBytes) {
         throw new DocumentError('too_large', `Text files may be at most ${limits.maxTextFileBytes} bytes; split this one.`);
       }
       return { filename, format, staged };

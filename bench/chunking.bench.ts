@@ -5,7 +5,7 @@
  * Wall-clock is only used here, never in unit tests.
  */
 import { performance } from 'node:perf_hooks';
-import { chunkDocument, chunkingWorkCounter, DEFAULT_CHUNK_OPTIONS } from '../core/chunking.js';
+import { chunkDocument, DEFAULT_CHUNK_OPTIONS, type WorkMeter } from '../core/chunking.js';
 import type { ParsedDocument } from '../core/parsed.js';
 
 type Shape = { name: string; make: (size: number) => string };
@@ -42,11 +42,11 @@ const shapes: Shape[] = [
 
 function timeOnce(text: string): { ms: number; steps: number; chunks: number } {
   const doc: ParsedDocument = { format: 'txt' as ParsedDocument['format'], sections: [{ text }] };
-  chunkingWorkCounter.steps = 0;
+  const meter: WorkMeter = { steps: 0 };
   const t0 = performance.now();
-  const chunks = chunkDocument(doc, DEFAULT_CHUNK_OPTIONS);
+  const chunks = chunkDocument(doc, DEFAULT_CHUNK_OPTIONS, meter);
   const ms = performance.now() - t0;
-  return { ms, steps: chunkingWorkCounter.steps, chunks: chunks.length };
+  return { ms, steps: meter.steps, chunks: chunks.length };
 }
 
 function best(text: string, reps: number): { ms: number; steps: number; chunks: number } {

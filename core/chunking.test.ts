@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkDocument, chunkingWorkCounter, DEFAULT_CHUNK_OPTIONS, estimateTokens } from './chunking.js';
+import { chunkDocument, DEFAULT_CHUNK_OPTIONS, estimateTokens, type WorkMeter } from './chunking.js';
 import type { Chunk, ParsedDocument, ParsedSection } from './parsed.js';
 
 const doc = (sections: ParsedSection[], format: ParsedDocument['format'] = 'txt'): ParsedDocument => ({ format, sections });
@@ -312,9 +312,9 @@ describe('chunkDocument linearity (work counted, not timed)', () => {
     const per = Math.ceil(text.length / sections);
     const secs: ParsedSection[] = [];
     for (let i = 0; i < sections; i++) secs.push({ text: text.slice(i * per, (i + 1) * per), page: 1 });
-    chunkingWorkCounter.steps = 0;
-    const chunks = chunkDocument(doc(secs), DEFAULT_CHUNK_OPTIONS);
-    return { steps: chunkingWorkCounter.steps, outChars: chunks.reduce((s, c) => s + c.text.length, 0) };
+    const meter: WorkMeter = { steps: 0 };
+    const chunks = chunkDocument(doc(secs), DEFAULT_CHUNK_OPTIONS, meter);
+    return { steps: meter.steps, outChars: chunks.reduce((s, c) => s + c.text.length, 0) };
   }
 
   for (const [name, make] of Object.entries(shapes)) {

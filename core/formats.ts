@@ -7,6 +7,11 @@
 export const DOC_FORMATS = ['pdf', 'docx', 'xlsx', 'xls', 'csv', 'txt', 'md'] as const;
 export type DocFormat = (typeof DOC_FORMATS)[number];
 
+/** Formats whose whole content is text to embed: uploads cap them lower, detection trusts the name for them. */
+export const TEXT_FORMATS: readonly DocFormat[] = ['txt', 'md', 'csv'];
+/** Whether `format` is one of TEXT_FORMATS. */
+export const isTextFormat = (format: DocFormat): boolean => TEXT_FORMATS.includes(format);
+
 /**
  * File extensions and MIME types per format: the one table that upload detection checks names
  * against and that /api/limits offers to file pickers. Keyed by DocFormat, so a new format
@@ -40,6 +45,8 @@ export const REASON_CODES = [
   'timeout',
   'cancelled',
   'upload_expired',
+  'embedding_rejected',
+  'embedding_auth',
   'internal_error',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -24,7 +24,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchView, DocumentView } from '../core/contracts.js';
-import { chunkDocument, chunkingWorkCounter } from '../core/chunking.js';
+import { chunkDocument, type WorkMeter } from '../core/chunking.js';
 import { createParsePool, type ParsePool } from '../activities/parse-pool/pool.js';
 import { DEFAULT_PARSE_LIMITS } from '../activities/parsers/index.js';
 import { makePdf, makeText } from './fixtures/documents.js';
@@ -373,9 +373,9 @@ describe('hostile and broken inputs through the HTTP API', () => {
         const file = path.join(dir, `redos-${run}.txt`);
         writeFileSync(file, makeRedosProbe(run));
         const parsed = await pool.parse(file, 'txt');
-        chunkingWorkCounter.steps = 0;
-        chunkDocument(parsed, STACK_CHUNKING);
-        return chunkingWorkCounter.steps;
+        const meter: WorkMeter = { steps: 0 };
+        chunkDocument(parsed, STACK_CHUNKING, meter);
+        return meter.steps;
       };
       const ratio = (await work(100_000)) / (await work(50_000));
       expect(ratio).toBeLessThan(2.5);

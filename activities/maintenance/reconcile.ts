@@ -11,17 +11,20 @@ import type { Catalog, DocumentRecord } from '../../adapters/catalog.js';
 import type { Embedder } from '../../adapters/embedder.js';
 import type { PointRef, VectorStore } from '../../adapters/vector-store.js';
 import { isTerminalDocument } from '../../core/progress.js';
+import type { z } from 'zod';
 import {
+  ChunkGroupSchema,
   chunkGroupKey,
+  ChunkManifestSchema,
   chunkManifestKey,
   decodeVectors,
   documentArtifactPrefix,
   encodeVectors,
+  readJsonArtifact,
   vectorsKey,
-  type ChunkGroup,
-  type ChunkManifest,
 } from '../artifacts.js';
 import { chunkPoints } from '../points.js';
+import { pages } from '../../core/paging.js';
 
 export interface ReconcileDeps {
   catalog: Catalog;
@@ -43,22 +46,18 @@ export interface ReconcileReport {
   documentsMarkedFailed: string[];
 }
 
-const PAGE = 1_000;
 export const UNREPAIRABLE_MESSAGE =
   'Its vectors were lost and its intermediate files have expired, so they could not be rebuilt. Retry the document to index it again.';
 
 async function allDocuments(catalog: Catalog, tenantId: string): Promise<Map<string, DocumentRecord>> {
   const out = new Map<string, DocumentRecord>();
-  for (let offset = 0; ; offset += PAGE) {
-    const page = await catalog.listDocuments(tenantId, { limit: PAGE, offset });
-    for (const doc of page) out.set(doc.id, doc);
-    if (page.length < PAGE) return out;
-  }
+  for await (const page of pages((offset, limit) => catalog.listDocuments(tenantId, { limit, offset }))) for (const doc of page) out.set(doc.id, doc);
+  return out;
 }
 
-async function readJson<T>(blobs: BlobStore, key: string): Promise<T | null> {
+async function readJson<T>(blobs: BlobStore, key: string, schema: z.ZodType<T>): Promise<T | null> {
   if ((await blobs.artifactSize(key)) === null) return null;
-  return JSON.parse((await blobs.readArtifact(key)).toString('utf8')) as T;
+  return readJsonArtifact(blobs, key, schema);
 }
 
 /**
@@ -68,7 +67,7 @@ async function readJson<T>(blobs: BlobStore, key: string): Promise<T | null> {
 async function restorePoints(deps: ReconcileDeps, doc: DocumentRecord, missing: number[]): Promise<number | null> {
   const prefix = documentArtifactPrefix(doc.tenantId, doc.id, doc.version);
   const chunksKey = `${prefix}/chunks`;
-  const manifest = await readJson<ChunkManifest>(deps.blobs, chunkManifestKey(chunksKey));
+  const manifest = await readJson(deps.blobs, chunkManifestKey(chunksKey), ChunkManifestSchema);
   if (!manifest || manifest.chunkCount !== doc.chunks) return null;
   const dimensions = await deps.embedder.dimensions();
   const wanted = new Set(missing);
@@ -76,7 +75,7 @@ async function restorePoints(deps: ReconcileDeps, doc: DocumentRecord, missing: 
   for (let start = 0; start < manifest.chunkCount; start += manifest.groupSize) {
     const end = Math.min(start + manifest.groupSize, manifest.chunkCount);
     if (!missing.some((i) => i >= start && i < end)) continue;
-    const group = await readJson<ChunkGroup>(deps.blobs, chunkGroupKey(chunksKey, start));
+    const group = await readJson(deps.blobs, chunkGroupKey(chunksKey, start), ChunkGroupSchema);
     if (!group || group.length !== end - start) return null;
     const key = vectorsKey(prefix, start);
     let vectors: number[][];

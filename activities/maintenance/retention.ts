@@ -10,6 +10,7 @@ import type { BlobStore } from '../../adapters/blob-store.js';
 import type { Catalog, DocumentRecord } from '../../adapters/catalog.js';
 import { isTerminalDocument } from '../../core/progress.js';
 import { chunkManifestKey, documentArtifactPrefix, parsedKey } from '../artifacts.js';
+import { pages } from '../../core/paging.js';
 
 export interface RetentionPolicy {
   /** Days after a document finished that its intermediate artifacts are kept. */
@@ -30,8 +31,6 @@ export interface RetentionReport {
 }
 
 const DAY_MS = 86_400_000;
-const PAGE = 1_000;
-
 /** Applies the policy at time `now` (ms since epoch); idempotent. */
 export async function applyRetention(
   deps: RetentionDeps,
@@ -46,8 +45,7 @@ export async function applyRetention(
   const uploadExpired = new Map<string, boolean>();
 
   for (const tenant of await deps.catalog.listTenants()) {
-    for (let offset = 0; ; offset += PAGE) {
-      const page = await deps.catalog.listDocuments(tenant.id, { limit: PAGE, offset });
+    for await (const page of pages((offset, limit) => deps.catalog.listDocuments(tenant.id, { limit, offset }))) {
       for (const doc of page) {
         report.documentsChecked++;
         if (finishedBefore(doc, policy.artifactDays)) {
@@ -63,7 +61,6 @@ export async function applyRetention(
         }
       }
       heartbeat();
-      if (page.length < PAGE) break;
     }
   }
   for (const [blobKey, expired] of uploadExpired) {

@@ -10,6 +10,7 @@ import type { VectorStore } from '../../adapters/vector-store.js';
 import { settleBatchStatus, type BatchStatus } from '../../core/progress.js';
 import type { RunInspector, RunState } from '../../adapters/run-inspector.js';
 import { batchOutcome } from '../batch-outcome.js';
+import { readAllPages } from '../../core/paging.js';
 
 export interface SettleDeps {
   catalog: Catalog;
@@ -22,8 +23,6 @@ export interface SettleDeps {
  * settled: this call wrote the outcome. not_running: the catalog already had one.
  */
 export type SettleResult = 'alive' | 'waiting' | 'settled' | 'not_running';
-
-const PAGE = 1_000;
 
 /** Why a document of an ended run never finished, in words a user can act on. */
 function closedRunMessage(state: RunState): string {
@@ -53,12 +52,7 @@ export async function settleClosedRun(deps: SettleDeps, batch: BatchRecord): Pro
   if (!current || current.status !== 'running' || current.workflowId !== batch.workflowId) return 'not_running';
 
   await deps.catalog.cancelOpenDocuments(batch.tenantId, batch.id, current.currentRun, closedRunMessage(state));
-  const documents = [];
-  for (let offset = 0; ; offset += PAGE) {
-    const page = await deps.catalog.listBatchDocuments(batch.tenantId, batch.id, offset, PAGE, current.currentRun);
-    documents.push(...page);
-    if (page.length < PAGE) break;
-  }
+  const documents = await readAllPages((offset, limit) => deps.catalog.listBatchDocuments(batch.tenantId, batch.id, offset, limit, current.currentRun));
   // A step may have written part of a document's vectors before the run ended: none may stay.
   for (const doc of documents) {
     if (doc.status === 'indexed' || doc.status === 'skipped') continue;
@@ -82,12 +76,7 @@ export async function settleClosedBatches(deps: SettleDeps, onProgress: () => vo
   const report: SettleSweepReport = { checked: 0, settled: 0 };
   for (const tenant of await deps.catalog.listTenants()) {
     // Listed in full first: settling moves batches out of the `running` filter, shifting pages.
-    const running: BatchRecord[] = [];
-    for (let offset = 0; ; offset += PAGE) {
-      const page = await deps.catalog.listBatches(tenant.id, { limit: PAGE, offset, status: 'running' });
-      running.push(...page);
-      if (page.length < PAGE) break;
-    }
+    const running: BatchRecord[] = await readAllPages((offset, limit) => deps.catalog.listBatches(tenant.id, { limit, offset, status: 'running' }));
     for (const batch of running) {
       report.checked++;
       if ((await settleClosedRun(deps, batch)) === 'settled') report.settled++;

@@ -16,7 +16,7 @@
  *    "EncryptedPackage" stream is a password-protected Office file -> `encrypted`.
  */
 import { open, stat } from 'node:fs/promises';
-import { ACCEPTED_TYPES, DocumentError, type DocFormat } from '../../core/formats.js';
+import { ACCEPTED_TYPES, DocumentError, isTextFormat, type DocFormat } from '../../core/formats.js';
 import { bomEncoding, guessUtf16 } from './encoding.js';
 import { DEFAULT_ZIP_LIMITS, inspectOoxml, type ZipLimits } from './zip-directory.js';
 
@@ -30,8 +30,6 @@ export const HEAD_BYTES = 8192;
 const EXTENSIONS: Record<string, DocFormat> = Object.fromEntries(
   (Object.entries(ACCEPTED_TYPES) as [DocFormat, { extensions: string[] }][]).flatMap(([format, t]) => t.extensions.map((e) => [e.slice(1), format])),
 );
-
-const TEXT_FORMATS: ReadonlySet<DocFormat> = new Set(['txt', 'md', 'csv']);
 
 /** What the leading bytes are, independent of the name. */
 export type ContentKind = 'pdf' | 'zip' | 'ole' | 'text' | 'binary';
@@ -99,7 +97,7 @@ export function sniffContent(head: Uint8Array, claimed?: DocFormat): { kind: Con
   if (startsWith(head, OLE2)) return { kind: 'ole', label: 'an OLE2 (legacy Office) file' };
   for (const magic of BINARY_MAGIC) if (startsWith(head, magic.bytes)) return { kind: 'binary', label: magic.label };
   const text = looksLikeText(head);
-  if (pdfAt > 0 && !(text && claimed && TEXT_FORMATS.has(claimed))) return { kind: 'pdf', label: 'a PDF document' };
+  if (pdfAt > 0 && !(text && claimed && isTextFormat(claimed))) return { kind: 'pdf', label: 'a PDF document' };
   return text ? { kind: 'text', label: 'text' } : { kind: 'binary', label: 'binary data' };
 }
 
@@ -134,7 +132,7 @@ export function detectFormat(head: Uint8Array, filename: string): DocFormat {
       throw new DocumentError('unsupported_type', 'Legacy Office files are only accepted as .xls spreadsheets.');
     case 'text':
       if (!claimed) return 'txt';
-      if (TEXT_FORMATS.has(claimed)) return claimed;
+      if (isTextFormat(claimed)) return claimed;
       throw mismatch(ext, label);
     case 'binary':
       if (claimed) throw mismatch(ext, label);

@@ -5,11 +5,8 @@
  * a file's share of the bytes sent is read off its offset in the request.
  */
 import type { CreateBatchResult, Limits } from '../../../core/api-schemas.js';
-import type { DocFormat } from '../../../core/formats.js';
+import { isTextFormat, type DocFormat } from '../../../core/formats.js';
 import { ApiRequestError, csrfHeaders, errorFrom } from './api.js';
-
-/** Formats whose whole content is text to embed: the API caps them at maxTextFileBytes. */
-const TEXT_FORMATS: readonly DocFormat[] = ['txt', 'md', 'csv'];
 
 /** Why the app refuses a file before sending it; rendered with the i18n dictionary. */
 export type FileProblem =
@@ -56,7 +53,7 @@ export function checkSelection(files: readonly FileLike[], limits: Limits): Sele
     if (!format) problems.set(index, { kind: 'type', ext: extensionOf(file.name) || file.name });
     else if (file.size === 0) problems.set(index, { kind: 'empty' });
     else {
-      const max = TEXT_FORMATS.includes(format) ? Math.min(limits.maxTextFileBytes, limits.maxFileBytes) : limits.maxFileBytes;
+      const max = isTextFormat(format) ? Math.min(limits.maxTextFileBytes, limits.maxFileBytes) : limits.maxFileBytes;
       if (file.size > max) problems.set(index, { kind: 'too_large', size: file.size, max });
       else if (seen.has(key)) problems.set(index, { kind: 'duplicate' });
     }

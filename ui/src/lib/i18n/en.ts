@@ -175,6 +175,8 @@ export const en = {
     timeout: { title: 'Processing took too long.', action: 'Retry; if it keeps happening, split the document.' },
     cancelled: { title: 'Processing was cancelled.', action: 'Retry the document when you want it indexed.' },
     upload_expired: { title: 'The uploaded file is no longer stored.', action: 'It was removed by the retention policy; upload the file again.' },
+    embedding_rejected: { title: 'The embedding service refused this document’s text or sent back an unusable answer.', action: 'Read the message; an administrator should check the embedding model settings, then retry.' },
+    embedding_auth: { title: 'The embedding service refused our credentials.', action: 'An administrator should check the embedding API key and its permissions, then retry.' },
     internal_error: { title: 'An unexpected error happened on our side.', action: 'Retry; if it fails again, tell an administrator the batch id.' },
   } satisfies Record<ReasonCode, ReasonText>,
   units: { seconds: '{n} s', minutes: '{m} min {s} s', bytes: 'B', kb: 'KB', mb: 'MB', gb: 'GB' },

@@ -165,6 +165,8 @@ export const it: Messages = {
     timeout: { title: 'L’elaborazione ha richiesto troppo tempo.', action: 'Riprova; se succede ancora, dividi il documento.' },
     cancelled: { title: 'L’elaborazione è stata annullata.', action: 'Riprova il documento quando vuoi indicizzarlo.' },
     upload_expired: { title: 'Il file caricato non è più conservato.', action: 'È stato rimosso dalla politica di conservazione; carica di nuovo il file.' },
+    embedding_rejected: { title: 'Il servizio di embedding ha rifiutato il testo del documento o ha dato una risposta inutilizzabile.', action: 'Leggi il messaggio; un amministratore deve controllare le impostazioni del modello di embedding, poi riprova.' },
+    embedding_auth: { title: 'Il servizio di embedding ha rifiutato le nostre credenziali.', action: 'Un amministratore deve controllare la chiave API di embedding e i suoi permessi, poi riprova.' },
     internal_error: { title: 'Si è verificato un errore imprevisto da parte nostra.', action: 'Riprova; se non riesce ancora, comunica l’id del lotto a un amministratore.' },
   },
   units: { seconds: '{n} s', minutes: '{m} min {s} s', bytes: 'B', kb: 'KB', mb: 'MB', gb: 'GB' },
