@@ -11,6 +11,10 @@ export interface ParsedSection {
   page?: number;
   /** Nearest heading above this text (DOCX, MD). */
   heading?: string;
+  /** Every heading above this text, outermost first (DOCX, MD, HTML, EPUB); `heading` is its last. */
+  headingPath?: string[];
+  /** Set when the text came from OCR: the engine's mean word confidence, 0..100. */
+  ocrConfidence?: number;
   /** Sheet name (XLSX, XLS, CSV uses the file's own single sheet). */
   sheet?: string;
   /** 1-based inclusive row range within the sheet. */
