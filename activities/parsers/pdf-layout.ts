@@ -187,16 +187,36 @@ function buildSegments(frags: Fragment[]): Segment[] {
   return segments;
 }
 
-/** Gaps in the projection of [start, end] intervals: returns the cut positions and gap widths. */
-function projectionGaps(intervals: [number, number][], minGap: number): { at: number; width: number }[] {
+interface Gap {
+  start: number;
+  end: number;
+}
+
+/** Gaps wider than `minGap` in the projection of [start, end] intervals onto one axis. */
+function projectionGaps(intervals: [number, number][], minGap: number): Gap[] {
   const sorted = [...intervals].sort((x, y) => x[0] - y[0]);
-  const gaps: { at: number; width: number }[] = [];
+  const gaps: Gap[] = [];
   let end = -Infinity;
   for (const [start, stop] of sorted) {
-    if (end !== -Infinity && start - end > minGap) gaps.push({ at: (start + end) / 2, width: start - end });
+    if (end !== -Infinity && start - end > minGap) gaps.push({ start: end, end: start });
     end = Math.max(end, stop);
   }
   return gaps;
+}
+
+const middle = (g: Gap) => (g.start + g.end) / 2;
+const width = (g: Gap) => g.end - g.start;
+
+/** The parts of gutters `a` and `b` that overlap by at least `minGap`. */
+function sharedGutters(a: Gap[], b: Gap[], minGap: number): Gap[] {
+  const shared: Gap[] = [];
+  for (const x of a) {
+    for (const y of b) {
+      const g = { start: Math.max(x.start, y.start), end: Math.min(x.end, y.end) };
+      if (width(g) > minGap) shared.push(g);
+    }
+  }
+  return shared;
 }
 
 function splitAt<T>(items: T[], cuts: number[], key: (item: T) => number): T[][] {
@@ -243,24 +263,48 @@ function byRowThenDirection(segs: Segment[], rtl: boolean): Segment[] {
 function order(segs: Segment[], rtl: boolean, depth = 0): Segment[] {
   if (segs.length <= 1 || depth > 200) return byRowThenDirection(segs, rtl);
   const size = median(segs.map((s) => s.size));
-  const gutters = projectionGaps(segs.map((s) => [s.left, s.right]), 0.5 * size);
+  const minGutter = 0.5 * size;
+  const gutters = projectionGaps(segs.map((s) => [s.left, s.right]), minGutter);
   const rowGaps = projectionGaps(segs.map((s) => [s.bottom, s.top]), 0.01);
   if (gutters.length > 0) {
-    const columns = splitAt(segs, gutters.map((g) => g.at), (s) => (s.left + s.right) / 2);
+    const columns = splitAt(segs, gutters.map(middle), (s) => (s.left + s.right) / 2);
     if (isProse(columns)) {
       const sequence = rtl ? columns.reverse() : columns;
       return sequence.flatMap((column) => order(column, rtl, depth + 1));
     }
     if (rowGaps.length === 0) return byRowThenDirection(segs, rtl);
     // A table: every horizontal gap is a row boundary; rows are read from the top.
-    const rows = splitAt(segs, rowGaps.map((g) => g.at), (s) => (s.top + s.bottom) / 2).reverse();
+    const rows = splitAt(segs, rowGaps.map(middle), (s) => (s.top + s.bottom) / 2).reverse();
     return rows.flatMap((row) => order(row, rtl, depth + 1));
   }
   if (rowGaps.length === 0) return byRowThenDirection(segs, rtl);
-  const widest = Math.max(...rowGaps.map((g) => g.width));
-  const cuts = rowGaps.filter((g) => g.width >= WIDE_GAP_SHARE * widest).map((g) => g.at);
+  const widest = Math.max(...rowGaps.map(width));
+  const cuts = rowGaps.filter((g) => width(g) >= WIDE_GAP_SHARE * widest).map(middle);
   const bands = splitAt(segs, cuts, (s) => (s.top + s.bottom) / 2).reverse();
-  return bands.flatMap((band) => order(band, rtl, depth + 1));
+  return regroupColumns(bands, minGutter).flatMap((band) => order(band, rtl, depth + 1));
+}
+
+/**
+ * Joins consecutive bands whose gutters line up. Paragraph breaks that happen to align across
+ * two columns cut the columns into bands; read band by band, the columns would interleave
+ * paragraph by paragraph. Rejoined, the region has a gutter from top to bottom again and is
+ * split into columns first. (Table rows rejoin too, and are then read row by row as a table.)
+ */
+function regroupColumns(bands: Segment[][], minGutter: number): Segment[][] {
+  const groups: Segment[][] = [];
+  let open: Gap[] = [];
+  for (const band of bands) {
+    const gutters = projectionGaps(band.map((s) => [s.left, s.right]), minGutter);
+    const shared = groups.length > 0 ? sharedGutters(open, gutters, minGutter) : [];
+    if (shared.length > 0) {
+      groups[groups.length - 1].push(...band);
+      open = shared;
+    } else {
+      groups.push([...band]);
+      open = gutters;
+    }
+  }
+  return groups;
 }
 
 /** The text of one page in reading order: rows separated by newlines, cells of a row by tabs. */

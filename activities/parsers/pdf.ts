@@ -115,7 +115,9 @@ async function ocrPages(bytes: Uint8Array, pages: number[], context: ParseContex
 export const parsePdf: FormatParser = async (bytes, limits, context = {}) => {
   await assertInflateBudget(bytes);
   const parser = new PDFParse({
-    data: bytes,
+    // pdf.js transfers (detaches) the buffer it is given; keep the bytes when OCR may need to
+    // write them out for pdftoppm, which reads files (with a file path it reads that instead).
+    data: context.filePath || !context.ocr?.enabled ? bytes : bytes.slice(),
     isEvalSupported: false,
     useSystemFonts: false,
     disableFontFace: true,
