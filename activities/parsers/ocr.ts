@@ -49,7 +49,14 @@ export function runTool(command: string, args: string[], input?: Uint8Array): Pr
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', OMP_THREAD_LIMIT: '1', LANG: 'C.UTF-8' },
+      // A minimal environment: no secrets of the worker reach the tools; TESSDATA_PREFIX is kept
+      // for installations whose language data is not in the default place.
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        OMP_THREAD_LIMIT: '1',
+        LANG: 'C.UTF-8',
+        ...(process.env.TESSDATA_PREFIX ? { TESSDATA_PREFIX: process.env.TESSDATA_PREFIX } : {}),
+      },
     });
     const out: Buffer[] = [];
     let outBytes = 0;
