@@ -221,13 +221,18 @@ function sharedGutters(a: Gap[], b: Gap[], minGap: number): Gap[] {
 
 function splitAt<T>(items: T[], cuts: number[], key: (item: T) => number): T[][] {
   const sortedCuts = [...cuts].sort((x, y) => x - y);
-  const parts: T[][] = sortedCuts.map(() => []);
-  parts.push([]);
+  const parts: T[][] = Array.from({ length: sortedCuts.length + 1 }, () => []);
   for (const item of items) {
     const k = key(item);
-    let i = 0;
-    while (i < sortedCuts.length && k > sortedCuts[i]) i++;
-    parts[i].push(item);
+    // Binary search: the number of cuts below k is the item's part.
+    let lo = 0;
+    let hi = sortedCuts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sortedCuts[mid] < k) lo = mid + 1;
+      else hi = mid;
+    }
+    parts[lo].push(item);
   }
   return parts.filter((p) => p.length > 0);
 }
