@@ -58,6 +58,12 @@ FROM node:20.20.2-bookworm-slim AS runtime
 ARG APP_UID=10001
 ARG APP_GID=10001
 
+# OCR for the parse worker: Tesseract with English and Italian data (OCR_LANGUAGES) and poppler's
+# pdftoppm to render scanned PDF pages. Add tesseract-ocr-<lang> here for other languages.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-ita \
+ && rm -rf /var/lib/apt/lists/*
+
 # A fixed uid/gid so a host directory or volume can be chowned for it ahead of time.
 RUN groupadd --system --gid ${APP_GID} docflow \
  && useradd --system --uid ${APP_UID} --gid docflow --home-dir /home/docflow --create-home --shell /usr/sbin/nologin docflow \

@@ -12,7 +12,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('JSON artifacts', () => {
   it('reads back what the parse and chunk steps write', async () => {
-    const parsed = { format: 'pdf' as const, sections: [{ text: 'Revenue grew in the north.', page: 1 }], pageCount: 1 };
+    const parsed = {
+      format: 'pdf' as const,
+      sections: [
+        { text: 'Revenue grew in the north.', page: 1 },
+        { text: 'A scanned page.', page: 2, ocrConfidence: 88.4 },
+      ],
+      pageCount: 2,
+    };
     await blobs.writeArtifact('t/d/v1/parsed.json', JSON.stringify(parsed));
     expect(await readJsonArtifact(blobs, 't/d/v1/parsed.json', ParsedDocumentSchema)).toEqual(parsed);
     const chunks = chunkDocument(parsed, { maxTokens: 50, overlapTokens: 5 });

@@ -50,6 +50,7 @@ export const ParsedDocumentSchema = z.object({
       sheet: z.string().optional(),
       rowStart: z.number().int().optional(),
       rowEnd: z.number().int().optional(),
+      ocrConfidence: z.number().min(0).max(100).optional(),
     }),
   ),
   pageCount: z.number().int().optional(),

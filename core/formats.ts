@@ -4,7 +4,7 @@
  */
 
 /** Formats the platform accepts; decided from content (magic bytes), not from the name. */
-export const DOC_FORMATS = ['pdf', 'docx', 'xlsx', 'xls', 'csv', 'txt', 'md'] as const;
+export const DOC_FORMATS = ['pdf', 'docx', 'xlsx', 'xls', 'csv', 'txt', 'md', 'png', 'jpeg', 'tiff'] as const;
 export type DocFormat = (typeof DOC_FORMATS)[number];
 
 /** Formats whose whole content is text to embed: uploads cap them lower, detection trusts the name for them. */
@@ -25,6 +25,9 @@ export const ACCEPTED_TYPES: Record<DocFormat, { extensions: string[]; mimeTypes
   csv: { extensions: ['.csv'], mimeTypes: ['text/csv'] },
   txt: { extensions: ['.txt', '.text'], mimeTypes: ['text/plain'] },
   md: { extensions: ['.md', '.markdown'], mimeTypes: ['text/markdown'] },
+  png: { extensions: ['.png'], mimeTypes: ['image/png'] },
+  jpeg: { extensions: ['.jpg', '.jpeg'], mimeTypes: ['image/jpeg'] },
+  tiff: { extensions: ['.tif', '.tiff'], mimeTypes: ['image/tiff'] },
 };
 
 /** Why a document could not be indexed. Stable strings: the UI and API clients switch on them. */
@@ -40,6 +43,7 @@ export const REASON_CODES = [
   'resource_limit',
   'unsafe_content',
   'no_extractable_text',
+  'ocr_unavailable',
   'encoding_error',
   'limit_exceeded',
   'timeout',

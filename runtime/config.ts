@@ -67,6 +67,15 @@ const EnvSchema = z.object({
   PARSE_CONCURRENCY: int(2),
   PARSE_MEMORY_MB: int(1024),
   PARSE_TIMEOUT_MS: int(120_000),
+  MAX_PDF_PAGES: int(10_000),
+  OCR_ENABLED: bool(true),
+  // Tesseract language codes joined by '+': letters, digits and underscores only (they become a CLI argument).
+  OCR_LANGUAGES: z
+    .string()
+    .default('eng+ita')
+    .transform((v) => v.trim())
+    .refine((v) => /^[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*$/.test(v), 'must be Tesseract language codes joined by + (e.g. eng+ita)'),
+  OCR_MIN_CONFIDENCE: z.coerce.number().min(0).max(100).default(60),
   INDEX_CONCURRENCY: int(16),
   CHUNK_MAX_TOKENS: int(300),
   CHUNK_OVERLAP_TOKENS: z.coerce.number().int().min(0).default(40),
@@ -131,7 +140,15 @@ export interface AppConfig {
   databaseUrl: string | undefined;
   /** Connections each process keeps to the PostgreSQL catalog. */
   databasePoolSize: number;
-  parse: { concurrency: number; memoryMb: number; timeoutMs: number };
+  parse: {
+    concurrency: number;
+    memoryMb: number;
+    timeoutMs: number;
+    /** PDFs (and multi-page TIFFs) with more pages fail with too_many_pages. */
+    maxPdfPages: number;
+    /** Tesseract for pages without a text layer and for image uploads. */
+    ocr: { enabled: boolean; languages: string; minConfidence: number };
+  };
   indexConcurrency: number;
   chunking: { maxTokens: number; overlapTokens: number };
   limits: { maxFileBytes: number; maxRequestBytes: number; maxFilesPerBatch: number; maxTextFileBytes: number };
@@ -211,7 +228,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     qdrant: e.QDRANT_URL ? { url: e.QDRANT_URL, apiKey: e.QDRANT_API_KEY } : undefined,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
-    parse: { concurrency: e.PARSE_CONCURRENCY, memoryMb: e.PARSE_MEMORY_MB, timeoutMs: e.PARSE_TIMEOUT_MS },
+    parse: {
+      concurrency: e.PARSE_CONCURRENCY,
+      memoryMb: e.PARSE_MEMORY_MB,
+      timeoutMs: e.PARSE_TIMEOUT_MS,
+      maxPdfPages: e.MAX_PDF_PAGES,
+      ocr: { enabled: e.OCR_ENABLED, languages: e.OCR_LANGUAGES, minConfidence: e.OCR_MIN_CONFIDENCE },
+    },
     indexConcurrency: e.INDEX_CONCURRENCY,
     chunking: { maxTokens: e.CHUNK_MAX_TOKENS, overlapTokens: e.CHUNK_OVERLAP_TOKENS },
     limits: {

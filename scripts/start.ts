@@ -13,6 +13,7 @@ import { catalogKind, openCatalog } from '../runtime/open-catalog.js';
 import { ensureDevTenant } from '../runtime/dev-tenant.js';
 import { createProcessLogger } from '../runtime/logger.js';
 import { ensurePythonTools, REPO_ROOT } from './services/python-tools.js';
+import { ensureOcrTools } from './services/ocr-tools.js';
 import { startTemporalDevServer } from './services/temporal-dev.js';
 import { startEmbeddingServer } from './services/embedding-server.js';
 import { keepRunning, type KeptService, type RunningService, type ServiceEvent } from './services/keep-running.js';
@@ -92,6 +93,11 @@ async function main(): Promise<void> {
     ensureUiBuild(log);
   } catch (err) {
     logger.warn(`continuing without the web app: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  // OCR needs Tesseract and pdftoppm from the system; without them the workers run with OCR off.
+  if (config.parse.ocr.enabled && !(await ensureOcrTools({ languages: config.parse.ocr.languages, log: (m) => logger.warn(m) }))) {
+    env.OCR_ENABLED = 'false';
   }
 
   const needTemporal = !config.temporal.address;

@@ -27,7 +27,7 @@ import { createTemporalRunInspector } from '../adapters/temporal-runs.js';
 import { createMaintenanceActivities } from '../activities/maintenance/index.js';
 import { createEndedRunSettler } from '../runtime/ended-runs.js';
 import { instrumentIndexActivities, instrumentParseActivities } from '../activities/instrumented.js';
-import { createParsePool } from '../activities/parse-pool/pool.js';
+import { createParsePool, type ParsePoolOptions, type ParsePoolStats } from '../activities/parse-pool/pool.js';
 import { DEFAULT_PARSE_LIMITS } from '../activities/parsers/index.js';
 import { detectAndInspect } from '../activities/parsers/detect.js';
 import { ensureDevTenant } from '../runtime/dev-tenant.js';
@@ -59,6 +59,8 @@ export interface StackOptions {
   metrics?: { registry: DocflowMetrics; token?: string };
   /** Serve this built web app (e.g. ui/build) on the API's origin, as production does. */
   uiDir?: string;
+  /** Parse pool limits other than the stack's defaults (768 MB, 60 s), e.g. the production ones. */
+  parsePool?: Partial<Pick<ParsePoolOptions, 'memoryLimitMb' | 'timeoutMs'>>;
 }
 
 export interface Stack {
@@ -75,6 +77,8 @@ export interface Stack {
   maintenance: MaintenanceActivities;
   /** Environment for a worker process that should join this stack. */
   workerEnv: NodeJS.ProcessEnv;
+  /** The in-process parse pool's counters (peak RSS of its children, kills). */
+  parsePoolStats: () => ParsePoolStats;
   stopWorkers(): Promise<void>;
   /** Cuts every open connection to the API (SSE streams included), as a network drop would. */
   dropConnections(): void;
@@ -123,7 +127,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const workers: Worker[] = [];
   const running: Promise<void>[] = [];
   let nativeConnection: NativeConnection | undefined;
-  const pool = createParsePool({ size: 2, memoryLimitMb: 768, timeoutMs: 60_000, limits: DEFAULT_PARSE_LIMITS });
+  // OCR on with the production defaults (OCR_LANGUAGES eng+ita, OCR_MIN_CONFIDENCE 60).
+  const pool = createParsePool({
+    size: 2,
+    memoryLimitMb: 768,
+    timeoutMs: 60_000,
+    limits: DEFAULT_PARSE_LIMITS,
+    ocr: { enabled: true, languages: 'eng+ita', minConfidence: 60 },
+    ...options.parsePool,
+  });
   if (!options.withoutWorkers) {
     nativeConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
     const workerEmbedder = options.wrapEmbedder ? options.wrapEmbedder(embedder) : embedder;
@@ -201,6 +213,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     embedder,
     client,
     maintenance,
+    parsePoolStats: () => pool.stats(),
     workerEnv: {
       ...process.env,
       DATA_DIR: dataDir,

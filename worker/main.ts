@@ -45,7 +45,13 @@ async function main(): Promise<void> {
 
   if (queue === 'parse' || queue === 'all') {
     const concurrency = concurrencyFlag ?? config.parse.concurrency;
-    const pool = createParsePool({ size: concurrency, memoryLimitMb: config.parse.memoryMb, timeoutMs: config.parse.timeoutMs, limits: DEFAULT_PARSE_LIMITS });
+    const pool = createParsePool({
+      size: concurrency,
+      memoryLimitMb: config.parse.memoryMb,
+      timeoutMs: config.parse.timeoutMs,
+      limits: { ...DEFAULT_PARSE_LIMITS, maxPages: config.parse.maxPdfPages },
+      ocr: config.parse.ocr,
+    });
     closers.push(() => pool.close());
     const blobs = createFsBlobStore(path.join(config.dataDir, 'files'));
     const activities = instrumentParseActivities(createParseActivities({ blobs, parser: pool, chunking: config.chunking }), observe);

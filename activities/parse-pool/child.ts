@@ -65,7 +65,10 @@ async function run(job: JobMessage): Promise<void> {
     return;
   }
   try {
-    const doc = await parserRegistry[job.format](new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), job.limits);
+    const doc = await parserRegistry[job.format](new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), job.limits, {
+      filePath: job.filePath,
+      ocr: job.ocr,
+    });
     currentJob = null;
     await send({ type: 'result', id: job.id, doc });
   } catch (err) {
@@ -85,7 +88,14 @@ async function fatal(err: unknown): Promise<void> {
 
 process.on('uncaughtException', (err) => void fatal(err));
 process.on('unhandledRejection', (err) => void fatal(err));
-process.on('disconnect', () => process.exit(0));
+process.on('disconnect', () => {
+  // The pool is gone: end this process group (this process and any OCR tool it started).
+  try {
+    process.kill(-process.pid, 'SIGKILL');
+  } catch {
+    process.exit(0);
+  }
+});
 process.on('message', (msg: unknown) => {
   if (!isJob(msg) || currentJob !== null) {
     // A protocol violation means the parent and child disagree on state: start over.

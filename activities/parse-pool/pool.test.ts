@@ -155,6 +155,9 @@ describe('parse pool', () => {
     expect(Object.keys(doc.sections[0])).toEqual(['text', 'page']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(() => toParsedDocument({ sections: [{ text: 5 }] }, 'pdf')).toThrow(DocumentError);
+    // OCR confidence crosses over only as a number in 0..100.
+    const ocr = toParsedDocument({ sections: [{ text: 'a', page: 1, ocrConfidence: 91.5 }, { text: 'b', ocrConfidence: 400 }, { text: 'c', ocrConfidence: '9' }] }, 'png');
+    expect(ocr.sections).toEqual([{ text: 'a', page: 1, ocrConfidence: 91.5 }, { text: 'b' }, { text: 'c' }]);
   });
 
   it('kills a job that exceeds the timeout and serves the next one', async () => {

@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DocumentError, type DocFormat } from '../../core/formats.js';
 import type { ParsedDocument } from '../../core/parsed.js';
-import type { ParseLimits } from '../parsers/types.js';
+import type { OcrOptions, ParseLimits } from '../parsers/types.js';
 import { toError, toParsedDocument, type JobMessage } from './protocol.js';
 
 /** Pool configuration; the optional knobs exist for tests and tuning, defaults suit production. */
@@ -29,6 +29,8 @@ export interface ParsePoolOptions {
   memoryLimitMb: number;
   timeoutMs: number;
   limits: ParseLimits;
+  /** OCR settings passed to every job; absent, OCR is off. */
+  ocr?: OcrOptions;
   /** Jobs a child runs before it is replaced (default 200). */
   recycleAfterJobs?: number;
   /** RSS polling period in ms (default 25). */
@@ -112,6 +114,31 @@ function readRssMb(pid: number): number | null {
   }
 }
 
+/**
+ * RSS of a child and every process it started (pdftoppm, Tesseract): the memory cap holds for
+ * the whole job, not just the Node process. Children are found through /proc/<pid>/task/<pid>/children.
+ */
+function readTreeRssMb(pid: number): number | null {
+  const own = readRssMb(pid);
+  if (own === null) return null;
+  let total = own;
+  const pending = [pid];
+  for (let guard = 0; pending.length > 0 && guard < 64; guard++) {
+    const parent = pending.pop()!;
+    let children: string;
+    try {
+      children = readFileSync(`/proc/${parent}/task/${parent}/children`, 'latin1');
+    } catch {
+      continue;
+    }
+    for (const id of children.trim().split(/\s+/).filter(Boolean).map(Number)) {
+      total += readRssMb(id) ?? 0;
+      pending.push(id);
+    }
+  }
+  return total;
+}
+
 function childEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   // The child's flags are ours alone; inherited NODE_OPTIONS could lift the heap cap or add loaders.
@@ -176,9 +203,14 @@ export function createParsePool(opts: ParsePoolOptions): ParsePool {
     if (child.dead) return;
     child.killReason ??= reason;
     try {
-      child.proc.kill('SIGKILL');
+      // The child leads its own process group: this also ends the tools it started (OCR).
+      process.kill(-child.pid, 'SIGKILL');
     } catch {
-      // already gone; 'exit' will follow
+      try {
+        child.proc.kill('SIGKILL');
+      } catch {
+        // already gone; 'exit' will follow
+      }
     }
   }
 
@@ -274,6 +306,8 @@ export function createParsePool(opts: ParsePoolOptions): ParsePool {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'advanced',
       env: childEnv(),
+      // Its own process group, so a kill reaches the tools it runs (pdftoppm, Tesseract) too.
+      detached: true,
     });
     let markExited = () => {};
     const exited = new Promise<void>((resolve) => (markExited = resolve));
@@ -311,13 +345,13 @@ export function createParsePool(opts: ParsePoolOptions): ParsePool {
     child.job = job;
     job.child = child;
     setRef(child, true);
-    const message: JobMessage = { type: 'job', id: job.id, filePath: job.filePath, format: job.format, limits };
+    const message: JobMessage = { type: 'job', id: job.id, filePath: job.filePath, format: job.format, limits, ocr: opts.ocr };
     child.proc.send(message, (err) => {
       if (err) kill(child, 'protocol');
     });
     child.timer = setTimeout(() => kill(child, 'timeout'), opts.timeoutMs);
     child.poll = setInterval(() => {
-      const rss = readRssMb(child.pid);
+      const rss = readTreeRssMb(child.pid);
       if (rss === null) return;
       if (rss > counters.peakRssMb) counters.peakRssMb = rss;
       if (rss > opts.memoryLimitMb) kill(child, 'memory');

@@ -7,7 +7,7 @@
  */
 import { DocumentError, REASON_CODES, type DocFormat, type ReasonCode } from '../../core/formats.js';
 import type { ParsedDocument, ParsedSection } from '../../core/parsed.js';
-import type { ParseLimits } from '../parsers/types.js';
+import type { OcrOptions, ParseLimits } from '../parsers/types.js';
 
 /** Parent -> child: parse one file. */
 export interface JobMessage {
@@ -16,6 +16,8 @@ export interface JobMessage {
   filePath: string;
   format: DocFormat;
   limits: ParseLimits;
+  /** Absent: OCR off. */
+  ocr?: OcrOptions;
 }
 
 /** Child -> parent messages; 'io' marks failures reading our own storage (retryable, not the document's fault). */
@@ -57,6 +59,7 @@ export function toParsedDocument(raw: unknown, format: DocFormat): ParsedDocumen
     if (sheet !== undefined) section.sheet = sheet;
     if (rowStart !== undefined) section.rowStart = rowStart;
     if (rowEnd !== undefined) section.rowEnd = rowEnd;
+    if (typeof item.ocrConfidence === 'number' && item.ocrConfidence >= 0 && item.ocrConfidence <= 100) section.ocrConfidence = item.ocrConfidence;
     sections.push(section);
   }
   const doc: ParsedDocument = { format, sections };

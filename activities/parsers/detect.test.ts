@@ -67,6 +67,24 @@ describe('detectFormat', () => {
     expect(detectFormat(makePdf(['x']), 'scan')).toBe('pdf');
     expect(detectFormat(makeText('plain words'), 'LICENSE')).toBe('txt');
   });
+
+  it('accepts PNG, JPEG and TIFF by their magic bytes, for OCR', () => {
+    const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(200, 3)]);
+    const tiff = Buffer.concat([Buffer.from('II*\0', 'latin1'), Buffer.alloc(200, 0)]);
+    const bigTiff = Buffer.concat([Buffer.from('MM\0*', 'latin1'), Buffer.alloc(200, 0)]);
+    expect(detectFormat(png, 'scan.png')).toBe('png');
+    expect(detectFormat(jpeg, 'photo.JPG')).toBe('jpeg');
+    expect(detectFormat(jpeg, 'photo.jpeg')).toBe('jpeg');
+    expect(detectFormat(tiff, 'fax.tif')).toBe('tiff');
+    expect(detectFormat(bigTiff, 'fax.tiff')).toBe('tiff');
+    expect(detectFormat(png, 'no-extension')).toBe('png');
+    // The bytes decide which image format it is; a document extension on an image is a mismatch.
+    expect(detectFormat(png, 'mislabelled.jpg')).toBe('png');
+    expect(codeOf(() => detectFormat(png, 'scan.pdf'))).toBe('type_mismatch');
+    expect(codeOf(() => detectFormat(jpeg, 'notes.txt'))).toBe('type_mismatch');
+    expect(codeOf(() => detectFormat(makePdf(['x']), 'scan.png'))).toBe('type_mismatch');
+    expect(codeOf(() => detectFormat(makeText('plain words'), 'scan.tiff'))).toBe('type_mismatch');
+  });
 });
 
 describe('inspectOoxml and detectAndInspect', () => {

@@ -14,6 +14,9 @@
  *  - ZIP content named .docx/.xlsx is provisionally that format; inspectOoxml confirms it.
  *  - OLE2 content is .xls when named so. A .docx/.xlsx that is OLE2 holding an
  *    "EncryptedPackage" stream is a password-protected Office file -> `encrypted`.
+ *  - PNG, JPEG and TIFF (read by OCR) are decided by their magic bytes: accepted under their own
+ *    extensions or none; under another accepted extension -> `type_mismatch`. A .jpg that is a
+ *    PNG is still an image, and is read as what its bytes say.
  */
 import { open, stat } from 'node:fs/promises';
 import { ACCEPTED_TYPES, DocumentError, isTextFormat, type DocFormat } from '../../core/formats.js';
@@ -32,12 +35,19 @@ const EXTENSIONS: Record<string, DocFormat> = Object.fromEntries(
 );
 
 /** What the leading bytes are, independent of the name. */
-export type ContentKind = 'pdf' | 'zip' | 'ole' | 'text' | 'binary';
+export type ContentKind = 'pdf' | 'zip' | 'ole' | 'text' | 'image' | 'binary';
+
+/** Image formats OCR reads, by signature. */
+const IMAGE_MAGIC: { bytes: number[]; format: 'png' | 'jpeg' | 'tiff'; label: string }[] = [
+  { bytes: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], format: 'png', label: 'a PNG image' },
+  { bytes: [0xff, 0xd8, 0xff], format: 'jpeg', label: 'a JPEG image' },
+  { bytes: [0x49, 0x49, 0x2a, 0x00], format: 'tiff', label: 'a TIFF image' },
+  { bytes: [0x4d, 0x4d, 0x00, 0x2a], format: 'tiff', label: 'a TIFF image' },
+];
+const IMAGE_FORMATS: readonly DocFormat[] = ['png', 'jpeg', 'tiff'];
 
 // Only signatures containing bytes that never start a text file, so prose cannot trip them.
 const BINARY_MAGIC: { bytes: number[]; label: string }[] = [
-  { bytes: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], label: 'a PNG image' },
-  { bytes: [0xff, 0xd8, 0xff], label: 'a JPEG image' },
   { bytes: [0x47, 0x49, 0x46, 0x38], label: 'a GIF image' },
   { bytes: [0x7f, 0x45, 0x4c, 0x46], label: 'an ELF executable' },
   { bytes: [0x1f, 0x8b, 0x08], label: 'a gzip archive' },
@@ -47,8 +57,6 @@ const BINARY_MAGIC: { bytes: number[]; label: string }[] = [
   { bytes: [0x28, 0xb5, 0x2f, 0xfd], label: 'a zstd archive' },
   { bytes: [0x00, 0x61, 0x73, 0x6d], label: 'a WebAssembly module' },
   { bytes: [0xcf, 0xfa, 0xed, 0xfe], label: 'a Mach-O executable' },
-  { bytes: [0x49, 0x49, 0x2a, 0x00], label: 'a TIFF image' },
-  { bytes: [0x4d, 0x4d, 0x00, 0x2a], label: 'a TIFF image' },
   { bytes: [...Buffer.from('SQLite format 3\0')], label: 'an SQLite database' },
   { bytes: [...Buffer.from('{\\rtf')], label: 'an RTF document' },
 ];
@@ -95,6 +103,7 @@ export function sniffContent(head: Uint8Array, claimed?: DocFormat): { kind: Con
     return { kind: 'zip', label: 'a ZIP archive' };
   }
   if (startsWith(head, OLE2)) return { kind: 'ole', label: 'an OLE2 (legacy Office) file' };
+  for (const magic of IMAGE_MAGIC) if (startsWith(head, magic.bytes)) return { kind: 'image', label: magic.label };
   for (const magic of BINARY_MAGIC) if (startsWith(head, magic.bytes)) return { kind: 'binary', label: magic.label };
   const text = looksLikeText(head);
   if (pdfAt > 0 && !(text && claimed && isTextFormat(claimed))) return { kind: 'pdf', label: 'a PDF document' };
@@ -134,6 +143,11 @@ export function detectFormat(head: Uint8Array, filename: string): DocFormat {
       if (!claimed) return 'txt';
       if (isTextFormat(claimed)) return claimed;
       throw mismatch(ext, label);
+    case 'image': {
+      const actual = IMAGE_MAGIC.find((m) => startsWith(head, m.bytes))!.format;
+      if (!claimed || IMAGE_FORMATS.includes(claimed)) return actual;
+      throw mismatch(ext, label);
+    }
     case 'binary':
       if (claimed) throw mismatch(ext, label);
       throw new DocumentError('unsupported_type', `The file is ${label}, which is not a supported document type.`);

@@ -18,7 +18,7 @@ function lazy(load: () => Promise<FormatParser>): FormatParser {
       throw err;
     }));
   loaders.push(get);
-  return async (bytes, limits) => (await get())(bytes, limits);
+  return async (bytes, limits, context) => (await get())(bytes, limits, context);
 }
 
 /** One parser per accepted format; the Record type makes a missing format a compile error. */
@@ -30,6 +30,9 @@ export const parserRegistry: ParserRegistry = {
   csv: lazy(async () => (await import('./csv.js')).parseCsv),
   txt: lazy(async () => (await import('./text.js')).parseText),
   md: lazy(async () => (await import('./markdown.js')).parseMarkdown),
+  png: lazy(async () => (await import('./image.js')).parsePng),
+  jpeg: lazy(async () => (await import('./image.js')).parseJpeg),
+  tiff: lazy(async () => (await import('./image.js')).parseTiff),
 };
 
 /** Loads every parser now; parse children call it before reporting ready, so a broken install fails at startup, not as "corrupt" documents. */
@@ -38,13 +41,14 @@ export async function preloadParsers(): Promise<void> {
 }
 
 /**
- * Defaults sized for a parse child with ~1 GB of memory: 2,000 PDF pages; 200,000 spreadsheet
+ * Defaults sized for a parse child with ~1 GB of memory: 10,000 PDF pages (pages are read in
+ * ranges, so memory follows the text, not the page count; MAX_PDF_PAGES overrides); 200,000 spreadsheet
  * rows and 2,000,000 declared cells across all sheets (SheetJS holds every cell in memory);
  * 20 million characters of text (about 10,000 pages of prose), beyond which embedding cost,
  * not parsing, is the problem.
  */
 export const DEFAULT_PARSE_LIMITS: ParseLimits = Object.freeze({
-  maxPages: 2_000,
+  maxPages: 10_000,
   maxRows: 200_000,
   maxCells: 2_000_000,
   maxChars: 20_000_000,

@@ -17,6 +17,24 @@ export interface ParseLimits {
   maxChars: number;
 }
 
-export type FormatParser = (bytes: Uint8Array, limits: ParseLimits) => Promise<ParsedDocument>;
+/** How scanned pages and images are read (Tesseract, with pages rendered by poppler's pdftoppm). */
+export interface OcrOptions {
+  /** Off: documents that need OCR fail with `ocr_unavailable`. */
+  enabled: boolean;
+  /** Tesseract language list, e.g. `eng+ita`. */
+  languages: string;
+  /** A page whose words' mean confidence (0..100) is below this is treated as having no text. */
+  minConfidence: number;
+}
+
+/** What a parser may use besides the bytes; optional, so parsers that need neither ignore it. */
+export interface ParseContext {
+  /** The stored file the bytes came from, for tools that read files (pdftoppm). */
+  filePath?: string;
+  /** Absent: OCR off. */
+  ocr?: OcrOptions;
+}
+
+export type FormatParser = (bytes: Uint8Array, limits: ParseLimits, context?: ParseContext) => Promise<ParsedDocument>;
 
 export type ParserRegistry = Record<DocFormat, FormatParser>;
