@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { LOG_LEVELS, type LogLevel } from '../core/logger.js';
+import { HIDDEN_SHEET_POLICIES, type HiddenSheetPolicy } from '../activities/parsers/types.js';
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const optionalString = z
@@ -67,6 +68,11 @@ const EnvSchema = z.object({
   PARSE_CONCURRENCY: int(2),
   PARSE_MEMORY_MB: int(1024),
   PARSE_TIMEOUT_MS: int(120_000),
+  SPREADSHEET_HIDDEN_SHEETS: z
+    .string()
+    .default('skip')
+    .transform((v) => v.trim().toLowerCase())
+    .pipe(z.enum(HIDDEN_SHEET_POLICIES)),
   INDEX_CONCURRENCY: int(16),
   CHUNK_MAX_TOKENS: int(300),
   CHUNK_OVERLAP_TOKENS: z.coerce.number().int().min(0).default(40),
@@ -131,7 +137,7 @@ export interface AppConfig {
   databaseUrl: string | undefined;
   /** Connections each process keeps to the PostgreSQL catalog. */
   databasePoolSize: number;
-  parse: { concurrency: number; memoryMb: number; timeoutMs: number };
+  parse: { concurrency: number; memoryMb: number; timeoutMs: number; hiddenSheets: HiddenSheetPolicy };
   indexConcurrency: number;
   chunking: { maxTokens: number; overlapTokens: number };
   limits: { maxFileBytes: number; maxRequestBytes: number; maxFilesPerBatch: number; maxTextFileBytes: number };
@@ -211,7 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     qdrant: e.QDRANT_URL ? { url: e.QDRANT_URL, apiKey: e.QDRANT_API_KEY } : undefined,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
-    parse: { concurrency: e.PARSE_CONCURRENCY, memoryMb: e.PARSE_MEMORY_MB, timeoutMs: e.PARSE_TIMEOUT_MS },
+    parse: { concurrency: e.PARSE_CONCURRENCY, memoryMb: e.PARSE_MEMORY_MB, timeoutMs: e.PARSE_TIMEOUT_MS, hiddenSheets: e.SPREADSHEET_HIDDEN_SHEETS },
     indexConcurrency: e.INDEX_CONCURRENCY,
     chunking: { maxTokens: e.CHUNK_MAX_TOKENS, overlapTokens: e.CHUNK_OVERLAP_TOKENS },
     limits: {

@@ -45,7 +45,8 @@ async function main(): Promise<void> {
 
   if (queue === 'parse' || queue === 'all') {
     const concurrency = concurrencyFlag ?? config.parse.concurrency;
-    const pool = createParsePool({ size: concurrency, memoryLimitMb: config.parse.memoryMb, timeoutMs: config.parse.timeoutMs, limits: DEFAULT_PARSE_LIMITS });
+    const limits = { ...DEFAULT_PARSE_LIMITS, hiddenSheets: config.parse.hiddenSheets };
+    const pool = createParsePool({ size: concurrency, memoryLimitMb: config.parse.memoryMb, timeoutMs: config.parse.timeoutMs, limits });
     closers.push(() => pool.close());
     const blobs = createFsBlobStore(path.join(config.dataDir, 'files'));
     const activities = instrumentParseActivities(createParseActivities({ blobs, parser: pool, chunking: config.chunking }), observe);

@@ -27,6 +27,11 @@ export class SectionCollector {
     this.sections.push({ ...section, text });
   }
 
+  /** True while no section with text was added. */
+  isEmpty(): boolean {
+    return this.sections.length === 0;
+  }
+
   /** Finishes the document; a document without any text can never be indexed. */
   finish(format: DocFormat, extra: Pick<ParsedDocument, 'pageCount' | 'encoding'> = {}): ParsedDocument {
     if (this.sections.length === 0) {

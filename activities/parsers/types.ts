@@ -15,7 +15,13 @@ export interface ParseLimits {
   maxCells: number;
   /** Extracted characters above this fail with limit_exceeded. */
   maxChars: number;
+  /** Hidden spreadsheet sheets: left out ('skip', the default) or indexed with a marker ('mark'). */
+  hiddenSheets?: HiddenSheetPolicy;
 }
+
+/** What spreadsheet parsers do with hidden and very hidden sheets (SPREADSHEET_HIDDEN_SHEETS). */
+export const HIDDEN_SHEET_POLICIES = ['skip', 'mark'] as const;
+export type HiddenSheetPolicy = (typeof HIDDEN_SHEET_POLICIES)[number];
 
 export type FormatParser = (bytes: Uint8Array, limits: ParseLimits) => Promise<ParsedDocument>;
 
