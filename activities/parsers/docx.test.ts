@@ -5,7 +5,6 @@ import { docxDocument, docxParts, makeDocx } from '../../test/fixtures/documents
 import { makeBillionLaughsDocx, makeXxeDocx } from '../../test/fixtures/hostile.js';
 import { DEFAULT_PARSE_LIMITS } from './index.js';
 import { parseDocx } from './docx.js';
-import { decodeEntities, htmlToSections } from './html-sections.js';
 import { DeclarationScanner } from './xml-guard.js';
 
 
@@ -23,9 +22,9 @@ describe('parseDocx', () => {
     expect(doc.format).toBe('docx');
     expect(doc.sections).toEqual([
       { text: 'Cover note before any heading.' },
-      { heading: 'Coastal operations', text: 'Coastal operations\nStorm season begins in October & ends in <March>.' },
-      { heading: 'Harbour', text: 'Harbour\nLine one\nline two' },
-      { heading: 'Appendix', text: 'Appendix' },
+      { heading: 'Coastal operations', headingPath: ['Coastal operations'], text: 'Coastal operations\nStorm season begins in October & ends in <March>.' },
+      { heading: 'Harbour', headingPath: ['Coastal operations', 'Harbour'], text: 'Harbour\nLine one\nline two' },
+      { heading: 'Appendix', headingPath: ['Coastal operations', 'Harbour', 'Appendix'], text: 'Appendix' },
     ]);
   });
 
@@ -85,19 +84,6 @@ describe('DeclarationScanner', () => {
   it('allows comments, CDATA and ordinary markup', () => {
     expect(scan('<?xml?><!-- c --><x><![CDATA[<b>]]> a &lt; b</x>')).toBe(false);
     expect(scan('<<<x/>')).toBe(false);
-  });
-});
-
-describe('htmlToSections', () => {
-  it('decodes entities and keeps unknown ones literal', () => {
-    expect(decodeEntities('a &amp; b &lt;c&gt; &#233;&#xE9; &bogus; &&&;')).toBe('a & b <c> éé &bogus; &&&;');
-  });
-
-  it('is linear on entity and tag storms', () => {
-    const html = '<p>' + '&'.repeat(300_000) + ';' + '<'.repeat(100_000) + '</p>';
-    const started = performance.now();
-    htmlToSections(html);
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 });
 

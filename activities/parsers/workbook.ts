@@ -131,7 +131,7 @@ export function workbookToDocument(workbook: XLSX.WorkBook, format: DocFormat, l
     if (policy === 'mark') return addRowSections(label + HIDDEN_SHEET_MARK, sheetRows(sheet, ctx), out);
     skipped.push(label);
   });
-  if (out.isEmpty() && skipped.length > 0) {
+  if (out.size() === 0 && skipped.length > 0) {
     throw new DocumentError(
       'no_extractable_text',
       `Only hidden sheets (${skipped.slice(0, 5).join(', ')}) could hold text, and hidden sheets are not indexed (SPREADSHEET_HIDDEN_SHEETS=skip).`,
