@@ -134,7 +134,12 @@ export class WordWalker implements XmlHandler {
         break;
       case 'footnoteReference':
       case 'endnoteReference':
-        if (p && el.attrs.id !== undefined) p.parts.push(this.sink.noteReference(el.local === 'footnoteReference' ? 'footnote' : 'endnote', el.attrs.id));
+        if (p && el.attrs.id !== undefined) {
+          const marker = this.sink.noteReference(el.local === 'footnoteReference' ? 'footnote' : 'endnote', el.attrs.id);
+          // Word sets the marker in superscript; in plain text it needs a space to stay a word of its own.
+          const last = p.parts[p.parts.length - 1] ?? '';
+          if (marker !== '') p.parts.push(last === '' || /\s$/.test(last) ? marker : ` ${marker}`);
+        }
         break;
       case 'tbl':
         this.tables.push({ above: [], cells: [], col: 0, cell: null });
