@@ -26,10 +26,10 @@ export interface RawParagraph {
   outlineLvl?: number;
 }
 
-/** The header and footer relationship ids one section names (default, first page, even pages). */
+/** The header and footer relationship ids one section names, by kind (default, first, even). */
 export interface SectionRefs {
-  headers: string[];
-  footers: string[];
+  headers: Record<string, string>;
+  footers: Record<string, string>;
 }
 
 /** Where a walk's content goes. */
@@ -163,11 +163,11 @@ export class WordWalker implements XmlHandler {
         if (table?.cell) table.cell.merge = val === 'restart' ? 'restart' : 'continue';
         break;
       case 'sectPr':
-        this.section = { headers: [], footers: [] };
+        this.section = { headers: {}, footers: {} };
         break;
       case 'headerReference':
       case 'footerReference':
-        if (this.section && el.attrs.id) (el.local === 'headerReference' ? this.section.headers : this.section.footers).push(el.attrs.id);
+        if (this.section && el.attrs.id) (el.local === 'headerReference' ? this.section.headers : this.section.footers)[el.attrs.type ?? 'default'] = el.attrs.id;
         break;
     }
   }

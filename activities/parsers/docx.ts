@@ -92,6 +92,7 @@ class BodySink extends LineSink {
   private sectionStart = 0;
   readonly notes: NoteRef[] = [];
   private readonly noteCount = { footnote: 0, endnote: 0 };
+  private inherited: SectionRefs = { headers: {}, footers: {} };
 
   constructor(
     styles: WordStyles,
@@ -130,12 +131,16 @@ class BodySink extends LineSink {
     return marker;
   }
 
-  /** Headers go before the section's text, footers after it; each distinct text once. */
+  /**
+   * Headers go before the section's text, footers after it; each distinct text once. A section
+   * that names no header (or footer) of a kind keeps the previous section's, as Word shows it.
+   */
   override sectionEnd(refs: SectionRefs): void {
     this.flush();
-    const texts = (ids: string[]) => [...new Set(ids.map(this.headerText).filter((t) => t !== ''))];
-    for (const text of texts(refs.headers).reverse()) this.out.add({ text }, this.sectionStart);
-    for (const text of texts(refs.footers)) this.out.add({ text });
+    this.inherited = { headers: { ...this.inherited.headers, ...refs.headers }, footers: { ...this.inherited.footers, ...refs.footers } };
+    const texts = (ids: Record<string, string>) => [...new Set(Object.values(ids).map(this.headerText).filter((t) => t !== ''))];
+    for (const text of texts(this.inherited.headers).reverse()) this.out.add({ text }, this.sectionStart);
+    for (const text of texts(this.inherited.footers)) this.out.add({ text });
     this.sectionStart = this.out.size();
   }
 
