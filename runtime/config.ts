@@ -68,11 +68,6 @@ const EnvSchema = z.object({
   PARSE_CONCURRENCY: int(2),
   PARSE_MEMORY_MB: int(1024),
   PARSE_TIMEOUT_MS: int(120_000),
-  SPREADSHEET_HIDDEN_SHEETS: z
-    .string()
-    .default('skip')
-    .transform((v) => v.trim().toLowerCase())
-    .pipe(z.enum(HIDDEN_SHEET_POLICIES)),
   INDEX_CONCURRENCY: int(16),
   CHUNK_MAX_TOKENS: int(300),
   CHUNK_OVERLAP_TOKENS: z.coerce.number().int().min(0).default(40),
@@ -80,6 +75,11 @@ const EnvSchema = z.object({
   MAX_REQUEST_BYTES: int(500 * 1024 * 1024),
   MAX_FILES_PER_BATCH: int(200),
   MAX_TEXT_FILE_BYTES: int(10 * 1024 * 1024),
+  SPREADSHEET_HIDDEN_SHEETS: z
+    .string()
+    .default('skip')
+    .transform((v) => v.trim().toLowerCase())
+    .pipe(z.enum(HIDDEN_SHEET_POLICIES)),
   SESSION_SECRET: optionalString.refine((v) => v === undefined || Buffer.byteLength(v, 'utf8') >= 32, 'must be at least 32 bytes'),
   // Browsers refuse cookies that live longer than 400 days.
   SESSION_TTL_SECONDS: int(12 * 60 * 60).pipe(z.number().max(400 * 24 * 60 * 60)),
@@ -137,9 +137,11 @@ export interface AppConfig {
   databaseUrl: string | undefined;
   /** Connections each process keeps to the PostgreSQL catalog. */
   databasePoolSize: number;
-  parse: { concurrency: number; memoryMb: number; timeoutMs: number; hiddenSheets: HiddenSheetPolicy };
+  parse: { concurrency: number; memoryMb: number; timeoutMs: number };
   indexConcurrency: number;
   chunking: { maxTokens: number; overlapTokens: number };
+  /** Hidden sheets of spreadsheets: skipped, or indexed with a marker on the sheet name. */
+  spreadsheets: { hiddenSheets: HiddenSheetPolicy };
   limits: { maxFileBytes: number; maxRequestBytes: number; maxFilesPerBatch: number; maxTextFileBytes: number };
   /** Browser sessions; without a secret the API keeps one in DATA_DIR/session-secret. */
   sessions: { secret: string | undefined; ttlSeconds: number; cookieSecure: boolean };
@@ -217,9 +219,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     qdrant: e.QDRANT_URL ? { url: e.QDRANT_URL, apiKey: e.QDRANT_API_KEY } : undefined,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
-    parse: { concurrency: e.PARSE_CONCURRENCY, memoryMb: e.PARSE_MEMORY_MB, timeoutMs: e.PARSE_TIMEOUT_MS, hiddenSheets: e.SPREADSHEET_HIDDEN_SHEETS },
+    parse: { concurrency: e.PARSE_CONCURRENCY, memoryMb: e.PARSE_MEMORY_MB, timeoutMs: e.PARSE_TIMEOUT_MS },
     indexConcurrency: e.INDEX_CONCURRENCY,
     chunking: { maxTokens: e.CHUNK_MAX_TOKENS, overlapTokens: e.CHUNK_OVERLAP_TOKENS },
+    spreadsheets: { hiddenSheets: e.SPREADSHEET_HIDDEN_SHEETS },
     limits: {
       maxFileBytes: e.MAX_FILE_BYTES,
       maxRequestBytes: e.MAX_REQUEST_BYTES,

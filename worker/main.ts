@@ -45,7 +45,7 @@ async function main(): Promise<void> {
 
   if (queue === 'parse' || queue === 'all') {
     const concurrency = concurrencyFlag ?? config.parse.concurrency;
-    const limits = { ...DEFAULT_PARSE_LIMITS, hiddenSheets: config.parse.hiddenSheets };
+    const limits = { ...DEFAULT_PARSE_LIMITS, hiddenSheets: config.spreadsheets.hiddenSheets };
     const pool = createParsePool({ size: concurrency, memoryLimitMb: config.parse.memoryMb, timeoutMs: config.parse.timeoutMs, limits });
     closers.push(() => pool.close());
     const blobs = createFsBlobStore(path.join(config.dataDir, 'files'));
