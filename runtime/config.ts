@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { LOG_LEVELS, type LogLevel } from '../core/logger.js';
+import { HIDDEN_SHEET_POLICIES, type HiddenSheetPolicy } from '../activities/parsers/types.js';
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const optionalString = z
@@ -83,6 +84,11 @@ const EnvSchema = z.object({
   MAX_REQUEST_BYTES: int(500 * 1024 * 1024),
   MAX_FILES_PER_BATCH: int(200),
   MAX_TEXT_FILE_BYTES: int(10 * 1024 * 1024),
+  SPREADSHEET_HIDDEN_SHEETS: z
+    .string()
+    .default('skip')
+    .transform((v) => v.trim().toLowerCase())
+    .pipe(z.enum(HIDDEN_SHEET_POLICIES)),
   SESSION_SECRET: optionalString.refine((v) => v === undefined || Buffer.byteLength(v, 'utf8') >= 32, 'must be at least 32 bytes'),
   // Browsers refuse cookies that live longer than 400 days.
   SESSION_TTL_SECONDS: int(12 * 60 * 60).pipe(z.number().max(400 * 24 * 60 * 60)),
@@ -151,6 +157,8 @@ export interface AppConfig {
   };
   indexConcurrency: number;
   chunking: { maxTokens: number; overlapTokens: number };
+  /** Hidden sheets of spreadsheets: skipped, or indexed with a marker on the sheet name. */
+  spreadsheets: { hiddenSheets: HiddenSheetPolicy };
   limits: { maxFileBytes: number; maxRequestBytes: number; maxFilesPerBatch: number; maxTextFileBytes: number };
   /** Browser sessions; without a secret the API keeps one in DATA_DIR/session-secret. */
   sessions: { secret: string | undefined; ttlSeconds: number; cookieSecure: boolean };
@@ -237,6 +245,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     indexConcurrency: e.INDEX_CONCURRENCY,
     chunking: { maxTokens: e.CHUNK_MAX_TOKENS, overlapTokens: e.CHUNK_OVERLAP_TOKENS },
+    spreadsheets: { hiddenSheets: e.SPREADSHEET_HIDDEN_SHEETS },
     limits: {
       maxFileBytes: e.MAX_FILE_BYTES,
       maxRequestBytes: e.MAX_REQUEST_BYTES,

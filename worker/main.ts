@@ -49,7 +49,7 @@ async function main(): Promise<void> {
       size: concurrency,
       memoryLimitMb: config.parse.memoryMb,
       timeoutMs: config.parse.timeoutMs,
-      limits: { ...DEFAULT_PARSE_LIMITS, maxPages: config.parse.maxPdfPages },
+      limits: { ...DEFAULT_PARSE_LIMITS, maxPages: config.parse.maxPdfPages, hiddenSheets: config.spreadsheets.hiddenSheets },
       ocr: config.parse.ocr,
     });
     closers.push(() => pool.close());

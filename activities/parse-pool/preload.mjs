@@ -21,9 +21,9 @@ const fromPdfParse = createRequire(pdfParseEntry);
 
 await import('pdf-parse');
 await import(pathToFileURL(fromPdfParse.resolve('pdfjs-dist/legacy/build/pdf.worker.mjs')).href);
-await import('mammoth');
 await import('@e965/xlsx');
 await import('@e965/xlsx/dist/cpexcel.full.mjs');
 await import('chardet');
 await import('iconv-lite');
 await import('yauzl');
+await import('htmlparser2');

@@ -13,8 +13,12 @@ export class SectionCollector {
 
   constructor(private readonly maxChars: number) {}
 
-  /** Adds a section if it has visible text; throws limit_exceeded once the budget is spent. */
-  add(section: ParsedSection): void {
+  /**
+   * Adds a section if it has visible text, at the end or before the section at index `at`
+   * (a DOCX section's headers, known only at its end, go before its text); throws
+   * limit_exceeded once the budget is spent.
+   */
+  add(section: ParsedSection, at?: number): void {
     const text = section.text.trim();
     if (text.length === 0) return;
     this.chars += text.length;
@@ -24,7 +28,13 @@ export class SectionCollector {
         `The document contains more than ${this.maxChars.toLocaleString('en-US')} characters of text.`,
       );
     }
-    this.sections.push({ ...section, text });
+    if (at === undefined || at >= this.sections.length) this.sections.push({ ...section, text });
+    else this.sections.splice(Math.max(0, at), 0, { ...section, text });
+  }
+
+  /** Sections added so far. */
+  size(): number {
+    return this.sections.length;
   }
 
   /** Finishes the document; a document without any text can never be indexed. */

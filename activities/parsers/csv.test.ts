@@ -25,8 +25,22 @@ describe('parseCsv', () => {
           'city\tcountry\tnote',
           'city: Lisbon; country: Portugal; note: hills, trams',
           'city: Turin; country: Italy; note: said "ciao" and left',
+          '', // the blank record keeps its line, so line k is record rowStart + k
           'city: Oslo; note: cold',
         ].join('\n'),
+      },
+    ]);
+  });
+
+  it('finds the header below title lines and keeps blank lines as rows', async () => {
+    const bytes = makeText('Station readings, March\nUnits: mm\n\nstation,rain,date\nAlto,12.5,2024-03-01\n\nBasso,0,2024-03-02\n');
+    const doc = await parseCsv(bytes, DEFAULT_PARSE_LIMITS);
+    expect(doc.sections).toEqual([
+      {
+        sheet: 'csv',
+        rowStart: 1,
+        rowEnd: 7,
+        text: 'Station readings\tMarch\nUnits: mm\n\nstation\train\tdate\nstation: Alto; rain: 12.5; date: 2024-03-01\n\nstation: Basso; rain: 0; date: 2024-03-02',
       },
     ]);
   });

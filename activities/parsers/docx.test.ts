@@ -5,7 +5,9 @@ import { docxDocument, docxParts, makeDocx } from '../../test/fixtures/documents
 import { makeBillionLaughsDocx, makeXxeDocx } from '../../test/fixtures/hostile.js';
 import { DEFAULT_PARSE_LIMITS } from './index.js';
 import { parseDocx } from './docx.js';
-import { decodeEntities, htmlToSections } from './html-sections.js';
+import { MAX_DOCX_DEPTH } from './docx-package.js';
+import { bulletText, formatCounter } from './docx-numbering.js';
+import { paragraph, wordPackage } from '../../test/fixtures/word.js';
 import { DeclarationScanner } from './xml-guard.js';
 
 
@@ -23,9 +25,9 @@ describe('parseDocx', () => {
     expect(doc.format).toBe('docx');
     expect(doc.sections).toEqual([
       { text: 'Cover note before any heading.' },
-      { heading: 'Coastal operations', text: 'Coastal operations\nStorm season begins in October & ends in <March>.' },
-      { heading: 'Harbour', text: 'Harbour\nLine one\nline two' },
-      { heading: 'Appendix', text: 'Appendix' },
+      { heading: 'Coastal operations', headingPath: ['Coastal operations'], text: 'Coastal operations\nStorm season begins in October & ends in <March>.' },
+      { heading: 'Harbour', headingPath: ['Coastal operations', 'Harbour'], text: 'Harbour\nLine one\nline two' },
+      { heading: 'Appendix', headingPath: ['Coastal operations', 'Harbour', 'Appendix'], text: 'Appendix' },
     ]);
   });
 
@@ -67,6 +69,60 @@ describe('parseDocx', () => {
   });
 });
 
+describe('parseDocx on Word markup', () => {
+  const REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+  const text = async (body: string, extra?: Parameters<typeof wordPackage>[1]) =>
+    (await parseDocx(wordPackage(body, extra), DEFAULT_PARSE_LIMITS)).sections.map((s) => s.text).join('\n');
+
+  it('leaves out deleted text, moved-away text and field instructions, keeps inserted text and field results', async () => {
+    const body =
+      '<w:p><w:r><w:t xml:space="preserve">Kept </w:t></w:r><w:del><w:r><w:delText>deleted </w:delText></w:r></w:del><w:ins><w:r><w:t>inserted</w:t></w:r></w:ins></w:p>' +
+      '<w:p><w:moveFrom><w:r><w:t>moved away</w:t></w:r></w:moveFrom><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> PAGE </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>7</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>';
+    expect(await text(body)).toBe('Kept inserted\n7');
+  });
+
+  it('reads outline levels and unnamed heading style ids as headings, and numId 0 as no list', async () => {
+    const body =
+      '<w:p><w:pPr><w:outlineLvl w:val="0"/></w:pPr><w:r><w:t>Outline chapter</w:t></w:r></w:p>' +
+      paragraph('Undeclared style heading', { style: 'Heading3' }) +
+      '<w:p><w:pPr><w:pStyle w:val="ListBullet"/><w:numPr><w:numId w:val="0"/></w:numPr></w:pPr><w:r><w:t>no bullet here</w:t></w:r></w:p>';
+    const doc = await parseDocx(wordPackage(body), DEFAULT_PARSE_LIMITS);
+    expect(doc.sections.map((s) => s.headingPath)).toEqual([['Outline chapter'], ['Outline chapter', 'Undeclared style heading']]);
+    expect(doc.sections[1].text).toBe('Undeclared style heading\nno bullet here');
+  });
+
+  it('folds nested tables into their cell and honours cells skipped with gridBefore', async () => {
+    const cell = (inner: string) => `<w:tc>${inner}</w:tc>`;
+    const nested = `<w:tbl><w:tr>${cell(paragraph('inner a'))}${cell(paragraph('inner b'))}</w:tr></w:tbl>`;
+    const body = `<w:tbl><w:tr>${cell(paragraph('outer'))}${cell(nested + paragraph('after'))}</w:tr><w:tr><w:trPr><w:gridBefore w:val="1"/></w:trPr>${cell(paragraph('second column'))}</w:tr></w:tbl>`;
+    expect(await text(body)).toBe('outer\tinner a inner b after\nsecond column');
+  });
+
+  it("repeats the previous section's header in a section that names none", async () => {
+    const rels = `<Relationship Id="rIdH" Type="${REL}/header" Target="header1.xml"/>`;
+    const header = strToU8(`<?xml version="1.0"?><w:hdr xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">${paragraph('Shared running head')}</w:hdr>`);
+    const body =
+      paragraph('first section', { sectPr: '<w:sectPr><w:headerReference w:type="default" r:id="rIdH"/></w:sectPr>' }) + paragraph('second section') + '<w:sectPr/>';
+    expect(await text(body, { rels, parts: { 'word/header1.xml': header } })).toBe('Shared running head\nfirst section\nShared running head\nsecond section');
+  });
+
+  it('refuses elements nested deeper than Word ever writes as corrupt', async () => {
+    const depth = MAX_DOCX_DEPTH + 10;
+    expect(await reasonCodeOf(parseDocx(wordPackage(`<w:p>${'<w:r>'.repeat(depth)}${'</w:r>'.repeat(depth)}</w:p>`), DEFAULT_PARSE_LIMITS))).toBe('corrupt');
+  });
+});
+
+describe('list labels', () => {
+  it('formats counters as Word does', () => {
+    expect([1, 4, 9, 14, 1999].map((n) => formatCounter(n, 'upperRoman'))).toEqual(['I', 'IV', 'IX', 'XIV', 'MCMXCIX']);
+    expect([1, 26, 27, 53].map((n) => formatCounter(n, 'lowerLetter'))).toEqual(['a', 'z', 'aa', 'aaa']);
+    expect([1, 2, 3, 11, 22].map((n) => formatCounter(n, 'ordinal'))).toEqual(['1st', '2nd', '3rd', '11th', '22nd']);
+    expect(formatCounter(7, 'decimalZero')).toBe('07');
+    expect(formatCounter(5, 'someFutureFormat')).toBe('5');
+    expect([bulletText('\uF0A7'), bulletText('o'), bulletText('–')]).toEqual(['•', '◦', '–']);
+  });
+});
+
 describe('DeclarationScanner', () => {
   const scan = (...chunks: string[]) => {
     const s = new DeclarationScanner();
@@ -85,19 +141,6 @@ describe('DeclarationScanner', () => {
   it('allows comments, CDATA and ordinary markup', () => {
     expect(scan('<?xml?><!-- c --><x><![CDATA[<b>]]> a &lt; b</x>')).toBe(false);
     expect(scan('<<<x/>')).toBe(false);
-  });
-});
-
-describe('htmlToSections', () => {
-  it('decodes entities and keeps unknown ones literal', () => {
-    expect(decodeEntities('a &amp; b &lt;c&gt; &#233;&#xE9; &bogus; &&&;')).toBe('a & b <c> éé &bogus; &&&;');
-  });
-
-  it('is linear on entity and tag storms', () => {
-    const html = '<p>' + '&'.repeat(300_000) + ';' + '<'.repeat(100_000) + '</p>';
-    const started = performance.now();
-    htmlToSections(html);
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 });
 

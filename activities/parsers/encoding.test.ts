@@ -2,7 +2,7 @@ import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { makeText } from '../../test/fixtures/documents.js';
 import { makeInvalidUtf8Text } from '../../test/fixtures/hostile.js';
-import { decodeText, guessUtf16, looksLikeBrokenUtf8, sanitizeText } from './encoding.js';
+import { decodeText, guessUtf16, looksLikeBrokenUtf8, plausibility, sanitizeText } from './encoding.js';
 import { syncReasonCodeOf as codeOf } from '../../test/fixtures/errors.js';
 
 const FRENCH = 'Café naïve résumé £ ½ — déjà vu\n';
@@ -67,6 +67,48 @@ describe('decodeText', () => {
   it('strips NULs, control characters, zero-width and bidi controls; keeps tabs and newlines', () => {
     const raw = Buffer.from('abc\x00def\x01\x07\tghi\r\nline\u200b two\u202e rev\u202c\ufeff\u2066x\u2069\x7f\u0085end', 'utf8');
     expect(decodeText(raw).text).toBe('abcdef\tghi\nline two revxend');
+  });
+
+  it.each([
+    ['cp737', 'Η γρήγορη καφέ αλεπού πηδάει πάνω από τον τεμπέλη σκύλο. Καλημέρα κόσμε!\n'],
+    ['cp850', 'Über die Brücke gehen Müller und Söhne; à bientôt, garçon! Año nuevo.\n'],
+    ['cp866', 'Съешь же ещё этих мягких французских булок, да выпей чаю. Привет, мир!\n'],
+    ['macintosh', 'Crème brûlée à la carte, déjà vu, naïve façade — « quel été »\n'],
+    ['KOI8-R', 'Съешь же ещё этих мягких французских булок, да выпей чаю.\n'],
+  ])('detects legacy code page %s', (encoding, line) => {
+    const text = line.repeat(4);
+    expect(decodeText(iconv.encode(text, encoding))).toEqual({ text, encoding });
+  });
+
+  it('still reads Japanese in Shift_JIS', () => {
+    const text = '日本語のテキストです。東京は今日も晴れています。カタカナも少し。\n'.repeat(4);
+    expect(decodeText(iconv.encode(text, 'Shift_JIS'))).toEqual({ text, encoding: 'Shift_JIS' });
+  });
+
+  it('reads Greek in windows-1253 (or ISO-8859-7, identical for these letters)', () => {
+    const text = 'Η γρήγορη καφέ αλεπού πηδάει πάνω από τον τεμπέλη σκύλο.\n'.repeat(4);
+    const decoded = decodeText(iconv.encode(text, 'windows-1253'));
+    expect(decoded.text).toBe(text);
+    expect(decoded.encoding).toMatch(/^(windows-1253|ISO-8859-7)$/);
+  });
+
+  it('refuses bytes no code page reads cleanly, naming what was tried', () => {
+    const noise = Buffer.from(Array.from({ length: 400 }, (_, i) => (i % 3 === 0 ? 0x20 : 0x80 + ((i * 37) % 128))));
+    let message = '';
+    try {
+      decodeText(noise);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^The text is not valid UTF-8 and no encoding tried reads it cleanly \(tried .*cp737.*macintosh.*\)/);
+    expect(codeOf(() => decodeText(noise))).toBe('encoding_error');
+  });
+
+  it('scores wrong code pages as implausible', () => {
+    expect(plausibility('café déjà')).toBe(1);
+    expect(plausibility('cafÉ dÚjÓ')).toBe(0);
+    expect(plausibility('naÃ¯ve cafÃ©')).toBeLessThan(0.5);
+    expect(plausibility('╔══╗ ░▒▓')).toBe(0);
   });
 
   it('returns empty text for empty input', () => {

@@ -3,8 +3,11 @@
  *
  * Order of evidence, strongest first: a byte-order mark, the NUL pattern of UTF-16 without a BOM,
  * strict UTF-8 validity, and only then a statistical guess (chardet) decoded with iconv-lite.
- * A guess is accepted only when the result is plausible; otherwise the file fails with
- * `encoding_error` rather than being indexed as replacement-character soup.
+ * A guess is accepted only when the result is plausible (plausibility: words in one script,
+ * sane letter case, no box drawing or control characters); otherwise the DOS, Mac and other
+ * code pages chardet cannot name are tried (FALLBACK_CODE_PAGES), and when none reads cleanly
+ * the file fails with `encoding_error` naming what was tried, rather than being indexed as
+ * replacement-character soup.
  * Every loop and regex here is linear in the input size.
  */
 import chardet from 'chardet';
@@ -172,21 +175,122 @@ export function pickLegacyEncoding(sample: Uint8Array): string | null {
   return top.name === 'ISO-8859-1' ? 'windows-1252' : top.name;
 }
 
+/**
+ * Single-byte code pages tried when chardet's guess does not read cleanly, most common first
+ * (ties go to the earlier one). chardet knows the ISO and Windows pages but none of the DOS and
+ * Mac ones, which old exports and archives still arrive in.
+ */
+export const FALLBACK_CODE_PAGES: readonly { encoding: string; label: string }[] = [
+  { encoding: 'windows-1252', label: 'Windows Western' },
+  { encoding: 'windows-1250', label: 'Windows Central European' },
+  { encoding: 'windows-1251', label: 'Windows Cyrillic' },
+  { encoding: 'KOI8-R', label: 'KOI8-R Cyrillic' },
+  { encoding: 'windows-1253', label: 'Windows Greek' },
+  { encoding: 'ISO-8859-7', label: 'ISO Greek' },
+  { encoding: 'cp850', label: 'DOS Western' },
+  { encoding: 'cp437', label: 'DOS US' },
+  { encoding: 'cp852', label: 'DOS Central European' },
+  { encoding: 'cp866', label: 'DOS Cyrillic' },
+  { encoding: 'cp737', label: 'DOS Greek' },
+  { encoding: 'macintosh', label: 'Mac Roman' },
+];
+
+/** Share of plausible units a decoding needs to be accepted (see plausibility). */
+export const PLAUSIBLE = 0.9;
+
+// Words of letters and marks; a word must be in one script, so "caf\u00c9" or Latin glued to
+// Cyrillic betrays a wrong code page.
+const WORD = /[\p{L}\p{M}]+/gu;
+const ONE_SCRIPT =
+  /^(?:[\p{Script=Latin}\p{M}]+|[\p{Script=Greek}\p{M}]+|[\p{Script=Cyrillic}\p{M}]+|[\p{Script=Hebrew}\p{M}]+|[\p{Script=Arabic}\p{M}]+|[\p{Script=Thai}\p{M}]+)$/u;
+// A capital right after a small letter ("cafÉ", "пРИВЕТ") is how swapped letters show.
+const LOWER_THEN_UPPER = /\p{Ll}\p{Lu}/u;
+const NON_ASCII = /[^\x00-\x7f]/;
+// Non-letters that real text uses; box drawing, C1 controls and rare symbols are not among them.
+const COMMON_SYMBOLS = new Set([...'\u00a0«»‘’“”–—…€£¥¢°§©®™±×÷·•¡¿¶¹²³¼½¾µ']);
+
+/**
+ * How plausible a decoding is, 0..1: over the words holding a non-ASCII letter and the non-ASCII
+ * characters outside words, the share that look like text (a word in one script without a
+ * capital after a small letter; a common symbol). 1 when there is nothing non-ASCII to judge.
+ * Linear: one regex pass over the words and one over the characters.
+ */
+export function plausibility(text: string): number {
+  let good = 0;
+  let bad = 0;
+  for (const match of text.matchAll(WORD)) {
+    const word = match[0];
+    if (!NON_ASCII.test(word)) continue;
+    if (ONE_SCRIPT.test(word) && !LOWER_THEN_UPPER.test(word)) good++;
+    else bad++;
+  }
+  for (const ch of text.replace(WORD, '')) {
+    if (ch.charCodeAt(0) < 0x80) continue;
+    if (COMMON_SYMBOLS.has(ch)) good++;
+    else bad++;
+  }
+  return good + bad === 0 ? 1 : good / (good + bad);
+}
+
+const HALFWIDTH_KANA = /[\uFF61-\uFF9F]/g;
+
+/**
+ * Any byte run in 0xA1-0xDF is valid Shift_JIS (halfwidth katakana), so chardet sometimes names
+ * Shift_JIS for KOI8-R or DOS text; Japanese prose is never mostly halfwidth katakana.
+ */
+function mostlyHalfwidthKana(text: string): boolean {
+  let nonAscii = 0;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) nonAscii++;
+  return nonAscii > 0 && (text.match(HALFWIDTH_KANA)?.length ?? 0) * 2 > nonAscii;
+}
+
+function decodeWith(bytes: Uint8Array, encoding: string): string {
+  return iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), encoding);
+}
+
+/**
+ * The code page a non-UTF-8 sample reads cleanly in: chardet's guess when it is plausible,
+ * else the most plausible of FALLBACK_CODE_PAGES; null when none reaches PLAUSIBLE.
+ */
+export function pickSingleByteEncoding(sample: Uint8Array, guess: string | null): string | null {
+  const candidates = [...new Set([...(guess && SINGLE_BYTE.test(guess) ? [guess] : []), ...FALLBACK_CODE_PAGES.map((c) => c.encoding)])];
+  let best: string | null = null;
+  let bestScore = PLAUSIBLE;
+  for (const encoding of candidates) {
+    const text = decodeWith(sample, encoding);
+    if (hasC1OrReplacement(text)) continue;
+    const score = plausibility(text);
+    if (encoding === guess && score >= PLAUSIBLE) return encoding;
+    if (score > bestScore || (best === null && score >= bestScore)) {
+      best = encoding;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+function refusal(bytes: Uint8Array, guess: string | null): DocumentError {
+  const tried = [...new Set([...(guess ? [guess] : []), ...FALLBACK_CODE_PAGES.map((c) => c.encoding)])].join(', ');
+  const hint = looksLikeBrokenUtf8(bytes) ? ' It is mostly UTF-8 with damaged byte sequences.' : '';
+  return new DocumentError('encoding_error', `The text is not valid UTF-8 and no encoding tried reads it cleanly (tried ${tried}).${hint}`);
+}
+
 function decodeLegacy(bytes: Uint8Array): DecodedText {
-  const encoding = pickLegacyEncoding(bytes.subarray(0, SNIFF_BYTES));
-  if (encoding === 'UTF-16LE' || encoding === 'UTF-16BE' || encoding === 'UTF-32LE' || encoding === 'UTF-32BE') {
-    return { text: sanitizeText(strictDecode(bytes, encoding, 'looks like')), encoding };
+  const sample = bytes.subarray(0, SNIFF_BYTES);
+  const guess = pickLegacyEncoding(sample);
+  if (guess === 'UTF-16LE' || guess === 'UTF-16BE' || guess === 'UTF-32LE' || guess === 'UTF-32BE') {
+    return { text: sanitizeText(strictDecode(bytes, guess, 'looks like')), encoding: guess };
   }
-  const known = encoding !== null && (SINGLE_BYTE.test(encoding) || MULTI_BYTE.has(encoding));
-  if (!known || !iconv.encodingExists(encoding)) {
-    throw new DocumentError('encoding_error', 'The text is not valid UTF-8 and its encoding could not be recognised.');
+  if (guess !== null && MULTI_BYTE.has(guess) && iconv.encodingExists(guess)) {
+    const text = decodeWith(bytes, guess);
+    if (!hasC1OrReplacement(text) && !mostlyHalfwidthKana(text)) return { text: sanitizeText(text), encoding: guess };
   }
-  if (SINGLE_BYTE.test(encoding) && looksLikeBrokenUtf8(bytes)) {
-    throw new DocumentError('encoding_error', 'The text is mostly UTF-8 but contains invalid byte sequences.');
-  }
-  const text = iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), encoding);
+  const encoding = pickSingleByteEncoding(sample, guess);
+  if (encoding === null) throw refusal(bytes, guess);
+  const text = decodeWith(bytes, encoding);
+  // The sample was clean; the rest of the file must be too.
   if (hasC1OrReplacement(text)) {
-    throw new DocumentError('encoding_error', `The text does not decode cleanly as ${encoding} (its best-guess encoding).`);
+    throw new DocumentError('encoding_error', `The text reads as ${encoding} at first but contains bytes that are not text in it further on.`);
   }
   return { text: sanitizeText(text), encoding };
 }

@@ -3,7 +3,7 @@
  * Parsers expect bytes whose format was already decided by detect.ts (content, not name).
  *
  * Each parser module is imported on first use: the worker process imports this file for
- * DEFAULT_PARSE_LIMITS and must not pay for pdf.js, mammoth and SheetJS it never runs (they
+ * DEFAULT_PARSE_LIMITS and must not pay for pdf.js, htmlparser2 and SheetJS it never runs (they
  * run only in parse children, which preload them).
  */
 import type { FormatParser, ParseLimits, ParserRegistry } from './types.js';

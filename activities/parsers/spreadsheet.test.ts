@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { reasonCodeOf } from '../../test/fixtures/errors.js';
 import { makeXls, makeXlsx } from '../../test/fixtures/documents.js';
 import { makeWholeGridMergeXlsx } from '../../test/fixtures/hostile.js';
+import { makeReportWorkbook } from '../../test/fixtures/workbooks.js';
+import * as XLSX from '@e965/xlsx';
 import { DEFAULT_PARSE_LIMITS } from './index.js';
 import { parseXls, parseXlsx } from './spreadsheet.js';
 
@@ -72,6 +74,18 @@ describe('parseXlsx', () => {
       }),
     );
     expect(await reasonCodeOf(parseXlsx(bytes, DEFAULT_PARSE_LIMITS))).toBe('corrupt');
+  });
+
+  it('says so when only hidden sheets hold text', async () => {
+    const bytes = makeReportWorkbook({ bookType: 'xlsx' }).bytes;
+    const book = XLSX.read(bytes, { type: 'buffer' });
+    book.Workbook!.Sheets![0].Hidden = 2; // very hidden: only code can show it
+    const hiddenOnly = Buffer.from(XLSX.write(book, { type: 'buffer', bookType: 'xlsx' }) as Uint8Array);
+    await expect(parseXlsx(hiddenOnly, DEFAULT_PARSE_LIMITS)).rejects.toMatchObject({
+      code: 'no_extractable_text',
+      message: expect.stringContaining('Only hidden sheets (Sales, Planning)'),
+    });
+    expect((await parseXlsx(hiddenOnly, { ...DEFAULT_PARSE_LIMITS, hiddenSheets: 'mark' })).sections[0].sheet).toBe('Sales (hidden)');
   });
 
   it('refuses workbooks without text and damaged files', async () => {

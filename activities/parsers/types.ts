@@ -6,6 +6,10 @@
 import type { DocFormat } from '../../core/formats.js';
 import type { ParsedDocument } from '../../core/parsed.js';
 
+/** What spreadsheet parsers do with hidden and very hidden sheets (SPREADSHEET_HIDDEN_SHEETS). */
+export const HIDDEN_SHEET_POLICIES = ['skip', 'mark'] as const;
+export type HiddenSheetPolicy = (typeof HIDDEN_SHEET_POLICIES)[number];
+
 export interface ParseLimits {
   /** PDF pages above this fail with too_many_pages. */
   maxPages: number;
@@ -13,6 +17,8 @@ export interface ParseLimits {
   maxRows: number;
   /** Spreadsheet cells (all sheets, from the declared ranges) above this fail with limit_exceeded. */
   maxCells: number;
+  /** Hidden spreadsheet sheets: left out ('skip', the default) or indexed with a marker ('mark'). */
+  hiddenSheets?: HiddenSheetPolicy;
   /** Extracted characters above this fail with limit_exceeded. */
   maxChars: number;
 }

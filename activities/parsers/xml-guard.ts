@@ -3,7 +3,7 @@
  *
  * OOXML never needs a DTD. A `<!DOCTYPE` / `<!ENTITY` is how billion-laughs expansion and XXE
  * file reads are attempted, and whether a given XML library expands them varies by version,
- * so the package is rejected with `corrupt` before mammoth or SheetJS sees it: nothing is ever
+ * so the package is rejected with `corrupt` before the DOCX reader or SheetJS sees it: nothing is ever
  * expanded or fetched. Every .xml/.rels part is streamed through yauzl (which checks the real
  * inflated size against the declared one) and scanned with a three-state byte machine for
  * "<!" not followed by "-" (comment) or "[" (CDATA). NUL bytes are skipped so UTF-16 parts
