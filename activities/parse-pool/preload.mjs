@@ -27,3 +27,5 @@ await import('@e965/xlsx/dist/cpexcel.full.mjs');
 await import('chardet');
 await import('iconv-lite');
 await import('yauzl');
+await import('htmlparser2');
+await import('postal-mime');

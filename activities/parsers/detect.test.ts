@@ -11,7 +11,7 @@ import {
   makeManyEntriesDocx,
   makeZipSlipDocx,
 } from '../../test/fixtures/hostile.js';
-import { detectAndInspect, detectFormat, inspectOoxml } from './detect.js';
+import { detectAndInspect, detectFormat, inspectZipPackage } from './detect.js';
 import { reasonCodeOf as asyncCodeOf, syncReasonCodeOf as codeOf } from '../../test/fixtures/errors.js';
 
 const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(2000, 7)]);
@@ -69,7 +69,7 @@ describe('detectFormat', () => {
   });
 });
 
-describe('inspectOoxml and detectAndInspect', () => {
+describe('inspectZipPackage and detectAndInspect', () => {
   const dir = mkdtempSync(join(tmpdir(), 'docflow-detect-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   let n = 0;
@@ -102,17 +102,17 @@ describe('inspectOoxml and detectAndInspect', () => {
     expect(await asyncCodeOf(detectAndInspect(file(makeZipSlipDocx(), 'slip.docx'), 'slip.docx'))).toBe('unsafe_content');
     expect(await asyncCodeOf(detectAndInspect(file(makeMacroDocx(), 'macro.docx'), 'macro.docx'))).toBe('unsafe_content');
     const absolute = zipSync({ 'word/document.xml': strToU8('<x/>'), '/etc/cron.d/evil': strToU8('x') });
-    expect(await asyncCodeOf(inspectOoxml(file(absolute, 'abs.docx')))).toBe('unsafe_content');
+    expect(await asyncCodeOf(inspectZipPackage(file(absolute, 'abs.docx')))).toBe('unsafe_content');
     const backslash = zipSync({ 'word/document.xml': strToU8('<x/>'), '..\\..\\evil.txt': strToU8('x') });
-    expect(await asyncCodeOf(inspectOoxml(file(backslash, 'bs.docx')))).toBe('unsafe_content');
+    expect(await asyncCodeOf(inspectZipPackage(file(backslash, 'bs.docx')))).toBe('unsafe_content');
   });
 
   it('applies the configured caps', async () => {
     const docx = file(makeDocx([{ text: 'x' }]), 'caps.docx');
     const limits = { maxEntries: 5000, maxTotalUncompressedBytes: 200 << 20, maxRatio: 100, ratioCheckMinBytes: 1 << 20 };
-    expect(await inspectOoxml(docx, limits)).toBe('docx');
-    expect(await asyncCodeOf(inspectOoxml(docx, { ...limits, maxEntries: 4 }))).toBe('decompression_limit');
-    expect(await asyncCodeOf(inspectOoxml(docx, { ...limits, maxTotalUncompressedBytes: 100 }))).toBe('decompression_limit');
+    expect(await inspectZipPackage(docx, limits)).toBe('docx');
+    expect(await asyncCodeOf(inspectZipPackage(docx, { ...limits, maxEntries: 4 }))).toBe('decompression_limit');
+    expect(await asyncCodeOf(inspectZipPackage(docx, { ...limits, maxTotalUncompressedBytes: 100 }))).toBe('decompression_limit');
   });
 
   it('classifies a damaged archive as corrupt and an encrypted Office file as encrypted', async () => {

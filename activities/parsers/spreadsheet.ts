@@ -1,5 +1,5 @@
 /**
- * XLSX and XLS through SheetJS.
+ * XLSX, XLS and ODS through SheetJS.
  *
  * SheetJS comes from '@e965/xlsx', a republication of SheetJS CE 0.20.3: it carries the fixes
  * for CVE-2023-30533 (prototype pollution) and CVE-2024-22363 (ReDoS) that the stale npm
@@ -18,6 +18,8 @@ import type { FormatParser, ParseLimits } from './types.js';
 import { SectionCollector } from './collect.js';
 import { addRowSections, cleanCell, type Row } from './rows.js';
 import { assertNoXmlDeclarations } from './xml-guard.js';
+import { assertOdfNotEncrypted } from './odt.js';
+import { withZipParts } from './zip-parts.js';
 
 // Legacy BIFF5 files store text in Windows code pages; BIFF8 and OOXML are Unicode.
 XLSX.set_cptable(cptable);
@@ -122,10 +124,11 @@ function readWorkbook(bytes: Uint8Array, limits: ParseLimits): XLSX.WorkBook {
   }
 }
 
-function makeParser(format: Extract<DocFormat, 'xlsx' | 'xls'>): FormatParser {
+function makeParser(format: Extract<DocFormat, 'xlsx' | 'xls' | 'ods'>): FormatParser {
   return async (bytes, limits) => {
-    // SheetJS does not expand custom entities, but a DTD in an OOXML part is never legitimate.
-    if (format === 'xlsx') await assertNoXmlDeclarations(bytes);
+    // SheetJS does not expand custom entities, but a DTD in an OOXML or ODF part is never legitimate.
+    if (format === 'xlsx' || format === 'ods') await assertNoXmlDeclarations(bytes);
+    if (format === 'ods') await withZipParts(bytes, assertOdfNotEncrypted);
     const workbook = readWorkbook(bytes, limits);
     checkDeclaredSize(workbook, limits);
     const out = new SectionCollector(limits.maxChars);
@@ -142,3 +145,5 @@ function makeParser(format: Extract<DocFormat, 'xlsx' | 'xls'>): FormatParser {
 export const parseXlsx: FormatParser = makeParser('xlsx');
 /** Parser for .xls (BIFF) uploads; same reader, different container. */
 export const parseXls: FormatParser = makeParser('xls');
+/** Parser for .ods (OpenDocument) uploads; SheetJS reads them into the same workbook shape. */
+export const parseOds: FormatParser = makeParser('ods');
