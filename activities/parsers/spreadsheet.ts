@@ -18,8 +18,7 @@ import type { FormatParser, ParseLimits } from './types.js';
 import { SectionCollector } from './collect.js';
 import { addRowSections, cleanCell, type Row } from './rows.js';
 import { assertNoXmlDeclarations } from './xml-guard.js';
-import { assertOdfNotEncrypted } from './odt.js';
-import { withZipParts } from './zip-parts.js';
+import { checkOdsPackage, trimOdsRanges } from './ods.js';
 
 // Legacy BIFF5 files store text in Windows code pages; BIFF8 and OOXML are Unicode.
 XLSX.set_cptable(cptable);
@@ -128,8 +127,9 @@ function makeParser(format: Extract<DocFormat, 'xlsx' | 'xls' | 'ods'>): FormatP
   return async (bytes, limits) => {
     // SheetJS does not expand custom entities, but a DTD in an OOXML or ODF part is never legitimate.
     if (format === 'xlsx' || format === 'ods') await assertNoXmlDeclarations(bytes);
-    if (format === 'ods') await withZipParts(bytes, assertOdfNotEncrypted);
+    if (format === 'ods') await checkOdsPackage(bytes, limits);
     const workbook = readWorkbook(bytes, limits);
+    if (format === 'ods') trimOdsRanges(workbook);
     checkDeclaredSize(workbook, limits);
     const out = new SectionCollector(limits.maxChars);
     for (const name of workbook.SheetNames) {
