@@ -64,6 +64,8 @@ interface Frame {
   nav: boolean;
   chrome: boolean;
   pre: boolean;
+  /** Inside a table cell: blocks there only add a space, the row stays one line. */
+  cell: boolean;
 }
 
 function isHidden(attribs: Record<string, string>): boolean {
@@ -74,20 +76,38 @@ function isHidden(attribs: Record<string, string>): boolean {
 }
 
 function normalizeLine(raw: string): string {
-  if (!raw.includes('\t')) return raw.replace(/[ \n\r\f\v]+/g, ' ').trim();
+  if (!raw.includes('\t')) return raw.replace(/[ \n\r\f\v\u00a0]+/g, ' ').trim();
   return raw
     .split('\t')
-    .map((cell) => cell.replace(/\s+/g, ' ').trim())
+    .map((cell) => cell.replace(/[ \n\r\f\v\u00a0]+/g, ' ').trim())
     .join('\t')
     .replace(/\t+$/, '')
     .trim();
 }
 
+const ROOT: Frame = { name: '#root', skip: false, main: false, article: false, nav: false, chrome: false, pre: false, cell: false };
+
+/**
+ * Cuts the internal subset out of a leading XHTML DOCTYPE (`<!DOCTYPE html [ ... ]>`): the HTML
+ * tokenizer, like a browser, would end the doctype at its first `>` and show the rest as text.
+ * Nothing in the subset is ever used: its entities stay unexpanded.
+ */
+function dropDoctypeSubset(html: string): string {
+  const start = html.slice(0, 4096).search(/<!doctype\s/i);
+  if (start === -1) return html;
+  const close = html.indexOf('>', start);
+  const open = html.indexOf('[', start);
+  if (open === -1 || close === -1 || open > close) return html;
+  const end = html.indexOf(']>', open);
+  return end === -1 ? html : html.slice(0, open) + html.slice(end + 1);
+}
+
 /** Reads `html` into lines with their page region, then keeps the main content as sections. */
-export function extractHtmlText(html: string): HtmlText {
+export function extractHtmlText(source: string): HtmlText {
+  const html = dropDoctypeSubset(source);
   const lines: Line[] = [];
   const stack: Frame[] = [];
-  let top: Frame = { name: '#root', skip: false, main: false, article: false, nav: false, chrome: false, pre: false };
+  let top: Frame = ROOT;
   let line = '';
   let headingLevel = 0;
   let title: string | undefined;
@@ -122,6 +142,7 @@ export function extractHtmlText(html: string): HtmlText {
           nav: top.nav || name === 'nav' || role === 'navigation',
           chrome: top.chrome || (!top.main && !article && (name === 'header' || name === 'footer' || name === 'aside' || CHROME_ROLES.has(role))),
           pre: top.pre || name === 'pre' || name === 'textarea',
+          cell: top.cell || name === 'td' || name === 'th',
         };
         // The title is read even though it sits in the skipped <head>; an SVG's <title> is not.
         if (name === 'title' && title === undefined && (top.name === 'head' || !top.skip)) inTitle = true;
@@ -133,7 +154,7 @@ export function extractHtmlText(html: string): HtmlText {
           } else if (name === 'td' || name === 'th') {
             if (line !== '' && !line.endsWith('\t')) line += '\t';
           } else if (BLOCKS.has(name)) {
-            if (headingLevel === 0) endLine();
+            if (headingLevel === 0 && !top.cell) endLine();
             else line += ' ';
           }
         }
@@ -142,7 +163,8 @@ export function extractHtmlText(html: string): HtmlText {
       },
       ontext(text) {
         if (inTitle) title = (title ?? '') + text;
-        else if (!top.skip) line += text;
+        // Tabs in the source are whitespace; only table cells make tab separators.
+        else if (!top.skip) line += top.pre ? text : text.replace(/\t/g, ' ');
       },
       onclosetag(name) {
         const frame = stack.pop();
@@ -158,11 +180,15 @@ export function extractHtmlText(html: string): HtmlText {
           } else if (name === 'td' || name === 'th') {
             line += '\t';
           } else if (BLOCKS.has(name) && headingLevel === 0) {
-            top = frame;
-            endLine();
+            if (frame.cell && name !== 'table') {
+              line += ' ';
+            } else {
+              top = frame;
+              endLine();
+            }
           }
         }
-        top = stack.length > 0 ? stack[stack.length - 1] : { name: '#root', skip: false, main: false, article: false, nav: false, chrome: false, pre: false };
+        top = stack.length > 0 ? stack[stack.length - 1] : ROOT;
       },
     },
     { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true, recognizeSelfClosing: true },
