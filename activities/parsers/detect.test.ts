@@ -84,6 +84,7 @@ describe('detectFormat for HTML, EML and RTF', () => {
     expect(detectFormat(eml, 'message')).toBe('eml');
     expect(detectFormat(makeRtf([{ text: 'x' }]), 'letter')).toBe('rtf');
     expect(detectFormat(makeText('Subject: only one header line\n\nbody'), 'notes')).toBe('txt');
+    expect(detectFormat(Buffer.concat([Buffer.from('From ada@example.com Tue Dec  1 09:30:00 2026\r\n'), eml]), 'saved.eml')).toBe('eml');
   });
 
   it('refuses a name its content contradicts with type_mismatch', () => {

@@ -146,7 +146,10 @@ const MAIL_FIELDS = new Set(['from', 'to', 'cc', 'subject', 'date', 'received', 
 export function mailHeaderFields(text: string): { fields: number; known: number } {
   let fields = 0;
   let known = 0;
-  for (const line of text.split(/\r?\n/, 200)) {
+  const lines = text.split(/\r?\n/, 200);
+  // Messages saved from a mailbox may keep its "From sender date" separator line first.
+  if (lines[0]?.startsWith('From ')) lines.shift();
+  for (const line of lines) {
     if (line === '') break;
     if ((line[0] === ' ' || line[0] === '\t') && fields > 0) continue;
     const field = HEADER_FIELD.exec(line);
