@@ -81,8 +81,7 @@ function normalizeLine(raw: string): string {
     .split('\t')
     .map((cell) => cell.replace(/[ \n\r\f\v\u00a0]+/g, ' ').trim())
     .join('\t')
-    .replace(/\t+$/, '')
-    .trim();
+    .trim(); // trim() drops trailing tabs too; an anchored /\t+$/ would rescan long runs
 }
 
 const ROOT: Frame = { name: '#root', skip: false, main: false, article: false, nav: false, chrome: false, pre: false, cell: false };
@@ -113,12 +112,13 @@ export function extractHtmlText(source: string): HtmlText {
   let title: string | undefined;
   let inTitle = false;
 
-  const endLine = (level?: number) => {
-    const text = top.pre ? line.replace(/^\n+|\s+$/g, '') : normalizeLine(line);
+  /** Ends the current line as text of `frame`'s region (a heading line when `level` is given). */
+  const endLine = (frame: Frame, level?: number) => {
+    const text = frame.pre ? line.replace(/^\n+/, '').trimEnd() : normalizeLine(line);
     line = '';
     if (text === '') return;
-    const where = { main: top.main, article: top.article, nav: top.nav, chrome: top.chrome };
-    if (top.pre && level === undefined) {
+    const where = { main: frame.main, article: frame.article, nav: frame.nav, chrome: frame.chrome };
+    if (frame.pre && level === undefined) {
       for (const part of text.split('\n')) lines.push({ text: part.trimEnd(), ...where });
     } else {
       lines.push(level === undefined ? { text, ...where } : { text, level, ...where });
@@ -149,12 +149,12 @@ export function extractHtmlText(source: string): HtmlText {
         if (!skip) {
           const heading = HEADING.exec(name);
           if (heading && headingLevel === 0) {
-            endLine();
+            endLine(top);
             headingLevel = Number(heading[1]);
           } else if (name === 'td' || name === 'th') {
             if (line !== '' && !line.endsWith('\t')) line += '\t';
           } else if (BLOCKS.has(name)) {
-            if (headingLevel === 0 && !top.cell) endLine();
+            if (headingLevel === 0 && !top.cell) endLine(top);
             else line += ' ';
           }
         }
@@ -173,19 +173,14 @@ export function extractHtmlText(source: string): HtmlText {
         if (!frame.skip) {
           const heading = HEADING.exec(name);
           if (heading && Number(heading[1]) === headingLevel) {
-            // The heading's own region: frames are still the parent's after the pop.
-            top = frame;
-            endLine(headingLevel);
+            endLine(frame, headingLevel);
             headingLevel = 0;
           } else if (name === 'td' || name === 'th') {
             line += '\t';
           } else if (BLOCKS.has(name) && headingLevel === 0) {
-            if (frame.cell && name !== 'table') {
-              line += ' ';
-            } else {
-              top = frame;
-              endLine();
-            }
+            // Inside a table cell a block only separates words: the row stays one line.
+            if (frame.cell) line += ' ';
+            else endLine(frame);
           }
         }
         top = stack.length > 0 ? stack[stack.length - 1] : ROOT;
@@ -194,7 +189,7 @@ export function extractHtmlText(source: string): HtmlText {
     { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true, recognizeSelfClosing: true },
   );
   parser.end(html);
-  endLine();
+  endLine(top);
   const cleanTitle = title === undefined ? undefined : sanitizeText(title).replace(/\s+/g, ' ').trim() || undefined;
   return { ...(cleanTitle === undefined ? {} : { title: cleanTitle }), sections: toSections(mainContent(lines)) };
 }

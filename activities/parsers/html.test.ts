@@ -91,3 +91,12 @@ describe('parseHtml', () => {
     expect(await reasonCodeOf(parseHtml(page, { ...DEFAULT_PARSE_LIMITS, maxChars: 100 }))).toBe('limit_exceeded');
   });
 });
+
+describe('extractHtmlText on pathological whitespace', () => {
+  it('stays linear on long runs of spaces in <pre> and of empty table cells', () => {
+    // A backtracking trim would take minutes here (quadratic in the run); a linear one, milliseconds.
+    const text = textOf(`<pre>${' '.repeat(200_000)}x</pre>`);
+    expect(text.trim()).toBe('x');
+    expect(textOf(`<table><tr>${'<td></td>'.repeat(20_000)}<td>y</td></tr></table>`)).toBe('y');
+  });
+});
