@@ -61,7 +61,8 @@ function headerLines(email: Email): string[] {
   const lines = [...addressLine('From', email.from), ...addressLine('To', email.to), ...addressLine('Cc', email.cc)];
   if (email.date) lines.push(`Date: ${email.date}`);
   if (email.subject) lines.push(`Subject: ${email.subject}`);
-  const names = email.attachments.map(attachmentName);
+  // Pictures a HTML body shows inline (cid: references) are part of the body, not attachments.
+  const names = email.attachments.flatMap((a, i) => (a.related ? [] : [attachmentName(a, i)]));
   if (names.length > 0) {
     const more = names.length > MAX_LISTED_ATTACHMENTS ? ` and ${names.length - MAX_LISTED_ATTACHMENTS} more` : '';
     lines.push(`Attachments: ${names.slice(0, MAX_LISTED_ATTACHMENTS).join(', ')}${more}`);

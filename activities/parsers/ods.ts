@@ -35,6 +35,7 @@ export interface OdsExtent {
 export function measureOdsContent(xml: string): OdsExtent[] {
   const tables: OdsExtent[] = [];
   let table: OdsExtent | null = null;
+  let tableDepth = 0;
   let rowPosition = 0;
   let rowRepeat = 1;
   let colPosition = 0;
@@ -46,9 +47,12 @@ export function measureOdsContent(xml: string): OdsExtent[] {
     xml,
     {
       open(name, attrs) {
-        if (name === 'table' && table === null) {
-          table = { name: attrs['table:name'] ?? `Sheet${tables.length + 1}`, rows: 0, cells: 0 };
-          rowPosition = 0;
+        if (name === 'table') {
+          // A table nested in a cell (not written by spreadsheets, but possible) counts with its sheet.
+          if (tableDepth++ === 0) {
+            table = { name: attrs['table:name'] ?? `Sheet${tables.length + 1}`, rows: 0, cells: 0 };
+            rowPosition = 0;
+          }
         } else if (name === 'table-row') {
           rowRepeat = repeat(attrs['table:number-rows-repeated']);
           colPosition = 0;
@@ -73,7 +77,7 @@ export function measureOdsContent(xml: string): OdsExtent[] {
             table.rows = rowPosition;
             table.cells += rowRepeat * lastCol;
           }
-        } else if (name === 'table' && table) {
+        } else if (name === 'table' && --tableDepth === 0 && table) {
           tables.push(table);
           table = null;
         }
