@@ -4,11 +4,14 @@
  */
 
 /** Formats the platform accepts; decided from content (magic bytes), not from the name. */
-export const DOC_FORMATS = ['pdf', 'docx', 'xlsx', 'xls', 'csv', 'txt', 'md', 'png', 'jpeg', 'tiff'] as const;
+export const DOC_FORMATS = ['pdf', 'docx', 'xlsx', 'xls', 'csv', 'txt', 'md', 'pptx', 'html', 'odt', 'ods', 'epub', 'eml', 'rtf', 'png', 'jpeg', 'tiff'] as const;
 export type DocFormat = (typeof DOC_FORMATS)[number];
 
-/** Formats whose whole content is text to embed: uploads cap them lower, detection trusts the name for them. */
-export const TEXT_FORMATS: readonly DocFormat[] = ['txt', 'md', 'csv'];
+/**
+ * Formats stored as text (markup included): uploads cap them at the text-file limit, and text
+ * content is told apart by its name (RTF must also start with `{\rtf`, EML with mail headers).
+ */
+export const TEXT_FORMATS: readonly DocFormat[] = ['txt', 'md', 'csv', 'html', 'eml', 'rtf'];
 /** Whether `format` is one of TEXT_FORMATS. */
 export const isTextFormat = (format: DocFormat): boolean => TEXT_FORMATS.includes(format);
 
@@ -28,6 +31,13 @@ export const ACCEPTED_TYPES: Record<DocFormat, { extensions: string[]; mimeTypes
   png: { extensions: ['.png'], mimeTypes: ['image/png'] },
   jpeg: { extensions: ['.jpg', '.jpeg'], mimeTypes: ['image/jpeg'] },
   tiff: { extensions: ['.tif', '.tiff'], mimeTypes: ['image/tiff'] },
+  pptx: { extensions: ['.pptx'], mimeTypes: ['application/vnd.openxmlformats-officedocument.presentationml.presentation'] },
+  html: { extensions: ['.html', '.htm', '.xhtml'], mimeTypes: ['text/html', 'application/xhtml+xml'] },
+  odt: { extensions: ['.odt'], mimeTypes: ['application/vnd.oasis.opendocument.text'] },
+  ods: { extensions: ['.ods'], mimeTypes: ['application/vnd.oasis.opendocument.spreadsheet'] },
+  epub: { extensions: ['.epub'], mimeTypes: ['application/epub+zip'] },
+  eml: { extensions: ['.eml'], mimeTypes: ['message/rfc822'] },
+  rtf: { extensions: ['.rtf'], mimeTypes: ['application/rtf', 'text/rtf'] },
 };
 
 /** Why a document could not be indexed. Stable strings: the UI and API clients switch on them. */

@@ -5,7 +5,7 @@
  * and the real embedding model under a real Temporal server.
  *
  * The stack's upload limits (test/stack.ts) are 50 MB per file, 200 MB per request and 100 files
- * per batch; the whole corpus is ~29 MB in under 60 files, so one request carries everything and
+ * per batch; the whole corpus is ~39 MB in under 70 files, so one request carries everything and
  * single_line_20MB.txt (20 MiB) is accepted by the API (it then fails at the parser's documented
  * 20,000,000-character cap). The text files that must be indexed are generated `compact` (same
  * shapes, fewer repetitions: CPU embedding runs at ~3 chunks/s and their BAD_INPUTS.md sizes

@@ -27,3 +27,4 @@ await import('chardet');
 await import('iconv-lite');
 await import('yauzl');
 await import('htmlparser2');
+await import('postal-mime');

@@ -11,7 +11,8 @@ import {
   makeManyEntriesDocx,
   makeZipSlipDocx,
 } from '../../test/fixtures/hostile.js';
-import { detectAndInspect, detectFormat, inspectOoxml } from './detect.js';
+import { detectAndInspect, detectFormat, inspectZipPackage } from './detect.js';
+import { makeEml, makeEpub, makeHtml, makeOds, makeOdt, makePptx, makeRtf } from '../../test/fixtures/format-documents.js';
 import { reasonCodeOf as asyncCodeOf, syncReasonCodeOf as codeOf } from '../../test/fixtures/errors.js';
 
 const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(2000, 7)]);
@@ -87,7 +88,35 @@ describe('detectFormat', () => {
   });
 });
 
-describe('inspectOoxml and detectAndInspect', () => {
+describe('detectFormat for HTML, EML and RTF', () => {
+  const eml = makeEml({ from: 'a@example.com', to: 'b@example.com', subject: 'Hi', text: 'Hello.' });
+
+  it('accepts them under their extensions, and tells them by content without one', () => {
+    expect(detectFormat(makeHtml('<p>x</p>'), 'page.html')).toBe('html');
+    expect(detectFormat(makeText('plain words, no tags'), 'page.htm')).toBe('html');
+    expect(detectFormat(eml, 'message.eml')).toBe('eml');
+    expect(detectFormat(makeRtf([{ text: 'x' }]), 'letter.rtf')).toBe('rtf');
+    expect(detectFormat(makeHtml('<p>x</p>'), 'index')).toBe('html');
+    expect(detectFormat(Buffer.from('<!-- saved page -->\n<HTML><body>x</body></HTML>'), 'saved')).toBe('html');
+    expect(detectFormat(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('<!DOCTYPE html><p>wide</p>', 'utf16le')]), 'wide')).toBe('html');
+    expect(detectFormat(eml, 'message')).toBe('eml');
+    expect(detectFormat(makeRtf([{ text: 'x' }]), 'letter')).toBe('rtf');
+    expect(detectFormat(makeText('Subject: only one header line\n\nbody'), 'notes')).toBe('txt');
+    expect(detectFormat(Buffer.concat([Buffer.from('From ada@example.com Tue Dec  1 09:30:00 2026\r\n'), eml]), 'saved.eml')).toBe('eml');
+  });
+
+  it('refuses a name its content contradicts with type_mismatch', () => {
+    expect(codeOf(() => detectFormat(makeText('just text'), 'fake.rtf'))).toBe('type_mismatch');
+    expect(codeOf(() => detectFormat(makeRtf([{ text: 'x' }]), 'letter.txt'))).toBe('type_mismatch');
+    expect(codeOf(() => detectFormat(makeRtf([{ text: 'x' }]), 'letter.html'))).toBe('type_mismatch');
+    expect(codeOf(() => detectFormat(makeText('no headers at all\njust lines'), 'mail.eml'))).toBe('type_mismatch');
+    expect(codeOf(() => detectFormat(makePdf(['x']), 'page.html'))).toBe('type_mismatch');
+    expect(codeOf(() => detectFormat(png, 'page.html'))).toBe('type_mismatch');
+    expect(codeOf(() => detectFormat(makePptx([{ body: ['x'] }]), 'slides.html'))).toBe('type_mismatch');
+  });
+});
+
+describe('inspectZipPackage and detectAndInspect', () => {
   const dir = mkdtempSync(join(tmpdir(), 'docflow-detect-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   let n = 0;
@@ -102,6 +131,21 @@ describe('inspectOoxml and detectAndInspect', () => {
     expect(await detectAndInspect(file(makeXlsx({ S: [['a']] }), 'b.xlsx'), 'b.xlsx')).toBe('xlsx');
     expect(await detectAndInspect(file(makeDocx([{ text: 'x' }]), 'noext'), 'noext')).toBe('docx');
     expect(await detectAndInspect(file(makePdf(['x']), 'c.pdf'), 'c.pdf')).toBe('pdf');
+  });
+
+  it('tells PPTX by its main part and ODT, ODS and EPUB by their mimetype entry', async () => {
+    const packages = { pptx: makePptx([{ body: ['x'] }]), odt: makeOdt([{ text: 'x' }]), ods: makeOds({ S: [['a']] }), epub: makeEpub('T', [{ file: 'c.xhtml', body: '<p>x</p>' }]) };
+    for (const [format, bytes] of Object.entries(packages)) {
+      expect(await detectAndInspect(file(bytes, `a.${format}`), `a.${format}`), format).toBe(format);
+      expect(await detectAndInspect(file(bytes, 'noext'), 'noext'), format).toBe(format);
+    }
+    expect(await asyncCodeOf(detectAndInspect(file(packages.odt, 'a.ods'), 'a.ods'))).toBe('type_mismatch');
+    expect(await asyncCodeOf(detectAndInspect(file(packages.epub, 'a.docx'), 'a.docx'))).toBe('type_mismatch');
+    expect(await asyncCodeOf(detectAndInspect(file(packages.pptx, 'a.epub'), 'a.epub'))).toBe('type_mismatch');
+    const both = zipSync({ mimetype: strToU8('application/epub+zip'), 'ppt/presentation.xml': strToU8('<x/>') });
+    expect(await asyncCodeOf(detectAndInspect(file(both, 'both.pptx'), 'both.pptx'))).toBe('type_mismatch');
+    const unknownMimetype = zipSync({ mimetype: strToU8('application/x-custom'), 'content.xml': strToU8('<x/>') });
+    expect(await asyncCodeOf(detectAndInspect(file(unknownMimetype, 'u.odt'), 'u.odt'))).toBe('type_mismatch');
   });
 
   it('refuses a Word document named .xlsx and a plain ZIP named .docx', async () => {
@@ -120,17 +164,17 @@ describe('inspectOoxml and detectAndInspect', () => {
     expect(await asyncCodeOf(detectAndInspect(file(makeZipSlipDocx(), 'slip.docx'), 'slip.docx'))).toBe('unsafe_content');
     expect(await asyncCodeOf(detectAndInspect(file(makeMacroDocx(), 'macro.docx'), 'macro.docx'))).toBe('unsafe_content');
     const absolute = zipSync({ 'word/document.xml': strToU8('<x/>'), '/etc/cron.d/evil': strToU8('x') });
-    expect(await asyncCodeOf(inspectOoxml(file(absolute, 'abs.docx')))).toBe('unsafe_content');
+    expect(await asyncCodeOf(inspectZipPackage(file(absolute, 'abs.docx')))).toBe('unsafe_content');
     const backslash = zipSync({ 'word/document.xml': strToU8('<x/>'), '..\\..\\evil.txt': strToU8('x') });
-    expect(await asyncCodeOf(inspectOoxml(file(backslash, 'bs.docx')))).toBe('unsafe_content');
+    expect(await asyncCodeOf(inspectZipPackage(file(backslash, 'bs.docx')))).toBe('unsafe_content');
   });
 
   it('applies the configured caps', async () => {
     const docx = file(makeDocx([{ text: 'x' }]), 'caps.docx');
     const limits = { maxEntries: 5000, maxTotalUncompressedBytes: 200 << 20, maxRatio: 100, ratioCheckMinBytes: 1 << 20 };
-    expect(await inspectOoxml(docx, limits)).toBe('docx');
-    expect(await asyncCodeOf(inspectOoxml(docx, { ...limits, maxEntries: 4 }))).toBe('decompression_limit');
-    expect(await asyncCodeOf(inspectOoxml(docx, { ...limits, maxTotalUncompressedBytes: 100 }))).toBe('decompression_limit');
+    expect(await inspectZipPackage(docx, limits)).toBe('docx');
+    expect(await asyncCodeOf(inspectZipPackage(docx, { ...limits, maxEntries: 4 }))).toBe('decompression_limit');
+    expect(await asyncCodeOf(inspectZipPackage(docx, { ...limits, maxTotalUncompressedBytes: 100 }))).toBe('decompression_limit');
   });
 
   it('classifies a damaged archive as corrupt and an encrypted Office file as encrypted', async () => {

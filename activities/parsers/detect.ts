@@ -4,14 +4,16 @@
  * Rules (the extension is the user's claim, the bytes are the truth):
  *  - 0 bytes -> `empty_file`.
  *  - A non-empty extension we do not accept (.exe, .doc, .json) -> `unsupported_type`.
- *  - Content that is recognisably something (PDF, ZIP, OLE2, PNG, ELF, ...) or binary, under an
- *    accepted extension it does not match -> `type_mismatch` (a PNG named .pdf, a PDF named .docx,
- *    random bytes named .xlsx).
- *  - No extension: the content decides for PDF and text (-> txt); ZIP packages are decided by
- *    their directory in detectAndInspect; other binaries -> `unsupported_type`.
+ *  - Content that is recognisably something (PDF, ZIP, OLE2, RTF, PNG, ELF, ...) or binary, under
+ *    an accepted extension it does not match -> `type_mismatch` (a PNG named .pdf, a PDF named
+ *    .docx, random bytes named .xlsx, plain text named .rtf, text without mail headers named .eml).
+ *  - No extension: the content decides for PDF, RTF and text (an HTML page or an e-mail by their
+ *    opening, anything else -> txt); ZIP packages are decided by their directory in
+ *    detectAndInspect; other binaries -> `unsupported_type`.
  *  - `%PDF-` anywhere in the first 1024 bytes is a PDF (readers tolerate leading junk), except
- *    when the file is named .txt/.md/.csv and reads as text: prose may quote a PDF header.
- *  - ZIP content named .docx/.xlsx is provisionally that format; inspectOoxml confirms it.
+ *    when the file is named as a text format and reads as text: prose may quote a PDF header.
+ *  - ZIP content named .docx/.xlsx/.pptx/.odt/.ods/.epub is provisionally that format;
+ *    inspectZipPackage confirms it from the part names (OOXML) or the `mimetype` entry (ODF, EPUB).
  *  - OLE2 content is .xls when named so. A .docx/.xlsx that is OLE2 holding an
  *    "EncryptedPackage" stream is a password-protected Office file -> `encrypted`.
  *  - PNG, JPEG and TIFF (read by OCR) are decided by their magic bytes: accepted under their own
@@ -21,10 +23,10 @@
 import { open, stat } from 'node:fs/promises';
 import { ACCEPTED_TYPES, DocumentError, isTextFormat, type DocFormat } from '../../core/formats.js';
 import { bomEncoding, guessUtf16 } from './encoding.js';
-import { DEFAULT_ZIP_LIMITS, inspectOoxml, type ZipLimits } from './zip-directory.js';
+import { DEFAULT_ZIP_LIMITS, inspectZipPackage, type ZipLimits, type ZipPackageKind } from './zip-directory.js';
 
 /** Re-exported so upload code needs one import for everything detection-related. */
-export { inspectOoxml, DEFAULT_ZIP_LIMITS, type ZipLimits, type OoxmlKind } from './zip-directory.js';
+export { inspectZipPackage, DEFAULT_ZIP_LIMITS, type ZipLimits, type ZipPackageKind } from './zip-directory.js';
 
 /** How many leading bytes detection needs; callers reading a head should read this many. */
 export const HEAD_BYTES = 8192;
@@ -35,7 +37,7 @@ const EXTENSIONS: Record<string, DocFormat> = Object.fromEntries(
 );
 
 /** What the leading bytes are, independent of the name. */
-export type ContentKind = 'pdf' | 'zip' | 'ole' | 'text' | 'image' | 'binary';
+export type ContentKind = 'pdf' | 'zip' | 'ole' | 'rtf' | 'text' | 'image' | 'binary';
 
 /** Image formats OCR reads, by signature. */
 const IMAGE_MAGIC: { bytes: number[]; format: 'png' | 'jpeg' | 'tiff'; label: string }[] = [
@@ -45,6 +47,17 @@ const IMAGE_MAGIC: { bytes: number[]; format: 'png' | 'jpeg' | 'tiff'; label: st
   { bytes: [0x4d, 0x4d, 0x00, 0x2a], format: 'tiff', label: 'a TIFF image' },
 ];
 const IMAGE_FORMATS: readonly DocFormat[] = ['png', 'jpeg', 'tiff'];
+
+/** Formats that are ZIP packages; what a ZIP upload may be named. */
+const ZIP_FORMATS: readonly DocFormat[] = ['docx', 'xlsx', 'pptx', 'odt', 'ods', 'epub'] satisfies ZipPackageKind[];
+const ZIP_LABELS: Record<ZipPackageKind, string> = {
+  docx: 'a Word document',
+  xlsx: 'an Excel workbook',
+  pptx: 'a PowerPoint presentation',
+  odt: 'an OpenDocument text',
+  ods: 'an OpenDocument spreadsheet',
+  epub: 'an EPUB book',
+};
 
 // Only signatures containing bytes that never start a text file, so prose cannot trip them.
 const BINARY_MAGIC: { bytes: number[]; label: string }[] = [
@@ -58,8 +71,9 @@ const BINARY_MAGIC: { bytes: number[]; label: string }[] = [
   { bytes: [0x00, 0x61, 0x73, 0x6d], label: 'a WebAssembly module' },
   { bytes: [0xcf, 0xfa, 0xed, 0xfe], label: 'a Mach-O executable' },
   { bytes: [...Buffer.from('SQLite format 3\0')], label: 'an SQLite database' },
-  { bytes: [...Buffer.from('{\\rtf')], label: 'an RTF document' },
 ];
+
+const RTF_MAGIC = [...Buffer.from('{\\rtf')];
 
 const OLE2 = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
 
@@ -104,6 +118,7 @@ export function sniffContent(head: Uint8Array, claimed?: DocFormat): { kind: Con
   }
   if (startsWith(head, OLE2)) return { kind: 'ole', label: 'an OLE2 (legacy Office) file' };
   for (const magic of IMAGE_MAGIC) if (startsWith(head, magic.bytes)) return { kind: 'image', label: magic.label };
+  if (startsWith(head, RTF_MAGIC)) return { kind: 'rtf', label: 'an RTF document' };
   for (const magic of BINARY_MAGIC) if (startsWith(head, magic.bytes)) return { kind: 'binary', label: magic.label };
   const text = looksLikeText(head);
   if (pdfAt > 0 && !(text && claimed && isTextFormat(claimed))) return { kind: 'pdf', label: 'a PDF document' };
@@ -120,6 +135,47 @@ function mismatch(ext: string, label: string): DocumentError {
   return new DocumentError('type_mismatch', `The file is named .${ext} but its content is ${label}.`);
 }
 
+/** The head as a string for spotting markup and mail headers: UTF-16 decoded, BOM dropped, else byte per char. */
+function headAsText(head: Uint8Array): string {
+  const bom = bomEncoding(head);
+  const wide = bom?.encoding.startsWith('UTF-16') ? bom.encoding : bom ? null : guessUtf16(head);
+  if (wide) return new TextDecoder(wide.toLowerCase()).decode(head.subarray(bom?.length ?? 0));
+  return Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('latin1', bom?.length ?? 0);
+}
+
+const HTML_START = /^\s*(<\?xml[^>]{0,200}\?>\s*)?(<!--[\s\S]{0,2000}?-->\s*)*<(!doctype\s+html|html[\s>])/i;
+const HEADER_FIELD = /^([\x21-\x39\x3b-\x7e]{1,76}):/;
+const MAIL_FIELDS = new Set(['from', 'to', 'cc', 'subject', 'date', 'received', 'message-id', 'mime-version', 'return-path', 'delivered-to', 'reply-to', 'content-type']);
+
+/**
+ * Mail header fields at the start of `text` (RFC 5322: `Name: value` lines, continuation lines
+ * indented, a blank line ends them): how many, and how many are fields every mail carries.
+ * A first line that is not a field means no header at all.
+ */
+export function mailHeaderFields(text: string): { fields: number; known: number } {
+  let fields = 0;
+  let known = 0;
+  const lines = text.split(/\r?\n/, 200);
+  // Messages saved from a mailbox may keep its "From sender date" separator line first.
+  if (lines[0]?.startsWith('From ')) lines.shift();
+  for (const line of lines) {
+    if (line === '') break;
+    if ((line[0] === ' ' || line[0] === '\t') && fields > 0) continue;
+    const field = HEADER_FIELD.exec(line);
+    if (!field) return fields === 0 ? { fields: 0, known: 0 } : { fields, known };
+    fields++;
+    if (MAIL_FIELDS.has(field[1].toLowerCase())) known++;
+  }
+  return { fields, known };
+}
+
+/** What text without an extension is: an HTML page, an e-mail (two or more usual header fields), else plain text. */
+function textFormatOf(head: Uint8Array): DocFormat {
+  const text = headAsText(head);
+  if (HTML_START.test(text)) return 'html';
+  return mailHeaderFields(text).known >= 2 ? 'eml' : 'txt';
+}
+
 /** Format of an upload from its first bytes and name; throws the reason code when it must be refused. */
 export function detectFormat(head: Uint8Array, filename: string): DocFormat {
   if (head.length === 0) throw new DocumentError('empty_file', 'The file is empty.');
@@ -132,15 +188,20 @@ export function detectFormat(head: Uint8Array, filename: string): DocFormat {
       if (!claimed || claimed === 'pdf') return 'pdf';
       throw mismatch(ext, label);
     case 'zip':
-      if (claimed === 'docx' || claimed === 'xlsx') return claimed;
+      if (claimed && ZIP_FORMATS.includes(claimed)) return claimed;
       if (claimed) throw mismatch(ext, label);
-      throw new DocumentError('unsupported_type', 'A ZIP archive without a .docx or .xlsx extension is not supported.');
+      throw new DocumentError('unsupported_type', 'A ZIP archive that is not a Word, Excel, PowerPoint, OpenDocument or EPUB document is not supported.');
     case 'ole':
       if (claimed === 'xls') return 'xls';
       if (claimed) throw mismatch(ext, label);
       throw new DocumentError('unsupported_type', 'Legacy Office files are only accepted as .xls spreadsheets.');
+    case 'rtf':
+      if (!claimed || claimed === 'rtf') return 'rtf';
+      throw mismatch(ext, label);
     case 'text':
-      if (!claimed) return 'txt';
+      if (!claimed) return textFormatOf(head);
+      if (claimed === 'rtf') throw mismatch(ext, 'text that does not start with {\\rtf');
+      if (claimed === 'eml' && mailHeaderFields(headAsText(head)).fields === 0) throw mismatch(ext, 'text without mail headers');
       if (isTextFormat(claimed)) return claimed;
       throw mismatch(ext, label);
     case 'image': {
@@ -184,7 +245,7 @@ async function isEncryptedOoxml(filePath: string): Promise<boolean> {
 
 /**
  * What the upload route calls: reads the head, runs detectFormat, and for ZIP content checks the
- * central directory (inspectOoxml), which must agree with the extension.
+ * central directory (inspectZipPackage), which must agree with the extension.
  */
 export async function detectAndInspect(filePath: string, filename: string, zipLimits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<DocFormat> {
   const head = await readHead(filePath);
@@ -192,7 +253,7 @@ export async function detectAndInspect(filePath: string, filename: string, zipLi
   const ext = extensionOf(filename);
   const claimed = ext ? EXTENSIONS[ext] : undefined;
   const { kind } = sniffContent(head, claimed);
-  if (kind === 'zip' && !ext) return inspectOoxml(filePath, zipLimits);
+  if (kind === 'zip' && !ext) return inspectZipPackage(filePath, zipLimits);
   let format: DocFormat;
   try {
     format = detectFormat(head, filename);
@@ -202,11 +263,9 @@ export async function detectAndInspect(filePath: string, filename: string, zipLi
     }
     throw err;
   }
-  if (format === 'docx' || format === 'xlsx') {
-    const actual = await inspectOoxml(filePath, zipLimits);
-    if (actual !== format) {
-      throw new DocumentError('type_mismatch', `The file is named .${ext} but its content is ${actual === 'docx' ? 'a Word document' : 'an Excel workbook'}.`);
-    }
+  if (ZIP_FORMATS.includes(format)) {
+    const actual = await inspectZipPackage(filePath, zipLimits);
+    if (actual !== format) throw new DocumentError('type_mismatch', `The file is named .${ext} but its content is ${ZIP_LABELS[actual]}.`);
   }
   return format;
 }

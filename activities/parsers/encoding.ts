@@ -309,3 +309,20 @@ export function decodeText(bytes: Uint8Array): DecodedText {
   }
   return decodeLegacy(bytes);
 }
+
+/** Charset names that mean windows-1252 in practice (as WHATWG reads them). */
+const WESTERN_LABELS = new Set(['iso-8859-1', 'iso8859-1', 'latin1', 'l1', 'us-ascii', 'ascii', 'cp819']);
+
+/**
+ * Decodes text whose container names its charset (an HTML `<meta charset>`, a MIME part).
+ * A BOM, a UTF-8 label or a name iconv-lite does not know fall back to decodeText's evidence;
+ * bytes the named charset cannot hold are `encoding_error`, never replacement characters.
+ */
+export function decodeDeclared(bytes: Uint8Array, label: string): DecodedText {
+  const name = label.trim().toLowerCase();
+  if (bomEncoding(bytes) || /^utf-?8$/.test(name) || !iconv.encodingExists(name)) return decodeText(bytes);
+  const encoding = WESTERN_LABELS.has(name) ? 'windows-1252' : name;
+  const text = iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), encoding);
+  if (text.includes('\uFFFD')) throw new DocumentError('encoding_error', `The text declares the charset ${label.slice(0, 40)} but contains bytes that are invalid in it.`);
+  return { text: sanitizeText(text), encoding };
+}

@@ -3,7 +3,7 @@
  * Parsers expect bytes whose format was already decided by detect.ts (content, not name).
  *
  * Each parser module is imported on first use: the worker process imports this file for
- * DEFAULT_PARSE_LIMITS and must not pay for pdf.js, htmlparser2 and SheetJS it never runs (they
+ * DEFAULT_PARSE_LIMITS and must not pay for pdf.js, SheetJS, htmlparser2 and postal-mime it never runs (they
  * run only in parse children, which preload them).
  */
 import type { FormatParser, ParseLimits, ParserRegistry } from './types.js';
@@ -33,6 +33,14 @@ export const parserRegistry: ParserRegistry = {
   png: lazy(async () => (await import('./image.js')).parsePng),
   jpeg: lazy(async () => (await import('./image.js')).parseJpeg),
   tiff: lazy(async () => (await import('./image.js')).parseTiff),
+  pptx: lazy(async () => (await import('./pptx.js')).parsePptx),
+  html: lazy(async () => (await import('./html.js')).parseHtml),
+  odt: lazy(async () => (await import('./odt.js')).parseOdt),
+  ods: lazy(async () => (await import('./spreadsheet.js')).parseOds),
+  epub: lazy(async () => (await import('./epub.js')).parseEpub),
+  // A message's text attachments go through this same registry, each by its own format's parser.
+  eml: lazy(async () => (await import('./eml.js')).createEmlParser((bytes, format, limits) => parserRegistry[format](bytes, limits))),
+  rtf: lazy(async () => (await import('./rtf.js')).parseRtf),
 };
 
 /** Loads every parser now; parse children call it before reporting ready, so a broken install fails at startup, not as "corrupt" documents. */

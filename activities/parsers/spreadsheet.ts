@@ -1,5 +1,5 @@
 /**
- * XLSX and XLS through SheetJS: bytes to a workbook here, the workbook to sections in
+ * XLSX, XLS and ODS through SheetJS: bytes to a workbook here, the workbook to sections in
  * workbook.ts (shared with every other format SheetJS reads).
  *
  * SheetJS comes from '@e965/xlsx', a republication of SheetJS CE 0.20.3: it carries the fixes
@@ -16,6 +16,7 @@ import { DocumentError, type DocFormat } from '../../core/formats.js';
 import type { FormatParser, ParseLimits } from './types.js';
 import { workbookToDocument } from './workbook.js';
 import { assertNoXmlDeclarations } from './xml-guard.js';
+import { checkOdsPackage, trimOdsRanges } from './ods.js';
 
 // Legacy BIFF5 files store text in Windows code pages; BIFF8 and OOXML are Unicode.
 XLSX.set_cptable(cptable);
@@ -49,11 +50,14 @@ export function readWorkbook(bytes: Uint8Array, limits: ParseLimits): XLSX.WorkB
   }
 }
 
-function makeParser(format: Extract<DocFormat, 'xlsx' | 'xls'>): FormatParser {
+function makeParser(format: Extract<DocFormat, 'xlsx' | 'xls' | 'ods'>): FormatParser {
   return async (bytes, limits) => {
-    // SheetJS does not expand custom entities, but a DTD in an OOXML part is never legitimate.
-    if (format === 'xlsx') await assertNoXmlDeclarations(bytes);
-    return workbookToDocument(readWorkbook(bytes, limits), format, limits);
+    // SheetJS does not expand custom entities, but a DTD in an OOXML or ODF part is never legitimate.
+    if (format === 'xlsx' || format === 'ods') await assertNoXmlDeclarations(bytes);
+    if (format === 'ods') await checkOdsPackage(bytes, limits);
+    const workbook = readWorkbook(bytes, limits);
+    if (format === 'ods') trimOdsRanges(workbook);
+    return workbookToDocument(workbook, format, limits);
   };
 }
 
@@ -61,3 +65,5 @@ function makeParser(format: Extract<DocFormat, 'xlsx' | 'xls'>): FormatParser {
 export const parseXlsx: FormatParser = makeParser('xlsx');
 /** Parser for .xls (BIFF) uploads; same reader, different container. */
 export const parseXls: FormatParser = makeParser('xls');
+/** Parser for .ods (OpenDocument) uploads; SheetJS reads them into the same workbook shape. */
+export const parseOds: FormatParser = makeParser('ods');

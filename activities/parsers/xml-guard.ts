@@ -1,7 +1,7 @@
 /**
- * Refuses OOXML packages whose XML parts contain a document type declaration.
+ * Refuses OOXML, ODF and EPUB packages whose XML parts contain a document type declaration.
  *
- * OOXML never needs a DTD. A `<!DOCTYPE` / `<!ENTITY` is how billion-laughs expansion and XXE
+ * OOXML, ODF and EPUB package files never need a DTD. A `<!DOCTYPE` / `<!ENTITY` is how billion-laughs expansion and XXE
  * file reads are attempted, and whether a given XML library expands them varies by version,
  * so the package is rejected with `corrupt` before the DOCX reader or SheetJS sees it: nothing is ever
  * expanded or fetched. Every .xml/.rels part is streamed through yauzl (which checks the real
@@ -97,7 +97,8 @@ export async function assertNoXmlDeclarations(bytes: Uint8Array): Promise<void> 
       zip.on('end', () => resolve());
       zip.on('entry', (entry: yauzl.Entry) => {
         const name = entry.fileName.toLowerCase();
-        if (!name.endsWith('.xml') && !name.endsWith('.rels') && !name.endsWith('.vml')) {
+        // .opf: an EPUB's package document (its XHTML chapters may carry a DOCTYPE and are read by a parser that never expands one).
+        if (!name.endsWith('.xml') && !name.endsWith('.rels') && !name.endsWith('.vml') && !name.endsWith('.opf')) {
           zip.readEntry();
           return;
         }

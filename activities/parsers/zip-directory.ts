@@ -1,6 +1,7 @@
 /**
- * Checks an OOXML upload (docx/xlsx) by reading only its ZIP central directory, before any
- * byte is inflated. Refusals and their codes:
+ * Checks a ZIP-packaged upload (OOXML docx/xlsx/pptx, ODF odt/ods, EPUB) by reading its ZIP
+ * central directory, before any document part is inflated (only the tiny `mimetype` entry
+ * that ODF and EPUB carry is read). Refusals and their codes:
  *  - more than maxEntries entries, total declared uncompressed size over the cap, or any entry
  *    over ratioCheckMinBytes inflating more than maxRatio:1 -> `decompression_limit`;
  *  - entry names with `..` segments, absolute paths, drive letters or backslashes (zip slip)
@@ -48,10 +49,56 @@ function mb(bytes: number): string {
 }
 
 /** What the directory says the package is, after all checks passed. */
-export type OoxmlKind = 'docx' | 'xlsx';
+export type ZipPackageKind = 'docx' | 'xlsx' | 'pptx' | 'odt' | 'ods' | 'epub';
 
-/** Reads the central directory of filePath, applies the caps, and tells docx from xlsx. */
-export function inspectOoxml(filePath: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<OoxmlKind> {
+/** ODF and EPUB name their kind in a `mimetype` entry; OOXML by its main part's path. */
+const MIMETYPE_KINDS: Record<string, ZipPackageKind> = {
+  'application/vnd.oasis.opendocument.text': 'odt',
+  'application/vnd.oasis.opendocument.spreadsheet': 'ods',
+  'application/epub+zip': 'epub',
+};
+const MAIN_PARTS: [string, ZipPackageKind][] = [
+  ['word/document.xml', 'docx'],
+  ['xl/workbook.xml', 'xlsx'],
+  ['ppt/presentation.xml', 'pptx'],
+];
+/** Longest `mimetype` entry read; real ones are under 50 bytes. */
+const MAX_MIMETYPE_BYTES = 128;
+
+/** Decides the package kind from its part names and `mimetype` content; exactly one must fit. */
+function packageKind(names: Set<string>, mimetype: string | undefined): ZipPackageKind {
+  const kinds = MAIN_PARTS.filter(([part]) => names.has(part)).map(([, kind]) => kind);
+  const fromMimetype = mimetype === undefined ? undefined : MIMETYPE_KINDS[mimetype.trim()];
+  if (fromMimetype) kinds.push(fromMimetype);
+  if (kinds.length === 1) return kinds[0];
+  if (kinds.length > 1) throw new DocumentError('type_mismatch', `The archive claims to be several kinds of document at once (${kinds.join(', ')}).`);
+  throw new DocumentError('type_mismatch', 'The ZIP archive is not a Word, Excel, PowerPoint, OpenDocument or EPUB document.');
+}
+
+function readSmallEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<string> {
+  return new Promise((resolve, reject) => {
+    zip.openReadStream(entry, (err, stream) => {
+      if (err || !stream) return reject(err ?? new Error('unreadable entry'));
+      const parts: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => {
+        // Sizes are not validated in this pass, so a lying header is stopped here.
+        size += chunk.length;
+        if (size > MAX_MIMETYPE_BYTES) {
+          stream.destroy();
+          reject(new DocumentError('decompression_limit', `The archive entry ${entry.fileName} inflates beyond its declared size.`));
+          return;
+        }
+        parts.push(chunk);
+      });
+      stream.on('error', reject);
+      stream.on('end', () => resolve(Buffer.concat(parts).toString('latin1')));
+    });
+  });
+}
+
+/** Reads the central directory of filePath, applies the caps, and tells which document package it is. */
+export function inspectZipPackage(filePath: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<ZipPackageKind> {
   return new Promise((resolve, reject) => {
     // strictFileNames makes yauzl refuse backslashes instead of silently converting them; size
     // validation is ours (below), so a lying stored entry is reported as a size problem.
@@ -68,6 +115,7 @@ export function inspectOoxml(filePath: string, limits: ZipLimits = DEFAULT_ZIP_L
         return fail(new DocumentError('decompression_limit', `The archive has ${zip.entryCount.toLocaleString('en-US')} entries; the limit is ${limits.maxEntries.toLocaleString('en-US')}.`));
       }
       const names = new Set<string>();
+      let mimetype: string | undefined;
       let total = 0;
       zip.on('error', fail);
       zip.on('entry', (entry: yauzl.Entry) => {
@@ -93,16 +141,23 @@ export function inspectOoxml(filePath: string, limits: ZipLimits = DEFAULT_ZIP_L
             return fail(new DocumentError('decompression_limit', `The archive entry ${name} inflates ${Math.round(ratio)}:1; the limit is ${limits.maxRatio}:1.`));
           }
         }
+        if (name === 'mimetype' && entry.uncompressedSize <= MAX_MIMETYPE_BYTES) {
+          readSmallEntry(zip, entry).then((text) => {
+            mimetype = text;
+            zip.readEntry();
+          }, fail);
+          return;
+        }
         zip.readEntry();
       });
       zip.on('end', () => {
         if (settled) return;
         settled = true;
-        const hasDocx = names.has('word/document.xml');
-        const hasXlsx = names.has('xl/workbook.xml');
-        if (hasDocx && !hasXlsx) return resolve('docx');
-        if (hasXlsx && !hasDocx) return resolve('xlsx');
-        reject(new DocumentError('type_mismatch', hasDocx ? 'The archive claims to be both a Word and an Excel document.' : 'The ZIP archive is neither a Word (.docx) nor an Excel (.xlsx) document.'));
+        try {
+          resolve(packageKind(names, mimetype));
+        } catch (err) {
+          reject(err);
+        }
       });
       zip.readEntry();
     });

@@ -161,7 +161,7 @@ export const en = {
   reasons: {
     empty_file: { title: 'The file is empty.', action: 'Upload the file again; it may not have been saved completely.' },
     too_large: { title: 'The file is over the size limit.', action: 'Split it into smaller files or ask an administrator to raise the limit.' },
-    unsupported_type: { title: 'This type of file is not supported.', action: 'Convert it to PDF, DOCX, XLSX, XLS, CSV, TXT or Markdown.' },
+    unsupported_type: { title: 'This type of file is not supported.', action: 'Convert it to PDF, DOCX, XLSX, XLS, PPTX, ODT, ODS, EPUB, RTF, HTML, EML, CSV, TXT or Markdown.' },
     type_mismatch: { title: 'The content does not match the file name’s extension.', action: 'Rename the file with the right extension, or export it again in the format its name says.' },
     corrupt: { title: 'The file is damaged and cannot be read.', action: 'Open it in its usual program and save or export it again, then upload the new copy.' },
     encrypted: { title: 'The file is password-protected.', action: 'Remove the password (save an unprotected copy) and upload that.' },

@@ -151,7 +151,7 @@ export const it: Messages = {
   reasons: {
     empty_file: { title: 'Il file è vuoto.', action: 'Caricalo di nuovo: forse non era stato salvato del tutto.' },
     too_large: { title: 'Il file supera il limite di dimensione.', action: 'Dividilo in file più piccoli o chiedi a un amministratore di alzare il limite.' },
-    unsupported_type: { title: 'Questo tipo di file non è supportato.', action: 'Convertilo in PDF, DOCX, XLSX, XLS, CSV, TXT o Markdown.' },
+    unsupported_type: { title: 'Questo tipo di file non è supportato.', action: 'Convertilo in PDF, DOCX, XLSX, XLS, PPTX, ODT, ODS, EPUB, RTF, HTML, EML, CSV, TXT o Markdown.' },
     type_mismatch: { title: 'Il contenuto non corrisponde all’estensione del nome.', action: 'Rinomina il file con l’estensione giusta o esportalo di nuovo nel formato indicato dal nome.' },
     corrupt: { title: 'Il file è danneggiato e non si può leggere.', action: 'Aprilo con il suo programma, salvalo o esportalo di nuovo e carica la nuova copia.' },
     encrypted: { title: 'Il file è protetto da password.', action: 'Togli la password (salva una copia non protetta) e carica quella.' },
