@@ -33,7 +33,7 @@ const form = (...files: [string, string][]) => {
 describe('API', () => {
   it('requires a valid bearer key and answers in the one error shape', async () => {
     const { app } = await setup();
-    for (const headers of [{}, { authorization: "Bearer nope-nope-nope" }, { authorization: "Basic abc" }] as Record<string, string>[]) {
+    for (const headers of [{}, { authorization: 'Bearer nope-nope-nope' }, { authorization: 'Basic abc' }] as Record<string, string>[]) {
       const res = await app.request('/api/batches/x', { headers });
       expect(res.status).toBe(401);
       const body = (await res.json()) as { error: { code: string; message: string; requestId: string } };
@@ -101,7 +101,7 @@ describe('API', () => {
   });
 
   it('returns the same batch for a retried POST with the same Idempotency-Key', async () => {
-    const { app, client, keys, started } = await setup();
+    const { client, keys, started } = await setup();
     const post = () => upload(client, keys.alpha, form(['a.txt', 'same']), 'upload-1');
     const first = (await (await post()).json()) as { batchId: string };
     const second = (await (await post()).json()) as { batchId: string };
@@ -171,15 +171,33 @@ describe('API', () => {
     const { client, keys, progress, catalog } = await setup();
     const created = await upload(client, keys.alpha, form(['a.txt', 'hello']));
     const { batchId, documents } = (await created.json()) as { batchId: string; documents: { documentId: string }[] };
-    const doc = (status: 'parsing' | 'indexed', chunks: number) => ({ documentId: documents[0].documentId, status, chunks, chunksTotal: chunks || null, attempt: 1, error: null, startedAt: 1, finishedAt: null });
+    const doc = (status: 'parsing' | 'indexed', chunks: number) => ({
+      documentId: documents[0].documentId,
+      status,
+      chunks,
+      chunksTotal: chunks || null,
+      attempt: 1,
+      error: null,
+      startedAt: 1,
+      finishedAt: null,
+    });
     progress.set(batchId, { status: 'running', seq: 1, shardCount: 1, finishedShards: [{ documents: [doc('parsing', 0)], seq: 2 }], runningShards: [], cancelRequested: false });
     setTimeout(() => {
-      progress.set(batchId, { status: 'completed', seq: 3, shardCount: 1, finishedShards: [{ documents: [doc('indexed', 2)], seq: 5 }], runningShards: [], cancelRequested: false });
+      progress.set(batchId, {
+        status: 'completed',
+        seq: 3,
+        shardCount: 1,
+        finishedShards: [{ documents: [doc('indexed', 2)], seq: 5 }],
+        runningShards: [],
+        cancelRequested: false,
+      });
     }, 50);
     // The run's last step records the outcome a moment after the run reports it.
     setTimeout(() => {
       void catalog
-        .updateDocuments('alpha', [{ documentId: documents[0].documentId, status: 'indexed', chunks: 2, errorCode: null, errorMessage: null, attempt: 1, startedAt: 1, finishedAt: 2 }])
+        .updateDocuments('alpha', [
+          { documentId: documents[0].documentId, status: 'indexed', chunks: 2, errorCode: null, errorMessage: null, attempt: 1, startedAt: 1, finishedAt: 2 },
+        ])
         .then(() => catalog.setBatchStatus('alpha', batchId, 'completed', 8));
     }, 150);
     const res = await client.api.batches[':batchId'].events.$get({ param: { batchId }, header: {} }, bearer(keys.alpha));

@@ -10,6 +10,8 @@ import { shortId } from './format.js';
 import { showToast } from './toasts.svelte.js';
 
 const STORAGE_KEY = 'docflow.watching';
+// A plain registry, not reactive state: pages read each stream's own $state fields.
+// eslint-disable-next-line svelte/prefer-svelte-reactivity
 const streams = new Map<string, BatchStream>();
 
 function remember(): void {
