@@ -54,7 +54,12 @@ export async function createTestApp(overrides: Partial<ApiDeps> = {}) {
       return { ok: true, detail: 'fake' };
     },
   };
-  const vectors = { health: async () => ({ ok: true, detail: 'fake' }), search: async () => [] } as unknown as VectorStore;
+  const vectors = {
+    health: async () => ({ ok: true, detail: 'fake' }),
+    search: async () => [],
+    deleteDocument: async () => {},
+    countDocument: async () => 0,
+  } as unknown as VectorStore;
   const embedder = { model: 'fake', dimensions: async () => 3, embed: async (t: string[]) => t.map(() => [1, 0, 0]), health: async () => ({ ok: true, detail: 'fake' }) };
   const deps: ApiDeps = {
     catalog,
