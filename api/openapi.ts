@@ -68,39 +68,37 @@ export const OpenApiDocumentSchema = z
 
 const errorBodyRef = { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } };
 
-/** Registers what is not per-route: security schemes and the responses every tenant route shares. */
-export function registerSharedComponents(app: OpenAPIHono<AppEnv>): void {
-  const registry = app.openAPIRegistry;
-  registry.registerComponent('securitySchemes', 'bearerAuth', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'An API key created with `npm run tenant -- create <tenantId>`.',
-  });
-  registry.registerComponent('securitySchemes', 'sessionCookie', {
+/** How a caller proves who it is; tenant routes accept either of the first two. */
+const SECURITY_SCHEMES = {
+  bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key created with `npm run tenant -- create <tenantId>`.' },
+  sessionCookie: {
     type: 'apiKey',
     in: 'cookie',
     name: SESSION_COOKIE,
     description: `Set by POST /api/session (named \`__Host-${SESSION_COOKIE}\` over HTTPS). State-changing requests must also send X-CSRF-Token.`,
-  });
-  registry.registerComponent('securitySchemes', 'metricsToken', {
-    type: 'http',
-    scheme: 'bearer',
-    description: "The operators' METRICS_TOKEN; a tenant API key is refused.",
-  });
-  registry.registerComponent('responses', 'Unauthorized', {
+  },
+  metricsToken: { type: 'http', scheme: 'bearer', description: "The operators' METRICS_TOKEN; a tenant API key is refused." },
+} as const;
+
+/** The answers every tenant route may give before its handler runs (see tenantRoute). */
+const SHARED_RESPONSES = {
+  Unauthorized: {
     description: 'No valid API key or session (code `unauthorized`).',
     headers: { 'WWW-Authenticate': { description: 'Always `Bearer`.', schema: { type: 'string' } } },
     content: errorBodyRef,
-  });
-  registry.registerComponent('responses', 'CsrfFailed', {
-    description: 'Authenticated by the session cookie without a matching X-CSRF-Token header (code `csrf_failed`).',
-    content: errorBodyRef,
-  });
-  registry.registerComponent('responses', 'RateLimited', {
+  },
+  CsrfFailed: { description: 'Authenticated by the session cookie without a matching X-CSRF-Token header (code `csrf_failed`).', content: errorBodyRef },
+  RateLimited: {
     description: 'Too many requests for this API key or its sessions (code `rate_limited`).',
     headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 1 } } },
     content: errorBodyRef,
-  });
+  },
+} as const;
+
+/** Registers what is not per-route: the security schemes and the shared responses. */
+export function registerSharedComponents(app: OpenAPIHono<AppEnv>): void {
+  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
+  for (const [name, response] of Object.entries(SHARED_RESPONSES)) app.openAPIRegistry.registerComponent('responses', name, response);
 }
 
 type Json = Record<string, unknown>;
