@@ -263,7 +263,9 @@ export function createOpenAiEmbedder(opts: OpenAiEmbedderOptions): OpenAiEmbedde
     if (signal?.aborted) throw abortReason(signal);
     const trace: CallTrace = { statuses: [] };
     try {
-      const out = await traces.run(trace, send);
+      // The client's wait before a retry does not listen to the signal; its next attempt checks
+      // it and sends nothing, so racing here ends the wait without leaving a request behind.
+      const out = await raceAbort(traces.run(trace, send), signal);
       onFinished?.(trace);
       return out;
     } catch (err) {

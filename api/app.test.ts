@@ -1,11 +1,19 @@
 /**
  * The API's own behaviour with Temporal, embedder and vector store replaced by in-memory fakes
  * (the real ones are exercised by the integration tests): auth, upload outcomes, idempotency,
- * tenant scoping, the SSE framing and the error shape.
+ * tenant scoping, the SSE framing and the error shape. Requests go through Hono's typed client
+ * (`hc`), so a route whose path, parameters or answers change breaks this file's type check.
  */
 import { describe, expect, it } from 'vitest';
 import { DocumentError } from '../core/formats.js';
-import { createTestApp } from './test-app.js';
+import { createTestApp, type typedClient } from './test-app.js';
+
+type Client = ReturnType<typeof typedClient>;
+
+/** POST /api/batches with a multipart body; the body is streamed by the app, so it is passed as is. */
+const upload = (client: Client, key: string, body: FormData, idempotencyKey?: string) =>
+  client.api.batches.$post({ query: {}, header: idempotencyKey ? { 'idempotency-key': idempotencyKey } : {} }, { headers: { authorization: `Bearer ${key}` }, init: { body } });
+const bearer = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
 
 async function setup() {
   return createTestApp({
@@ -25,7 +33,7 @@ const form = (...files: [string, string][]) => {
 describe('API', () => {
   it('requires a valid bearer key and answers in the one error shape', async () => {
     const { app } = await setup();
-    for (const headers of [{}, { authorization: "Bearer nope-nope-nope" }, { authorization: "Basic abc" }] as Record<string, string>[]) {
+    for (const headers of [{}, { authorization: 'Bearer nope-nope-nope' }, { authorization: 'Basic abc' }] as Record<string, string>[]) {
       const res = await app.request('/api/batches/x', { headers });
       expect(res.status).toBe(401);
       const body = (await res.json()) as { error: { code: string; message: string; requestId: string } };
@@ -35,9 +43,31 @@ describe('API', () => {
     expect((await app.request('/api/health')).status).toBe(200);
   });
 
+  it('answers requests that fail their route schema in the same error shape', async () => {
+    const { app, client, keys } = await setup();
+    const badQuery = await client.api.batches.$get({ query: { limit: '0' } }, bearer(keys.alpha));
+    expect(badQuery.status).toBe(400);
+    const body = (await badQuery.json()) as { error: { code: string; message: string; requestId: string } };
+    expect(body.error).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/^limit: /) });
+    expect(body.error.requestId).toBe(badQuery.headers.get('x-request-id'));
+    const badKey = await upload(client, keys.alpha, form(['a.txt', 'x']), 'no spaces allowed');
+    expect(badKey.status).toBe(400);
+    expect(((await badKey.json()) as { error: { message: string } }).error.message).toMatch(/^idempotency-key: /);
+    // An id outside the one id pattern names nothing: 404, like a missing batch.
+    const badId = await client.api.batches[':batchId'].$get({ param: { batchId: 'not/an*id' } }, bearer(keys.alpha));
+    expect(badId.status).toBe(404);
+    expect(((await badId.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    const notJson = await app.request('/api/search', { method: 'POST', headers: { authorization: `Bearer ${keys.alpha}`, 'content-type': 'application/json' }, body: '{"query":' });
+    expect(notJson.status).toBe(400);
+    expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe('bad_request');
+    const text = await app.request('/api/search', { method: 'POST', headers: { authorization: `Bearer ${keys.alpha}`, 'content-type': 'text/plain' }, body: 'query' });
+    expect(text.status).toBe(415);
+    expect(((await text.json()) as { error: { code: string } }).error.code).toBe('unsupported_media_type');
+  });
+
   it('accepts good files, lists refused ones, and starts exactly one workflow', async () => {
-    const { app, keys, started } = await setup();
-    const res = await app.request('/api/batches', { method: 'POST', body: form(['a.txt', 'alpha text'], ['b.exe', 'MZ'], ['', 'no name']), headers: { authorization: `Bearer ${keys.alpha}` } });
+    const { client, keys, started } = await setup();
+    const res = await upload(client, keys.alpha, form(['a.txt', 'alpha text'], ['b.exe', 'MZ'], ['', 'no name']));
     expect(res.status).toBe(202);
     const body = (await res.json()) as { batchId: string; documents: { filename: string; status: string }[]; rejected: { filename: string; code: string }[] };
     expect(body.documents.map((d) => [d.filename, d.status])).toEqual([
@@ -49,17 +79,17 @@ describe('API', () => {
   });
 
   it('answers 4xx with the reason when every file is refused, and 413 for oversize', async () => {
-    const { app, keys, started } = await setup();
+    const { app, client, keys, started } = await setup();
     const auth = { authorization: `Bearer ${keys.alpha}` };
-    const mismatch = await app.request('/api/batches', { method: 'POST', body: form(['x.exe', 'MZ']), headers: auth });
+    const mismatch = await upload(client, keys.alpha, form(['x.exe', 'MZ']));
     expect(mismatch.status).toBe(415);
     expect(((await mismatch.json()) as { error: { code: string } }).error.code).toBe('type_mismatch');
-    const empty = await app.request('/api/batches', { method: 'POST', body: form(['e.txt', '']), headers: auth });
+    const empty = await upload(client, keys.alpha, form(['e.txt', '']));
     expect(empty.status).toBe(400);
     expect(((await empty.json()) as { error: { code: string } }).error.code).toBe('empty_file');
-    const big = await app.request('/api/batches', { method: 'POST', body: form(['big.txt', 'x'.repeat(2048)]), headers: auth });
+    const big = await upload(client, keys.alpha, form(['big.txt', 'x'.repeat(2048)]));
     expect(big.status).toBe(413);
-    const tooMany = await app.request('/api/batches', { method: 'POST', body: form(['1.txt', '1'], ['2.txt', '2'], ['3.txt', '3'], ['4.txt', '4']), headers: auth });
+    const tooMany = await upload(client, keys.alpha, form(['1.txt', '1'], ['2.txt', '2'], ['3.txt', '3'], ['4.txt', '4']));
     expect(tooMany.status).toBe(413);
     const declared = await app.request('/api/batches', {
       method: 'POST',
@@ -71,8 +101,8 @@ describe('API', () => {
   });
 
   it('returns the same batch for a retried POST with the same Idempotency-Key', async () => {
-    const { app, keys, started } = await setup();
-    const post = () => app.request('/api/batches', { method: 'POST', body: form(['a.txt', 'same']), headers: { authorization: `Bearer ${keys.alpha}`, 'idempotency-key': 'upload-1' } });
+    const { client, keys, started } = await setup();
+    const post = () => upload(client, keys.alpha, form(['a.txt', 'same']), 'upload-1');
     const first = (await (await post()).json()) as { batchId: string };
     const second = (await (await post()).json()) as { batchId: string };
     expect(second.batchId).toBe(first.batchId);
@@ -80,11 +110,11 @@ describe('API', () => {
   });
 
   it('starts the run on a replayed POST when the first request died before starting it', async () => {
-    const { app, keys, deps, started } = await setup();
+    const { client, keys, deps, started } = await setup();
     const realStart = deps.temporal.startBatch;
     // The first request stored everything, then the process died before the start reached Temporal.
     deps.temporal.startBatch = () => new Promise(() => {});
-    const post = () => app.request('/api/batches', { method: 'POST', body: form(['a.txt', 'lost start']), headers: { authorization: `Bearer ${keys.alpha}`, 'idempotency-key': 'crash-1' } });
+    const post = () => upload(client, keys.alpha, form(['a.txt', 'lost start']), 'crash-1');
     void post();
     let batchId: string | undefined;
     for (let i = 0; i < 100 && !batchId; i++) {
@@ -105,10 +135,10 @@ describe('API', () => {
   });
 
   it("hides one tenant's batch from another", async () => {
-    const { app, keys } = await setup();
-    const created = await app.request('/api/batches', { method: 'POST', body: form(['a.txt', 'secret']), headers: { authorization: `Bearer ${keys.alpha}` } });
+    const { app, client, keys } = await setup();
+    const created = await upload(client, keys.alpha, form(['a.txt', 'secret']));
     const { batchId } = (await created.json()) as { batchId: string };
-    expect((await app.request(`/api/batches/${batchId}`, { headers: { authorization: `Bearer ${keys.alpha}` } })).status).toBe(200);
+    expect((await client.api.batches[':batchId'].$get({ param: { batchId } }, bearer(keys.alpha))).status).toBe(200);
     for (const route of [`/api/batches/${batchId}`, `/api/batches/${batchId}/events`]) {
       const res = await app.request(route, { headers: { authorization: `Bearer ${keys.beta}` } });
       expect(res.status).toBe(404);
@@ -117,12 +147,12 @@ describe('API', () => {
   });
 
   it('keeps a batch Temporal refused to start retryable: 503, documents cancelled with the reason, retry starts it', async () => {
-    const { app, keys, deps, started } = await setup();
+    const { client, keys, deps, started } = await setup();
     const realStart = deps.temporal.startBatch;
     deps.temporal.startBatch = async () => {
       throw new Error('connection refused');
     };
-    const res = await app.request('/api/batches', { method: 'POST', body: form(['a.txt', 'alpha text']), headers: { authorization: `Bearer ${keys.alpha}` } });
+    const res = await upload(client, keys.alpha, form(['a.txt', 'alpha text']));
     expect(res.status).toBe(503);
     const [batch] = await deps.catalog.listBatches('alpha', { limit: 1, offset: 0 });
     expect(batch.status).toBe('failed');
@@ -131,28 +161,46 @@ describe('API', () => {
     expect(doc.errorMessage).toMatch(/Temporal was unavailable/);
 
     deps.temporal.startBatch = realStart;
-    const retry = await app.request(`/api/batches/${batch.id}/retry`, { method: 'POST', headers: { authorization: `Bearer ${keys.alpha}` } });
+    const retry = await client.api.batches[':batchId'].retry.$post({ param: { batchId: batch.id } }, bearer(keys.alpha));
     expect(retry.status).toBe(202);
     expect(await retry.json()).toMatchObject({ batchId: batch.id, run: 2, documentIds: [doc.id] });
     expect(started.at(-1)).toMatchObject({ batchId: batch.id, run: 2 });
   });
 
   it('streams progress frames with increasing ids, then done', async () => {
-    const { app, keys, progress, catalog } = await setup();
-    const created = await app.request('/api/batches', { method: 'POST', body: form(['a.txt', 'hello']), headers: { authorization: `Bearer ${keys.alpha}` } });
+    const { client, keys, progress, catalog } = await setup();
+    const created = await upload(client, keys.alpha, form(['a.txt', 'hello']));
     const { batchId, documents } = (await created.json()) as { batchId: string; documents: { documentId: string }[] };
-    const doc = (status: 'parsing' | 'indexed', chunks: number) => ({ documentId: documents[0].documentId, status, chunks, chunksTotal: chunks || null, attempt: 1, error: null, startedAt: 1, finishedAt: null });
+    const doc = (status: 'parsing' | 'indexed', chunks: number) => ({
+      documentId: documents[0].documentId,
+      status,
+      chunks,
+      chunksTotal: chunks || null,
+      attempt: 1,
+      error: null,
+      startedAt: 1,
+      finishedAt: null,
+    });
     progress.set(batchId, { status: 'running', seq: 1, shardCount: 1, finishedShards: [{ documents: [doc('parsing', 0)], seq: 2 }], runningShards: [], cancelRequested: false });
     setTimeout(() => {
-      progress.set(batchId, { status: 'completed', seq: 3, shardCount: 1, finishedShards: [{ documents: [doc('indexed', 2)], seq: 5 }], runningShards: [], cancelRequested: false });
+      progress.set(batchId, {
+        status: 'completed',
+        seq: 3,
+        shardCount: 1,
+        finishedShards: [{ documents: [doc('indexed', 2)], seq: 5 }],
+        runningShards: [],
+        cancelRequested: false,
+      });
     }, 50);
     // The run's last step records the outcome a moment after the run reports it.
     setTimeout(() => {
       void catalog
-        .updateDocuments('alpha', [{ documentId: documents[0].documentId, status: 'indexed', chunks: 2, errorCode: null, errorMessage: null, attempt: 1, startedAt: 1, finishedAt: 2 }])
+        .updateDocuments('alpha', [
+          { documentId: documents[0].documentId, status: 'indexed', chunks: 2, errorCode: null, errorMessage: null, attempt: 1, startedAt: 1, finishedAt: 2 },
+        ])
         .then(() => catalog.setBatchStatus('alpha', batchId, 'completed', 8));
     }, 150);
-    const res = await app.request(`/api/batches/${batchId}/events`, { headers: { authorization: `Bearer ${keys.alpha}` } });
+    const res = await client.api.batches[':batchId'].events.$get({ param: { batchId }, header: {} }, bearer(keys.alpha));
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const text = await res.text();
     const frames = text
@@ -168,5 +216,29 @@ describe('API', () => {
     expect(JSON.parse(frames[1].data)).toMatchObject({ status: 'running', documents: [{ status: 'indexed' }] });
     expect(JSON.parse(frames.at(-1)!.data)).toMatchObject({ status: 'completed' });
     expect(JSON.parse(frames.at(-1)!.data).documents[0]).toMatchObject({ status: 'indexed', chunks: 2, filename: 'a.txt' });
+  });
+
+  it('never settles on a read; cancel and retry settle a run that ended behind the catalog first', async () => {
+    const settledIds: string[] = [];
+    const { client, keys, catalog } = await createTestApp({
+      // What the real settler does for a terminated run: its open documents end cancelled.
+      settleEndedRun: async (batch) => {
+        settledIds.push(batch.id);
+        await catalog.cancelOpenDocuments(batch.tenantId, batch.id, batch.currentRun, 'The run was terminated in Temporal.');
+        await catalog.setBatchStatus(batch.tenantId, batch.id, 'cancelled');
+      },
+    });
+    const { batchId } = (await (await upload(client, keys.alpha, form(['a.txt', 'terminated']))).json()) as { batchId: string };
+    const param = { param: { batchId } };
+    expect(((await (await client.api.batches[':batchId'].$get(param, bearer(keys.alpha))).json()) as { status: string }).status).toBe('running');
+    expect(settledIds).toEqual([]);
+    expect((await catalog.getBatch('alpha', batchId))?.status).toBe('running');
+
+    const cancel = await client.api.batches[':batchId'].cancel.$post(param, bearer(keys.alpha));
+    expect(cancel.status).toBe(409);
+    expect(settledIds).toEqual([batchId]);
+    const retry = await client.api.batches[':batchId'].retry.$post(param, bearer(keys.alpha));
+    expect(retry.status).toBe(202);
+    expect(await retry.json()).toMatchObject({ batchId, run: 2 });
   });
 });

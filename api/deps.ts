@@ -64,8 +64,9 @@ export interface ApiDeps {
   logger?: Logger;
   /**
    * Settles a batch whose run ended in Temporal without recording its outcome (an operator
-   * terminated it, say). Called when a running batch's progress query fails; without it such a
-   * batch waits for the reconciliation schedule.
+   * terminated it, say). The batch service calls it before cancel, retry or delete decide on a
+   * `running` batch; reads never do (the reconciliation schedule settles for them). Without it
+   * such a batch waits for the schedule.
    */
   settleEndedRun?: (batch: BatchRecord) => Promise<unknown>;
   /** Milliseconds since epoch, for session expiry and rate limiting; injected by tests. */

@@ -5,8 +5,10 @@
  * the same check.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Context } from 'hono';
+import { z } from 'zod';
 import type { ApiMetrics } from './deps.js';
+import { ApiError } from './errors.js';
+import { createRouter, errorResponse, publicRoute } from './openapi.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 
@@ -30,19 +32,29 @@ export function scrapeDecision(authorization: string | null | undefined, token: 
   return bearerTokenMatches(authorization, token) ? { status: 200 } : { status: 401 };
 }
 
-/** The Hono handler for `GET /metrics`. */
-export function metricsHandler(metrics: ApiMetrics | undefined, token: string | undefined) {
-  return async (c: Context) => {
-    const requestId = (c.get('requestId' as never) as string | undefined) ?? 'unknown';
+const getMetrics = publicRoute({
+  method: 'get',
+  path: '/metrics',
+  operationId: 'getMetrics',
+  summary: 'Prometheus metrics of this API process',
+  description:
+    'Prometheus text exposition (requests by route pattern, uploads, process metrics). Needs `Authorization: Bearer <METRICS_TOKEN>`; answers 404 when METRICS_TOKEN is not configured. Not rate limited.',
+  tags: ['operations'],
+  security: [{ metricsToken: [] }],
+  responses: {
+    200: { description: 'The metrics.', content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: z.string() } } },
+    401: errorResponse('Missing or wrong METRICS_TOKEN (code `unauthorized`).'),
+    404: errorResponse('Metrics are disabled: METRICS_TOKEN is not set (code `not_found`).'),
+  },
+});
+
+/** `GET /metrics`, mounted at the root beside the API. */
+export function metricsRoutes(metrics: ApiMetrics | undefined, token: string | undefined) {
+  return createRouter().openapi(getMetrics, async (c) => {
     const decision = metrics ? scrapeDecision(c.req.header('authorization'), token) : ({ status: 404 } as const);
-    if (decision.status === 404) return c.json({ error: { code: 'not_found', message: 'No such route.', requestId } }, 404);
-    if (decision.status === 401) {
-      c.header('WWW-Authenticate', 'Bearer realm="metrics"');
-      return c.json({ error: { code: 'unauthorized', message: 'Send Authorization: Bearer <METRICS_TOKEN>.', requestId } }, 401);
-    }
+    if (decision.status === 404) throw new ApiError(404, 'not_found', 'No such route.');
+    if (decision.status === 401) throw new ApiError(401, 'unauthorized', 'Send Authorization: Bearer <METRICS_TOKEN>.', { 'WWW-Authenticate': 'Bearer realm="metrics"' });
     const { contentType, body } = await (metrics as ApiMetrics).render();
-    c.header('Content-Type', contentType);
-    c.header('Cache-Control', 'no-store');
-    return c.body(body, 200);
-  };
+    return c.text(body, 200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });
+  });
 }

@@ -35,16 +35,11 @@ function overlay(record: DocumentRecord, live: DocumentProgress | undefined): Do
 }
 
 /**
- * The current view of a batch, with a seq that only grows. When a running batch's workflow
- * cannot be queried, `settle` may find that the run ended behind the catalog's back and record
- * it; the view then comes from the catalog.
+ * The current view of a batch, with a seq that only grows. Reads only: when a running batch's
+ * workflow cannot be queried the view is the catalog's, and a run that ended behind the
+ * catalog's back is settled by the batch service or the reconciliation schedule, never here.
  */
-export async function readBatchView(
-  gateway: TemporalGateway,
-  catalog: Catalog,
-  batch: BatchRecord,
-  settle?: (batch: BatchRecord) => Promise<unknown>,
-): Promise<BatchView> {
+export async function readBatchView(gateway: TemporalGateway, catalog: Catalog, batch: BatchRecord): Promise<BatchView> {
   const records = await allDocuments(catalog, batch);
   const view = (status: BatchView['status'], seq: number, live: Map<string, DocumentProgress>): BatchView => ({
     batchId: batch.id,
@@ -57,14 +52,7 @@ export async function readBatchView(
   if (isTerminalBatch(batch.status)) return view(batch.status, batch.finalSeq ?? 0, new Map());
 
   const progress = await gateway.batchProgress(batch.workflowId);
-  if (!progress) {
-    if (settle) {
-      await settle(batch);
-      const settled = await catalog.getBatch(batch.tenantId, batch.id);
-      if (settled && isTerminalBatch(settled.status)) return readBatchView(gateway, catalog, settled);
-    }
-    return view(batch.status, 0, new Map());
-  }
+  if (!progress) return view(batch.status, 0, new Map());
   const live = new Map<string, DocumentProgress>();
   let seq = progress.seq;
   for (const shard of progress.finishedShards) {

@@ -10,7 +10,8 @@ import { createFsBlobStore } from '../adapters/blob-store.js';
 import { createSqliteCatalog } from '../adapters/sqlite-catalog.js';
 import type { VectorStore } from '../adapters/vector-store.js';
 import type { BatchProgress } from '../workflows/definitions.js';
-import { createApp } from './app.js';
+import { hc } from 'hono/client';
+import { createApp, type ApiApp } from './app.js';
 import type { ApiDeps } from './deps.js';
 import { generateApiKey } from './keys.js';
 import { BatchAlreadyStartedError, type TemporalGateway } from './temporal-gateway.js';
@@ -53,7 +54,12 @@ export async function createTestApp(overrides: Partial<ApiDeps> = {}) {
       return { ok: true, detail: 'fake' };
     },
   };
-  const vectors = { health: async () => ({ ok: true, detail: 'fake' }), search: async () => [] } as unknown as VectorStore;
+  const vectors = {
+    health: async () => ({ ok: true, detail: 'fake' }),
+    search: async () => [],
+    deleteDocument: async () => {},
+    countDocument: async () => 0,
+  } as unknown as VectorStore;
   const embedder = { model: 'fake', dimensions: async () => 3, embed: async (t: string[]) => t.map(() => [1, 0, 0]), health: async () => ({ ok: true, detail: 'fake' }) };
   const deps: ApiDeps = {
     catalog,
@@ -67,7 +73,8 @@ export async function createTestApp(overrides: Partial<ApiDeps> = {}) {
     sessions: { secret: TEST_SESSION_SECRET },
     ...overrides,
   };
-  return { app: createApp(deps), catalog, keys, progress, started, deps };
+  const app = createApp(deps);
+  return { app, client: typedClient(app), catalog, keys, progress, started, deps };
 }
 
 /** A one-file multipart body. */
@@ -82,4 +89,9 @@ export function cookieFrom(res: Response): string {
   const setCookie = res.headers.get('set-cookie');
   if (!setCookie) throw new Error('no Set-Cookie header');
   return setCookie.split(';')[0];
+}
+
+/** Hono's typed client over the app in memory: requests and answers typed by the route definitions. */
+export function typedClient(app: ApiApp) {
+  return hc<ApiApp>('http://localhost', { fetch: ((input: RequestInfo | URL, init?: RequestInit) => app.request(input, init)) as typeof fetch });
 }

@@ -7,10 +7,13 @@ import { z } from 'zod';
 import { DOC_FORMATS, REASON_CODES } from './formats.js';
 import { CreateBatchResponseSchema } from './contracts.js';
 
+/** What an API key looks like (`dfk_…`); checked before any lookup, in the API and the sign-in form. */
+export const API_KEY_PATTERN = /^[A-Za-z0-9_-]{10,200}$/;
+
 /** Body of `POST /api/session`: the browser trades an API key for a cookie once. */
 export const SessionLoginRequestSchema = z
-  .object({ apiKey: z.string().regex(/^[A-Za-z0-9_-]{10,200}$/, 'not an API key') })
-  .meta({ description: 'The API key to sign in with; it is never stored in the browser afterwards.' });
+  .object({ apiKey: z.string().regex(API_KEY_PATTERN, 'not an API key') })
+  .meta({ id: 'SessionLoginRequest', description: 'The API key to sign in with; it is never stored in the browser afterwards.' });
 /** Typed login body for the UI. */
 export type SessionLoginRequest = z.infer<typeof SessionLoginRequestSchema>;
 
@@ -20,7 +23,7 @@ export const SessionSchema = z.object({
   /** Send as `X-CSRF-Token` on every POST, PUT, PATCH and DELETE made with the cookie. */
   csrfToken: z.string().meta({ description: 'Send as X-CSRF-Token on POST, PUT, PATCH and DELETE requests authenticated by the session cookie.' }),
   expiresAt: z.iso.datetime().meta({ description: 'When the session ends; sign in again after it.' }),
-});
+}).meta({ id: 'Session' });
 /** Typed session answer for the UI. */
 export type Session = z.infer<typeof SessionSchema>;
 
@@ -29,14 +32,14 @@ export const AcceptedTypeSchema = z.object({
   format: z.enum(DOC_FORMATS),
   extensions: z.array(z.string()).meta({ description: 'File name extensions, with the leading dot.' }),
   mimeTypes: z.array(z.string()),
-});
+}).meta({ id: 'AcceptedType' });
 /** One accepted format, typed for the UI. */
 export type AcceptedType = z.infer<typeof AcceptedTypeSchema>;
 
 /** Where a client links a batch's run: `<baseUrl>/namespaces/<namespace>/workflows/<workflowId>`. */
 export const TemporalUiLinkSchema = z
   .object({ baseUrl: z.string(), namespace: z.string() })
-  .meta({ description: 'The Temporal Web UI that shows the runs; a run is at <baseUrl>/namespaces/<namespace>/workflows/<workflowId>.' });
+  .meta({ id: 'TemporalUiLink', description: 'The Temporal Web UI that shows the runs; a run is at <baseUrl>/namespaces/<namespace>/workflows/<workflowId>.' });
 /** Typed Temporal Web UI location for the UI. */
 export type TemporalUiLink = z.infer<typeof TemporalUiLinkSchema>;
 
@@ -48,12 +51,12 @@ export const LimitsSchema = z.object({
   maxFilesPerBatch: z.number().int(),
   maxTextFileBytes: z.number().int(),
   acceptedTypes: z.array(AcceptedTypeSchema),
-});
+}).meta({ id: 'Limits' });
 /** Typed limits answer for the UI. */
 export type Limits = z.infer<typeof LimitsSchema>;
 
 /** A file refused at upload, reported next to the accepted ones. */
-export const RejectedFileSchema = z.object({ filename: z.string(), code: z.enum(REASON_CODES), message: z.string() });
+export const RejectedFileSchema = z.object({ filename: z.string(), code: z.enum(REASON_CODES), message: z.string() }).meta({ id: 'RejectedFile' });
 /** One refused upload, typed for clients. */
 export type RejectedFile = z.infer<typeof RejectedFileSchema>;
 
@@ -61,7 +64,7 @@ export type RejectedFile = z.infer<typeof RejectedFileSchema>;
 export const CreateBatchResultSchema = CreateBatchResponseSchema.extend({
   rejected: z.array(RejectedFileSchema),
   replayed: z.literal(true).optional().meta({ description: 'Present when an Idempotency-Key matched an earlier upload.' }),
-});
+}).meta({ id: 'CreateBatchResult' });
 /** Typed upload answer for clients. */
 export type CreateBatchResult = z.infer<typeof CreateBatchResultSchema>;
 
@@ -78,6 +81,6 @@ export const HealthResponseSchema = z.object({
     catalog: HealthCheckSchema,
     fileStore: HealthCheckSchema,
   }),
-});
+}).meta({ id: 'HealthResponse' });
 /** Typed health answer for probes and the UI. */
 export type HealthResponse = z.infer<typeof HealthResponseSchema>;

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { BATCH_STATUSES, DOCUMENT_STATUSES } from './progress.js';
 import { REASON_CODES } from './formats.js';
 
-export const ErrorInfoSchema = z.object({ code: z.enum(REASON_CODES), message: z.string() });
+export const ErrorInfoSchema = z.object({ code: z.enum(REASON_CODES), message: z.string() }).meta({ id: 'ErrorInfo' });
 
 export const DocumentViewSchema = z.object({
   documentId: z.string(),
@@ -20,7 +20,7 @@ export const DocumentViewSchema = z.object({
   finishedAt: z.number().nullable(),
   /** For `skipped`: the already-indexed document with the same content. */
   duplicateOf: z.string().nullable(),
-});
+}).meta({ id: 'DocumentView' });
 export type DocumentView = z.infer<typeof DocumentViewSchema>;
 
 export const BatchViewSchema = z.object({
@@ -31,7 +31,7 @@ export const BatchViewSchema = z.object({
   /** Monotonic within a batch: a client keeps the snapshot with the highest seq. */
   seq: z.number().int(),
   workflowId: z.string(),
-});
+}).meta({ id: 'BatchView' });
 export type BatchView = z.infer<typeof BatchViewSchema>;
 
 export const CreateBatchResponseSchema = z.object({
@@ -40,7 +40,16 @@ export const CreateBatchResponseSchema = z.object({
 });
 export type CreateBatchResponse = z.infer<typeof CreateBatchResponseSchema>;
 
-const IdSchema = z.string().regex(/^[A-Za-z0-9-]{1,64}$/);
+/**
+ * What a batch or document id may look like in a URL or a filter: the server mints UUIDs, and
+ * anything outside this alphabet can name no resource. Defined once for the API and the web app.
+ */
+export const ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
+export const IdSchema = z.string().regex(ID_PATTERN, 'must be 1-64 characters of A-Z a-z 0-9 -');
+
+/** `Idempotency-Key` of an upload: a client's own token, so a little wider than our ids. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+export const IdempotencyKeySchema = z.string().regex(IDEMPOTENCY_KEY_PATTERN, 'must be 1-128 characters of A-Z a-z 0-9 _ . : -');
 
 export const SearchRequestSchema = z.object({
   query: z.string().trim().min(1).max(2000),
@@ -48,7 +57,7 @@ export const SearchRequestSchema = z.object({
   /** Restrict results to these documents / batches of the caller's tenant. */
   documentIds: z.array(IdSchema).min(1).max(100).optional(),
   batchIds: z.array(IdSchema).min(1).max(100).optional(),
-});
+}).meta({ id: 'SearchRequest' });
 export type SearchRequest = z.infer<typeof SearchRequestSchema>;
 
 export const SearchResultSchema = z.object({
@@ -63,13 +72,13 @@ export const SearchResultSchema = z.object({
   rowStart: z.number().int().nullable(),
   rowEnd: z.number().int().nullable(),
   chunkIndex: z.number().int(),
-});
-export const SearchResponseSchema = z.object({ results: z.array(SearchResultSchema) });
+}).meta({ id: 'SearchResult' });
+export const SearchResponseSchema = z.object({ results: z.array(SearchResultSchema) }).meta({ id: 'SearchResponse' });
 export type SearchResponse = z.infer<typeof SearchResponseSchema>;
 
 export const ErrorBodySchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), requestId: z.string() }),
-});
+}).meta({ id: 'ErrorBody' });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
 /** Query string of the list routes; `cursor` is opaque to clients. */
@@ -93,9 +102,9 @@ export const BatchSummarySchema = z.object({
   /** 1 for the upload, +1 per retry. */
   run: z.number().int(),
   workflowId: z.string(),
-});
+}).meta({ id: 'BatchSummary' });
 export type BatchSummary = z.infer<typeof BatchSummarySchema>;
-export const BatchListResponseSchema = z.object({ batches: z.array(BatchSummarySchema), nextCursor: z.string().nullable() });
+export const BatchListResponseSchema = z.object({ batches: z.array(BatchSummarySchema), nextCursor: z.string().nullable() }).meta({ id: 'BatchList' });
 export type BatchListResponse = z.infer<typeof BatchListResponseSchema>;
 
 export const DocumentDetailSchema = z.object({
@@ -113,13 +122,13 @@ export const DocumentDetailSchema = z.object({
   run: z.number().int(),
   createdAt: z.string(),
   updatedAt: z.string(),
-});
+}).meta({ id: 'DocumentDetail' });
 export type DocumentDetail = z.infer<typeof DocumentDetailSchema>;
-export const DocumentListResponseSchema = z.object({ documents: z.array(DocumentDetailSchema), nextCursor: z.string().nullable() });
+export const DocumentListResponseSchema = z.object({ documents: z.array(DocumentDetailSchema), nextCursor: z.string().nullable() }).meta({ id: 'DocumentList' });
 export type DocumentListResponse = z.infer<typeof DocumentListResponseSchema>;
 
-export const RetryResponseSchema = z.object({ batchId: z.string(), run: z.number().int(), documentIds: z.array(z.string()) });
+export const RetryResponseSchema = z.object({ batchId: z.string(), run: z.number().int(), documentIds: z.array(z.string()) }).meta({ id: 'RetryResult' });
 export type RetryResponse = z.infer<typeof RetryResponseSchema>;
 
-export const DeleteDocumentResponseSchema = z.object({ documentId: z.string(), deleted: z.literal(true), vectorsRemaining: z.literal(0) });
+export const DeleteDocumentResponseSchema = z.object({ documentId: z.string(), deleted: z.literal(true), vectorsRemaining: z.literal(0) }).meta({ id: 'DeleteDocumentResult' });
 export type DeleteDocumentResponse = z.infer<typeof DeleteDocumentResponseSchema>;

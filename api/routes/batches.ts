@@ -1,161 +1,184 @@
 /**
- * Batch routes: upload a batch, read it, stream its progress. Every lookup is by
- * (tenant, batch id), so another tenant's batch is indistinguishable from a missing one.
+ * Batch routes, mounted at /api/batches: upload a batch, list, read, cancel, retry, and stream
+ * its progress. Each handler parses, calls the batch service, answers; the rules live there.
  */
-import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { BatchListQuerySchema, type BatchListResponse, type CreateBatchResponse } from '../../core/contracts.js';
+import { z } from 'zod';
+import { CreateBatchResultSchema } from '../../core/api-schemas.js';
+import { BatchListQuerySchema, BatchListResponseSchema, BatchViewSchema, IdempotencyKeySchema, RetryResponseSchema } from '../../core/contracts.js';
 import { isTerminalBatch } from '../../core/progress.js';
-import type { BatchRecord } from '../../adapters/catalog.js';
-import { batchWorkflowId } from '../../workflows/definitions.js';
-import { BatchAlreadyStartedError, MEMO_FILENAMES } from '../temporal-gateway.js';
-import type { AuthVariables } from '../auth.js';
+import type { BatchService } from '../batch-service.js';
 import type { ApiDeps } from '../deps.js';
-import { ApiError, notFound } from '../errors.js';
-import { readBatchView } from '../progress.js';
-import { receiveFiles, statusForRejection } from '../uploads.js';
-import { retryDocuments } from '../retry.js';
-import { validQuery } from '../validation.js';
+import { createRouter, errorResponse, idParam, jsonResponse, tenantRoute, type AppEnv } from '../openapi.js';
 import { batchSummary, pageOf } from '../views.js';
 
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
-const ID = /^[A-Za-z0-9-]{1,64}$/;
+const BatchParams = z.object({ batchId: idParam('The id returned by POST /api/batches.') });
+const tags = ['batches'];
+const missing = errorResponse('No such batch for this tenant.');
 
-/**
- * Starts a batch's first run; a run that exists already counts as started. When Temporal is
- * unavailable the files stay stored and the documents become cancelled (never queued forever),
- * so they can be retried once Temporal is back.
- */
-async function startBatchRun(deps: ApiDeps, batch: Pick<BatchRecord, 'tenantId' | 'id' | 'documentCount'>, filenames?: string[]): Promise<void> {
-  const { tenantId, id: batchId } = batch;
-  const names = filenames ?? (await deps.catalog.listBatchDocuments(tenantId, batchId, 0, Math.min(batch.documentCount, MEMO_FILENAMES))).map((d) => d.filename);
-  try {
-    await deps.temporal.startBatch({ tenantId, batchId, documentCount: batch.documentCount, filenames: names, fanOut: deps.fanOut });
-  } catch (err) {
-    if (err instanceof BatchAlreadyStartedError) return;
-    await deps.catalog.cancelOpenDocuments(tenantId, batchId, 1, 'The batch could not be started because Temporal was unavailable. Retry it.');
-    await deps.catalog.setBatchStatus(tenantId, batchId, 'failed');
-    deps.logger?.error('workflow start failed', { tenantId, batchId, error: (err as Error).message });
-    throw new ApiError(503, 'temporal_unavailable', 'The batch was stored but could not be started; try again shortly.');
-  }
-}
+const listBatches = tenantRoute({
+  method: 'get',
+  path: '/',
+  operationId: 'listBatches',
+  summary: "The tenant's batches, newest first",
+  description: 'Pages with `limit` and the opaque `nextCursor` of the previous page.',
+  tags,
+  request: { query: BatchListQuerySchema },
+  responses: { 200: jsonResponse(BatchListResponseSchema, 'One page of batches.'), 400: errorResponse('A query parameter is invalid.') },
+});
 
-/** Batch routes, mounted at /api/batches. */
-export function batchRoutes(deps: ApiDeps) {
-  const loadBatch = async (tenantId: string, batchId: string) => {
-    const batch = ID.test(batchId) ? await deps.catalog.getBatch(tenantId, batchId) : null;
-    if (!batch) throw notFound('batch');
-    return batch;
-  };
+const createBatch = tenantRoute({
+  method: 'post',
+  path: '/',
+  operationId: 'createBatch',
+  summary: 'Upload a batch of documents',
+  description:
+    'Multipart upload; every part named `files` is one document, streamed to storage as it arrives (never buffered whole). Refused files are listed in `rejected`; when every file is refused the answer is a 4xx with the first reason. Content the tenant already indexed is `skipped` unless reindex=true.',
+  tags,
+  request: {
+    query: z.object({ reindex: z.enum(['true', 'false']).optional().meta({ description: 'Index content again even if this tenant already indexed it.' }) }),
+    headers: z.object({ 'idempotency-key': IdempotencyKeySchema.optional().meta({ description: 'Makes a retried upload return the first batch instead of creating another.' }) }),
+    body: {
+      required: true,
+      // A plain JSON Schema, not zod: the framework would otherwise read the whole body to validate
+      // it. The upload module streams the parts itself and enforces the limits as they arrive.
+      content: {
+        'multipart/form-data': {
+          schema: {
+            type: 'object',
+            properties: { files: { type: 'array', items: { type: 'string', contentMediaType: 'application/octet-stream' } } },
+            required: ['files'],
+          },
+        },
+      },
+    },
+  },
+  responses: {
+    202: jsonResponse(CreateBatchResultSchema, 'The batch was stored and its workflow started.'),
+    400: errorResponse('No files, or every file was refused (e.g. empty_file), or a bad Idempotency-Key.'),
+    413: errorResponse('A file, the request or the file count is over the limit.'),
+    415: errorResponse('Not multipart/form-data, or every file was of a refused type.'),
+    422: errorResponse('Every file was refused as unsafe.'),
+    503: errorResponse('Stored, but the workflow could not be started; retry.'),
+  },
+});
 
-  return new Hono<{ Variables: AuthVariables }>()
-    .get('/', async (c) => {
-      const query = validQuery(BatchListQuerySchema, c.req.query());
+const getBatch = tenantRoute({
+  method: 'get',
+  path: '/{batchId}',
+  operationId: 'getBatch',
+  summary: 'A batch and the progress of its documents',
+  tags,
+  request: { params: BatchParams },
+  responses: { 200: jsonResponse(BatchViewSchema, 'The batch.'), 404: missing },
+});
+
+const streamBatchEvents = tenantRoute({
+  method: 'get',
+  path: '/{batchId}/events',
+  operationId: 'streamBatchEvents',
+  summary: 'Live progress of a batch (server-sent events)',
+  description:
+    'A text/event-stream of `event: progress` frames whose `id` is the snapshot seq and whose data is a BatchView as JSON, ending with one `event: done`. Works with the session cookie, so EventSource can use it.',
+  tags,
+  request: {
+    params: BatchParams,
+    headers: z.object({ 'last-event-id': z.string().max(32).optional().meta({ description: 'Resume after this seq; sent by EventSource on reconnect.' }) }),
+  },
+  responses: {
+    200: { description: 'The event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+    404: missing,
+  },
+});
+
+const cancelBatch = tenantRoute({
+  method: 'post',
+  path: '/{batchId}/cancel',
+  operationId: 'cancelBatch',
+  summary: 'Cancel a running batch',
+  description: 'Requests cancellation; the workflow removes partial vectors of unfinished documents before it ends.',
+  tags,
+  request: { params: BatchParams },
+  responses: {
+    202: jsonResponse(BatchViewSchema, 'Cancellation requested; the current view.'),
+    404: missing,
+    409: errorResponse('The batch already ended (code `batch_finished`).'),
+  },
+});
+
+const retryBatch = tenantRoute({
+  method: 'post',
+  path: '/{batchId}/retry',
+  operationId: 'retryBatch',
+  summary: 'Retry the failed and cancelled documents of a batch',
+  description: 'Starts a new run of the batch for those documents; steps that already succeeded are not repeated.',
+  tags,
+  request: { params: BatchParams },
+  responses: {
+    202: jsonResponse(RetryResponseSchema, 'The retry run started.'),
+    404: missing,
+    409: errorResponse('The batch is still running, or nothing needs a retry.'),
+    503: errorResponse('The retry could not be started; try again.'),
+  },
+});
+
+/** Batch routes over the batch service. */
+export function batchRoutes(deps: ApiDeps, batches: BatchService) {
+  return createRouter()
+    .openapi(listBatches, async (c) => {
+      const query = c.req.valid('query');
       const offset = Number(query.cursor ?? 0);
       const rows = await deps.catalog.listBatches(c.get('tenantId'), { limit: query.limit + 1, offset, status: query.status });
       const page = pageOf(rows, query.limit, offset);
-      const body: BatchListResponse = { batches: page.items.map(batchSummary), nextCursor: page.nextCursor };
-      return c.json(body);
+      return c.json({ batches: page.items.map(batchSummary), nextCursor: page.nextCursor }, 200);
     })
-    .post('/:batchId/cancel', async (c) => {
-      const batch = await loadBatch(c.get('tenantId'), c.req.param('batchId'));
-      if (isTerminalBatch(batch.status)) throw new ApiError(409, 'batch_finished', `The batch already ended (${batch.status}).`);
-      await deps.temporal.cancelBatch(batch.workflowId);
-      return c.json(await readBatchView(deps.temporal, deps.catalog, batch, deps.settleEndedRun), 202);
-    })
-    .post('/:batchId/retry', async (c) => {
-      const batch = await loadBatch(c.get('tenantId'), c.req.param('batchId'));
-      return c.json(await retryDocuments(deps, batch, 'all'), 202);
-    })
-    .post('/', async (c) => {
-      const tenantId = c.get('tenantId');
-      const idempotencyKey = c.req.header('idempotency-key') ?? null;
-      if (idempotencyKey !== null && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-        throw new ApiError(400, 'bad_request', 'Idempotency-Key must be 1-128 characters of A-Z a-z 0-9 _ . : -');
-      }
-      if (idempotencyKey) {
-        const existing = await deps.catalog.findBatchByIdempotencyKey(tenantId, idempotencyKey);
-        if (existing) {
-          // The first request may have died between writing the catalog and starting the run
-          // (an API crash): the replay starts it, and a run that exists already is left alone.
-          if (existing.currentRun === 1 && !isTerminalBatch(existing.status)) await startBatchRun(deps, existing);
-          const docs = await deps.catalog.listBatchDocuments(tenantId, existing.id, 0, existing.documentCount);
-          const body: CreateBatchResponse = {
-            batchId: existing.id,
-            documents: docs.map((d) => ({ documentId: d.id, filename: d.filename, status: d.status })),
-          };
-          return c.json({ ...body, rejected: [], replayed: true }, 202);
-        }
-      }
-      const reindex = c.req.query('reindex') === 'true';
-      const { accepted, rejected } = await receiveFiles(c.req.raw, deps.blobs, deps.inspectFile, deps.limits);
-      deps.metrics?.countUploads(accepted.length, rejected.map((r) => r.code));
-      if (accepted.length === 0) {
-        if (rejected.length === 0) throw new ApiError(400, 'no_files', 'Attach one or more files in parts named "files".');
-        const first = rejected[0];
-        throw new ApiError(statusForRejection(first.code), first.code, `${first.filename}: ${first.message}`);
-      }
-
-      const batchId = randomUUID();
-      const documents = [];
-      for (const file of accepted) {
-        const blobKey = await deps.blobs.commit(file.staged);
-        const existing = reindex ? null : await deps.catalog.findIndexedByHash(tenantId, file.staged.sha256);
-        documents.push({
-          id: randomUUID(),
-          filename: file.filename,
-          format: file.format,
-          contentHash: file.staged.sha256,
-          size: file.staged.size,
-          blobKey,
-          duplicateOf: existing?.id ?? null,
-        });
-      }
-      const workflowId = batchWorkflowId(tenantId, batchId);
-      await deps.catalog.createBatch({ id: batchId, tenantId, workflowId, documentCount: documents.length, idempotencyKey }, documents);
-      await startBatchRun(deps, { tenantId, id: batchId, documentCount: documents.length }, documents.map((d) => d.filename));
-      const body: CreateBatchResponse = {
-        batchId,
-        documents: documents.map((d) => ({ documentId: d.id, filename: d.filename, status: d.duplicateOf ? 'skipped' : 'queued' })),
-      };
-      return c.json({ ...body, rejected }, 202);
-    })
-    .get('/:batchId', async (c) => {
-      const batch = await loadBatch(c.get('tenantId'), c.req.param('batchId'));
-      return c.json(await readBatchView(deps.temporal, deps.catalog, batch, deps.settleEndedRun));
-    })
-    .get('/:batchId/events', async (c) => {
-      const tenantId = c.get('tenantId');
-      const batchId = c.req.param('batchId');
-      await loadBatch(tenantId, batchId);
-      const lastEventId = Number(c.req.header('last-event-id'));
-      let lastSeq = Number.isInteger(lastEventId) ? lastEventId : -1;
-      const pollMs = deps.ssePollMs ?? 500;
-      return streamSSE(c, async (stream) => {
-        let aborted = false;
-        stream.onAbort(() => {
-          aborted = true;
-        });
-        let idle = 0;
-        while (!aborted) {
-          const batch = await loadBatch(tenantId, batchId);
-          const view = await readBatchView(deps.temporal, deps.catalog, batch, deps.settleEndedRun);
-          const terminal = isTerminalBatch(view.status);
-          if (view.seq > lastSeq || (terminal && lastSeq < 0)) {
-            lastSeq = view.seq;
-            idle = 0;
-            await stream.writeSSE({ event: 'progress', id: String(view.seq), data: JSON.stringify(view) });
-          } else if (++idle * pollMs >= 15_000) {
-            idle = 0;
-            await stream.write(': keep-alive\n\n'); // keeps proxies from closing an idle stream
-          }
-          if (terminal) {
-            await stream.writeSSE({ event: 'done', id: String(view.seq), data: JSON.stringify(view) });
-            return;
-          }
-          await stream.sleep(pollMs);
-        }
+    .openapi(createBatch, async (c) => {
+      const result = await batches.upload(c.get('tenantId'), c.req.raw, {
+        idempotencyKey: c.req.valid('header')['idempotency-key'] ?? null,
+        reindex: c.req.valid('query').reindex === 'true',
       });
+      return c.json(result, 202);
+    })
+    .openapi(getBatch, async (c) => c.json(await batches.view(c.get('tenantId'), c.req.valid('param').batchId), 200))
+    .openapi(streamBatchEvents, async (c) => {
+      const { batchId } = c.req.valid('param');
+      await batches.view(c.get('tenantId'), batchId); // 404 before the stream opens
+      return sendBatchEvents(c, batches, c.get('tenantId'), batchId, c.req.valid('header')['last-event-id'], deps.ssePollMs ?? 500);
+    })
+    .openapi(cancelBatch, async (c) => c.json(await batches.cancel(c.get('tenantId'), c.req.valid('param').batchId), 202))
+    .openapi(retryBatch, async (c) => c.json(await batches.retryBatch(c.get('tenantId'), c.req.valid('param').batchId), 202));
+}
+
+/**
+ * The SSE stream: polls the batch view and sends every snapshot newer than the client's last
+ * one, keep-alive comments while nothing changes, and `done` once the batch ended.
+ */
+function sendBatchEvents(c: Context<AppEnv>, batches: BatchService, tenantId: string, batchId: string, lastEventIdHeader: string | undefined, pollMs: number) {
+  const lastEventId = Number(lastEventIdHeader);
+  let lastSeq = Number.isInteger(lastEventId) ? lastEventId : -1;
+  return streamSSE(c, async (stream) => {
+    let aborted = false;
+    stream.onAbort(() => {
+      aborted = true;
     });
+    let idle = 0;
+    while (!aborted) {
+      const view = await batches.view(tenantId, batchId);
+      const terminal = isTerminalBatch(view.status);
+      if (view.seq > lastSeq || (terminal && lastSeq < 0)) {
+        lastSeq = view.seq;
+        idle = 0;
+        await stream.writeSSE({ event: 'progress', id: String(view.seq), data: JSON.stringify(view) });
+      } else if (++idle * pollMs >= 15_000) {
+        idle = 0;
+        await stream.write(': keep-alive\n\n'); // keeps proxies from closing an idle stream
+      }
+      if (terminal) {
+        await stream.writeSSE({ event: 'done', id: String(view.seq), data: JSON.stringify(view) });
+        return;
+      }
+      await stream.sleep(pollMs);
+    }
+  });
 }

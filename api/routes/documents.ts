@@ -1,64 +1,85 @@
 /**
- * Document routes: list, read, retry one, delete. Deleting removes the vectors (and checks the
- * store agrees none are left), the intermediate artifacts, the stored file when no other
- * document shares its content, and finally the catalog row.
+ * Document routes, mounted at /api/documents: list, read, retry one, delete. Retry and delete
+ * are batch-service use cases; the reads come straight from the catalog.
  */
-import { Hono } from 'hono';
-import { DocumentListQuerySchema, type DeleteDocumentResponse, type DocumentListResponse } from '../../core/contracts.js';
-import { isTerminalBatch } from '../../core/progress.js';
-import type { AuthVariables } from '../auth.js';
+import { z } from 'zod';
+import { DeleteDocumentResponseSchema, DocumentDetailSchema, DocumentListQuerySchema, DocumentListResponseSchema, RetryResponseSchema } from '../../core/contracts.js';
+import type { BatchService } from '../batch-service.js';
 import type { ApiDeps } from '../deps.js';
-import { ApiError, notFound } from '../errors.js';
-import { retryDocuments } from '../retry.js';
-import { validQuery } from '../validation.js';
+import { notFound } from '../errors.js';
+import { createRouter, errorResponse, idParam, jsonResponse, tenantRoute } from '../openapi.js';
 import { documentDetail, pageOf } from '../views.js';
 
-const ID = /^[A-Za-z0-9-]{1,64}$/;
+const DocumentParams = z.object({ documentId: idParam('A documentId from an upload, a batch or a document listing.') });
+const tags = ['documents'];
+const missing = errorResponse('No such document for this tenant.');
 
-/** Document routes, mounted at /api/documents. */
-export function documentRoutes(deps: ApiDeps) {
-  const loadDocument = async (tenantId: string, documentId: string) => {
-    const doc = ID.test(documentId) ? await deps.catalog.getDocument(tenantId, documentId) : null;
-    if (!doc) throw notFound('document');
-    return doc;
-  };
+const listDocuments = tenantRoute({
+  method: 'get',
+  path: '/',
+  operationId: 'listDocuments',
+  summary: "The tenant's documents",
+  description: 'Filter by status or batch; pages with `limit` and the opaque `nextCursor` of the previous page.',
+  tags,
+  request: { query: DocumentListQuerySchema },
+  responses: { 200: jsonResponse(DocumentListResponseSchema, 'One page of documents.'), 400: errorResponse('A query parameter is invalid.') },
+});
 
-  return new Hono<{ Variables: AuthVariables }>()
-    .get('/', async (c) => {
-      const query = validQuery(DocumentListQuerySchema, c.req.query());
+const getDocument = tenantRoute({
+  method: 'get',
+  path: '/{documentId}',
+  operationId: 'getDocument',
+  summary: 'One document',
+  tags,
+  request: { params: DocumentParams },
+  responses: { 200: jsonResponse(DocumentDetailSchema, 'The document.'), 404: missing },
+});
+
+const retryDocument = tenantRoute({
+  method: 'post',
+  path: '/{documentId}/retry',
+  operationId: 'retryDocument',
+  summary: 'Retry one failed or cancelled document',
+  tags,
+  request: { params: DocumentParams },
+  responses: {
+    202: jsonResponse(RetryResponseSchema, 'The retry run started.'),
+    404: missing,
+    409: errorResponse('The document is not failed or cancelled, or its batch is still running.'),
+    503: errorResponse('The retry could not be started; try again.'),
+  },
+});
+
+const deleteDocument = tenantRoute({
+  method: 'delete',
+  path: '/{documentId}',
+  operationId: 'deleteDocument',
+  summary: 'Delete a document, its vectors and its stored file',
+  tags,
+  request: { params: DocumentParams },
+  responses: {
+    200: jsonResponse(DeleteDocumentResponseSchema, 'Deleted; no vectors remain.'),
+    404: missing,
+    409: errorResponse('Its batch is still running (code `batch_running`).'),
+    503: errorResponse('The vector store still reports vectors; repeat the delete.'),
+  },
+});
+
+/** Document routes over the catalog and the batch service. */
+export function documentRoutes(deps: ApiDeps, batches: BatchService) {
+  return createRouter()
+    .openapi(listDocuments, async (c) => {
+      const query = c.req.valid('query');
       const offset = Number(query.cursor ?? 0);
       const rows = await deps.catalog.listDocuments(c.get('tenantId'), { limit: query.limit + 1, offset, status: query.status, batchId: query.batchId });
       const page = pageOf(rows, query.limit, offset);
-      const body: DocumentListResponse = { documents: page.items.map(documentDetail), nextCursor: page.nextCursor };
-      return c.json(body);
+      return c.json({ documents: page.items.map(documentDetail), nextCursor: page.nextCursor }, 200);
     })
-    .get('/:documentId', async (c) => {
-      return c.json(documentDetail(await loadDocument(c.get('tenantId'), c.req.param('documentId'))));
+    .openapi(getDocument, async (c) => {
+      const doc = await deps.catalog.getDocument(c.get('tenantId'), c.req.valid('param').documentId);
+      if (!doc) throw notFound('document');
+      return c.json(documentDetail(doc), 200);
     })
-    .post('/:documentId/retry', async (c) => {
-      const tenantId = c.get('tenantId');
-      const doc = await loadDocument(tenantId, c.req.param('documentId'));
-      if (doc.status !== 'failed' && doc.status !== 'cancelled') {
-        throw new ApiError(409, 'not_retryable', `Only failed or cancelled documents can be retried (this one is ${doc.status}).`);
-      }
-      const batch = await deps.catalog.getBatch(tenantId, doc.batchId);
-      if (!batch) throw notFound('document');
-      return c.json(await retryDocuments(deps, batch, [doc.id]), 202);
-    })
-    .delete('/:documentId', async (c) => {
-      const tenantId = c.get('tenantId');
-      const doc = await loadDocument(tenantId, c.req.param('documentId'));
-      const batch = await deps.catalog.getBatch(tenantId, doc.batchId);
-      if (batch && !isTerminalBatch(batch.status)) {
-        throw new ApiError(409, 'batch_running', 'The document belongs to a batch that is still running; cancel it or wait.');
-      }
-      await deps.vectors.deleteDocument(tenantId, doc.id);
-      const left = await deps.vectors.countDocument(tenantId, doc.id);
-      if (left !== 0) throw new ApiError(503, 'delete_incomplete', `The vector store still reports ${left} vectors; the delete can be repeated.`);
-      await deps.blobs.deleteArtifacts(`${tenantId}/${doc.id}`);
-      const removed = await deps.catalog.deleteDocument(tenantId, doc.id);
-      if (removed && !removed.blobStillUsed) await deps.blobs.deleteBlob(removed.blobKey);
-      const body: DeleteDocumentResponse = { documentId: doc.id, deleted: true, vectorsRemaining: 0 };
-      return c.json(body);
-    });
+    .openapi(retryDocument, async (c) => c.json(await batches.retryDocument(c.get('tenantId'), c.req.valid('param').documentId), 202))
+    .openapi(deleteDocument, async (c) => c.json(await batches.deleteDocument(c.get('tenantId'), c.req.valid('param').documentId), 200));
 }

@@ -1,9 +1,23 @@
 /** Health of every dependency; 200 when all are up, 503 (same body) when any is down. */
-import { Hono } from 'hono';
+import { HealthResponseSchema } from '../../core/api-schemas.js';
 import type { ApiDeps } from '../deps.js';
+import { createRouter, jsonResponse, publicRoute } from '../openapi.js';
 
+const getHealth = publicRoute({
+  method: 'get',
+  path: '/',
+  operationId: 'getHealth',
+  summary: 'Health of every dependency',
+  tags: ['operations'],
+  responses: {
+    200: jsonResponse(HealthResponseSchema, 'Everything is up.'),
+    503: jsonResponse(HealthResponseSchema, 'Something is down; the body says what.'),
+  },
+});
+
+/** `GET /api/health`, public and not rate limited, for probes. */
 export function healthRoutes(deps: ApiDeps) {
-  return new Hono().get('/', async (c) => {
+  return createRouter().openapi(getHealth, async (c) => {
     const [temporal, embedder, vectors, catalog, files] = await Promise.all([
       deps.temporal.health(),
       deps.embedder.health(),
@@ -13,6 +27,6 @@ export function healthRoutes(deps: ApiDeps) {
     ]);
     const checks = { temporal, embedder, vectorStore: vectors, catalog, fileStore: files };
     const ok = Object.values(checks).every((check) => check.ok);
-    return c.json({ status: ok ? 'ok' : 'degraded', checks }, ok ? 200 : 503);
+    return ok ? c.json({ status: 'ok' as const, checks }, 200) : c.json({ status: 'degraded' as const, checks }, 503);
   });
 }

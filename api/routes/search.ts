@@ -1,23 +1,29 @@
 /** Semantic search over the caller's own collection; the tenant comes from the key, never the body. */
-import { Hono } from 'hono';
-import { SearchRequestSchema, type SearchResponse } from '../../core/contracts.js';
-import type { AuthVariables } from '../auth.js';
+import { SearchRequestSchema, SearchResponseSchema, type SearchResponse } from '../../core/contracts.js';
 import type { ApiDeps } from '../deps.js';
-import { ApiError } from '../errors.js';
+import { createRouter, errorResponse, jsonResponse, tenantRoute } from '../openapi.js';
+
+const search = tenantRoute({
+  method: 'post',
+  path: '/',
+  operationId: 'search',
+  summary: "Semantic search over the tenant's documents",
+  description: 'Optionally restricted to some documents and/or batches of the tenant with documentIds and batchIds.',
+  tags: ['search'],
+  request: { body: { required: true, content: { 'application/json': { schema: SearchRequestSchema } } } },
+  responses: {
+    200: jsonResponse(SearchResponseSchema, 'The best matching chunks.'),
+    400: errorResponse('The body is not a valid search request.'),
+    415: errorResponse('The body is not application/json.'),
+  },
+});
 
 export function searchRoutes(deps: ApiDeps) {
-  return new Hono<{ Variables: AuthVariables }>().post('/', async (c) => {
-    const body = await c.req.json().catch(() => {
-      throw new ApiError(400, 'bad_request', 'The body must be JSON: {"query": "...", "limit": 5}.');
-    });
-    const parsed = SearchRequestSchema.safeParse(body);
-    if (!parsed.success) throw new ApiError(400, 'bad_request', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  return createRouter().openapi(search, async (c) => {
+    const request = c.req.valid('json');
     const tenantId = c.get('tenantId');
-    const [vector] = await deps.embedder.embed([parsed.data.query], 'query');
-    const hits = await deps.vectors.search(tenantId, vector, parsed.data.limit, {
-      documentIds: parsed.data.documentIds,
-      batchIds: parsed.data.batchIds,
-    });
+    const [vector] = await deps.embedder.embed([request.query], 'query');
+    const hits = await deps.vectors.search(tenantId, vector, request.limit, { documentIds: request.documentIds, batchIds: request.batchIds });
     const response: SearchResponse = {
       results: hits.map((h) => ({
         documentId: h.payload.documentId,
@@ -33,6 +39,6 @@ export function searchRoutes(deps: ApiDeps) {
         chunkIndex: h.payload.chunkIndex,
       })),
     };
-    return c.json(response);
+    return c.json(response, 200);
   });
 }

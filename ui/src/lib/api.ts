@@ -1,10 +1,21 @@
 /**
- * The only place the web app talks to the API. Every request and answer is typed with the
- * shared HTTP contract in core/, so a change of the contract breaks this build, not a screen.
- * Unsafe methods carry the session's CSRF token; a 401 signs the app out.
+ * The only place the web app talks to the API. Every request is typed, and every answer is
+ * parsed, with the shared HTTP contract in core/ (the zod schemas the API validates with and
+ * publishes), so a change of the contract breaks this build or fails loudly here, not in a
+ * screen. Unsafe methods carry the session's CSRF token; a 401 signs the app out.
  */
-import type { BatchListResponse, BatchView, DeleteDocumentResponse, DocumentListResponse, ErrorBody, RetryResponse, SearchRequest, SearchResponse } from '../../../core/contracts.js';
-import type { CreateBatchResult, Limits, Session, SessionLoginRequest } from '../../../core/api-schemas.js';
+import type { z } from 'zod';
+import {
+  BatchListResponseSchema,
+  BatchViewSchema,
+  DeleteDocumentResponseSchema,
+  DocumentListResponseSchema,
+  ErrorBodySchema,
+  RetryResponseSchema,
+  SearchResponseSchema,
+  type SearchRequest,
+} from '../../../core/contracts.js';
+import { LimitsSchema, SessionSchema, type CreateBatchResult, type Limits, type SessionLoginRequest } from '../../../core/api-schemas.js';
 import type { BatchStatus, DocumentStatus } from '../../../core/progress.js';
 
 /** An API error answer, with the contract's code and the request id for support. */
@@ -39,16 +50,32 @@ export function setUnauthorizedHandler(handler: () => void): void {
 }
 
 /** Turns a non-2xx answer into an ApiRequestError with the server's code and message. */
-export async function errorFrom(status: number, bodyText: string): Promise<ApiRequestError> {
+export function errorFrom(status: number, bodyText: string): ApiRequestError {
+  const parsed = ErrorBodySchema.safeParse(parseJson(bodyText));
+  if (!parsed.success) return new ApiRequestError(status, 'http_error', `HTTP ${status}`, null);
+  const { code, message, requestId } = parsed.data.error;
+  return new ApiRequestError(status, code, message, requestId);
+}
+
+function parseJson(text: string): unknown {
   try {
-    const body = JSON.parse(bodyText) as ErrorBody;
-    return new ApiRequestError(status, body.error.code, body.error.message, body.error.requestId);
+    return JSON.parse(text) as unknown;
   } catch {
-    return new ApiRequestError(status, 'http_error', `HTTP ${status}`, null);
+    return undefined;
   }
 }
 
-async function request<T>(method: string, path: string, body?: unknown, options: { allow401?: boolean } = {}): Promise<T> {
+/** A 2xx answer checked against its contract schema; a mismatch is an error, never a half-read view. */
+export function parseAnswer<S extends z.ZodType>(schema: S, body: unknown, status: number): z.infer<S> {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new ApiRequestError(status, 'unexpected_answer', `The server's answer does not match the contract: ${parsed.error.issues[0]?.message ?? ''}`, null);
+  return parsed.data;
+}
+
+/** An answer with no body to read (204). */
+const NO_BODY = null;
+
+async function request<S extends z.ZodType>(schema: S | typeof NO_BODY, method: string, path: string, body?: unknown, options: { allow401?: boolean } = {}): Promise<z.infer<S>> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET') Object.assign(headers, csrfHeaders());
@@ -59,12 +86,12 @@ async function request<T>(method: string, path: string, body?: unknown, options:
     throw new ApiRequestError(0, 'network_error', 'network error', null);
   }
   if (!res.ok) {
-    const err = await errorFrom(res.status, await res.text());
+    const err = errorFrom(res.status, await res.text());
     if (res.status === 401 && !options.allow401) onUnauthorized();
     throw err;
   }
-  if (res.status === 204) return undefined as T;
-  return (await res.json()) as T;
+  if (schema === NO_BODY) return undefined as z.infer<S>;
+  return parseAnswer(schema, parseJson(await res.text()), res.status);
 }
 
 function query(params: Record<string, string | number | undefined>): string {
@@ -75,19 +102,19 @@ function query(params: Record<string, string | number | undefined>): string {
 }
 
 export const api = {
-  signIn: (body: SessionLoginRequest) => request<Session>('POST', '/api/session', body, { allow401: true }),
-  session: () => request<Session>('GET', '/api/session', undefined, { allow401: true }),
-  signOut: () => request<void>('DELETE', '/api/session'),
-  limits: () => request<Limits>('GET', '/api/limits'),
-  batch: (batchId: string) => request<BatchView>('GET', `/api/batches/${encodeURIComponent(batchId)}`),
-  batches: (params: { status?: BatchStatus; cursor?: string; limit?: number }) => request<BatchListResponse>('GET', `/api/batches${query(params)}`),
-  cancelBatch: (batchId: string) => request<unknown>('POST', `/api/batches/${encodeURIComponent(batchId)}/cancel`),
-  retryBatch: (batchId: string) => request<RetryResponse>('POST', `/api/batches/${encodeURIComponent(batchId)}/retry`),
-  retryDocument: (documentId: string) => request<RetryResponse>('POST', `/api/documents/${encodeURIComponent(documentId)}/retry`),
+  signIn: (body: SessionLoginRequest) => request(SessionSchema, 'POST', '/api/session', body, { allow401: true }),
+  session: () => request(SessionSchema, 'GET', '/api/session', undefined, { allow401: true }),
+  signOut: () => request(NO_BODY, 'DELETE', '/api/session'),
+  limits: () => request(LimitsSchema, 'GET', '/api/limits'),
+  batch: (batchId: string) => request(BatchViewSchema, 'GET', `/api/batches/${encodeURIComponent(batchId)}`),
+  batches: (params: { status?: BatchStatus; cursor?: string; limit?: number }) => request(BatchListResponseSchema, 'GET', `/api/batches${query(params)}`),
+  cancelBatch: (batchId: string) => request(BatchViewSchema, 'POST', `/api/batches/${encodeURIComponent(batchId)}/cancel`),
+  retryBatch: (batchId: string) => request(RetryResponseSchema, 'POST', `/api/batches/${encodeURIComponent(batchId)}/retry`),
+  retryDocument: (documentId: string) => request(RetryResponseSchema, 'POST', `/api/documents/${encodeURIComponent(documentId)}/retry`),
   documents: (params: { status?: DocumentStatus; batchId?: string; cursor?: string; limit?: number }) =>
-    request<DocumentListResponse>('GET', `/api/documents${query(params)}`),
-  deleteDocument: (documentId: string) => request<DeleteDocumentResponse>('DELETE', `/api/documents/${encodeURIComponent(documentId)}`),
-  search: (body: SearchRequest) => request<SearchResponse>('POST', '/api/search', body),
+    request(DocumentListResponseSchema, 'GET', `/api/documents${query(params)}`),
+  deleteDocument: (documentId: string) => request(DeleteDocumentResponseSchema, 'DELETE', `/api/documents/${encodeURIComponent(documentId)}`),
+  search: (body: SearchRequest) => request(SearchResponseSchema, 'POST', '/api/search', body),
 };
 
 /** The events URL of a batch, for EventSource (which sends the cookie by itself). */

@@ -29,12 +29,14 @@ export function forgetSession(): void {
   setCsrfToken(null);
 }
 
-/** Asks the server whether the cookie is still a live session. */
-export async function restoreSession(): Promise<void> {
+/** Asks the server whether the cookie is still a live session; true when it is. */
+export async function restoreSession(): Promise<boolean> {
   try {
     accept(await api.session());
+    return true;
   } catch {
     forgetSession();
+    return false;
   }
 }
 

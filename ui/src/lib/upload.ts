@@ -4,16 +4,12 @@
  * upload progress events give each file its own bar. Files travel in order inside the body, so
  * a file's share of the bytes sent is read off its offset in the request.
  */
-import type { CreateBatchResult, Limits } from '../../../core/api-schemas.js';
+import { CreateBatchResultSchema, type CreateBatchResult, type Limits } from '../../../core/api-schemas.js';
 import { isTextFormat, type DocFormat } from '../../../core/formats.js';
-import { ApiRequestError, csrfHeaders, errorFrom } from './api.js';
+import { ApiRequestError, csrfHeaders, errorFrom, parseAnswer } from './api.js';
 
 /** Why the app refuses a file before sending it; rendered with the i18n dictionary. */
-export type FileProblem =
-  | { kind: 'type'; ext: string }
-  | { kind: 'empty' }
-  | { kind: 'too_large'; size: number; max: number }
-  | { kind: 'duplicate' };
+export type FileProblem = { kind: 'type'; ext: string } | { kind: 'empty' } | { kind: 'too_large'; size: number; max: number } | { kind: 'duplicate' };
 
 /** The smallest description of a file the checks need (a File satisfies it). */
 export interface FileLike {
@@ -98,9 +94,13 @@ export function uploadFiles(files: readonly File[], onProgress: (fractions: numb
     };
     xhr.upload.onload = () => onProgress(sizes.map(() => 1));
     xhr.onerror = () => reject(new ApiRequestError(0, 'network_error', 'network error', null));
-    xhr.onload = async () => {
-      if (xhr.status >= 200 && xhr.status < 300) resolve(JSON.parse(xhr.responseText) as CreateBatchResult);
-      else reject(await errorFrom(xhr.status, xhr.responseText));
+    xhr.onload = () => {
+      try {
+        if (xhr.status >= 200 && xhr.status < 300) resolve(parseAnswer(CreateBatchResultSchema, JSON.parse(xhr.responseText), xhr.status));
+        else reject(errorFrom(xhr.status, xhr.responseText));
+      } catch (err) {
+        reject(err instanceof ApiRequestError ? err : new ApiRequestError(xhr.status, 'unexpected_answer', 'The server answered something that is not JSON.', null));
+      }
     };
     xhr.send(form);
   });

@@ -3,13 +3,15 @@
  * its page) until it ends, even while the person looks at other pages; its end raises a toast.
  * Running batch ids are kept in sessionStorage so a reload keeps following them.
  */
-import type { BatchView } from '../../../core/contracts.js';
+import { ID_PATTERN, type BatchView } from '../../../core/contracts.js';
 import { BatchStream } from './batch-stream.svelte.js';
 import { t } from './i18n/index.svelte.js';
 import { shortId } from './format.js';
 import { showToast } from './toasts.svelte.js';
 
 const STORAGE_KEY = 'docflow.watching';
+// A plain registry, not reactive state: pages read each stream's own $state fields.
+// eslint-disable-next-line svelte/prefer-svelte-reactivity
 const streams = new Map<string, BatchStream>();
 
 function remember(): void {
@@ -43,7 +45,8 @@ export function watchBatch(batchId: string): BatchStream {
 export function resumeWatching(): void {
   try {
     const ids = JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? '[]') as unknown;
-    if (Array.isArray(ids)) for (const id of ids) if (typeof id === 'string') watchBatch(id);
+    // sessionStorage is anyone's to edit: only what can be a batch id is followed.
+    if (Array.isArray(ids)) for (const id of ids) if (typeof id === 'string' && ID_PATTERN.test(id)) watchBatch(id);
   } catch {
     sessionStorage.removeItem(STORAGE_KEY);
   }
