@@ -155,6 +155,12 @@ describe('parse pool', () => {
     expect(Object.keys(doc.sections[0])).toEqual(['text', 'page']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(() => toParsedDocument({ sections: [{ text: 5 }] }, 'pdf')).toThrow(DocumentError);
+    // Heading paths and OCR confidence cross over only in their own shapes.
+    const provenance = toParsedDocument(
+      { sections: [{ text: 'y', heading: 'B', headingPath: ['A', 'B'], ocrConfidence: 87.5 }, { text: 'z', headingPath: ['A', 7], ocrConfidence: 101 }] },
+      'pdf',
+    );
+    expect(provenance.sections).toEqual([{ text: 'y', heading: 'B', headingPath: ['A', 'B'], ocrConfidence: 87.5 }, { text: 'z' }]);
   });
 
   it('kills a job that exceeds the timeout and serves the next one', async () => {
