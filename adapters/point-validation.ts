@@ -43,6 +43,15 @@ export function validatePoints(tenantId: string, points: VectorPoint[]): number 
     assertInt32('page', p.payload.page, true);
     assertInt32('rowStart', p.payload.rowStart, true);
     assertInt32('rowEnd', p.payload.rowEnd, true);
+    assertInt32('charStart', p.payload.charStart, true);
+    assertInt32('charEnd', p.payload.charEnd, true);
+    if (!Array.isArray(p.payload.headingPath) || !p.payload.headingPath.every((h) => typeof h === 'string')) {
+      throw new Error(`point ${p.id} has a heading path that is not a list of strings`);
+    }
+    const confidence = p.payload.ocrConfidence;
+    if (confidence !== null && !(Number.isFinite(confidence) && confidence >= 0 && confidence <= 100)) {
+      throw new Error(`invalid ocrConfidence ${String(confidence)}: must be a number in 0..100`);
+    }
   }
   return dimensions;
 }
@@ -54,6 +63,14 @@ export function lastPerId(points: VectorPoint[]): VectorPoint[] {
 
 const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const nullableString = (v: unknown) => (v === null || v === undefined ? null : String(v));
+
+/** A stored list of strings: a JSON array (Qdrant) or an Arrow list vector (LanceDB); null when absent. */
+function stringList(v: unknown): string[] | null {
+  if (v === null || v === undefined) return null;
+  if (Array.isArray(v)) return v.map(String);
+  if (typeof (v as Iterable<unknown>)[Symbol.iterator] === 'function') return Array.from(v as Iterable<unknown>, String);
+  return null;
+}
 
 /** A stored payload (a LanceDB row, a Qdrant payload) read back as a PointPayload. */
 export function payloadFromRecord(raw: Record<string, unknown> | null | undefined): PointPayload {
@@ -68,8 +85,13 @@ export function payloadFromRecord(raw: Record<string, unknown> | null | undefine
     filename: String(p.filename),
     page: nullableNumber(p.page),
     heading: nullableString(p.heading),
+    // Points indexed before heading paths were kept have none: their nearest heading is the path.
+    headingPath: stringList(p.headingPath) ?? (p.heading === null || p.heading === undefined ? [] : [String(p.heading)]),
     sheet: nullableString(p.sheet),
     rowStart: nullableNumber(p.rowStart),
     rowEnd: nullableNumber(p.rowEnd),
+    ocrConfidence: nullableNumber(p.ocrConfidence),
+    charStart: nullableNumber(p.charStart),
+    charEnd: nullableNumber(p.charEnd),
   };
 }
