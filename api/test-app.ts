@@ -53,7 +53,7 @@ export async function createTestApp(overrides: Partial<ApiDeps> = {}) {
       return { ok: true, detail: 'fake' };
     },
   };
-  const vectors = { health: async () => ({ ok: true, detail: 'fake' }), search: async () => [] } as unknown as VectorStore;
+  const vectors = { health: async () => ({ ok: true, detail: 'fake' }), search: async () => [], keywordSearch: async () => [], documentChunks: async () => [] } as unknown as VectorStore;
   const embedder = { model: 'fake', dimensions: async () => 3, embed: async (t: string[]) => t.map(() => [1, 0, 0]), health: async () => ({ ok: true, detail: 'fake' }) };
   const deps: ApiDeps = {
     catalog,

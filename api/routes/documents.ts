@@ -1,14 +1,15 @@
 /**
- * Document routes: list, read, retry one, delete. Deleting removes the vectors (and checks the
- * store agrees none are left), the intermediate artifacts, the stored file when no other
- * document shares its content, and finally the catalog row.
+ * Document routes: list, read, its chunks (the inspector), retry one, delete. Deleting removes
+ * the vectors (and checks the store agrees none are left), the intermediate artifacts, the
+ * stored file when no other document shares its content, and finally the catalog row.
  */
 import { Hono } from 'hono';
-import { DocumentListQuerySchema, type DeleteDocumentResponse, type DocumentListResponse } from '../../core/contracts.js';
+import { ChunkListQuerySchema, DocumentListQuerySchema, type DeleteDocumentResponse, type DocumentListResponse } from '../../core/contracts.js';
 import { isTerminalBatch } from '../../core/progress.js';
 import type { AuthVariables } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
+import { documentChunkPage } from '../inspector.js';
 import { retryDocuments } from '../retry.js';
 import { validQuery } from '../validation.js';
 import { documentDetail, pageOf } from '../views.js';
@@ -34,6 +35,10 @@ export function documentRoutes(deps: ApiDeps) {
     })
     .get('/:documentId', async (c) => {
       return c.json(documentDetail(await loadDocument(c.get('tenantId'), c.req.param('documentId'))));
+    })
+    .get('/:documentId/chunks', async (c) => {
+      const doc = await loadDocument(c.get('tenantId'), c.req.param('documentId'));
+      return c.json(await documentChunkPage(deps.vectors, doc, validQuery(ChunkListQuerySchema, c.req.query())));
     })
     .post('/:documentId/retry', async (c) => {
       const tenantId = c.get('tenantId');
