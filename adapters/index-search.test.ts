@@ -71,19 +71,32 @@ describe('searchIndex (real LanceDB, scripted query embeddings)', () => {
     const embedder = scriptedEmbedder({ 'XR-7734-B': [1, 0, 0, 0] });
     expect(docs(await run(embedder, 'XR-7734-B', 'dense', 1))).toEqual(['doc-pump-a']);
     const hits = await run(embedder, 'XR-7734-B', 'hybrid');
+    // XR-7735-C shares one word of three with the query (xr): too little to count as a keyword match.
     expect(hits.map((h) => [h.payload.documentId, h.matched])).toEqual([
       ['doc-pump-b', 'both'],
-      ['doc-pump-c', 'both'],
       ['doc-pump-a', 'dense'],
+      ['doc-pump-c', 'dense'],
     ]);
-    expect(hits[0].score).toBeCloseTo(1 / 62 + 1 / 61, 10); // dense rank 2, keyword rank 1
+    expect(hits[0].score).toBeCloseTo(1 / 62 + 1 / 61, 10); // dense rank 2, keyword rank 1 with every word
+  });
+
+  it('weighs a keyword result by the share of the query words it holds', async () => {
+    // "spare", "pump", "aft": the XR-7734-B chunk has all three, the other pump chunks one (too few).
+    const embedder = scriptedEmbedder({ 'spare pump aft': [0, 1, 0, 0] });
+    const hits = await run(embedder, 'spare pump aft', 'hybrid', 4);
+    expect(hits[0]).toMatchObject({ matched: 'both', payload: { documentId: 'doc-pump-b' } });
+    expect(hits.filter((h) => h.matched !== 'dense').map((h) => h.payload.documentId)).toEqual(['doc-pump-b']);
+    const partial = await run(scriptedEmbedder({ 'bilge pump spare parts list': [0, 1, 0, 0] }), 'bilge pump spare parts list', 'hybrid', 4);
+    // bilge + pump = 2 of 5 words for pump-a; spare + pump = 2 of 5 for pump-b: neither counts, the embeddings decide.
+    expect(partial.map((h) => h.matched)).toEqual(['dense', 'dense', 'dense', 'dense']);
+    expect(partial[0].payload.documentId).toBe('doc-valve');
   });
 
   it('passes the filter to both retrievals', async () => {
     const embedder = scriptedEmbedder({ 'XR-7734-B': [1, 0, 0, 0] });
-    const hits = await searchIndex({ vectors, embedder }, { tenantId: T, query: 'XR-7734-B', mode: 'hybrid', limit: 5, filter: { documentIds: ['doc-valve', 'doc-pump-c'] } });
-    expect(docs(hits).sort()).toEqual(['doc-pump-c', 'doc-valve']);
-    expect(hits.find((h) => h.payload.documentId === 'doc-pump-c')?.matched).toBe('both');
+    const hits = await searchIndex({ vectors, embedder }, { tenantId: T, query: 'XR-7734-B', mode: 'hybrid', limit: 5, filter: { documentIds: ['doc-valve', 'doc-pump-b'] } });
+    expect(docs(hits)).toEqual(['doc-pump-b', 'doc-valve']);
+    expect(hits.map((h) => h.matched)).toEqual(['both', 'dense']);
   });
 
   it('reads each ranking deep enough for fusion, within bounds', () => {

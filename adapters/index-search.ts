@@ -2,11 +2,14 @@
  * Searching a tenant's index in one of three modes, the one place that decides how: `dense`
  * embeds the query and asks the vector store for the nearest chunks, `keyword` asks the store's
  * full-text index, and `hybrid` (the default) runs both and fuses their rankings
- * (core/hybrid-ranking.ts). Both stores implement the two retrievals behind VectorStore, so
+ * (core/hybrid-ranking.ts), counting a keyword result by the share of the query's words it
+ * holds. Measured by `npm run eval` (bench/retrieval-eval.ts): on paraphrased questions hybrid
+ * ranks as well as dense, on exact identifiers as well as keyword. Both stores implement the two retrievals behind VectorStore, so
  * this works the same on LanceDB and Qdrant. The API's search route and the retrieval
  * evaluation (bench/retrieval-eval.ts) both call it.
  */
 import { fuseRankings, type MatchKind, type SearchMode } from '../core/hybrid-ranking.js';
+import { keywordTerms, termCoverage } from '../core/keyword-terms.js';
 import type { Embedder } from './embedder.js';
 import type { SearchFilter, SearchHit, VectorStore } from './vector-store.js';
 
@@ -32,6 +35,9 @@ export interface IndexSearchHit extends SearchHit {
   matched: MatchKind;
 }
 
+/** Share of the query's searchable words a keyword result must hold to count in hybrid search. */
+export const KEYWORD_MIN_COVERAGE = 0.5;
+
 /**
  * How deep each ranking is read before fusion: a chunk ranked just below `limit` by both
  * retrievals should still be able to beat one that only one of them ranked first.
@@ -51,5 +57,11 @@ export async function searchIndex(deps: IndexSearchDeps, request: IndexSearchReq
   if (mode === 'keyword') return (await deps.vectors.keywordSearch(tenantId, query, limit, filter)).map((hit) => ({ ...hit, matched: 'keyword' }));
   const depth = fusionDepth(limit);
   const [byMeaning, byWords] = await Promise.all([dense(depth), deps.vectors.keywordSearch(tenantId, query, depth, filter)]);
-  return fuseRankings(byMeaning, byWords, (hit) => hit.id, limit).map((r) => ({ ...r.item, score: r.score, matched: r.matched }));
+  // A keyword result votes only when it holds at least half of the query's words, and in
+  // proportion to the share it holds: an exact identifier (all its parts) counts in full, while
+  // a question's passing word in some other passage does not outvote the embeddings.
+  const terms = keywordTerms(query);
+  const coverage = new Map(byWords.map((hit) => [hit.id, termCoverage(terms, hit.payload.text)]));
+  const evidence = byWords.filter((hit) => coverage.get(hit.id)! >= KEYWORD_MIN_COVERAGE);
+  return fuseRankings(byMeaning, evidence, (hit) => hit.id, limit, (hit) => coverage.get(hit.id)!).map((r) => ({ ...r.item, score: r.score, matched: r.matched }));
 }

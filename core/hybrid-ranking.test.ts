@@ -39,6 +39,17 @@ describe('reciprocal rank fusion', () => {
     ]);
   });
 
+  it('scales each keyword vote by its weight', () => {
+    const weights: Record<string, number> = { k1: 0.25, k2: 1 };
+    const fused = fuseRankings(['d1', 'k2'], ['k1', 'k2'], id, 5, (item) => weights[item]);
+    expect(view(fused)).toEqual([
+      ['k2', 'both', 2, 2],
+      ['d1', 'dense', 1, null],
+      ['k1', 'keyword', null, 1],
+    ]);
+    expect(fused[2].score).toBeCloseTo(0.25 / (RRF_K + 1), 12);
+  });
+
   it('identifies items by key, keeping the dense ranking’s copy', () => {
     const dense = [{ id: 'p1', from: 'dense' }];
     const keyword = [{ id: 'p1', from: 'keyword' }];

@@ -32,23 +32,31 @@ export interface FusedResult<T> {
 
 /**
  * Fuses two rankings (best first) of items identified by `keyOf` and returns the best `limit`.
- * Ties go to the result with the better single rank, then to the dense ranking, so the order is
+ * `keywordWeight` scales a keyword result's vote (0..1; 1 by default, the plain fusion). Ties
+ * go to the result with the better single rank, then to the dense ranking, so the order is
  * fully determined.
  */
-export function fuseRankings<T>(dense: readonly T[], keyword: readonly T[], keyOf: (item: T) => string, limit: number, k = RRF_K): FusedResult<T>[] {
+export function fuseRankings<T>(
+  dense: readonly T[],
+  keyword: readonly T[],
+  keyOf: (item: T) => string,
+  limit: number,
+  keywordWeight: (item: T) => number = () => 1,
+  k = RRF_K,
+): FusedResult<T>[] {
   const byKey = new Map<string, FusedResult<T>>();
-  const add = (items: readonly T[], which: 'denseRank' | 'keywordRank') => {
+  const add = (items: readonly T[], which: 'denseRank' | 'keywordRank', weight: (item: T) => number) => {
     items.forEach((item, i) => {
       const key = keyOf(item);
       const entry = byKey.get(key) ?? { item, score: 0, denseRank: null, keywordRank: null, matched: 'dense' };
       if (entry[which] !== null) return; // a ranking that lists an item twice counts its better place only
       entry[which] = i + 1;
-      entry.score += 1 / (k + i + 1);
+      entry.score += weight(item) / (k + i + 1);
       byKey.set(key, entry);
     });
   };
-  add(dense, 'denseRank');
-  add(keyword, 'keywordRank');
+  add(dense, 'denseRank', () => 1);
+  add(keyword, 'keywordRank', keywordWeight);
   const results = [...byKey.values()];
   for (const r of results) r.matched = r.denseRank !== null && r.keywordRank !== null ? 'both' : r.denseRank !== null ? 'dense' : 'keyword';
   const best = (r: FusedResult<T>) => Math.min(r.denseRank ?? Infinity, r.keywordRank ?? Infinity);

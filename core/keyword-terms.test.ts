@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foldWord, highlightSegments, keywordTerms, MAX_QUERY_TERMS, wordSpans } from './keyword-terms.js';
+import { foldWord, highlightSegments, keywordTerms, MAX_QUERY_TERMS, termCoverage, wordSpans } from './keyword-terms.js';
 
 describe('keyword terms', () => {
   it('folds case and accents, in precomposed and decomposed form', () => {
@@ -10,10 +10,18 @@ describe('keyword terms', () => {
   });
 
   it('splits identifiers and punctuation the way the full-text indexes do', () => {
-    expect(keywordTerms('Part XR-7734-B, see e.g. 3.14!')).toEqual(['part', 'xr', '7734', 'b', 'see', 'e', 'g', '3', '14']);
+    expect(keywordTerms('Part XR-7734-B, see fig. 3.14!')).toEqual(['part', 'xr', '7734', 'b', 'see', 'fig', '3', '14']);
     expect(keywordTerms('città Città CITTA')).toEqual(['citta']);
     expect(keywordTerms('  ?!  ')).toEqual([]);
-    expect(keywordTerms('"unbalanced (quotes AND * operators')).toEqual(['unbalanced', 'quotes', 'and', 'operators']);
+    expect(keywordTerms('"unbalanced (quotes OR * operators')).toEqual(['unbalanced', 'quotes', 'operators']);
+  });
+
+  it('leaves out English and Italian function words, elided articles included', () => {
+    expect(keywordTerms('How long before the tide peaks does the pilot board?')).toEqual(['long', 'tide', 'peaks', 'pilot', 'board']);
+    expect(keywordTerms("Quando si cambia il filtro dell'aria del compressore?")).toEqual(['cambia', 'filtro', 'aria', 'compressore']);
+    expect(keywordTerms('to be or not to be')).toEqual([]);
+    // Other languages keep every word.
+    expect(keywordTerms('Wo ist der Hafen?')).toEqual(['wo', 'ist', 'der', 'hafen']);
   });
 
   it('drops words too long to be indexed and caps the number of terms', () => {
@@ -21,6 +29,14 @@ describe('keyword terms', () => {
     const many = Array.from({ length: 100 }, (_, i) => `w${i}`).join(' ');
     expect(keywordTerms(many)).toHaveLength(MAX_QUERY_TERMS);
     expect(keywordTerms(many, 3)).toEqual(['w0', 'w1', 'w2']);
+  });
+
+  it('measures the share of query words a passage holds, as whole words', () => {
+    const terms = keywordTerms('Where is gasket set GS-2210 kept?');
+    expect(terms).toEqual(['gasket', 'set', 'gs', '2210', 'kept']);
+    expect(termCoverage(terms, 'Kit KX-4471-D sits next to gasket set GS-2210.')).toBeCloseTo(4 / 5, 12);
+    expect(termCoverage(terms, 'Gaskets, sets and GS-22100 parts')).toBe(1 / 5);
+    expect(termCoverage([], 'anything')).toBe(0);
   });
 
   it('keeps the offsets of each word in the original text', () => {

@@ -1,7 +1,8 @@
 /**
- * Words as keyword search sees them, written once for the places that must agree: the Qdrant
- * store's keyword query (one weighted term per word), and the web app, which highlights a
- * query's words in the passages it found. A word is a maximal run of letters, digits and
+ * Words as keyword search sees them, written once for the places that must agree: the keyword
+ * queries of both vector stores, hybrid search (which weighs a keyword result by the share of
+ * the query's words it holds), and the web app, which highlights a query's words in the
+ * passages it found. A word is a maximal run of letters, digits and
  * combining marks; it is compared folded: lower-cased with accents removed, so "Perché",
  * "perche" and "PERCHE" are one word, and the part number "XR-7734-B" is the words xr, 7734, b.
  * This matches the full-text indexes of both stores (LanceDB's simple tokenizer, Qdrant's word
@@ -42,28 +43,53 @@ export function wordSpans(text: string): WordSpan[] {
   return spans;
 }
 
-/** The distinct words of a query, folded, in order of first appearance, at most `max`. */
+/**
+ * The distinct words of a query worth searching for, folded, in order of first appearance, at
+ * most `max`: English and Italian function words ("the", "how", "di", "che"...) are left out.
+ * In a question they match nearly every passage, and a keyword ranking built on them is noise
+ * that would push the passages the question is about down the fused ranking. Words of other
+ * languages are all kept; their rarity still weighs them.
+ */
 export function keywordTerms(query: string, max = MAX_QUERY_TERMS): string[] {
   const terms = new Set<string>();
   for (const span of wordSpans(query)) {
     if (terms.size >= max) break;
-    if (span.folded.length <= MAX_WORD_LENGTH) terms.add(span.folded);
+    if (span.folded.length <= MAX_WORD_LENGTH && !STOP_WORDS.has(span.folded)) terms.add(span.folded);
   }
   return [...terms];
 }
 
-/**
- * Words too common to be worth marking in a passage (English and Italian). Only highlighting
- * skips them; search itself weighs every word by how rare it is in the tenant's index.
- */
-const NOT_HIGHLIGHTED = new Set(
-  (
-    'a an and are as at be by for from has have how i in is it its of on or that the this to was were what when where which who why will with ' +
-    'does do did can could should would many much there their they them we you your our not no yes about into than then also ' +
-    'il lo la i gli le un uno una di da del della dei degli delle al allo alla ai agli alle dal dalla nel nella nei con su per tra fra ' +
-    'e ed o che chi cosa come dove quando quanto quanti quante quale quali perche non si ci ne mi ti vi se ma anche piu sono era essere ha hanno'
-  ).split(' '),
+/** English and Italian words that carry grammar, not subject: never searched or highlighted. */
+const STOP_WORDS = new Set(
+  [
+    // English: articles, pronouns, auxiliaries and modals, prepositions, conjunctions, question words.
+    'a an the this that these those it its i me my we us our you your he him his she her they them their',
+    'is are was were be been being am do does did done has have had having will would shall should can could may might must',
+    'of in on at to for from by with without into onto over under about above below between through during before after until',
+    'up down out off again once here there then than so too very just only also not no nor yes',
+    'and or but if because while as such some any all each both few more most other same own',
+    'what which who whom whose when where why how',
+    // Italian: articles and their elided forms, articulated prepositions, pronouns, auxiliaries, conjunctions, question words.
+    'il lo la l i gli le un uno una un d c',
+    'di a da in con su per tra fra del dello della dell dei degli delle al allo alla all ai agli alle',
+    'dal dallo dalla dall dai dagli dalle nel nello nella nell nei negli nelle sul sullo sulla sull sui sugli sulle col coi',
+    'io tu lui lei noi voi loro mi ti si ci vi ne lo li mio mia miei mie tuo tua suo sua suoi sue nostro nostra vostro vostra',
+    'questo questa questi queste quello quella quelli quelle quest quell cui',
+    'e ed o ma se che chi non anche come dove quando quanto quanta quanti quante quale quali perche piu gia poi ancora',
+    'sono sei era erano essere stato stata ho hai ha abbiamo avete hanno avere',
+    'cosa deve devono dovere puo possono potere va vanno fa fanno fare',
+    'dopo prima durante sopra sotto senza verso presso ogni tutto tutti tutte altro altra altri altre molto poco',
+  ]
+    .join(' ')
+    .split(' '),
 );
+
+/** The share of `terms` (folded, as keywordTerms gives them) that occur as words of `text`; 0 when there are none. */
+export function termCoverage(terms: readonly string[], text: string): number {
+  if (terms.length === 0) return 0;
+  const words = new Set(wordSpans(text).map((w) => w.folded));
+  return terms.filter((t) => words.has(t)).length / terms.length;
+}
 
 /** A piece of a passage, marked when it is one of the query's words. */
 export interface TextSegment {
@@ -73,7 +99,7 @@ export interface TextSegment {
 
 /** Splits `text` into plain and matched pieces: the words of `query` (common words aside) are matched. */
 export function highlightSegments(text: string, query: string): TextSegment[] {
-  const terms = new Set(keywordTerms(query).filter((t) => !NOT_HIGHLIGHTED.has(t)));
+  const terms = new Set(keywordTerms(query));
   const segments: TextSegment[] = [];
   let at = 0;
   if (terms.size > 0) {
