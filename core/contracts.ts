@@ -53,6 +53,8 @@ export const SearchRequestSchema = z.object({
   batchIds: z.array(IdSchema).min(1).max(100).optional(),
 });
 export type SearchRequest = z.infer<typeof SearchRequestSchema>;
+/** What a client sends: `limit` and `mode` may be left to their defaults. */
+export type SearchRequestBody = z.input<typeof SearchRequestSchema>;
 
 export const SearchResultSchema = z.object({
   documentId: z.string(),

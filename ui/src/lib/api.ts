@@ -3,7 +3,18 @@
  * shared HTTP contract in core/, so a change of the contract breaks this build, not a screen.
  * Unsafe methods carry the session's CSRF token; a 401 signs the app out.
  */
-import type { BatchListResponse, BatchView, DeleteDocumentResponse, DocumentListResponse, ErrorBody, RetryResponse, SearchRequest, SearchResponse } from '../../../core/contracts.js';
+import type {
+  BatchListResponse,
+  BatchView,
+  DeleteDocumentResponse,
+  DocumentChunksResponse,
+  DocumentDetail,
+  DocumentListResponse,
+  ErrorBody,
+  RetryResponse,
+  SearchRequestBody,
+  SearchResponse,
+} from '../../../core/contracts.js';
 import type { CreateBatchResult, Limits, Session, SessionLoginRequest } from '../../../core/api-schemas.js';
 import type { BatchStatus, DocumentStatus } from '../../../core/progress.js';
 
@@ -87,7 +98,10 @@ export const api = {
   documents: (params: { status?: DocumentStatus; batchId?: string; cursor?: string; limit?: number }) =>
     request<DocumentListResponse>('GET', `/api/documents${query(params)}`),
   deleteDocument: (documentId: string) => request<DeleteDocumentResponse>('DELETE', `/api/documents/${encodeURIComponent(documentId)}`),
-  search: (body: SearchRequest) => request<SearchResponse>('POST', '/api/search', body),
+  document: (documentId: string) => request<DocumentDetail>('GET', `/api/documents/${encodeURIComponent(documentId)}`),
+  documentChunks: (documentId: string, params: { cursor?: string; limit?: number }) =>
+    request<DocumentChunksResponse>('GET', `/api/documents/${encodeURIComponent(documentId)}/chunks${query(params)}`),
+  search: (body: SearchRequestBody) => request<SearchResponse>('POST', '/api/search', body),
 };
 
 /** The events URL of a batch, for EventSource (which sends the cookie by itself). */
@@ -99,6 +113,13 @@ export function batchEventsUrl(batchId: string): string {
 export function temporalRunUrl(link: Limits['temporalUi'], workflowId: string): string | null {
   if (!link) return null;
   return `${link.baseUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(link.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+/** Where the Temporal Web UI lists every run of a batch (its search attribute), retries included. */
+export function temporalBatchRunsUrl(link: Limits['temporalUi'], batchId: string): string | null {
+  if (!link) return null;
+  const filter = encodeURIComponent(`DocflowBatch="${batchId}"`);
+  return `${link.baseUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(link.namespace)}/workflows?query=${filter}`;
 }
 
 /** The answer type of an upload, re-exported for the upload module. */
