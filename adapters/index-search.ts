@@ -46,7 +46,11 @@ export function fusionDepth(limit: number): number {
   return Math.min(100, Math.max(20, limit * 4));
 }
 
-/** Runs one search; the results are the tenant's own chunks only, best first. */
+/**
+ * Runs one search; the results are the tenant's own chunks only, best first. Every search goes
+ * through here, so this is where results will be held to each document's active version (the
+ * one on its catalog record) once a document can have a new version built beside the old.
+ */
 export async function searchIndex(deps: IndexSearchDeps, request: IndexSearchRequest): Promise<IndexSearchHit[]> {
   const { tenantId, query, mode, limit, filter } = request;
   const dense = async (depth: number) => {

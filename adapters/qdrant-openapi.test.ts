@@ -609,11 +609,21 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
       expect(indexA.query).toEqual({ wait: 'true' });
     });
 
-    it('gives a collection made before keyword search its full-text index on the next write', async () => {
-      fake.collections.set('tenant_older_docs', { size: 4, indexes: new Map([['documentId', 'keyword'], ['batchId', 'keyword']]), points: new Map() });
+    it('gives a collection made before keyword search its full-text index on the next write, or before the first keyword query', async () => {
+      const older = () => ({ size: 4, indexes: new Map([['documentId', 'keyword'], ['batchId', 'keyword']]), points: new Map() });
+      fake.collections.set('tenant_older_docs', older());
       await store.upsert('older', [contractPoint('older', 'doc-a', 0, [1, 0, 0, 0])]);
       expect(fake.operationIds()).toEqual(['get_collection', 'create_field_index', 'upsert_points']);
       expect((fake.requests[1].body as { field_name: string }).field_name).toBe('text');
+      fake.reset();
+      fake.collections.set('tenant_oldest_docs', older());
+      expect(await store.keywordSearch('oldest', 'pump', 5)).toEqual([]);
+      expect(await store.keywordSearch('oldest', 'valve', 5)).toEqual([]);
+      expect(fake.operationIds()).toEqual(['get_collection', 'create_field_index', 'count_points', 'count_points']);
+      expect([...fake.collections.get('tenant_oldest_docs')!.indexes.keys()]).toContain('text');
+      fake.reset();
+      expect(await store.keywordSearch('never-written', 'pump', 5)).toEqual([]);
+      expect(fake.operationIds()).toEqual(['get_collection']);
     });
 
     it('upsert sends UUID ids, vectors and the full payload with wait=true', async () => {

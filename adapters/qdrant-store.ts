@@ -170,6 +170,8 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
   const upsertBatchSize = options.upsertBatchSize ?? 256;
   /** Collections known to exist with their indexes, by name → vector size; saves a round trip per upsert. */
   const ensured = new Map<string, number>();
+  /** Collections known to have the full-text index keyword search needs. */
+  const textIndexed = new Set<string>();
 
   async function collectionInfo(name: string): Promise<Schemas['CollectionInfo'] | null> {
     return orIfMissing(null, () => client.getCollection(name));
@@ -197,6 +199,22 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
       await retryTransient(() => client.createPayloadIndex(name, { field_name: field, field_schema: schema, wait: true }));
     }
     ensured.set(name, dimensions);
+    textIndexed.add(name);
+  }
+
+  /**
+   * Makes sure a collection made before keyword search has its full-text index before the first
+   * keyword query (words would otherwise be matched as substrings, and not at all where the
+   * server refuses filters on unindexed fields). False when the collection does not exist.
+   */
+  async function ensureTextIndex(name: string): Promise<boolean> {
+    if (textIndexed.has(name)) return true;
+    const info = await collectionInfo(name);
+    if (!info) return false;
+    const text = QDRANT_PAYLOAD_INDEXES.find((i) => i.field === 'text')!;
+    if (!info.payload_schema.text) await retryTransient(() => client.createPayloadIndex(name, { field_name: 'text', field_schema: text.schema, wait: true }));
+    textIndexed.add(name);
+    return true;
   }
 
   /** Every point matching `filter` (all when undefined), page by page, without vectors. */
@@ -268,6 +286,7 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
       const scope = filterConditions(filter);
       const words = keywordTerms(text);
       if (scope === null || limit === 0 || words.length === 0) return [];
+      if (!(await ensureTextIndex(name))) return [];
       return orIfMissing([] as SearchHit[], async () => {
         const count = async (must: Schemas['FieldCondition'][]) =>
           (await client.count(name, { ...(must.length > 0 ? { filter: { must } } : {}), exact: true })).count;
@@ -370,6 +389,7 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
     async close() {
       // The REST client holds no resources that need releasing; its keep-alive sockets time out.
       ensured.clear();
+      textIndexed.clear();
     },
   };
 }

@@ -6,7 +6,8 @@
  * only positions count, never the scores (a cosine similarity and a BM25 value have nothing in
  * common), and what both rankings found rises to the top. k = 60, the value of the original
  * paper (Cormack, Clarke and Büttcher, 2009): large enough that one list's first place does not
- * drown the other's.
+ * drown the other's. A keyword vote can be weighed (adapters/index-search.ts weighs it by the
+ * share of the query's words the passage holds).
  *
  * Pure; the API contract (core/contracts.ts) and the search use case share it.
  */

@@ -5,8 +5,7 @@
  */
 import type { ChunkView } from '../../../core/contracts.js';
 import { api } from './api.js';
-
-export const CHUNK_PAGE_SIZE = 25;
+import { CHUNK_PAGE_SIZE, pageStartFor, previousPageStart, withEarlierPage } from './chunk-window.js';
 
 export class DocumentChunks {
   chunks = $state<ChunkView[]>([]);
@@ -22,7 +21,7 @@ export class DocumentChunks {
 
   /** Loads the page that holds chunk `around` (the first page by default), replacing what is shown. */
   async start(around = 0): Promise<void> {
-    const from = Math.max(0, Math.floor(around / CHUNK_PAGE_SIZE) * CHUNK_PAGE_SIZE);
+    const from = pageStartFor(around);
     await this.read(from, (page) => {
       this.chunks = page;
       this.first = from;
@@ -38,10 +37,10 @@ export class DocumentChunks {
   /** Adds the page before the first chunk shown. */
   async earlier(): Promise<void> {
     if (this.first === 0) return;
-    const from = Math.max(0, this.first - CHUNK_PAGE_SIZE);
+    const from = previousPageStart(this.first);
     const keepNext = this.nextCursor;
     await this.read(from, (page) => {
-      this.chunks = [...page.filter((c) => c.index < this.first), ...this.chunks];
+      this.chunks = withEarlierPage(this.chunks, page, this.first);
       this.first = from;
     });
     this.nextCursor = keepNext; // reading an earlier page says nothing about what follows the last one
