@@ -32,7 +32,7 @@ import { Field, FixedSizeList, Float32, Float64, Int32, List, Schema, Utf8 } fro
 import { assertSafeId, collectionName } from '../core/ids.js';
 import { keywordTerms } from '../core/keyword-terms.js';
 import type { PointPayload, PointRef, SearchFilter, SearchHit, VectorPoint, VectorStore } from './vector-store.js';
-import { assertDimensions, validatePoints, lastPerId, payloadFromRecord } from './point-validation.js';
+import { assertChunkPage, assertDimensions, assertLimit, validatePoints, lastPerId, payloadFromRecord } from './point-validation.js';
 
 /** How hard to retry a write that lost an optimistic-concurrency race against another process. */
 export interface CommitRetryPolicy {
@@ -193,27 +193,8 @@ function tableSchema(dimensions: number): Schema {
 }
 
 function toRow(point: VectorPoint): Record<string, unknown> {
-  const p = point.payload;
-  return {
-    id: point.id,
-    vector: point.vector,
-    tenantId: p.tenantId,
-    documentId: p.documentId,
-    batchId: p.batchId,
-    version: p.version,
-    chunkIndex: p.chunkIndex,
-    text: p.text,
-    filename: p.filename,
-    page: p.page,
-    heading: p.heading,
-    headingPath: p.headingPath,
-    sheet: p.sheet,
-    rowStart: p.rowStart,
-    rowEnd: p.rowEnd,
-    ocrConfidence: p.ocrConfidence,
-    charStart: p.charStart,
-    charEnd: p.charEnd,
-  };
+  // The payload's fields are the table's columns, one for one (PAYLOAD_COLUMNS).
+  return { id: point.id, vector: point.vector, ...point.payload };
 }
 
 /** A SQL string literal; ids are validated before this, and quotes are doubled regardless. */
@@ -243,14 +224,6 @@ function whereClause(filter: SearchFilter | undefined): string | undefined | nul
 function documentPredicate(documentId: string): string {
   assertSafeId('document id', documentId);
   return `\`documentId\` = ${sqlString(documentId)}`;
-}
-
-function assertIndex(kind: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`invalid ${kind} ${String(value)}: must be a non-negative integer`);
-}
-
-function assertLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`invalid limit ${String(limit)}`);
 }
 
 function hitsFrom(rows: Record<string, unknown>[], score: (row: Record<string, unknown>) => number): SearchHit[] {
@@ -455,9 +428,7 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
     async documentChunks(tenantId, documentId, version, from, limit) {
       const name = collectionName(tenantId);
       const predicate = documentPredicate(documentId);
-      assertIndex('version', version);
-      assertIndex('chunk index', from);
-      assertLimit(limit);
+      assertChunkPage(version, from, limit);
       assertOpen();
       if (limit === 0) return [];
       const table = await loadTable(name);

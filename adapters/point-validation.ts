@@ -56,6 +56,19 @@ export function validatePoints(tenantId: string, points: VectorPoint[]): number 
   return dimensions;
 }
 
+/** A result count: a non-negative integer (0 asks for nothing). */
+export function assertLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`invalid limit ${String(limit)}`);
+}
+
+/** A page of one version's chunks: [from, from + limit) of `version`, all non-negative integers. */
+export function assertChunkPage(version: number, from: number, limit: number): void {
+  for (const [kind, value] of [['version', version], ['chunk index', from]] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) throw new Error(`invalid ${kind} ${String(value)}: must be a non-negative integer`);
+  }
+  assertLimit(limit);
+}
+
 /** Keeps the last point per id: one write that carries an id twice is ambiguous in both stores. */
 export function lastPerId(points: VectorPoint[]): VectorPoint[] {
   return [...new Map(points.map((p) => [p.id, p])).values()];

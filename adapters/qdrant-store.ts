@@ -17,7 +17,7 @@ import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { assertSafeId, collectionName } from '../core/ids.js';
 import { keywordTerms, MAX_WORD_LENGTH } from '../core/keyword-terms.js';
 import type { PointPayload, PointRef, SearchFilter, SearchHit, VectorStore } from './vector-store.js';
-import { assertDimensions, validatePoints, lastPerId, payloadFromRecord } from './point-validation.js';
+import { assertChunkPage, assertDimensions, assertLimit, validatePoints, lastPerId, payloadFromRecord } from './point-validation.js';
 
 /** Connection and tuning; `client` lets tests and callers share or pre-configure a client. */
 export interface QdrantStoreOptions {
@@ -129,14 +129,6 @@ function containsWord(word: string): Schemas['FieldCondition'] {
 /** BM25's inverse document frequency of a word in `n` of `total` points. */
 function idf(total: number, n: number): number {
   return Math.log(1 + (total - n + 0.5) / (n + 0.5));
-}
-
-function assertLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`invalid limit ${String(limit)}`);
-}
-
-function assertIndex(kind: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`invalid ${kind} ${String(value)}: must be a non-negative integer`);
 }
 
 function hitsFrom(points: Schemas['ScoredPoint'][]): SearchHit[] {
@@ -309,9 +301,7 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
     async documentChunks(tenantId, documentId, version, from, limit) {
       const name = collectionName(tenantId);
       const document = documentCondition(documentId);
-      assertIndex('version', version);
-      assertIndex('chunk index', from);
-      assertLimit(limit);
+      assertChunkPage(version, from, limit);
       if (limit === 0) return [];
       const result = await orIfMissing(null, () =>
         client.scroll(name, {

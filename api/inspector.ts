@@ -17,22 +17,10 @@ export interface ChunkPageQuery {
 }
 
 function chunkView(p: PointPayload): ChunkView {
-  return {
-    index: p.chunkIndex,
-    text: p.text,
-    // The chunker's own count is this estimate of this text, so computing it again gives the
-    // same number without storing it with every vector.
-    tokens: estimateTokens(p.text),
-    page: p.page,
-    heading: p.heading,
-    headingPath: p.headingPath,
-    sheet: p.sheet,
-    rowStart: p.rowStart,
-    rowEnd: p.rowEnd,
-    ocrConfidence: p.ocrConfidence,
-    charStart: p.charStart,
-    charEnd: p.charEnd,
-  };
+  const { chunkIndex, text, tenantId: _t, documentId: _d, batchId: _b, version: _v, filename: _f, ...provenance } = p;
+  // The chunker's own count is this estimate of this text, so computing it again gives the
+  // same number without storing it with every vector.
+  return { index: chunkIndex, text, tokens: estimateTokens(text), ...provenance };
 }
 
 /** One page of `doc`'s chunks; a document that is not indexed has none. */

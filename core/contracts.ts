@@ -56,6 +56,17 @@ export type SearchRequest = z.infer<typeof SearchRequestSchema>;
 /** What a client sends: `limit` and `mode` may be left to their defaults. */
 export type SearchRequestBody = z.input<typeof SearchRequestSchema>;
 
+/** Where a chunk came from, as search results and the document inspector both show it. */
+const ChunkPlaceFields = {
+  page: z.number().int().nullable(),
+  heading: z.string().nullable(),
+  /** Every heading above the chunk, outermost first. */
+  headingPath: z.array(z.string()),
+  sheet: z.string().nullable(),
+  rowStart: z.number().int().nullable(),
+  rowEnd: z.number().int().nullable(),
+};
+
 export const SearchResultSchema = z.object({
   documentId: z.string(),
   batchId: z.string(),
@@ -65,12 +76,7 @@ export const SearchResultSchema = z.object({
   score: z.number(),
   /** Which retrieval found the passage: by meaning, by its words, or both. */
   matched: z.enum(MATCH_KINDS),
-  page: z.number().int().nullable(),
-  heading: z.string().nullable(),
-  headingPath: z.array(z.string()),
-  sheet: z.string().nullable(),
-  rowStart: z.number().int().nullable(),
-  rowEnd: z.number().int().nullable(),
+  ...ChunkPlaceFields,
   chunkIndex: z.number().int(),
 });
 export const SearchResponseSchema = z.object({ results: z.array(SearchResultSchema) });
@@ -146,13 +152,7 @@ export const ChunkViewSchema = z.object({
   text: z.string(),
   /** Estimated tokens, as the chunker counted them. */
   tokens: z.number().int(),
-  page: z.number().int().nullable(),
-  heading: z.string().nullable(),
-  /** Every heading above the chunk, outermost first. */
-  headingPath: z.array(z.string()),
-  sheet: z.string().nullable(),
-  rowStart: z.number().int().nullable(),
-  rowEnd: z.number().int().nullable(),
+  ...ChunkPlaceFields,
   /** Lowest OCR confidence (0..100) of the text it came from; null when the text was not recognised from an image. */
   ocrConfidence: z.number().nullable(),
   /** Where the chunk (overlap included) lies in the document's extracted text, end exclusive; null for chunks indexed before offsets were kept. */
