@@ -47,25 +47,33 @@ export const ParsedDocumentSchema = z.object({
       text: z.string(),
       page: z.number().int().optional(),
       heading: z.string().optional(),
+      headingPath: z.array(z.string()).optional(),
+      ocrConfidence: z.number().min(0).max(100).optional(),
       sheet: z.string().optional(),
       rowStart: z.number().int().optional(),
       rowEnd: z.number().int().optional(),
-      ocrConfidence: z.number().min(0).max(100).optional(),
     }),
   ),
   pageCount: z.number().int().optional(),
   encoding: z.string().optional(),
 }) satisfies z.ZodType<ParsedDocument>;
 
+// Chunk artifacts written before heading paths, OCR confidence and offsets were recorded are
+// still read (a retry or a repair may use them within the retention period): they get an empty
+// path and no confidence or offsets.
 const ChunkSchema = z.object({
   index: z.number().int().min(0),
   text: z.string(),
   tokens: z.number().int().min(0),
   page: z.number().int().nullable(),
   heading: z.string().nullable(),
+  headingPath: z.array(z.string()).default([]),
   sheet: z.string().nullable(),
   rowStart: z.number().int().nullable(),
   rowEnd: z.number().int().nullable(),
+  ocrConfidence: z.number().min(0).max(100).nullable().default(null),
+  charStart: z.number().int().min(0).nullable().default(null),
+  charEnd: z.number().int().min(0).nullable().default(null),
 }) satisfies z.ZodType<Chunk>;
 
 /** Chunks of one group, as stored by the chunk step. */

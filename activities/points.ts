@@ -30,9 +30,13 @@ export function chunkPoints(owner: PointOwner, chunks: readonly Chunk[], vectors
       filename: owner.filename,
       page: chunk.page,
       heading: chunk.heading,
+      headingPath: chunk.headingPath,
       sheet: chunk.sheet,
       rowStart: chunk.rowStart,
       rowEnd: chunk.rowEnd,
+      ocrConfidence: chunk.ocrConfidence,
+      charStart: chunk.charStart,
+      charEnd: chunk.charEnd,
     },
   }));
 }

@@ -1,6 +1,8 @@
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as lancedb from '@lancedb/lancedb';
+import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLanceDbStore, isLanceCommitConflict } from './lancedb-store.js';
 import { contractPoint, describeVectorStoreContract } from './vector-store.contract.js';
@@ -98,6 +100,74 @@ describe('LanceDB store specifics', () => {
     await store.close();
   });
 
+  it('brings a table made before keyword search up to date when it is opened, from several instances at once', async () => {
+    // The first release's table: no heading path, OCR confidence or offsets, and no full-text index.
+    const dir = await tempDir();
+    const db = await lancedb.connect(dir);
+    const int = (name: string, nullable = true) => new Field(name, new Int32(), nullable);
+    const text = (name: string, nullable = true) => new Field(name, new Utf8(), nullable);
+    const old = await db.createEmptyTable(
+      'tenant_acme_docs',
+      new Schema([
+        new Field('id', new Utf8(), false, new Map([['lance-schema:unenforced-primary-key', 'true']])),
+        new Field('vector', new FixedSizeList(4, new Field('item', new Float32(), true)), false),
+        ...['tenantId', 'documentId', 'batchId'].map((n) => text(n, false)),
+        int('version', false),
+        int('chunkIndex', false),
+        text('text', false),
+        text('filename', false),
+        int('page'),
+        text('heading'),
+        text('sheet'),
+        int('rowStart'),
+        int('rowEnd'),
+      ]),
+    );
+    const legacy = contractPoint('acme', 'doc-old', 0, [1, 0, 0, 0], { heading: 'Pumps', text: 'legacy chunk about the bilge pump' });
+    const { headingPath: _h, ocrConfidence: _o, charStart: _s, charEnd: _e, ...legacyPayload } = legacy.payload;
+    await old.add([{ id: legacy.id, vector: legacy.vector, ...legacyPayload }]);
+    old.close();
+    db.close();
+
+    const stores = await Promise.all([1, 2, 3].map(() => createLanceDbStore({ dir })));
+    const found = await Promise.all(stores.map((s) => s.keywordSearch('acme', 'bilge', 5)));
+    for (const hits of found) {
+      // Read back with the nearest heading as its path and nothing recorded for the rest.
+      expect(hits.map((h) => h.payload)).toEqual([{ ...legacyPayload, headingPath: ['Pumps'], ocrConfidence: null, charStart: null, charEnd: null }]);
+    }
+    const fresh = contractPoint('acme', 'doc-new', 0, [0, 1, 0, 0], { headingPath: ['Manual', 'Valves'], ocrConfidence: 88, text: 'new chunk about the bilge valve' });
+    await stores[1].upsert('acme', [fresh]);
+    expect((await stores[2].keywordSearch('acme', 'valve', 5)).map((h) => h.payload)).toEqual([fresh.payload]);
+    expect(await stores[0].countAll('acme')).toBe(2);
+    await Promise.all(stores.map((s) => s.close()));
+  });
+
+  it('keeps the full-text index current while a table is young, and lets a small share of new rows wait', async () => {
+    const dir = await tempDir();
+    const store = await createLanceDbStore({ dir });
+    // A word repeated more often than the table has rows: weighed by LanceDB's flat scan as
+    // worthless, found once the rows are indexed.
+    await store.upsert('acme', [
+      contractPoint('acme', 'doc-a', 0, [1, 0, 0, 0], { text: 'saffron saffron from Navelli' }),
+      contractPoint('acme', 'doc-b', 0, [0, 1, 0, 0], { text: 'saffron risotto' }),
+    ]);
+    expect((await store.keywordSearch('acme', 'saffron', 5)).map((h) => h.payload.documentId).sort()).toEqual(['doc-a', 'doc-b']);
+    const db = await lancedb.connect(dir, { readConsistencyInterval: 0 });
+    const table = await db.openTable('tenant_acme_docs');
+    expect(await table.indexStats('text_idx')).toMatchObject({ numUnindexedRows: 0, numIndexedRows: 2 });
+    await store.upsert('acme', Array.from({ length: 40 }, (_, i) => contractPoint('acme', `doc-${i}`, 1, [1, i, 0, 0], { text: `filler ${i}` })));
+    expect(await table.indexStats('text_idx')).toMatchObject({ numUnindexedRows: 0, numIndexedRows: 42 });
+    // 5 new rows next to 42 indexed ones: under a quarter, so they are scanned flat until later.
+    await store.upsert('acme', Array.from({ length: 5 }, (_, i) => contractPoint('acme', `doc-late-${i}`, 0, [0, 0, 1, i], { text: `late arrival ${i}` })));
+    expect(await table.indexStats('text_idx')).toMatchObject({ numUnindexedRows: 5 });
+    expect(await store.keywordSearch('acme', 'arrival', 10)).toHaveLength(5);
+    await store.compact('acme');
+    expect(await table.indexStats('text_idx')).toMatchObject({ numUnindexedRows: 0 });
+    table.close();
+    db.close();
+    await store.close();
+  });
+
   it('recognises the commit-conflict errors LanceDB raises, and nothing else', () => {
     // Messages observed from @lancedb/lancedb 0.31.0 (lance 8.0.0) under concurrent writers.
     expect(
@@ -112,6 +182,11 @@ describe('LanceDB store specifics', () => {
         new Error(
           'Failed to execute merge insert: GenericFailure, lance error: Too many concurrent writers. Attempted 5 times, but failed on retry_timeout of 30.000 seconds.',
         ),
+      ),
+    ).toBe(true);
+    expect(
+      isLanceCommitConflict(
+        new Error('lance error: Incompatible transaction: This CreateIndex transaction is incompatible with concurrent transaction Overwrite at version 2.'),
       ),
     ).toBe(true);
     expect(isLanceCommitConflict(new Error("Table 'x' was not found"))).toBe(false);

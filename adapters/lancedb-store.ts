@@ -11,15 +11,28 @@
  *    both insert the same new id both succeed and the table holds duplicates (lance-format/lance
  *    #4585, lancedb/lancedb #3377); with it the second commit is detected as a conflict and rebased.
  * Reads use `readConsistencyInterval: 0` so a cached table sees other processes' commits.
+ *
+ * Keyword search uses LanceDB's full-text (inverted, BM25) index on `text`, created with the
+ * table. Rows written since the index was last updated are still found, by a flat scan that is
+ * slower and, in LanceDB 0.31, weighs a word by its occurrences in those rows instead of the rows
+ * containing it (a word repeated more often than the table has rows then counts for nothing).
+ * So after a write the index is refreshed (`optimize`, which also merges the small files every
+ * write leaves) whenever the rows it does not cover are many (KEYWORD_INDEX_STALE_ROWS) or a
+ * large share of the table (a new tenant's first documents): the flat part stays small.
+ *
+ * Tables made by an earlier version of this store are brought up to date when first opened:
+ * payload columns added since then are added (null for the existing rows) and the full-text
+ * index is created. Several processes may do this at once; losing that race is fine.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
-import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
+import { Field, FixedSizeList, Float32, Float64, Int32, List, Schema, Utf8 } from 'apache-arrow';
 import { assertSafeId, collectionName } from '../core/ids.js';
-import type { PointRef, SearchFilter, SearchHit, VectorPoint, VectorStore } from './vector-store.js';
-import { assertDimensions, validatePoints, lastPerId, payloadFromRecord } from './point-validation.js';
+import { keywordTerms } from '../core/keyword-terms.js';
+import type { PointPayload, PointRef, SearchFilter, SearchHit, VectorPoint, VectorStore } from './vector-store.js';
+import { assertChunkPage, assertDimensions, assertLimit, validatePoints, lastPerId, payloadFromRecord } from './point-validation.js';
 
 /** How hard to retry a write that lost an optimistic-concurrency race against another process. */
 export interface CommitRetryPolicy {
@@ -34,6 +47,11 @@ export interface LanceDbStoreOptions {
   /** Seconds a cached table may lag other processes' commits; 0 (default) = always current. */
   readConsistencyIntervalSeconds?: number;
   commitRetry?: CommitRetryPolicy;
+  /**
+   * Told when housekeeping after a write (refreshing the full-text index) failed; the write
+   * itself succeeded, and the next write or the retention run's compaction tries again.
+   */
+  onMaintenanceError?: (err: unknown, table: string) => void;
 }
 
 const DEFAULT_RETRY: CommitRetryPolicy = { attempts: 6, baseDelayMs: 25 };
@@ -43,6 +61,11 @@ const PRIMARY_KEY_METADATA = 'lance-schema:unenforced-primary-key';
 
 const DELETE_IDS_PER_STATEMENT = 500;
 const COMPACTION_VERSION_GRACE_MS = 60 * 60 * 1000;
+
+/** The full-text index is refreshed once this many rows are outside it... */
+const KEYWORD_INDEX_STALE_ROWS = 4096;
+/** ...or once the rows outside it are this share of those inside (always, for a table's first rows). */
+const KEYWORD_INDEX_STALE_SHARE = 0.25;
 
 const PAYLOAD_COLUMNS = [
   'tenantId',
@@ -54,10 +77,40 @@ const PAYLOAD_COLUMNS = [
   'filename',
   'page',
   'heading',
+  'headingPath',
   'sheet',
   'rowStart',
   'rowEnd',
+  'ocrConfidence',
+  'charStart',
+  'charEnd',
 ] as const;
+
+/**
+ * Payload columns added after the first release, with the SQL that fills them for existing rows
+ * (null: "not recorded"); an older table gets them when it is first opened.
+ */
+const ADDED_COLUMNS = [
+  { name: 'headingPath', valueSql: "arrow_cast(NULL, 'List(Utf8)')" },
+  { name: 'ocrConfidence', valueSql: 'CAST(NULL AS DOUBLE)' },
+  { name: 'charStart', valueSql: 'CAST(NULL AS INT)' },
+  { name: 'charEnd', valueSql: 'CAST(NULL AS INT)' },
+] as const;
+
+/**
+ * The full-text index on `text`. Its word rules are the ones core/keyword-terms.ts describes:
+ * split on anything but letters and digits, lower case, accents folded; no stemming and no stop
+ * words, because a tenant's documents may be in any language.
+ */
+const TEXT_INDEX = {
+  baseTokenizer: 'simple',
+  lowercase: true,
+  asciiFolding: true,
+  stem: false,
+  removeStopWords: false,
+  maxTokenLength: 40,
+  withPosition: false,
+} as const;
 
 /**
  * True when a LanceDB error means "another writer committed first, try again". Exported so tests
@@ -65,7 +118,12 @@ const PAYLOAD_COLUMNS = [
  */
 export function isLanceCommitConflict(err: unknown): boolean {
   const message = err instanceof Error ? err.message : String(err);
-  return /commit conflict|too many concurrent writers|preempted by concurrent transaction|please retry/i.test(message);
+  return /commit conflict|too many concurrent writers|preempted by concurrent transaction|incompatible with concurrent transaction|please retry/i.test(message);
+}
+
+/** Another process made the same schema change first (LanceDB 0.31: "... already exists ..."). */
+function isAlreadyDone(err: unknown): boolean {
+  return /already exists/i.test(err instanceof Error ? err.message : String(err));
 }
 
 function isTableNotFound(err: unknown): boolean {
@@ -126,27 +184,17 @@ function tableSchema(dimensions: number): Schema {
     new Field('sheet', new Utf8(), nullable),
     new Field('rowStart', new Int32(), nullable),
     new Field('rowEnd', new Int32(), nullable),
+    // Added later (ADDED_COLUMNS): at the end, where an upgraded table has them too.
+    new Field('headingPath', new List(new Field('item', new Utf8(), true)), nullable),
+    new Field('ocrConfidence', new Float64(), nullable),
+    new Field('charStart', new Int32(), nullable),
+    new Field('charEnd', new Int32(), nullable),
   ]);
 }
 
 function toRow(point: VectorPoint): Record<string, unknown> {
-  const p = point.payload;
-  return {
-    id: point.id,
-    vector: point.vector,
-    tenantId: p.tenantId,
-    documentId: p.documentId,
-    batchId: p.batchId,
-    version: p.version,
-    chunkIndex: p.chunkIndex,
-    text: p.text,
-    filename: p.filename,
-    page: p.page,
-    heading: p.heading,
-    sheet: p.sheet,
-    rowStart: p.rowStart,
-    rowEnd: p.rowEnd,
-  };
+  // The payload's fields are the table's columns, one for one (PAYLOAD_COLUMNS).
+  return { id: point.id, vector: point.vector, ...point.payload };
 }
 
 /** A SQL string literal; ids are validated before this, and quotes are doubled regardless. */
@@ -178,6 +226,10 @@ function documentPredicate(documentId: string): string {
   return `\`documentId\` = ${sqlString(documentId)}`;
 }
 
+function hitsFrom(rows: Record<string, unknown>[], score: (row: Record<string, unknown>) => number): SearchHit[] {
+  return rows.map((row): SearchHit => ({ id: String(row.id), score: score(row), payload: payloadFromRecord(row) }));
+}
+
 /** Opens (or creates) the LanceDB database under `dir` and returns the tenant-scoped store. */
 export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<VectorStore> {
   const dir = path.resolve(options.dir);
@@ -197,10 +249,16 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
   function loadTable(name: string): Promise<lancedb.Table | null> {
     let pending = tables.get(name);
     if (!pending) {
-      const opening = db.openTable(name).catch((err: unknown) => {
-        if (isTableNotFound(err)) return null;
-        throw err;
-      });
+      const opening = db.openTable(name).then(
+        async (table) => {
+          await upgradeTable(table);
+          return table;
+        },
+        (err: unknown) => {
+          if (isTableNotFound(err)) return null;
+          throw err;
+        },
+      );
       pending = opening;
       tables.set(name, opening);
       opening.then(
@@ -213,6 +271,61 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
       );
     }
     return pending;
+  }
+
+  /**
+   * One schema step that another process may be taking at the same time: `done` says whether it
+   * is already there (re-read on every attempt), and the loser of a race finds it done.
+   */
+  async function evolve(done: () => Promise<boolean>, change: () => Promise<unknown>): Promise<void> {
+    await withCommitRetry(retry, async () => {
+      if (await done()) return;
+      try {
+        await change();
+      } catch (err) {
+        if (!(isAlreadyDone(err) && (await done()))) throw err;
+      }
+    });
+  }
+
+  /** Brings a table made by an older version up to date: new payload columns, the full-text index. */
+  async function upgradeTable(table: lancedb.Table): Promise<void> {
+    const missingColumns = async () => {
+      const have = new Set((await table.schema()).fields.map((f) => f.name));
+      return ADDED_COLUMNS.filter((c) => !have.has(c.name));
+    };
+    await evolve(
+      async () => (await missingColumns()).length === 0,
+      async () => table.addColumns((await missingColumns()).map((c) => ({ name: c.name, valueSql: c.valueSql }))),
+    );
+    await evolve(
+      async () => (await textIndexName(table)) !== undefined,
+      () => table.createIndex('text', { config: lancedb.Index.fts(TEXT_INDEX), replace: false }),
+    );
+  }
+
+  /** The table's full-text index on `text`, by name. */
+  async function textIndexName(table: lancedb.Table): Promise<string | undefined> {
+    return (await table.listIndices()).find((i) => i.indexType === 'FTS' && i.columns.includes('text'))?.name;
+  }
+
+  /** Compacts and re-indexes; versions younger than the grace period stay for readers still on them. */
+  function optimize(name: string, table: lancedb.Table) {
+    const cleanupOlderThan = new Date(Date.now() - COMPACTION_VERSION_GRACE_MS);
+    return enqueue(name, () => withCommitRetry(retry, () => table.optimize({ cleanupOlderThan })));
+  }
+
+  /** After a write: folds the rows the full-text index does not cover into it, when they are many (see the module comment). */
+  async function refreshKeywordIndexIfStale(name: string, table: lancedb.Table): Promise<void> {
+    try {
+      const index = await textIndexName(table);
+      const stats = index ? await table.indexStats(index) : undefined;
+      if (!stats || stats.numUnindexedRows === 0) return;
+      if (stats.numUnindexedRows < KEYWORD_INDEX_STALE_ROWS && stats.numUnindexedRows < stats.numIndexedRows * KEYWORD_INDEX_STALE_SHARE) return;
+      await optimize(name, table);
+    } catch (err) {
+      options.onMaintenanceError?.(err, name);
+    }
   }
 
   async function tableDimensions(name: string, table: lancedb.Table): Promise<number> {
@@ -243,6 +356,7 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
       const table = await withCommitRetry(retry, () =>
         db.createEmptyTable(name, tableSchema(dimensions), { mode: 'create', existOk: true }),
       );
+      await upgradeTable(table); // the full-text index (and columns, if another process made it first)
       tables.set(name, Promise.resolve(table));
       return table;
     });
@@ -269,11 +383,12 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
           table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows),
         ),
       );
+      await refreshKeywordIndexIfStale(name, table);
     },
 
     async search(tenantId, vector, limit, filter) {
       const name = collectionName(tenantId);
-      if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`invalid limit ${String(limit)}`);
+      assertLimit(limit);
       const where = whereClause(filter);
       assertOpen();
       if (where === null || limit === 0) return [];
@@ -286,15 +401,45 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
         .limit(limit)
         .select(['id', ...PAYLOAD_COLUMNS, '_distance']);
       if (where) query = query.where(where);
-      const rows = (await query.toArray()) as Record<string, unknown>[];
-      return rows.map(
-        (row): SearchHit => ({
-          id: String(row.id),
-          // Cosine distance is 1 - cosine similarity; report the similarity, as Qdrant does.
-          score: 1 - Number(row._distance),
-          payload: payloadFromRecord(row),
-        }),
-      );
+      // Cosine distance is 1 - cosine similarity; report the similarity, as Qdrant does.
+      return hitsFrom((await query.toArray()) as Record<string, unknown>[], (row) => 1 - Number(row._distance));
+    },
+
+    async keywordSearch(tenantId, text, limit, filter) {
+      const name = collectionName(tenantId);
+      assertLimit(limit);
+      const where = whereClause(filter);
+      // The query's own words, re-joined: nothing in it can act as query syntax, and the number
+      // of words searched is bounded.
+      const words = keywordTerms(text).join(' ');
+      assertOpen();
+      if (where === null || limit === 0 || words === '') return [];
+      const table = await loadTable(name);
+      if (!table) return [];
+      let query = table
+        .query()
+        .fullTextSearch(new lancedb.MatchQuery(words, 'text'))
+        .limit(limit)
+        .select(['id', ...PAYLOAD_COLUMNS, '_score']);
+      if (where) query = query.where(where);
+      return hitsFrom((await query.toArray()) as Record<string, unknown>[], (row) => Number(row._score));
+    },
+
+    async documentChunks(tenantId, documentId, version, from, limit) {
+      const name = collectionName(tenantId);
+      const predicate = documentPredicate(documentId);
+      assertChunkPage(version, from, limit);
+      assertOpen();
+      if (limit === 0) return [];
+      const table = await loadTable(name);
+      if (!table) return [];
+      // Chunk indexes of a version are 0..n-1, so a page is an index range.
+      const rows = (await table
+        .query()
+        .where(`${predicate} AND \`version\` = ${version} AND \`chunkIndex\` >= ${from} AND \`chunkIndex\` < ${from + limit}`)
+        .select([...PAYLOAD_COLUMNS])
+        .toArray()) as Record<string, unknown>[];
+      return rows.map((row): PointPayload => payloadFromRecord(row)).sort((a, b) => a.chunkIndex - b.chunkIndex);
     },
 
     async deleteDocument(tenantId, documentId) {
@@ -360,10 +505,8 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
       assertOpen();
       const table = await loadTable(name);
       if (!table) return 'no table';
-      // Every merge-insert leaves a version and small files behind. Versions younger than the
-      // grace period are kept, so another process still reading one is never cut off.
-      const cleanupOlderThan = new Date(Date.now() - COMPACTION_VERSION_GRACE_MS);
-      const stats = await enqueue(name, () => withCommitRetry(retry, () => table.optimize({ cleanupOlderThan })));
+      // Every merge-insert leaves a version and small files behind, and rows outside the full-text index.
+      const stats = await optimize(name, table);
       return `${stats.compaction.fragmentsRemoved} fragments merged into ${stats.compaction.fragmentsAdded}, ${stats.prune.oldVersionsRemoved} old versions removed`;
     },
 

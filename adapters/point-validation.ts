@@ -43,8 +43,30 @@ export function validatePoints(tenantId: string, points: VectorPoint[]): number 
     assertInt32('page', p.payload.page, true);
     assertInt32('rowStart', p.payload.rowStart, true);
     assertInt32('rowEnd', p.payload.rowEnd, true);
+    assertInt32('charStart', p.payload.charStart, true);
+    assertInt32('charEnd', p.payload.charEnd, true);
+    if (!Array.isArray(p.payload.headingPath) || !p.payload.headingPath.every((h) => typeof h === 'string')) {
+      throw new Error(`point ${p.id} has a heading path that is not a list of strings`);
+    }
+    const confidence = p.payload.ocrConfidence;
+    if (confidence !== null && !(Number.isFinite(confidence) && confidence >= 0 && confidence <= 100)) {
+      throw new Error(`invalid ocrConfidence ${String(confidence)}: must be a number in 0..100`);
+    }
   }
   return dimensions;
+}
+
+/** A result count: a non-negative integer (0 asks for nothing). */
+export function assertLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`invalid limit ${String(limit)}`);
+}
+
+/** A page of one version's chunks: [from, from + limit) of `version`, all non-negative integers. */
+export function assertChunkPage(version: number, from: number, limit: number): void {
+  for (const [kind, value] of [['version', version], ['chunk index', from]] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) throw new Error(`invalid ${kind} ${String(value)}: must be a non-negative integer`);
+  }
+  assertLimit(limit);
 }
 
 /** Keeps the last point per id: one write that carries an id twice is ambiguous in both stores. */
@@ -54,6 +76,14 @@ export function lastPerId(points: VectorPoint[]): VectorPoint[] {
 
 const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const nullableString = (v: unknown) => (v === null || v === undefined ? null : String(v));
+
+/** A stored list of strings: a JSON array (Qdrant) or an Arrow list vector (LanceDB); null when absent. */
+function stringList(v: unknown): string[] | null {
+  if (v === null || v === undefined) return null;
+  if (Array.isArray(v)) return v.map(String);
+  if (typeof (v as Iterable<unknown>)[Symbol.iterator] === 'function') return Array.from(v as Iterable<unknown>, String);
+  return null;
+}
 
 /** A stored payload (a LanceDB row, a Qdrant payload) read back as a PointPayload. */
 export function payloadFromRecord(raw: Record<string, unknown> | null | undefined): PointPayload {
@@ -68,8 +98,13 @@ export function payloadFromRecord(raw: Record<string, unknown> | null | undefine
     filename: String(p.filename),
     page: nullableNumber(p.page),
     heading: nullableString(p.heading),
+    // Points indexed before heading paths were kept have none: their nearest heading is the path.
+    headingPath: stringList(p.headingPath) ?? (p.heading === null || p.heading === undefined ? [] : [String(p.heading)]),
     sheet: nullableString(p.sheet),
     rowStart: nullableNumber(p.rowStart),
     rowEnd: nullableNumber(p.rowEnd),
+    ocrConfidence: nullableNumber(p.ocrConfidence),
+    charStart: nullableNumber(p.charStart),
+    charEnd: nullableNumber(p.charEnd),
   };
 }

@@ -16,8 +16,9 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import * as ajvFormats from 'ajv-formats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pointId } from '../core/ids.js';
-import { createQdrantStore } from './qdrant-store.js';
-import { contractPoint } from './vector-store.contract.js';
+import { keywordTerms, wordSpans } from '../core/keyword-terms.js';
+import { createQdrantStore, KEYWORD_CANDIDATES_PER_WORD } from './qdrant-store.js';
+import { contractPoint, describeVectorStoreContract } from './vector-store.contract.js';
 import type { VectorStore } from './vector-store.js';
 import { cosine } from '../test/fixtures/vectors.js';
 
@@ -242,11 +243,14 @@ interface FakePoint {
 }
 interface FakeCollection {
   size: number;
-  indexes: Set<string>;
+  /** Payload indexes by field: 'keyword' or 'text'. */
+  indexes: Map<string, string>;
   points: Map<string, FakePoint>;
 }
 type Reply = { status: number; body: unknown };
-type Condition = { key?: string; match?: { any?: unknown[]; value?: unknown } };
+type Condition = { key?: string; match?: { any?: unknown[]; value?: unknown; text?: string }; range?: { gte?: number; lt?: number } };
+type Prefetch = { filter?: unknown; limit?: number };
+type Formula = number | Condition | { sum: Formula[] } | { mult: Formula[] };
 
 class FakeQdrant {
   readonly requests: RecordedRequest[] = [];
@@ -329,7 +333,7 @@ class FakeQdrant {
       this.beforeCreate?.(name);
       if (this.collections.has(name)) return errorReply(409, `Wrong input: Collection \`${name}\` already exists!`);
       const vectors = body.vectors as { size: number };
-      this.collections.set(name, { size: vectors.size, indexes: new Set(), points: new Map() });
+      this.collections.set(name, { size: vectors.size, indexes: new Map(), points: new Map() });
       return ok(true);
     }
     const collection = this.collections.get(name);
@@ -337,9 +341,11 @@ class FakeQdrant {
     switch (operationId) {
       case 'get_collection':
         return ok(collectionInfo(collection));
-      case 'create_field_index':
-        collection.indexes.add(body.field_name as string);
+      case 'create_field_index': {
+        const schema = body.field_schema as string | { type: string };
+        collection.indexes.set(body.field_name as string, typeof schema === 'string' ? schema : schema.type);
         return ok(this.updated());
+      }
       case 'upsert_points': {
         for (const p of body.points as { id: string; vector: number[]; payload: Record<string, unknown> }[]) {
           if (p.vector.length !== collection.size) {
@@ -350,11 +356,26 @@ class FakeQdrant {
         return ok(this.updated());
       }
       case 'query_points': {
-        const query = body.query as number[];
-        const hits = [...matching(collection, body.filter)]
-          .map(([id, p]) => ({ id, version: 1, score: cosine(query, p.vector), payload: p.payload }))
+        const limit = (body.limit as number | undefined) ?? 10;
+        let scored: { id: string; score: number; payload: Record<string, unknown> }[];
+        if (body.prefetch !== undefined) {
+          // Prefetches without a query return their points in id order up to their limit; the
+          // formula then rescores the union of them all.
+          const union = new Map<string, FakePoint>();
+          for (const prefetch of ([] as Prefetch[]).concat(body.prefetch as Prefetch | Prefetch[])) {
+            const ids = [...matching(collection, prefetch.filter)].map(([id]) => id).sort();
+            for (const id of ids.slice(0, prefetch.limit ?? 10)) union.set(id, collection.points.get(id)!);
+          }
+          const formula = (body.query as { formula: Formula }).formula;
+          scored = [...union].map(([id, p]) => ({ id, score: evaluate(formula, p.payload), payload: p.payload }));
+        } else {
+          const query = body.query as number[];
+          scored = [...matching(collection, body.filter)].map(([id, p]) => ({ id, score: cosine(query, p.vector), payload: p.payload }));
+        }
+        const hits = scored
           .sort((a, b) => b.score - a.score)
-          .slice(0, (body.limit as number | undefined) ?? 10);
+          .slice(0, limit)
+          .map((h) => ({ ...h, version: 1 }));
         return ok({ points: body.with_payload === true ? hits : hits.map(({ payload: _p, ...rest }) => rest) });
       }
       case 'count_points':
@@ -369,10 +390,12 @@ class FakeQdrant {
         const start = body.offset === undefined || body.offset === null ? 0 : ids.indexOf(String(body.offset));
         const page = ids.slice(start, start + limit);
         const next = ids[start + limit];
-        // with_payload as a key list returns just those keys, as Qdrant does.
+        // with_payload as a key list returns just those keys, as Qdrant does; `true` all of them.
         const keys = Array.isArray(body.with_payload) ? (body.with_payload as string[]) : [];
-        const payloadOf = (id: string) => Object.fromEntries(keys.map((k) => [k, collection.points.get(id)?.payload[k]]));
-        return ok({ points: page.map((id) => (keys.length ? { id, payload: payloadOf(id) } : { id })), next_page_offset: next ?? null });
+        const payloadOf = (id: string) =>
+          body.with_payload === true ? collection.points.get(id)!.payload : Object.fromEntries(keys.map((k) => [k, collection.points.get(id)?.payload[k]]));
+        const withPayload = keys.length > 0 || body.with_payload === true;
+        return ok({ points: page.map((id) => (withPayload ? { id, payload: payloadOf(id) } : { id })), next_page_offset: next ?? null });
       }
       default:
         return errorReply(500, `fake Qdrant does not implement ${operationId}`);
@@ -397,18 +420,32 @@ function conditions(filter: unknown): Condition[] {
   return must === undefined ? [] : Array.isArray(must) ? must : [must];
 }
 
+/** One condition on a payload; `text` is a full-text match: every word of it is in the field (word tokenizer, folded). */
+function holds(c: Condition, payload: Record<string, unknown>): boolean {
+  const value = payload[c.key ?? ''];
+  if (c.match?.any) return c.match.any.includes(value);
+  if (c.match && 'value' in c.match) return c.match.value === value;
+  if (c.match && typeof c.match.text === 'string') {
+    const words = new Set(wordSpans(String(value ?? '')).map((w) => w.folded));
+    return keywordTerms(c.match.text, Infinity).every((w) => words.has(w));
+  }
+  if (c.range) return typeof value === 'number' && (c.range.gte === undefined || value >= c.range.gte) && (c.range.lt === undefined || value < c.range.lt);
+  throw new Error(`fake Qdrant cannot evaluate condition ${JSON.stringify(c)}`);
+}
+
 function* matching(collection: FakeCollection, filter: unknown): Generator<[string, FakePoint]> {
   const conds = conditions(filter);
   for (const entry of collection.points) {
-    const payload = entry[1].payload;
-    const pass = conds.every((c) => {
-      const value = payload[c.key ?? ''];
-      if (c.match?.any) return c.match.any.includes(value);
-      if (c.match && 'value' in c.match) return c.match.value === value;
-      throw new Error(`fake Qdrant cannot evaluate condition ${JSON.stringify(c)}`);
-    });
-    if (pass) yield entry;
+    if (conds.every((c) => holds(c, entry[1].payload))) yield entry;
   }
+}
+
+/** A score formula: numbers, conditions (1 when they hold, else 0), sums and products. */
+function evaluate(formula: Formula, payload: Record<string, unknown>): number {
+  if (typeof formula === 'number') return formula;
+  if ('sum' in formula) return formula.sum.reduce((acc: number, f) => acc + evaluate(f, payload), 0);
+  if ('mult' in formula) return formula.mult.reduce((acc: number, f) => acc * evaluate(f, payload), 1);
+  return holds(formula, payload) ? 1 : 0;
 }
 
 function collectionInfo(c: FakeCollection) {
@@ -423,7 +460,7 @@ function collectionInfo(c: FakeCollection) {
       hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10000 },
       optimizer_config: { default_segment_number: 0, flush_interval_sec: 5 },
     },
-    payload_schema: Object.fromEntries([...c.indexes].map((f) => [f, { data_type: 'keyword', points: c.points.size }])),
+    payload_schema: Object.fromEntries([...c.indexes].map(([f, type]) => [f, { data_type: type, points: c.points.size }])),
   };
 }
 
@@ -528,6 +565,9 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
     });
   });
 
+  // The whole contract through the real client, every request checked against the spec.
+  describeVectorStoreContract('Qdrant adapter against the spec-checked fake', () => createQdrantStore({ url, scrollPageSize: 2 }));
+
   describe('every VectorStore method through the real QdrantClient', () => {
     const T = 'acme';
     const C = 'tenant_acme_docs';
@@ -547,7 +587,7 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
       expect(fake.operationIds()).toEqual(['count_points', 'count_points', 'query_points', 'scroll_points', 'delete_points']);
     });
 
-    it('ensureCollection creates a cosine collection with keyword indexes, once', async () => {
+    it('ensureCollection creates a cosine collection with keyword indexes and a full-text index, once', async () => {
       await store.ensureCollection(T, 4);
       await store.ensureCollection(T, 4);
       expect(fake.operationIds()).toEqual([
@@ -556,15 +596,34 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
         'get_collection',
         'create_field_index',
         'create_field_index',
+        'create_field_index',
       ]);
-      const [, create, , indexA, indexB] = fake.requests;
+      const [, create, , indexA, indexB, indexText] = fake.requests;
       expect(create.path).toBe(`/collections/${C}`);
       expect(create.body).toEqual({ vectors: { size: 4, distance: 'Cosine' } });
-      expect([indexA.body, indexB.body]).toEqual([
+      expect([indexA.body, indexB.body, indexText.body]).toEqual([
         { field_name: 'documentId', field_schema: 'keyword' },
         { field_name: 'batchId', field_schema: 'keyword' },
+        { field_name: 'text', field_schema: { type: 'text', tokenizer: 'word', lowercase: true, ascii_folding: true, max_token_len: 40 } },
       ]);
       expect(indexA.query).toEqual({ wait: 'true' });
+    });
+
+    it('gives a collection made before keyword search its full-text index on the next write, or before the first keyword query', async () => {
+      const older = () => ({ size: 4, indexes: new Map([['documentId', 'keyword'], ['batchId', 'keyword']]), points: new Map() });
+      fake.collections.set('tenant_older_docs', older());
+      await store.upsert('older', [contractPoint('older', 'doc-a', 0, [1, 0, 0, 0])]);
+      expect(fake.operationIds()).toEqual(['get_collection', 'create_field_index', 'upsert_points']);
+      expect((fake.requests[1].body as { field_name: string }).field_name).toBe('text');
+      fake.reset();
+      fake.collections.set('tenant_oldest_docs', older());
+      expect(await store.keywordSearch('oldest', 'pump', 5)).toEqual([]);
+      expect(await store.keywordSearch('oldest', 'valve', 5)).toEqual([]);
+      expect(fake.operationIds()).toEqual(['get_collection', 'create_field_index', 'count_points', 'count_points']);
+      expect([...fake.collections.get('tenant_oldest_docs')!.indexes.keys()]).toContain('text');
+      fake.reset();
+      expect(await store.keywordSearch('never-written', 'pump', 5)).toEqual([]);
+      expect(fake.operationIds()).toEqual(['get_collection']);
     });
 
     it('upsert sends UUID ids, vectors and the full payload with wait=true', async () => {
@@ -606,6 +665,72 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
       expect(hits[1].payload).toMatchObject({ heading: 'H', sheet: 'S', rowStart: 1, rowEnd: 9, page: 2 });
       const unfiltered = await store.search(T, [1, 0, 0, 0], 10);
       expect(unfiltered.map((h) => h.score)).toEqual([...unfiltered.map((h) => h.score)].sort((a, b) => b - a));
+    });
+
+    it('keyword search counts each word exactly, then ranks the points holding any of them by IDF with one formula query', async () => {
+      const hits = await store.keywordSearch(T, 'Pump XR-7734 pump?', 3, { batchIds: ['b1'] });
+      const scope = { key: 'batchId', match: { any: ['b1'] } };
+      const word = (w: string) => ({ key: 'text', match: { text: w } });
+      // The points of batch b1 say "text of doc-a #i": none of the words is there, so no query follows the counts.
+      expect(fake.operationIds()).toEqual(['count_points', 'count_points', 'count_points', 'count_points']);
+      // The total first, then one count per word, sent together (in any order).
+      expect(fake.requests[0].body).toEqual({ filter: { must: [scope] }, exact: true });
+      expect(fake.requests.slice(1).map((r) => r.body)).toEqual(
+        expect.arrayContaining(['pump', 'xr', '7734'].map((w) => ({ filter: { must: [scope, word(w)] }, exact: true }))),
+      );
+      expect(hits).toEqual([]);
+      fake.reset();
+
+      await store.upsert(T, [
+        contractPoint(T, 'doc-k', 0, [0, 0, 1, 0], { batchId: 'b1', text: 'Pump XR-7734 is the spare for the bilge pump.' }),
+        contractPoint(T, 'doc-k', 1, [0, 0, 1, 0], { batchId: 'b1', text: 'The pump XR-7735 is another model.' }),
+      ]);
+      fake.reset();
+      const found = await store.keywordSearch(T, 'Pump XR-7734 pump?', 3, { batchIds: ['b1'] });
+      expect(fake.operationIds()).toEqual(['count_points', 'count_points', 'count_points', 'count_points', 'query_points']);
+      const query = fake.requests[4];
+      // 5 points of b1: "pump" and "xr" are in 2 of them, "7734" in 1.
+      const idf = (n: number) => Math.log(1 + (5 - n + 0.5) / (n + 0.5));
+      expect(query.body).toEqual({
+        prefetch: ['pump', 'xr', '7734'].map((w) => ({ filter: { must: [scope, word(w)] }, limit: KEYWORD_CANDIDATES_PER_WORD })),
+        query: { formula: { sum: [{ mult: [idf(2), word('pump')] }, { mult: [idf(2), word('xr')] }, { mult: [idf(1), word('7734')] }] } },
+        limit: 3,
+        with_payload: true,
+        with_vector: false,
+      });
+      expect(found.map((h) => [h.payload.chunkIndex, h.score])).toEqual([
+        [0, expect.closeTo(2 * idf(2) + idf(1), 5)],
+        [1, expect.closeTo(2 * idf(2), 5)],
+      ]);
+      await store.deleteDocument(T, 'doc-k');
+    });
+
+    it('keyword search asks nothing when the query has no words, and nothing more when the scope is empty', async () => {
+      expect(await store.keywordSearch(T, ' -- ?', 5)).toEqual([]);
+      expect(await store.keywordSearch(T, 'pump', 5, { documentIds: [] })).toEqual([]);
+      expect(fake.requests).toEqual([]);
+      expect(await store.keywordSearch(T, 'pump', 5, { documentIds: ['nobody'] })).toEqual([]);
+      expect(fake.operationIds()).toEqual(['count_points']);
+    });
+
+    it('reads a page of one version of a document with a range filter', async () => {
+      const page = await store.documentChunks(T, 'doc-a', 1, 1, 5);
+      expect(fake.operationIds()).toEqual(['scroll_points']);
+      expect(fake.requests[0].body).toEqual({
+        filter: {
+          must: [
+            { key: 'documentId', match: { value: 'doc-a' } },
+            { key: 'version', match: { value: 1 } },
+            { key: 'chunkIndex', range: { gte: 1, lt: 6 } },
+          ],
+        },
+        limit: 5,
+        with_payload: true,
+        with_vector: false,
+      });
+      expect(page.map((c) => c.chunkIndex)).toEqual([1, 2]);
+      expect(page[1]).toEqual(contractPoint(T, 'doc-a', 2, [0, 1, 0, 0], { batchId: 'b1' }).payload);
+      expect(await store.documentChunks('ghost', 'doc-a', 1, 0, 5)).toEqual([]);
     });
 
     it('counts exactly, per document and in total', async () => {
@@ -674,6 +799,7 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
         'get_collection',
         'create_field_index',
         'create_field_index',
+        'create_field_index',
         'upsert_points',
       ]);
     });
@@ -681,7 +807,7 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
     it('losing a creation race (409) and a briefly unready collection (500) are fine', async () => {
       fake.beforeCreate = (name) => {
         // Another worker creates the collection between our existence check and our create.
-        if (!fake.collections.has(name)) fake.collections.set(name, { size: 4, indexes: new Set(), points: new Map() });
+        if (!fake.collections.has(name)) fake.collections.set(name, { size: 4, indexes: new Map(), points: new Map() });
       };
       fake.injected.set('get_collection', [404, 500]); // 404: not there yet; 500: not ready after the 409
       try {
@@ -697,8 +823,9 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
         'get_collection',
         'create_field_index',
         'create_field_index',
+        'create_field_index',
       ]);
-      expect(fake.collections.get('tenant_raced_docs')?.indexes).toEqual(new Set(['documentId', 'batchId']));
+      expect([...fake.collections.get('tenant_raced_docs')!.indexes.keys()]).toEqual(['documentId', 'batchId', 'text']);
     });
 
     it('refuses a collection whose vector size differs', async () => {
@@ -714,6 +841,7 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
         'get_collection',
         'create_collection',
         'get_collection',
+        'create_field_index',
         'create_field_index',
         'create_field_index',
         'upsert_points',

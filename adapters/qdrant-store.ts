@@ -1,14 +1,23 @@
 /**
  * The at-scale vector store: Qdrant through its official REST client, one collection per tenant
- * (`tenant_<id>_docs`) with keyword payload indexes on documentId and batchId for filtering.
- * A missing collection is a normal state (a tenant that has indexed nothing yet): reads answer
- * empty and writes create it. Scores are Qdrant's cosine similarity, higher = closer, the same
- * semantics as the LanceDB store.
+ * (`tenant_<id>_docs`) with keyword payload indexes on documentId and batchId for filtering and a
+ * full-text payload index on `text` for keyword search. A missing collection is a normal state
+ * (a tenant that has indexed nothing yet): reads answer empty and writes create it. Dense scores
+ * are Qdrant's cosine similarity, higher = closer, the same semantics as the LanceDB store.
+ *
+ * Keyword search ranks by inverse document frequency: each word of the query (core/keyword-terms.ts)
+ * weighs ln(1 + (N - n + 0.5) / (n + 0.5)) — BM25's IDF, with N the points in scope and n those
+ * containing the word, both counted exactly — and a point scores the sum of the weights of the
+ * words it contains, computed by Qdrant with a formula query over the points that contain at
+ * least one of them (up to KEYWORD_CANDIDATES_PER_WORD per word, so every point holding a rare
+ * word is ranked). Unlike LanceDB's BM25 it ignores how often a word repeats in a chunk; hybrid
+ * search fuses ranks, never scores, so the two stores stay interchangeable.
  */
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { assertSafeId, collectionName } from '../core/ids.js';
-import type { PointRef, SearchFilter, SearchHit, VectorStore } from './vector-store.js';
-import { assertDimensions, validatePoints, lastPerId, payloadFromRecord } from './point-validation.js';
+import { keywordTerms, MAX_WORD_LENGTH } from '../core/keyword-terms.js';
+import type { PointPayload, PointRef, SearchFilter, SearchHit, VectorStore } from './vector-store.js';
+import { assertChunkPage, assertDimensions, assertLimit, validatePoints, lastPerId, payloadFromRecord } from './point-validation.js';
 
 /** Connection and tuning; `client` lets tests and callers share or pre-configure a client. */
 export interface QdrantStoreOptions {
@@ -21,8 +30,19 @@ export interface QdrantStoreOptions {
   upsertBatchSize?: number;
 }
 
-/** Payload fields the store filters on; each gets a keyword index so filters stay fast. */
-export const QDRANT_INDEXED_FIELDS = ['documentId', 'batchId'] as const;
+/**
+ * Payload indexes every collection gets: keyword indexes on the fields filters use, and the
+ * full-text index on `text` (word tokenizer, lower case, accents folded, the word rules of
+ * core/keyword-terms.ts). A collection made before an index existed gets it on first use.
+ */
+export const QDRANT_PAYLOAD_INDEXES: { field: string; schema: Schemas['PayloadFieldSchema'] }[] = [
+  { field: 'documentId', schema: 'keyword' },
+  { field: 'batchId', schema: 'keyword' },
+  { field: 'text', schema: { type: 'text', tokenizer: 'word', lowercase: true, ascii_folding: true, max_token_len: MAX_WORD_LENGTH } },
+];
+
+/** Points per query word that keyword search ranks; a word in more points than this is common, and weighs little. */
+export const KEYWORD_CANDIDATES_PER_WORD = 200;
 
 const TRANSIENT_RETRIES = 5;
 
@@ -80,8 +100,8 @@ function anyOf(key: string, kind: string, values: string[]): Schemas['FieldCondi
   return { key, match: { any: [...new Set(values)] } };
 }
 
-/** `undefined` = no filter; `null` = the filter can match nothing (an empty id list). */
-function searchFilter(filter: SearchFilter | undefined): Schemas['Filter'] | undefined | null {
+/** The conditions a filter stands for; `null` = it can match nothing (an empty id list). */
+function filterConditions(filter: SearchFilter | undefined): Schemas['FieldCondition'][] | null {
   const must: Schemas['FieldCondition'][] = [];
   if (filter?.documentIds) {
     if (filter.documentIds.length === 0) return null;
@@ -91,12 +111,39 @@ function searchFilter(filter: SearchFilter | undefined): Schemas['Filter'] | und
     if (filter.batchIds.length === 0) return null;
     must.push(anyOf('batchId', 'batch id', filter.batchIds));
   }
+  return must;
+}
+
+/** `undefined` = no filter; `null` = the filter can match nothing (an empty id list). */
+function searchFilter(filter: SearchFilter | undefined): Schemas['Filter'] | undefined | null {
+  const must = filterConditions(filter);
+  if (must === null) return null;
   return must.length > 0 ? { must } : undefined;
 }
 
-function documentFilter(documentId: string): Schemas['Filter'] {
+/** "The chunk's text contains this word", on the full-text index. */
+function containsWord(word: string): Schemas['FieldCondition'] {
+  return { key: 'text', match: { text: word } };
+}
+
+/** BM25's inverse document frequency of a word in `n` of `total` points. */
+function idf(total: number, n: number): number {
+  return Math.log(1 + (total - n + 0.5) / (n + 0.5));
+}
+
+function hitsFrom(points: Schemas['ScoredPoint'][]): SearchHit[] {
+  return points.map(
+    (p): SearchHit => ({ id: String(p.id), score: p.score, payload: payloadFromRecord(p.payload as Record<string, unknown> | null | undefined) }),
+  );
+}
+
+function documentCondition(documentId: string): Schemas['FieldCondition'] {
   assertSafeId('document id', documentId);
-  return { must: [{ key: 'documentId', match: { value: documentId } }] };
+  return { key: 'documentId', match: { value: documentId } };
+}
+
+function documentFilter(documentId: string): Schemas['Filter'] {
+  return { must: [documentCondition(documentId)] };
 }
 
 /** The single unnamed vector's size, or undefined when the collection uses named vectors. */
@@ -115,6 +162,8 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
   const upsertBatchSize = options.upsertBatchSize ?? 256;
   /** Collections known to exist with their indexes, by name → vector size; saves a round trip per upsert. */
   const ensured = new Map<string, number>();
+  /** Collections known to have the full-text index keyword search needs. */
+  const textIndexed = new Set<string>();
 
   async function collectionInfo(name: string): Promise<Schemas['CollectionInfo'] | null> {
     return orIfMissing(null, () => client.getCollection(name));
@@ -136,14 +185,28 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
     if (size !== dimensions) {
       throw new Error(`collection ${name} stores ${String(size)}-dimensional vectors, got ${dimensions}`);
     }
-    for (const field of QDRANT_INDEXED_FIELDS) {
+    for (const { field, schema } of QDRANT_PAYLOAD_INDEXES) {
       if (info.payload_schema[field]) continue;
       // Idempotent on the server, so a concurrent creator doing the same is harmless.
-      await retryTransient(() =>
-        client.createPayloadIndex(name, { field_name: field, field_schema: 'keyword', wait: true }),
-      );
+      await retryTransient(() => client.createPayloadIndex(name, { field_name: field, field_schema: schema, wait: true }));
     }
     ensured.set(name, dimensions);
+    textIndexed.add(name);
+  }
+
+  /**
+   * Makes sure a collection made before keyword search has its full-text index before the first
+   * keyword query (words would otherwise be matched as substrings, and not at all where the
+   * server refuses filters on unindexed fields). False when the collection does not exist.
+   */
+  async function ensureTextIndex(name: string): Promise<boolean> {
+    if (textIndexed.has(name)) return true;
+    const info = await collectionInfo(name);
+    if (!info) return false;
+    const text = QDRANT_PAYLOAD_INDEXES.find((i) => i.field === 'text')!;
+    if (!info.payload_schema.text) await retryTransient(() => client.createPayloadIndex(name, { field_name: 'text', field_schema: text.schema, wait: true }));
+    textIndexed.add(name);
+    return true;
   }
 
   /** Every point matching `filter` (all when undefined), page by page, without vectors. */
@@ -200,19 +263,58 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
 
     async search(tenantId, vector, limit, filter) {
       const name = collectionName(tenantId);
-      if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`invalid limit ${String(limit)}`);
+      assertLimit(limit);
       const qdrantFilter = searchFilter(filter);
       if (qdrantFilter === null || limit === 0) return [];
       const result = await orIfMissing(null, () =>
         client.query(name, { query: vector, limit, filter: qdrantFilter, with_payload: true, with_vector: false }),
       );
-      return (result?.points ?? []).map(
-        (p): SearchHit => ({
-          id: String(p.id),
-          score: p.score,
-          payload: payloadFromRecord(p.payload as Record<string, unknown> | null | undefined),
+      return hitsFrom(result?.points ?? []);
+    },
+
+    async keywordSearch(tenantId, text, limit, filter) {
+      const name = collectionName(tenantId);
+      assertLimit(limit);
+      const scope = filterConditions(filter);
+      const words = keywordTerms(text);
+      if (scope === null || limit === 0 || words.length === 0) return [];
+      if (!(await ensureTextIndex(name))) return [];
+      return orIfMissing([] as SearchHit[], async () => {
+        const count = async (must: Schemas['FieldCondition'][]) =>
+          (await client.count(name, { ...(must.length > 0 ? { filter: { must } } : {}), exact: true })).count;
+        const total = await count(scope);
+        if (total === 0) return [];
+        const present = await Promise.all(words.map(async (word) => ({ word, n: await count([...scope, containsWord(word)]) })));
+        const weighted = present.filter((w) => w.n > 0);
+        if (weighted.length === 0) return [];
+        const result = await client.query(name, {
+          prefetch: weighted.map(({ word }) => ({ filter: { must: [...scope, containsWord(word)] }, limit: KEYWORD_CANDIDATES_PER_WORD })),
+          query: { formula: { sum: weighted.map(({ word, n }) => ({ mult: [idf(total, n), containsWord(word)] })) } },
+          limit,
+          with_payload: true,
+          with_vector: false,
+        });
+        return hitsFrom(result.points);
+      });
+    },
+
+    async documentChunks(tenantId, documentId, version, from, limit) {
+      const name = collectionName(tenantId);
+      const document = documentCondition(documentId);
+      assertChunkPage(version, from, limit);
+      if (limit === 0) return [];
+      const result = await orIfMissing(null, () =>
+        client.scroll(name, {
+          // Chunk indexes of a version are 0..n-1, so a page is an index range: at most `limit` points.
+          filter: { must: [document, { key: 'version', match: { value: version } }, { key: 'chunkIndex', range: { gte: from, lt: from + limit } }] },
+          limit,
+          with_payload: true,
+          with_vector: false,
         }),
       );
+      return (result?.points ?? [])
+        .map((p): PointPayload => payloadFromRecord(p.payload as Record<string, unknown> | null | undefined))
+        .sort((a, b) => a.chunkIndex - b.chunkIndex);
     },
 
     async deleteDocument(tenantId, documentId) {
@@ -277,6 +379,7 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
     async close() {
       // The REST client holds no resources that need releasing; its keep-alive sockets time out.
       ensured.clear();
+      textIndexed.clear();
     },
   };
 }

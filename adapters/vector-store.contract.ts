@@ -37,9 +37,13 @@ export function contractPoint(
     filename: `${documentId}.pdf`,
     page: chunkIndex + 1,
     heading: null,
+    headingPath: [],
     sheet: null,
     rowStart: null,
     rowEnd: null,
+    ocrConfidence: null,
+    charStart: chunkIndex * 100,
+    charEnd: chunkIndex * 100 + 90,
     ...overrides,
   };
   return { id: pointId(tenantId, documentId, payload.version, chunkIndex), vector, payload };
@@ -105,9 +109,13 @@ export function describeVectorStoreContract(
         filename: 'report Q1.xlsx',
         page: null,
         heading: 'Intro',
+        headingPath: ['Part 1 — “Basics”', 'Intro'],
         sheet: 'Sheet 1',
         rowStart: 2,
         rowEnd: 40,
+        ocrConfidence: 73.25,
+        charStart: 1_024,
+        charEnd: 2_048,
       });
       await store.upsert(t, [p]);
       const [hit] = await store.search(t, [0.5, 0.5, 0, 0], 1);
@@ -212,6 +220,8 @@ export function describeVectorStoreContract(
           /invalid tenant id/,
         );
         await expect(store.search(bad, [1, 0, 0, 0], 1)).rejects.toThrow(/invalid tenant id/);
+        await expect(store.keywordSearch(bad, 'words', 1)).rejects.toThrow(/invalid tenant id/);
+        await expect(store.documentChunks(bad, 'doc-a', 1, 0, 5)).rejects.toThrow(/invalid tenant id/);
         await expect(store.deleteDocument(bad, 'doc-a')).rejects.toThrow(/invalid tenant id/);
         await expect(store.countDocument(bad, 'doc-a')).rejects.toThrow(/invalid tenant id/);
         await expect(store.countAll(bad)).rejects.toThrow(/invalid tenant id/);
@@ -298,6 +308,106 @@ export function describeVectorStoreContract(
       expect(await store.countAll(t)).toBe(4);
       const hits = await store.search(t, [1, 4, 0, 0], 1);
       expect(hits[0].payload.documentId).toBe('doc-4');
+    });
+
+    describe('keyword search', () => {
+      const words = (hits: { payload: PointPayload }[]) => hits.map((h) => h.payload.text);
+
+      it('answers empty for a tenant without a collection, a query without words, an empty filter or a zero limit', async () => {
+        const t = tenant('kw-empty');
+        expect(await store.keywordSearch(t, 'anything', 5)).toEqual([]);
+        await store.upsert(t, [contractPoint(t, 'doc-a', 0, [1, 0, 0, 0], { text: 'the pump is red' })]);
+        expect(await store.keywordSearch(t, ' ?! — ', 5)).toEqual([]);
+        expect(await store.keywordSearch(t, 'pump', 5, { documentIds: [] })).toEqual([]);
+        expect(await store.keywordSearch(t, 'pump', 0)).toEqual([]);
+        expect(await store.keywordSearch(t, 'absent words only', 5)).toEqual([]);
+      });
+
+      it('finds an exact part number among near-identical ones, ranked first', async () => {
+        const t = tenant('kw-ident');
+        const texts = [
+          'Replacement pump XR-7735-C ships from the north warehouse.',
+          'Replacement pump XR-7734-B ships from the south warehouse.',
+          'Valve XR-7734-D is discontinued; use the pump instead.',
+          'Replacement pump ZQ-1180-B ships from the east warehouse.',
+        ];
+        await store.upsert(t, texts.map((text, i) => contractPoint(t, `doc-${i}`, 0, [1, i, 0, 0], { text })));
+        const hits = await store.keywordSearch(t, 'XR-7734-B', 10);
+        expect(hits[0].payload.text).toBe(texts[1]);
+        expect(hits.map((h) => h.score)).toEqual([...hits.map((h) => h.score)].sort((a, b) => b - a));
+        expect(hits[0].score).toBeGreaterThan(hits[1].score);
+        expect(hits[0].payload).toEqual(contractPoint(t, 'doc-1', 0, [1, 1, 0, 0], { text: texts[1] }).payload);
+      });
+
+      it('weighs rare words over common ones and ignores case and accents', async () => {
+        const t = tenant('kw-weight');
+        await store.upsert(t, [
+          contractPoint(t, 'doc-a', 0, [1, 0, 0, 0], { text: 'Il porto della città è chiuso.' }),
+          contractPoint(t, 'doc-b', 0, [0, 1, 0, 0], { text: 'Il porto riapre lunedì.' }),
+          contractPoint(t, 'doc-c', 0, [0, 0, 1, 0], { text: 'Il faro resta acceso.' }),
+          contractPoint(t, 'doc-d', 0, [0, 0, 0, 1], { text: 'Il mercato del pesce.' }),
+        ]);
+        // "il" is in every chunk and "porto" in two: the one rare word decides.
+        expect(words(await store.keywordSearch(t, 'IL PORTO CITTA', 1))).toEqual(['Il porto della città è chiuso.']);
+        expect(words(await store.keywordSearch(t, 'lunedi', 5))).toEqual(['Il porto riapre lunedì.']);
+      });
+
+      it('applies filters before the limit and stays within the tenant', async () => {
+        const t = tenant('kw-filter');
+        const other = tenant('kw-filter-other');
+        await store.upsert(t, [
+          contractPoint(t, 'doc-a', 0, [1, 0, 0, 0], { batchId: 'b1', text: 'saffron saffron saffron from Navelli' }),
+          contractPoint(t, 'doc-b', 0, [1, 0, 0, 0], { batchId: 'b2', text: 'saffron risotto' }),
+        ]);
+        await store.upsert(other, [contractPoint(other, 'doc-z', 0, [1, 0, 0, 0], { text: 'saffron secret of the other tenant' })]);
+        const docs = (hits: { payload: PointPayload }[]) => hits.map((h) => h.payload.documentId);
+        expect(docs(await store.keywordSearch(t, 'saffron', 1, { documentIds: ['doc-b'] }))).toEqual(['doc-b']);
+        expect(docs(await store.keywordSearch(t, 'saffron', 1, { batchIds: ['b2'] }))).toEqual(['doc-b']);
+        expect(docs(await store.keywordSearch(t, 'saffron', 10)).sort()).toEqual(['doc-a', 'doc-b']);
+        expect((await store.keywordSearch(t, 'secret other tenant', 10)).every((h) => h.payload.tenantId === t)).toBe(true);
+        await expect(store.keywordSearch(t, 'saffron', 5, { documentIds: ["doc-a' OR '1'='1"] })).rejects.toThrow(/invalid document id/);
+      });
+
+      it('treats query syntax as plain words', async () => {
+        const t = tenant('kw-syntax');
+        await store.upsert(t, [contractPoint(t, 'doc-a', 0, [1, 0, 0, 0], { text: 'quotes and operators are words here' })]);
+        for (const q of ['"quotes', 'operators AND NOT words', 'quotes*', "words') OR 1=1 --", 'field:quotes', '(words', '\\ words ~2', 'ħ ∑ 😀 words']) {
+          const hits = await store.keywordSearch(t, q, 5);
+          expect(words(hits), q).toEqual(['quotes and operators are words here']);
+        }
+      });
+
+      it('follows overwrites and deletes', async () => {
+        const t = tenant('kw-update');
+        const p = contractPoint(t, 'doc-a', 0, [1, 0, 0, 0], { text: 'old wording about anchors' });
+        await store.upsert(t, [p, contractPoint(t, 'doc-b', 0, [0, 1, 0, 0], { text: 'anchors and chains' })]);
+        await store.upsert(t, [{ ...p, payload: { ...p.payload, text: 'new wording about sails' } }]);
+        expect(words(await store.keywordSearch(t, 'old', 5))).toEqual([]);
+        expect(words(await store.keywordSearch(t, 'sails', 5))).toEqual(['new wording about sails']);
+        await store.deleteDocument(t, 'doc-b');
+        expect(words(await store.keywordSearch(t, 'anchors', 5))).toEqual([]);
+      });
+    });
+
+    it('reads one version of a document a page of chunks at a time, in order, with every payload field', async () => {
+      const t = tenant('chunks');
+      expect(await store.documentChunks(t, 'doc-a', 1, 0, 10)).toEqual([]);
+      const v1 = [4, 0, 3, 1, 2].map((i) => contractPoint(t, 'doc-a', i, [1, i, 0, 0], { headingPath: ['Manual', `Part ${i}`], ocrConfidence: 50 + i }));
+      const v2 = [0, 1].map((i) => contractPoint(t, 'doc-a', i, [1, i, 1, 0], { version: 2 }));
+      await store.upsert(t, [...v1, ...v2, contractPoint(t, 'doc-b', 0, [0, 1, 0, 0])]);
+      const page = await store.documentChunks(t, 'doc-a', 1, 1, 3);
+      expect(page.map((c) => c.chunkIndex)).toEqual([1, 2, 3]);
+      expect(page[0]).toEqual(v1.find((p) => p.payload.chunkIndex === 1)!.payload);
+      expect((await store.documentChunks(t, 'doc-a', 1, 3, 10)).map((c) => c.chunkIndex)).toEqual([3, 4]);
+      expect((await store.documentChunks(t, 'doc-a', 2, 0, 10)).map((c) => [c.version, c.chunkIndex])).toEqual([
+        [2, 0],
+        [2, 1],
+      ]);
+      expect(await store.documentChunks(t, 'doc-a', 1, 5, 10)).toEqual([]);
+      expect(await store.documentChunks(t, 'doc-a', 1, 0, 0)).toEqual([]);
+      await expect(store.documentChunks(t, "doc-a' OR 1=1", 1, 0, 5)).rejects.toThrow(/invalid document id/);
+      await expect(store.documentChunks(t, 'doc-a', -1, 0, 5)).rejects.toThrow(/invalid version/);
+      await expect(store.documentChunks(t, 'doc-a', 1, 0.5, 5)).rejects.toThrow(/invalid chunk index/);
     });
 
     it('keeps every point when upserts to one tenant run concurrently', async () => {

@@ -16,9 +16,16 @@ export interface PointPayload {
   filename: string;
   page: number | null;
   heading: string | null;
+  /** Every heading above the chunk, outermost first (empty when none). */
+  headingPath: string[];
   sheet: string | null;
   rowStart: number | null;
   rowEnd: number | null;
+  /** Lowest OCR confidence (0..100) of the text the chunk came from; null when not OCR'd. */
+  ocrConfidence: number | null;
+  /** The chunk's place in the document's extracted text (UTF-16 offsets, end exclusive); null for chunks indexed before offsets were kept. */
+  charStart: number | null;
+  charEnd: number | null;
 }
 
 export interface VectorPoint {
@@ -33,6 +40,11 @@ export interface SearchFilter {
   batchIds?: string[];
 }
 
+/**
+ * One ranked point. `score` is higher for better matches: cosine similarity for dense search,
+ * the store's own keyword relevance for keyword search (not comparable across stores or modes;
+ * hybrid search fuses ranks, never scores).
+ */
 export interface SearchHit {
   id: string;
   score: number;
@@ -52,7 +64,18 @@ export interface VectorStore {
   ensureCollection(tenantId: string, dimensions: number): Promise<void>;
   /** Insert or overwrite by id. */
   upsert(tenantId: string, points: VectorPoint[]): Promise<void>;
+  /** Dense search: the points nearest `vector` by cosine similarity. */
   search(tenantId: string, vector: number[], limit: number, filter?: SearchFilter): Promise<SearchHit[]>;
+  /**
+   * Keyword search over the chunk text with the store's full-text index: the words of `text`
+   * (core/keyword-terms.ts), the rarer the more weight, scoped and filtered like dense search.
+   */
+  keywordSearch(tenantId: string, text: string, limit: number, filter?: SearchFilter): Promise<SearchHit[]>;
+  /**
+   * The stored chunks of one version of a document with chunk index in [from, from + limit),
+   * in index order, without vectors: what the document inspector shows.
+   */
+  documentChunks(tenantId: string, documentId: string, version: number, from: number, limit: number): Promise<PointPayload[]>;
   /** Removes every point of a document (all versions). */
   deleteDocument(tenantId: string, documentId: string): Promise<void>;
   /** Number of points a document has (all versions); used to verify deletes and detect duplicates. */

@@ -57,6 +57,8 @@ export async function createTestApp(overrides: Partial<ApiDeps> = {}) {
   const vectors = {
     health: async () => ({ ok: true, detail: 'fake' }),
     search: async () => [],
+    keywordSearch: async () => [],
+    documentChunks: async () => [],
     deleteDocument: async () => {},
     countDocument: async () => 0,
   } as unknown as VectorStore;

@@ -1,6 +1,8 @@
-/** Catalog records as the API shows them; one mapping per shape so every route agrees. */
+/** Catalog records and search hits as the API shows them; one mapping per shape so every route agrees. */
 import type { BatchRecord, DocumentRecord } from '../adapters/catalog.js';
-import type { BatchSummary, DocumentDetail } from '../core/contracts.js';
+import type { IndexSearchHit } from '../adapters/index-search.js';
+import type { BatchSummary, DocumentDetail, SearchResponse } from '../core/contracts.js';
+import { batchWorkflowId } from '../workflows/definitions.js';
 
 export function batchSummary(b: BatchRecord): BatchSummary {
   return {
@@ -28,8 +30,28 @@ export function documentDetail(d: DocumentRecord): DocumentDetail {
     error: d.errorCode ? { code: d.errorCode, message: d.errorMessage ?? '' } : null,
     duplicateOf: d.duplicateOf,
     run: d.run,
+    workflowId: batchWorkflowId(d.tenantId, d.batchId, d.run),
+    version: d.version,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
+  };
+}
+
+export function searchResult(h: IndexSearchHit): SearchResponse['results'][number] {
+  return {
+    documentId: h.payload.documentId,
+    batchId: h.payload.batchId,
+    filename: h.payload.filename,
+    text: h.payload.text,
+    score: h.score,
+    matched: h.matched,
+    page: h.payload.page,
+    heading: h.payload.heading,
+    headingPath: h.payload.headingPath,
+    sheet: h.payload.sheet,
+    rowStart: h.payload.rowStart,
+    rowEnd: h.payload.rowEnd,
+    chunkIndex: h.payload.chunkIndex,
   };
 }
 

@@ -39,7 +39,7 @@ describe('checkInvariants', () => {
   const point = (documentId: string, chunkIndex: number, id = `${documentId}-${chunkIndex}`): VectorPoint => ({
     id: uuidFor(id),
     vector: [1, 0, 0],
-    payload: { tenantId: tenant, documentId, batchId: `b-${documentId}`, version: 1, chunkIndex, text: 't', filename: 'f', page: null, heading: null, sheet: null, rowStart: null, rowEnd: null },
+    payload: { tenantId: tenant, documentId, batchId: `b-${documentId}`, version: 1, chunkIndex, text: 't', filename: 'f', page: null, heading: null, headingPath: [], sheet: null, rowStart: null, rowEnd: null, ocrConfidence: null, charStart: null, charEnd: null },
   });
 
   const update = (documentId: string, status: 'indexed' | 'failed', chunks: number) => ({

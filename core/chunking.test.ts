@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chunkDocument, DEFAULT_CHUNK_OPTIONS, estimateTokens, type WorkMeter } from './chunking.js';
-import type { Chunk, ParsedDocument, ParsedSection } from './parsed.js';
+import { extractedText, type Chunk, type ParsedDocument, type ParsedSection } from './parsed.js';
 
 const doc = (sections: ParsedSection[], format: ParsedDocument['format'] = 'txt'): ParsedDocument => ({ format, sections });
 
@@ -50,6 +50,23 @@ function expectNoLostText(sections: ParsedSection[], chunks: Chunk[]): void {
     states = next;
   }
   expect(states.has(all.length)).toBe(true);
+}
+
+/** Each chunk's offsets point at its own words in the extracted text, in document order. */
+function expectOffsets(sections: ParsedSection[], chunks: Chunk[]): void {
+  const text = extractedText(doc(sections));
+  let previous = { start: 0, end: 0 };
+  for (const c of chunks) {
+    expect(c.charStart).not.toBeNull();
+    const start = c.charStart as number;
+    const end = c.charEnd as number;
+    // Overlap may reach back as far as the previous chunk's start, never further; each chunk gets further.
+    expect(start).toBeGreaterThanOrEqual(previous.start);
+    expect(end).toBeGreaterThan(previous.end);
+    expect(end).toBeLessThanOrEqual(text.length);
+    expect(nonWs(text.slice(start, end)), `chunk ${c.index}`).toBe(nonWs(c.text));
+    previous = { start, end };
+  }
 }
 
 function expectSizes(chunks: Chunk[], maxTokens: number): void {
@@ -102,6 +119,7 @@ describe('chunkDocument', () => {
     const chunks = chunkDocument(doc(sections, 'pdf'), { maxTokens: 120, overlapTokens: 20 });
     expectSizes(chunks, 120);
     expectNoLostText(sections, chunks);
+    expectOffsets(sections, chunks);
     const keys = chunks.map((c) => `${c.page}|${c.heading}`);
     // provenance appears in document order, each group contiguous
     expect([...new Set(keys)]).toEqual(['1|null', '2|null', '2|Results', '3|Results']);
@@ -126,7 +144,10 @@ describe('chunkDocument', () => {
   it('drops empty and whitespace-only sections and numbers chunks 0..n-1', () => {
     const sections: ParsedSection[] = [{ text: '' }, { text: ' \n\t\u00a0 ' }, { text: 'only text' }, { text: '\n\n' }];
     const chunks = chunkDocument(doc(sections), DEFAULT_CHUNK_OPTIONS);
-    expect(chunks).toEqual([{ index: 0, text: 'only text', tokens: 2, page: null, heading: null, sheet: null, rowStart: null, rowEnd: null }]);
+    // Offsets count the blank sections too: '' + '\n\n' + ' \n\t\u00a0 ' + '\n\n' puts the text at 9.
+    expect(chunks).toEqual([
+      { index: 0, text: 'only text', tokens: 2, page: null, heading: null, headingPath: [], sheet: null, rowStart: null, rowEnd: null, ocrConfidence: null, charStart: 9, charEnd: 18 },
+    ]);
     expect(chunkDocument(doc([]), DEFAULT_CHUNK_OPTIONS)).toEqual([]);
   });
 
@@ -269,7 +290,44 @@ describe('chunkDocument', () => {
       const chunks = chunkDocument(doc(sections), { maxTokens, overlapTokens });
       expectSizes(chunks, maxTokens);
       expectNoLostText(sections, chunks);
+      expectOffsets(sections, chunks);
     }
+  });
+
+  it('records where each chunk lies in the extracted text, across sections, blank ones and overlap', () => {
+    const sections: ParsedSection[] = [
+      { text: prose(300, 21), page: 1 },
+      { text: '   \n ', page: 1 },
+      { text: prose(40, 22), page: 1 },
+      { text: prose(40, 23), page: 1 },
+      { text: prose(600, 24), page: 2 },
+      { text: 'left' + ' '.repeat(400) + 'right', page: 3 },
+    ];
+    const chunks = chunkDocument(doc(sections, 'pdf'), { maxTokens: 60, overlapTokens: 15 });
+    expect(chunks.length).toBeGreaterThan(10);
+    expectOffsets(sections, chunks);
+    // The last chunk ends exactly where the text does; a collapsed gap still spans the original.
+    const last = chunks[chunks.length - 1];
+    expect(last.text).toBe('left right');
+    expect(last.charEnd).toBe(extractedText(doc(sections)).length);
+    expect((last.charEnd as number) - (last.charStart as number)).toBe(409);
+  });
+
+  it('carries heading paths and the lowest OCR confidence, and keeps same-named headings of different chapters apart', () => {
+    const sections: ParsedSection[] = [
+      { text: 'Scope of the pump manual.', heading: 'Introduction', headingPath: ['Pumps', 'Introduction'], page: 1, ocrConfidence: 91 },
+      { text: 'More about pumps.', heading: 'Introduction', headingPath: ['Pumps', 'Introduction'], page: 1, ocrConfidence: 64.5 },
+      { text: 'Scope of the valve manual.', heading: 'Introduction', headingPath: ['Valves', 'Introduction'], page: 1 },
+      { text: 'A parser that names only the nearest heading.', heading: 'Notes' },
+    ];
+    const chunks = chunkDocument(doc(sections, 'docx'), DEFAULT_CHUNK_OPTIONS);
+    expect(chunks.map((c) => [c.text, c.headingPath, c.ocrConfidence])).toEqual([
+      ['Scope of the pump manual.\n\nMore about pumps.', ['Pumps', 'Introduction'], 64.5],
+      ['Scope of the valve manual.', ['Valves', 'Introduction'], null],
+      ['A parser that names only the nearest heading.', ['Notes'], null],
+    ]);
+    // The chunk's path is its own copy, not the parsed section's array.
+    expect(chunks[0].headingPath).not.toBe(sections[0].headingPath);
   });
 
   it('is deterministic', () => {

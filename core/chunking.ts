@@ -7,7 +7,7 @@
  * the input size; no regex ever runs over user text, only over single code points):
  *
  * 1. Grouping. Whitespace-only sections are dropped. Consecutive sections with identical
- *    provenance (page, heading, sheet) and either no row range or contiguous row ranges form a
+ *    provenance (page, heading and heading path, sheet) and either no row range or contiguous row ranges form a
  *    group; a chunk never leaves its group, so it never mixes provenance. Inside a group, section
  *    boundaries are the strongest break, so small sections get packed together and big ones are
  *    split on their own.
@@ -36,13 +36,17 @@
  * row rowStart + k; blank lines are ignored). Otherwise (e.g. a cell with an embedded newline)
  * the section's whole row range is kept. A chunk's rows are the rows of its first and last atom.
  *
+ * Provenance: a chunk carries the page, heading (and heading path), sheet and rows of its first
+ * section, the lowest OCR confidence of the sections it spans, and its character offsets in the
+ * document's extracted text (core/parsed.ts extractedText), overlap included.
+ *
  * The jobs live in their own modules: the token estimate (token-estimate.ts), atomizing and row
  * mapping (chunk-atoms.ts), packing and overlap (chunk-packing.ts); this module groups sections,
  * emits chunks and is the import surface callers use.
  */
 import { AtomStore, LEVEL_LINE, LEVEL_PARAGRAPH, LEVEL_SECTION, mapRows, scanSection } from './chunk-atoms.js';
 import { overlapStart, pack } from './chunk-packing.js';
-import type { Chunk, ParsedDocument, ParsedSection } from './parsed.js';
+import { SECTION_SEPARATOR, type Chunk, type ParsedDocument, type ParsedSection } from './parsed.js';
 import { estimateTokens, isWhitespaceUnit } from './token-estimate.js';
 import type { WorkMeter } from './work-meter.js';
 
@@ -81,10 +85,22 @@ function hasAnyRow(s: ParsedSection): boolean {
   return s.rowStart !== undefined || s.rowEnd !== undefined;
 }
 
+/** The section's heading path; a parser that names only the nearest heading gives a path of one. */
+function headingPathOf(s: ParsedSection): readonly string[] {
+  if (Array.isArray(s.headingPath)) return s.headingPath;
+  return typeof s.heading === 'string' ? [s.heading] : [];
+}
+
+function samePath(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((part, i) => part === b[i]);
+}
+
 /** Whether `next` may share chunks with `prev`: same provenance and contiguous (or absent) rows. */
 function canMerge(prev: ParsedSection, next: ParsedSection): boolean {
   if ((prev.page ?? null) !== (next.page ?? null)) return false;
   if ((prev.heading ?? null) !== (next.heading ?? null)) return false;
+  // Two "Introduction"s under different chapters are different places.
+  if (!samePath(headingPathOf(prev), headingPathOf(next))) return false;
   if ((prev.sheet ?? null) !== (next.sheet ?? null)) return false;
   if (!hasAnyRow(prev) && !hasAnyRow(next)) return true;
   return hasFullRowRange(prev) && hasFullRowRange(next) && next.rowStart === (prev.rowEnd as number) + 1;
@@ -97,6 +113,8 @@ interface Emitter {
   texts: string[];
   /** First atom index of each section in `sections`. */
   firstAtom: number[];
+  /** Where each section in `sections` starts in the extracted text (see extractedText). */
+  textOffset: number[];
   chunks: Chunk[];
   bodyBudget: number;
   overlapTokens: number;
@@ -124,6 +142,17 @@ function buildText(e: Emitter, s: number, hi: number, secIdx: number): string {
   parts.push(text.slice(runStart, store.end[hi - 1]));
   e.meter.steps += hi - s;
   return parts.length === 1 ? parts[0] : parts.join('');
+}
+
+/** A chunk is as trustworthy as the least confident OCR'd section it draws on. */
+function lowestOcrConfidence(sections: ParsedSection[], from: number, to: number, meter: WorkMeter): number | null {
+  let lowest: number | null = null;
+  for (let k = from; k <= to; k++) {
+    const c = sections[k].ocrConfidence;
+    if (typeof c === 'number' && Number.isFinite(c) && (lowest === null || c < lowest)) lowest = c;
+  }
+  meter.steps += to - from + 1;
+  return lowest;
 }
 
 function emitGroup(e: Emitter): void {
@@ -156,9 +185,13 @@ function emitGroup(e: Emitter): void {
       tokens: estimateTokens(text, e.meter),
       page: first.page ?? null,
       heading: first.heading ?? null,
+      headingPath: [...headingPathOf(first)],
       sheet: first.sheet ?? null,
       rowStart: rowFirst >= 0 ? rowFirst : first.rowStart ?? null,
       rowEnd: rowLast >= 0 ? rowLast : last.rowEnd ?? null,
+      ocrConfidence: lowestOcrConfidence(sections, secOfStart, secOfEnd, e.meter),
+      charStart: e.textOffset[secOfStart] + store.start[s],
+      charEnd: e.textOffset[secOfEnd] + store.end[hi - 1],
     });
   }
   e.meter.steps += bodies.length + sections.length;
@@ -186,6 +219,7 @@ export function chunkDocument(doc: ParsedDocument, opts: ChunkOptions, meter: Wo
     sections: [],
     texts: [],
     firstAtom: [],
+    textOffset: [],
     chunks: [],
     bodyBudget: opts.maxTokens - opts.overlapTokens,
     overlapTokens: opts.overlapTokens,
@@ -197,9 +231,15 @@ export function chunkDocument(doc: ParsedDocument, opts: ChunkOptions, meter: Wo
     e.sections = [];
     e.texts = [];
     e.firstAtom = [];
+    e.textOffset = [];
   };
+  // Offsets count every section, blank ones too, exactly as extractedText joins them.
+  let offset = -SECTION_SEPARATOR.length;
   for (const section of doc.sections) {
     const text = typeof section.text === 'string' ? section.text : '';
+    offset += SECTION_SEPARATOR.length;
+    const start = offset;
+    offset += text.length;
     if (!hasNonWhitespace(text, meter)) continue;
     const prev = e.sections[e.sections.length - 1];
     if (prev !== undefined && !canMerge(prev, section)) flush();
@@ -209,6 +249,7 @@ export function chunkDocument(doc: ParsedDocument, opts: ChunkOptions, meter: Wo
     e.sections.push(section);
     e.texts.push(text);
     e.firstAtom.push(a0);
+    e.textOffset.push(start);
   }
   flush();
   meter.steps += doc.sections.length;

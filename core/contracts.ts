@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { BATCH_STATUSES, DOCUMENT_STATUSES } from './progress.js';
 import { REASON_CODES } from './formats.js';
+import { MATCH_KINDS, SEARCH_MODES } from './hybrid-ranking.js';
 
 export const ErrorInfoSchema = z.object({ code: z.enum(REASON_CODES), message: z.string() }).meta({ id: 'ErrorInfo' });
 
@@ -54,23 +55,37 @@ export const IdempotencyKeySchema = z.string().regex(IDEMPOTENCY_KEY_PATTERN, 'm
 export const SearchRequestSchema = z.object({
   query: z.string().trim().min(1).max(2000),
   limit: z.number().int().min(1).max(50).default(5),
+  /** `dense` by meaning, `keyword` by the query's words, `hybrid` both fused by rank (core/hybrid-ranking.ts). */
+  mode: z.enum(SEARCH_MODES).default('hybrid'),
   /** Restrict results to these documents / batches of the caller's tenant. */
   documentIds: z.array(IdSchema).min(1).max(100).optional(),
   batchIds: z.array(IdSchema).min(1).max(100).optional(),
 }).meta({ id: 'SearchRequest' });
 export type SearchRequest = z.infer<typeof SearchRequestSchema>;
+/** What a client sends: `limit` and `mode` may be left to their defaults. */
+export type SearchRequestBody = z.input<typeof SearchRequestSchema>;
+
+/** Where a chunk came from, as search results and the document inspector both show it. */
+const ChunkPlaceFields = {
+  page: z.number().int().nullable(),
+  heading: z.string().nullable(),
+  /** Every heading above the chunk, outermost first. */
+  headingPath: z.array(z.string()),
+  sheet: z.string().nullable(),
+  rowStart: z.number().int().nullable(),
+  rowEnd: z.number().int().nullable(),
+};
 
 export const SearchResultSchema = z.object({
   documentId: z.string(),
   batchId: z.string(),
   filename: z.string(),
   text: z.string(),
+  /** Cosine similarity (dense), keyword relevance (keyword) or the fused rank score (hybrid); higher is better. */
   score: z.number(),
-  page: z.number().int().nullable(),
-  heading: z.string().nullable(),
-  sheet: z.string().nullable(),
-  rowStart: z.number().int().nullable(),
-  rowEnd: z.number().int().nullable(),
+  /** Which retrieval found the passage: by meaning, by its words, or both. */
+  matched: z.enum(MATCH_KINDS),
+  ...ChunkPlaceFields,
   chunkIndex: z.number().int(),
 }).meta({ id: 'SearchResult' });
 export const SearchResponseSchema = z.object({ results: z.array(SearchResultSchema) }).meta({ id: 'SearchResponse' });
@@ -120,6 +135,10 @@ export const DocumentDetailSchema = z.object({
   error: ErrorInfoSchema.nullable(),
   duplicateOf: z.string().nullable(),
   run: z.number().int(),
+  /** The run (workflow) that last processed the document, for links into the Temporal Web UI. */
+  workflowId: z.string(),
+  /** Content version whose chunks search answers from. */
+  version: z.number().int(),
   createdAt: z.string(),
   updatedAt: z.string(),
 }).meta({ id: 'DocumentDetail' });
@@ -132,3 +151,32 @@ export type RetryResponse = z.infer<typeof RetryResponseSchema>;
 
 export const DeleteDocumentResponseSchema = z.object({ documentId: z.string(), deleted: z.literal(true), vectorsRemaining: z.literal(0) }).meta({ id: 'DeleteDocumentResult' });
 export type DeleteDocumentResponse = z.infer<typeof DeleteDocumentResponseSchema>;
+
+/** Query string of the chunk listing: `cursor` is the index of the first chunk to return (a page's `nextCursor`). */
+export const ChunkListQuerySchema = ListQuerySchema;
+
+/** One chunk as the document inspector shows it: its text, size and where it came from. */
+export const ChunkViewSchema = z.object({
+  index: z.number().int(),
+  text: z.string(),
+  /** Estimated tokens, as the chunker counted them. */
+  tokens: z.number().int(),
+  ...ChunkPlaceFields,
+  /** Lowest OCR confidence (0..100) of the text it came from; null when the text was not recognised from an image. */
+  ocrConfidence: z.number().nullable(),
+  /** Where the chunk (overlap included) lies in the document's extracted text, end exclusive; null for chunks indexed before offsets were kept. */
+  charStart: z.number().int().nullable(),
+  charEnd: z.number().int().nullable(),
+}).meta({ id: 'ChunkView' });
+export type ChunkView = z.infer<typeof ChunkViewSchema>;
+
+export const DocumentChunksResponseSchema = z.object({
+  documentId: z.string(),
+  /** The content version shown: the one search answers from. */
+  version: z.number().int(),
+  /** Chunks the version has in all (0 while the document is not indexed). */
+  chunkCount: z.number().int(),
+  chunks: z.array(ChunkViewSchema),
+  nextCursor: z.string().nullable(),
+}).meta({ id: 'DocumentChunks' });
+export type DocumentChunksResponse = z.infer<typeof DocumentChunksResponseSchema>;

@@ -31,6 +31,17 @@ export interface ParsedDocument {
   encoding?: string;
 }
 
+/**
+ * Between two sections in the document's extracted text. The extracted text is every section's
+ * text in order, joined by this; chunk offsets point into it (see extractedText).
+ */
+export const SECTION_SEPARATOR = '\n\n';
+
+/** The document's whole extracted text, the string chunk offsets (`charStart`, `charEnd`) index. */
+export function extractedText(doc: ParsedDocument): string {
+  return doc.sections.map((s) => (typeof s.text === 'string' ? s.text : '')).join(SECTION_SEPARATOR);
+}
+
 /** A chunk ready to embed; its provenance travels into the vector payload. */
 export interface Chunk {
   index: number;
@@ -38,7 +49,17 @@ export interface Chunk {
   tokens: number;
   page: number | null;
   heading: string | null;
+  /** Every heading above the chunk, outermost first; empty when the format has none. */
+  headingPath: string[];
   sheet: string | null;
   rowStart: number | null;
   rowEnd: number | null;
+  /** Lowest OCR confidence (0..100) of the sections the chunk draws on; null when none was OCR'd. */
+  ocrConfidence: number | null;
+  /**
+   * Where the chunk (its overlap included) lies in the extracted text: UTF-16 offsets, end
+   * exclusive. Null only for chunks stored before offsets were recorded.
+   */
+  charStart: number | null;
+  charEnd: number | null;
 }

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const logger = createProcessLogger(config.logLevel, 'api');
   // One registry for this process: requests, uploads, search-query embedding tokens, process metrics.
   const metrics = createMetrics();
-  const stores = await openStores(config, { embedderMetrics: metrics.embedder });
+  const stores = await openStores(config, { embedderMetrics: metrics.embedder, logger });
   const client = await connectTemporalClient(config);
   if (config.demoTenant) await ensureDevTenant(stores.catalog, config.dataDir);
   const app = createApp({

@@ -2,7 +2,8 @@
  * Operations on real infrastructure: cancel mid-batch (unfinished documents lose every vector,
  * finished ones keep theirs), retry resuming at the failed step (no second parse, no second
  * embedding), delete (vectors, file and record gone), lists and search filters, and a
- * cross-tenant matrix where another tenant's key gets 404 and none of the data on every route.
+ * cross-tenant matrix where another tenant's key gets 404 and none of the data on every route
+ * (the document inspector and every search mode included).
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { existsSync } from 'node:fs';
@@ -185,6 +186,7 @@ describe('batch and document operations', () => {
       ['POST', `/api/batches/${batchId}/cancel`],
       ['POST', `/api/batches/${batchId}/retry`],
       ['GET', `/api/documents/${documentId}`],
+      ['GET', `/api/documents/${documentId}/chunks`],
       ['POST', `/api/documents/${documentId}/retry`],
       ['DELETE', `/api/documents/${documentId}`],
     ];
@@ -202,11 +204,19 @@ describe('batch and document operations', () => {
       expect(text).not.toContain(batchId);
       expect(text).not.toContain(documentId);
     }
-    const search = await api('/api/search', { method: 'POST', body: JSON.stringify({ query: 'secret recipe saffron', limit: 10, batchIds: [batchId] }) }, otherKey);
-    expect(search.status).toBe(200);
-    expect((await search.json()) as unknown).toEqual({ results: [] });
-    // And the owner still has everything.
+    for (const mode of ['dense', 'hybrid', 'keyword']) {
+      const search = await api('/api/search', { method: 'POST', body: JSON.stringify({ query: 'secret recipe saffron', limit: 10, batchIds: [batchId], mode }) }, otherKey);
+      expect(search.status).toBe(200);
+      expect((await search.json()) as unknown, mode).toEqual({ results: [] });
+      const unfiltered = await api('/api/search', { method: 'POST', body: JSON.stringify({ query: 'secret recipe saffron Navelli', limit: 50, mode }) }, otherKey);
+      expect(await unfiltered.text()).not.toContain('saffron');
+    }
+    // And the owner still has everything, in every mode, and can inspect it.
     expect(await stack.vectors.countDocument('demo', documentId)).toBeGreaterThan(0);
+    const own = await api('/api/search', { method: 'POST', body: JSON.stringify({ query: 'Navelli', limit: 5, mode: 'keyword' }) });
+    expect(((await own.json()) as { results: { documentId: string; matched: string }[] }).results[0]).toMatchObject({ documentId, matched: 'keyword' });
+    const chunks = (await (await api(`/api/documents/${documentId}/chunks`)).json()) as { chunks: { text: string }[] };
+    expect(chunks.chunks.map((c) => c.text).join(' ')).toContain('saffron from Navelli');
     expect((await api(`/api/documents/${documentId}`)).status).toBe(200);
   });
 });

@@ -209,7 +209,7 @@ describe('operating runs from Temporal', () => {
       {
         id: pointId(TENANT, ghost, 1, 0),
         vector: Array.from({ length: dimensions }, (_, i) => (i === 0 ? 1 : 0)),
-        payload: { tenantId: TENANT, documentId: ghost, batchId, version: 1, chunkIndex: 0, text: 'orphan', filename: 'ghost.txt', page: null, heading: null, sheet: null, rowStart: null, rowEnd: null },
+        payload: { tenantId: TENANT, documentId: ghost, batchId, version: 1, chunkIndex: 0, text: 'orphan', filename: 'ghost.txt', page: null, heading: null, headingPath: [], sheet: null, rowStart: null, rowEnd: null, ocrConfidence: null, charStart: null, charEnd: null },
       },
     ]);
     // Unrestorable: every point and every intermediate artifact of a document are gone.

@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     workers.push(await createParseWorker({ connection, namespace: config.temporal.namespace, identity, concurrency, shutdownGraceMs, activities, taskQueue: config.temporal.queues.parse }));
   }
   if (queue === 'index' || queue === 'all') {
-    const stores = await openStores(config, { embedderMetrics: metrics.embedder });
+    const stores = await openStores(config, { embedderMetrics: metrics.embedder, logger });
     closers.push(() => stores.close());
     // Maintenance runs on the index pool; its schedules are created (or updated) here, at start.
     const maintenance = await setUpMaintenance(config, stores);

@@ -90,7 +90,7 @@ describe('parse pool', () => {
       { page: 1, text: 'Quarterly revenue grew.' },
       { page: 2, text: 'Page two: supply chain.' },
     ]);
-    expect(docx.sections).toEqual([{ heading: 'Coastal operations', text: 'Coastal operations\nStorm season begins in October.' }]);
+    expect(docx.sections).toEqual([{ heading: 'Coastal operations', headingPath: ['Coastal operations'], text: 'Coastal operations\nStorm season begins in October.' }]);
     expect(xlsx.sections).toEqual([{ sheet: 'Stock', rowStart: 1, rowEnd: 2, text: 'item\tcount\nitem: hammers; count: 12' }]);
     expect(md).toEqual({ format: 'md', encoding: 'UTF-8', sections: [{ heading: 'Title', text: '# Title\nBody text.' }] });
     expect(pool.stats().alive).toBeGreaterThanOrEqual(1);
@@ -158,6 +158,12 @@ describe('parse pool', () => {
     // OCR confidence crosses over only as a number in 0..100.
     const ocr = toParsedDocument({ sections: [{ text: 'a', page: 1, ocrConfidence: 91.5 }, { text: 'b', ocrConfidence: 400 }, { text: 'c', ocrConfidence: '9' }] }, 'png');
     expect(ocr.sections).toEqual([{ text: 'a', page: 1, ocrConfidence: 91.5 }, { text: 'b' }, { text: 'c' }]);
+    // Heading paths and OCR confidence cross over only in their own shapes.
+    const provenance = toParsedDocument(
+      { sections: [{ text: 'y', heading: 'B', headingPath: ['A', 'B'], ocrConfidence: 87.5 }, { text: 'z', headingPath: ['A', 7], ocrConfidence: 101 }] },
+      'pdf',
+    );
+    expect(provenance.sections).toEqual([{ text: 'y', heading: 'B', headingPath: ['A', 'B'], ocrConfidence: 87.5 }, { text: 'z' }]);
   });
 
   it('kills a job that exceeds the timeout and serves the next one', async () => {

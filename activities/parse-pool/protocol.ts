@@ -38,6 +38,11 @@ function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A list of strings (a heading path), or undefined when the value is anything else. */
+function stringList(value: unknown): string[] | undefined {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string') ? [...(value as string[])] : undefined;
+}
+
 /** Copies a child's result into a fresh, plain ParsedDocument, or throws if it is malformed. */
 export function toParsedDocument(raw: unknown, format: DocFormat): ParsedDocument {
   if (!isRecord(raw) || !Array.isArray(raw.sections)) {
@@ -56,6 +61,8 @@ export function toParsedDocument(raw: unknown, format: DocFormat): ParsedDocumen
     const rowEnd = optionalInt(item.rowEnd);
     if (page !== undefined) section.page = page;
     if (heading !== undefined) section.heading = heading;
+    const headingPath = stringList(item.headingPath);
+    if (headingPath !== undefined) section.headingPath = headingPath;
     if (sheet !== undefined) section.sheet = sheet;
     if (rowStart !== undefined) section.rowStart = rowStart;
     if (rowEnd !== undefined) section.rowEnd = rowEnd;

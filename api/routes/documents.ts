@@ -1,12 +1,14 @@
 /**
- * Document routes, mounted at /api/documents: list, read, retry one, delete. Retry and delete
+ * Document routes, mounted at /api/documents: list, read, its chunks (the inspector), retry one,
+ * delete. Retry and delete
  * are batch-service use cases; the reads come straight from the catalog.
  */
 import { z } from 'zod';
-import { DeleteDocumentResponseSchema, DocumentDetailSchema, DocumentListQuerySchema, DocumentListResponseSchema, RetryResponseSchema } from '../../core/contracts.js';
+import { ChunkListQuerySchema, DeleteDocumentResponseSchema, DocumentChunksResponseSchema, DocumentDetailSchema, DocumentListQuerySchema, DocumentListResponseSchema, RetryResponseSchema } from '../../core/contracts.js';
 import type { BatchService } from '../batch-service.js';
 import type { ApiDeps } from '../deps.js';
 import { notFound } from '../errors.js';
+import { documentChunkPage } from '../inspector.js';
 import { createRouter, errorResponse, idParam, jsonResponse, tenantRoute } from '../openapi.js';
 import { documentDetail, pageOf } from '../views.js';
 
@@ -33,6 +35,18 @@ const getDocument = tenantRoute({
   tags,
   request: { params: DocumentParams },
   responses: { 200: jsonResponse(DocumentDetailSchema, 'The document.'), 404: missing },
+});
+
+const listDocumentChunks = tenantRoute({
+  method: 'get',
+  path: '/{documentId}/chunks',
+  operationId: 'listDocumentChunks',
+  summary: "The document's chunks, as indexed (the inspector)",
+  description:
+    'Per chunk its index, text, token count and provenance (page, sheet and rows, heading path, character offsets in the extracted text, OCR confidence), for the version on the document record. `cursor` is the index of the first chunk to return.',
+  tags,
+  request: { params: DocumentParams, query: ChunkListQuerySchema },
+  responses: { 200: jsonResponse(DocumentChunksResponseSchema, 'One page of chunks.'), 400: errorResponse('A query parameter is invalid.'), 404: missing },
 });
 
 const retryDocument = tenantRoute({
@@ -79,6 +93,11 @@ export function documentRoutes(deps: ApiDeps, batches: BatchService) {
       const doc = await deps.catalog.getDocument(c.get('tenantId'), c.req.valid('param').documentId);
       if (!doc) throw notFound('document');
       return c.json(documentDetail(doc), 200);
+    })
+    .openapi(listDocumentChunks, async (c) => {
+      const doc = await deps.catalog.getDocument(c.get('tenantId'), c.req.valid('param').documentId);
+      if (!doc) throw notFound('document');
+      return c.json(await documentChunkPage(deps.vectors, doc, c.req.valid('query')), 200);
     })
     .openapi(retryDocument, async (c) => c.json(await batches.retryDocument(c.get('tenantId'), c.req.valid('param').documentId), 202))
     .openapi(deleteDocument, async (c) => c.json(await batches.deleteDocument(c.get('tenantId'), c.req.valid('param').documentId), 200));

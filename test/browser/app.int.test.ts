@@ -4,7 +4,8 @@
  * origin under the production CSP, real Temporal, workers, parsers, embeddings and LanceDB.
  * One person's session, in order: sign in, upload three files of which one is broken, watch
  * it finish live, read why the broken one failed, retry it, run two batches at once, reload
- * mid-batch, cancel mid-batch, search, delete, Italian + dark theme, phone width, sign out.
+ * mid-batch, cancel mid-batch, search and open the document at the passage found, delete,
+ * Italian + dark theme, phone width, sign out.
  * Every screen is saved to test-results/screenshots/ (ignored by git).
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -323,21 +324,66 @@ describe('web app in Chromium against the real stack', () => {
     await shot('batch-cancelled');
   });
 
-  it('searches the index and opens a result', async () => {
+  it('searches the index and opens the document at the passage it found, the query highlighted', async () => {
     await page.getByRole('link', { name: 'Search' }).click();
     await page.getByTestId('search-input').fill('how many herons nest on the breakwater?');
+    expect(await page.getByTestId('search-mode').inputValue()).toBe('hybrid');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     const first = page.getByTestId('search-result').first();
     await first.waitFor();
     expect(await first.textContent()).toContain(FILES.report.name);
     expect(await first.textContent()).toContain('seventeen herons');
     expect(await first.textContent()).toContain('page 2');
+    // Found by its meaning and by its words; the words are marked in the passage.
+    expect(await first.getByTestId('result-matched').textContent()).toBe('found by meaning and words');
+    expect(await first.locator('mark').allTextContents()).toEqual(['herons', 'breakwater']);
     await shot('search-results');
+    await markDocument();
     await first.getByTestId('result-link').click();
+    await page.waitForURL(/\/documents\/[A-Za-z0-9-]+\?chunk=\d+&q=/);
+    expect(await stillSameDocument()).toBe(true);
+    // The chunk the passage came from is marked, scrolled into view and shows its page.
+    const found = page.locator('[data-testid="chunk"][aria-current="location"]');
+    await found.waitFor();
+    expect(await found.textContent()).toContain('seventeen herons');
+    expect(await found.getByTestId('chunk-detail').allTextContents()).toContain('page 2');
+    expect(await found.locator('mark').allTextContents()).toEqual(['herons', 'breakwater']);
+    await expect.poll(() => found.evaluate((el) => el.getBoundingClientRect().top >= 0 && el.getBoundingClientRect().bottom <= window.innerHeight)).toBe(true);
+    // The record: its format, status, version and a way to its runs in Temporal.
+    expect(await page.getByTestId('document-title').textContent()).toBe(FILES.report.name);
+    expect(await page.getByTestId('document-record').textContent()).toContain('PDF');
+    expect(await page.getByTestId('document-version').textContent()).toBe('1');
+    expect(await page.getByTestId('temporal-run').getAttribute('href')).toMatch(/\/namespaces\/[^/]+\/workflows\/ingest-/);
+    expect(await page.getByTestId('temporal-runs').getAttribute('href')).toContain('workflows?query=DocflowBatch');
+    // Every chunk of the document is there, the first page included.
+    expect(await page.getByTestId('chunk').count()).toBeGreaterThanOrEqual(2);
+    expect(await page.getByTestId('chunk').first().getAttribute('data-index')).toBe('0');
+    await shot('document-at-search-result');
+    // The document's batch, with its row pointed at.
+    await page.getByTestId('document-batch').click();
     await page.waitForURL(new RegExp(`/batches/${firstBatch}#doc-`));
     await row(FILES.report.name).waitFor();
-    // The row of the document the passage came from is the one pointed at.
     expect(await page.locator('tr.target').getAttribute('data-filename')).toBe(FILES.report.name);
+  });
+
+  it('opens a document from its batch and from the Documents list', async () => {
+    await row(FILES.notes.name).getByTestId('document-link').click();
+    await page.getByTestId('document-title').waitFor();
+    expect(await page.getByTestId('document-title').textContent()).toBe(FILES.notes.name);
+    const chunk = page.getByTestId('chunk').first();
+    await chunk.waitFor();
+    expect(await page.getByTestId('chunks').textContent()).toContain('ferry timetable');
+    // No search led here: nothing is marked.
+    expect(await page.locator('mark').count()).toBe(0);
+    expect(await page.locator('[data-testid="chunk"][aria-current="location"]').count()).toBe(0);
+
+    await page.getByRole('link', { name: 'Documents' }).click();
+    await page.locator(`[data-testid="document-item"][data-filename="${FILES.broken.name}"]`).getByTestId('document-link').click();
+    await page.getByTestId('document-title').waitFor();
+    // A document that never got indexed: its reason, and no chunks.
+    expect(await page.getByTestId('document-reason').textContent()).toContain('corrupt');
+    await page.getByTestId('no-chunks').waitFor();
+    await shot('document-failed');
   });
 
   it('lists documents and deletes one', async () => {

@@ -9,11 +9,13 @@ import {
   BatchListResponseSchema,
   BatchViewSchema,
   DeleteDocumentResponseSchema,
+  DocumentChunksResponseSchema,
+  DocumentDetailSchema,
   DocumentListResponseSchema,
   ErrorBodySchema,
   RetryResponseSchema,
   SearchResponseSchema,
-  type SearchRequest,
+  type SearchRequestBody,
 } from '../../../core/contracts.js';
 import { LimitsSchema, SessionSchema, type CreateBatchResult, type Limits, type SessionLoginRequest } from '../../../core/api-schemas.js';
 import type { BatchStatus, DocumentStatus } from '../../../core/progress.js';
@@ -114,7 +116,10 @@ export const api = {
   documents: (params: { status?: DocumentStatus; batchId?: string; cursor?: string; limit?: number }) =>
     request(DocumentListResponseSchema, 'GET', `/api/documents${query(params)}`),
   deleteDocument: (documentId: string) => request(DeleteDocumentResponseSchema, 'DELETE', `/api/documents/${encodeURIComponent(documentId)}`),
-  search: (body: SearchRequest) => request(SearchResponseSchema, 'POST', '/api/search', body),
+  document: (documentId: string) => request(DocumentDetailSchema, 'GET', `/api/documents/${encodeURIComponent(documentId)}`),
+  documentChunks: (documentId: string, params: { cursor?: string; limit?: number }) =>
+    request(DocumentChunksResponseSchema, 'GET', `/api/documents/${encodeURIComponent(documentId)}/chunks${query(params)}`),
+  search: (body: SearchRequestBody) => request(SearchResponseSchema, 'POST', '/api/search', body),
 };
 
 /** The events URL of a batch, for EventSource (which sends the cookie by itself). */
@@ -126,6 +131,13 @@ export function batchEventsUrl(batchId: string): string {
 export function temporalRunUrl(link: Limits['temporalUi'], workflowId: string): string | null {
   if (!link) return null;
   return `${link.baseUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(link.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+/** Where the Temporal Web UI lists every run of a batch (its search attribute), retries included. */
+export function temporalBatchRunsUrl(link: Limits['temporalUi'], batchId: string): string | null {
+  if (!link) return null;
+  const filter = encodeURIComponent(`DocflowBatch="${batchId}"`);
+  return `${link.baseUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(link.namespace)}/workflows?query=${filter}`;
 }
 
 /** The answer type of an upload, re-exported for the upload module. */

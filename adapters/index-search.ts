@@ -1,0 +1,71 @@
+/**
+ * Searching a tenant's index in one of three modes, the one place that decides how: `dense`
+ * embeds the query and asks the vector store for the nearest chunks, `keyword` asks the store's
+ * full-text index, and `hybrid` (the default) runs both and fuses their rankings
+ * (core/hybrid-ranking.ts), counting a keyword result by the share of the query's words it
+ * holds. Measured by `npm run eval` (bench/retrieval-eval.ts): on paraphrased questions hybrid
+ * ranks as well as dense, on exact identifiers as well as keyword. Both stores implement the two retrievals behind VectorStore, so
+ * this works the same on LanceDB and Qdrant. The API's search route and the retrieval
+ * evaluation (bench/retrieval-eval.ts) both call it.
+ */
+import { fuseRankings, type MatchKind, type SearchMode } from '../core/hybrid-ranking.js';
+import { keywordTerms, termCoverage } from '../core/keyword-terms.js';
+import type { Embedder } from './embedder.js';
+import type { SearchFilter, SearchHit, VectorStore } from './vector-store.js';
+
+/** What a search needs: the tenant's vector store and the embedder its vectors came from. */
+export interface IndexSearchDeps {
+  vectors: VectorStore;
+  embedder: Embedder;
+}
+
+export interface IndexSearchRequest {
+  tenantId: string;
+  query: string;
+  mode: SearchMode;
+  limit: number;
+  filter?: SearchFilter;
+}
+
+/**
+ * A result and which retrieval found it. `score` is the cosine similarity in dense mode, the
+ * store's keyword relevance in keyword mode and the fused reciprocal-rank score in hybrid mode.
+ */
+export interface IndexSearchHit extends SearchHit {
+  matched: MatchKind;
+}
+
+/** Share of the query's searchable words a keyword result must hold to count in hybrid search. */
+export const KEYWORD_MIN_COVERAGE = 0.5;
+
+/**
+ * How deep each ranking is read before fusion: a chunk ranked just below `limit` by both
+ * retrievals should still be able to beat one that only one of them ranked first.
+ */
+export function fusionDepth(limit: number): number {
+  return Math.min(100, Math.max(20, limit * 4));
+}
+
+/**
+ * Runs one search; the results are the tenant's own chunks only, best first. Every search goes
+ * through here, so this is where results will be held to each document's active version (the
+ * one on its catalog record) once a document can have a new version built beside the old.
+ */
+export async function searchIndex(deps: IndexSearchDeps, request: IndexSearchRequest): Promise<IndexSearchHit[]> {
+  const { tenantId, query, mode, limit, filter } = request;
+  const dense = async (depth: number) => {
+    const [vector] = await deps.embedder.embed([query], 'query');
+    return deps.vectors.search(tenantId, vector, depth, filter);
+  };
+  if (mode === 'dense') return (await dense(limit)).map((hit) => ({ ...hit, matched: 'dense' }));
+  if (mode === 'keyword') return (await deps.vectors.keywordSearch(tenantId, query, limit, filter)).map((hit) => ({ ...hit, matched: 'keyword' }));
+  const depth = fusionDepth(limit);
+  const [byMeaning, byWords] = await Promise.all([dense(depth), deps.vectors.keywordSearch(tenantId, query, depth, filter)]);
+  // A keyword result votes only when it holds at least half of the query's words, and in
+  // proportion to the share it holds: an exact identifier (all its parts) counts in full, while
+  // a question's passing word in some other passage does not outvote the embeddings.
+  const terms = keywordTerms(query);
+  const coverage = new Map(byWords.map((hit) => [hit.id, termCoverage(terms, hit.payload.text)]));
+  const evidence = byWords.filter((hit) => coverage.get(hit.id)! >= KEYWORD_MIN_COVERAGE);
+  return fuseRankings(byMeaning, evidence, (hit) => hit.id, limit, (hit) => coverage.get(hit.id)!).map((r) => ({ ...r.item, score: r.score, matched: r.matched }));
+}
