@@ -209,12 +209,11 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       const stagingKey = ownStagingKey(staged, stagingPrefix);
       const blobKey = blobKeyFor(staged.sha256);
       const target = blobObject(blobKey);
-      // Content-addressed: an object already at the address holds these very bytes.
-      if ((await objectSize(target)) === null) {
-        await call(`COPY ${stagingKey} to ${target}`, () =>
-          client.send(new CopyObjectCommand({ Bucket: bucket, Key: target, CopySource: copySource(bucket, stagingKey) })),
-        );
-      }
+      // Copied even when the address is taken (same bytes): the fresh write time tells the
+      // orphan sweep (store-audit.ts) that a new document is about to refer to it.
+      await call(`COPY ${stagingKey} to ${target}`, () =>
+        client.send(new CopyObjectCommand({ Bucket: bucket, Key: target, CopySource: copySource(bucket, stagingKey) })),
+      );
       await call(`DELETE ${stagingKey}`, () => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: stagingKey })));
       await rm(staged.tempPath, { force: true });
       return blobKey;
