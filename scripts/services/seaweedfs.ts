@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { createS3Client, type S3Settings } from '../../adapters/s3-client.js';
-import { findFreePort } from './ports.js';
+import { findFreePort, isPortOpen } from './ports.js';
 import { delay, readLogTail, spawnSupervised, type ExitInfo, type Log } from './process.js';
 import { REPO_ROOT, runCommand } from './python-tools.js';
 
@@ -73,14 +73,17 @@ export async function startSeaweedfs(options: StartSeaweedfsOptions): Promise<Se
   const log = options.log ?? (() => {});
   const dataDir = path.resolve(options.dataDir);
   const volumesDir = path.join(dataDir, 'volumes');
+  const masterDir = path.join(dataDir, 'master');
   fs.mkdirSync(volumesDir, { recursive: true });
-  const app = newCredentials();
-  const admin = newCredentials();
+  fs.mkdirSync(masterDir, { recursive: true });
+  const { ports, app, admin } = await serverIdentity(dataDir);
+  const { master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, s3, s3Grpc } = ports;
+  const busy = await Promise.all(Object.values(ports).map((port) => isPortOpen(port)));
+  if (busy.some(Boolean)) {
+    throw new Error(`a port SeaweedFS uses for ${dataDir} is taken (is another SeaweedFS running on this data dir?): ${Object.values(ports).filter((_, i) => busy[i]).join(', ')}`);
+  }
   const identitiesFile = path.join(dataDir, 's3-identities.json');
   fs.writeFileSync(identitiesFile, JSON.stringify(identities(app, admin)), { mode: 0o600 });
-
-  // Every server has an HTTP and a gRPC port; SeaweedFS would otherwise derive gRPC as +10000.
-  const [master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, s3, s3Grpc] = await Promise.all(Array.from({ length: 8 }, () => findFreePort()));
   const logFile = path.join(dataDir, 'seaweedfs.log');
   const child = spawnSupervised({
     name: 'seaweedfs',
@@ -90,12 +93,17 @@ export async function startSeaweedfs(options: StartSeaweedfsOptions): Promise<Se
       `-dir=${volumesDir}`,
       `-ip=${HOST}`,
       `-ip.bind=${HOST}`,
+      // A fixed place for the master's metadata; by default it is named after the master port,
+      // so a restart on other free ports would lose it and freeze volume growth.
+      `-master.dir=${masterDir}`,
       `-master.port=${master}`,
       `-master.port.grpc=${masterGrpc}`,
       // Small volumes and room for many: each bucket claims several volumes when it is created.
       '-master.volumeSizeLimitMB=256',
       '-volume.max=64',
       `-volume.port=${volume}`,
+      // It would wait 10 s after its last heartbeat before stopping; nothing needs that here.
+      '-volume.preStopSeconds=1',
       `-volume.port.grpc=${volumeGrpc}`,
       `-filer.port=${filer}`,
       `-filer.port.grpc=${filerGrpc}`,
@@ -145,6 +153,28 @@ export async function createBucket(server: Pick<SeaweedfsServer, 'endpoint' | 'a
 /** S3Settings for docflow (or a test) talking to this server. */
 export function s3Settings(endpoint: string, credentials: S3Credentials, bucket: string, prefix = ''): S3Settings {
   return { endpoint, region: 'us-east-1', bucket, forcePathStyle: true, prefix, ...credentials };
+}
+
+interface ServerIdentity {
+  ports: Record<'master' | 'masterGrpc' | 'volume' | 'volumeGrpc' | 'filer' | 'filerGrpc' | 's3' | 's3Grpc', number>;
+  app: S3Credentials;
+  admin: S3Credentials;
+}
+
+/**
+ * Ports and credentials of the server on `dataDir`: chosen (free ports, fresh secrets) the first
+ * time and kept in `server.json` (0600), so a restart on the same data keeps its endpoint and
+ * keys. The master also keeps its metadata per port: new ports would make it believe its state
+ * was lost and refuse to grow volumes.
+ */
+async function serverIdentity(dataDir: string): Promise<ServerIdentity> {
+  const file = path.join(dataDir, 'server.json');
+  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as ServerIdentity;
+  // Every server has an HTTP and a gRPC port; SeaweedFS would otherwise derive gRPC as +10000.
+  const [master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, s3, s3Grpc] = await Promise.all(Array.from({ length: 8 }, () => findFreePort()));
+  const identity: ServerIdentity = { ports: { master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, s3, s3Grpc }, app: newCredentials(), admin: newCredentials() };
+  fs.writeFileSync(file, JSON.stringify(identity), { mode: 0o600 });
+  return identity;
 }
 
 function newCredentials(): S3Credentials {
