@@ -100,6 +100,9 @@ const HINTS: Record<BlobStoreErrorCode, string> = {
 export function toStoreError(err: unknown, action: string, where: string): BlobStoreError {
   if (err instanceof BlobStoreError) return err;
   const code = storeErrorCode(err);
-  const detail = err instanceof Error && err.message ? err.message : (err as { name?: string } | undefined)?.name ?? String(err);
+  const status = httpStatus(err);
+  // HEAD answers carry no body, so the SDK can only say "UnknownError": the status says more.
+  const message = err instanceof Error && err.message && err.message !== 'UnknownError' ? err.message : undefined;
+  const detail = message ?? (status ? `HTTP ${status}` : ((err as { name?: string } | undefined)?.name ?? String(err)));
   return new BlobStoreError(code, `${action} on ${where} failed: ${HINTS[code]} (${detail})`, { cause: err });
 }
