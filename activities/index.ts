@@ -74,7 +74,9 @@ export function createParseActivities(deps: ParseDeps): ParseActivities {
           (await deps.blobs.artifactSize(key)) !== null
             ? await readJsonArtifact(deps.blobs, key, ParsedDocumentSchema)
             : await withHeartbeat(heartbeatMs, async (signal) => {
-                const fresh = await deps.parser.parse(deps.blobs.blobPath(input.blobKey), input.format as DocFormat, signal);
+                // A local file for the parser: the stored file itself on disk, a temporary copy from an object store.
+                const file = await deps.blobs.localCopy(input.blobKey);
+                const fresh = await deps.parser.parse(file.path, input.format as DocFormat, signal).finally(() => file.release());
                 await deps.blobs.writeArtifact(key, JSON.stringify(fresh));
                 return fresh;
               });

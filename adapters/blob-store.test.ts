@@ -1,47 +1,38 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { BlobTooLargeError, createFsBlobStore } from './blob-store.js';
+import { createFsBlobStore } from './blob-store.js';
+import { describeBlobStoreContract } from './blob-store.contract.js';
 
 const tempRoot = () => mkdtempSync(path.join(os.tmpdir(), 'blobs-'));
+const filesIn = (dir: string) => (existsSync(dir) ? (readdirSync(dir, { recursive: true }) as string[]) : []);
 
-describe('filesystem blob store', () => {
-  it('stages while hashing and commits content-addressed', async () => {
+describeBlobStoreContract('local disk', async () => {
+  const root = tempRoot();
+  // On disk, staging is a file under tmp/ and there is no separate upload state in the store.
+  return { blobs: createFsBlobStore(root), localFiles: () => filesIn(path.join(root, 'tmp')), pendingUploads: async () => filesIn(path.join(root, 'tmp')).length };
+});
+
+describe('filesystem blob store specifics', () => {
+  it('hands parsers the stored file itself, with nothing to clean up', async () => {
     const root = tempRoot();
     const blobs = createFsBlobStore(root);
-    const bytes = Buffer.from('hello durable world');
-    const staged = await blobs.stage(Readable.from([bytes.subarray(0, 5), bytes.subarray(5)]), 1024);
-    expect(staged.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
-    expect(staged.size).toBe(bytes.length);
-    const key = await blobs.commit(staged);
-    expect(key).toBe(`sha256/${staged.sha256.slice(0, 2)}/${staged.sha256}`);
-    expect(readFileSync(blobs.blobPath(key)).equals(bytes)).toBe(true);
-    expect(existsSync(staged.tempPath)).toBe(false);
-    expect(await blobs.hasBlob(key)).toBe(true);
-    await blobs.deleteBlob(key);
-    expect(await blobs.hasBlob(key)).toBe(false);
+    const key = await blobs.commit(await blobs.stage(Readable.from([Buffer.from('on disk already')]), 1024));
+    const copy = await blobs.localCopy(key);
+    expect(copy.path).toBe(path.join(root, 'blobs', key));
+    await copy.release();
+    expect(existsSync(copy.path)).toBe(true);
   });
 
-  it('refuses a stream over the limit and keeps nothing', async () => {
+  it('does not list an artifact that is still being written', async () => {
     const root = tempRoot();
     const blobs = createFsBlobStore(root);
-    const source = Readable.from((function* () {
-      for (let i = 0; i < 100; i++) yield Buffer.alloc(1024, 1);
-    })());
-    await expect(blobs.stage(source, 10 * 1024)).rejects.toBeInstanceOf(BlobTooLargeError);
-    expect(readdirSync(path.join(root, 'tmp'))).toEqual([]);
-  });
-
-  it('writes, reads and deletes artifacts, and rejects keys that could escape the root', async () => {
-    const blobs = createFsBlobStore(tempRoot());
-    await blobs.writeArtifact('t/doc/v1/parsed.json', '{"a":1}');
-    expect((await blobs.readArtifact('t/doc/v1/parsed.json')).toString()).toBe('{"a":1}');
-    await blobs.deleteArtifacts('t/doc/v1');
-    await expect(blobs.readArtifact('t/doc/v1/parsed.json')).rejects.toThrow();
-    expect(() => blobs.blobPath('../../etc/passwd')).toThrow(/invalid storage key/);
-    await expect(blobs.writeArtifact('a/../../x', 'x')).rejects.toThrow(/invalid storage key/);
+    await blobs.writeArtifact('t/d/v1/parsed.json', '{}');
+    writeFileSync(path.join(root, 'artifacts', 't/d/v1/chunks.json.1234.tmp'), 'half');
+    const keys: string[] = [];
+    for await (const object of blobs.listArtifacts()) keys.push(object.key);
+    expect(keys).toEqual(['t/d/v1/parsed.json']);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * The embedded default vector store: LanceDB tables in a local directory, one table per tenant.
+ * The embedded default vector store: LanceDB tables in a local directory (or, for several hosts,
+ * under a prefix of the S3-compatible object store), one table per tenant.
  *
  * Concurrency model. LanceDB commits optimistically: a writer that loses a race either is retried
  * inside LanceDB or fails with "Retryable commit conflict ... Please retry" (seen on concurrent
@@ -40,10 +41,24 @@ export interface CommitRetryPolicy {
   baseDelayMs: number;
 }
 
-/** Options of the embedded store; only `dir` is required. */
+/** Where the tables live when they are not on the local disk. */
+export interface LanceDbObjectStore {
+  /** e.g. `s3://bucket/prefix/vectors`. */
+  uri: string;
+  /** LanceDB's object-store settings (endpoint, region, credentials...); credentials are never logged. */
+  storageOptions: Record<string, string>;
+}
+
+/** Options of the embedded store: a local `dir`, or an `objectStore` shared by several hosts. */
 export interface LanceDbStoreOptions {
   /** Directory holding the tables; created if missing. */
-  dir: string;
+  dir?: string;
+  /**
+   * Tables on an S3-compatible store instead, so processes on several hosts share them. Safe
+   * with concurrent writers only where the store honours conditional writes (`If-None-Match`),
+   * which Lance's commits rely on there (AWS S3, SeaweedFS, MinIO do; see README "Run at scale").
+   */
+  objectStore?: LanceDbObjectStore;
   /** Seconds a cached table may lag other processes' commits; 0 (default) = always current. */
   readConsistencyIntervalSeconds?: number;
   commitRetry?: CommitRetryPolicy;
@@ -232,10 +247,15 @@ function hitsFrom(rows: Record<string, unknown>[], score: (row: Record<string, u
 
 /** Opens (or creates) the LanceDB database under `dir` and returns the tenant-scoped store. */
 export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<VectorStore> {
-  const dir = path.resolve(options.dir);
+  if (Boolean(options.dir) === Boolean(options.objectStore)) throw new Error('LanceDB store: pass exactly one of dir and objectStore');
+  const dir = options.dir ? path.resolve(options.dir) : undefined;
+  const location = dir ?? options.objectStore!.uri;
   const retry = options.commitRetry ?? DEFAULT_RETRY;
-  await mkdir(dir, { recursive: true });
-  const db = await lancedb.connect(dir, { readConsistencyInterval: options.readConsistencyIntervalSeconds ?? 0 });
+  if (dir) await mkdir(dir, { recursive: true });
+  const db = await lancedb.connect(location, {
+    readConsistencyInterval: options.readConsistencyIntervalSeconds ?? 0,
+    storageOptions: options.objectStore?.storageOptions,
+  });
   const tables = new Map<string, Promise<lancedb.Table | null>>();
   const dimensionsOf = new Map<string, number>();
   const { enqueue, drain } = createKeyedQueue();
@@ -513,14 +533,16 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
     async health() {
       try {
         assertOpen();
-        // Usable = we can write a file there and LanceDB can list it.
-        const probe = path.join(dir, `.health-${process.pid}-${randomUUID()}`);
-        await writeFile(probe, 'ok');
-        await rm(probe, { force: true });
+        // Usable = we can write a file there (on a local disk) and LanceDB can list it.
+        if (dir) {
+          const probe = path.join(dir, `.health-${process.pid}-${randomUUID()}`);
+          await writeFile(probe, 'ok');
+          await rm(probe, { force: true });
+        }
         await db.tableNames({ limit: 1 });
-        return { ok: true, detail: `lancedb at ${dir}` };
+        return { ok: true, detail: `lancedb at ${location}` };
       } catch (err) {
-        return { ok: false, detail: `lancedb at ${dir} unusable: ${err instanceof Error ? err.message : String(err)}` };
+        return { ok: false, detail: `lancedb at ${location} unusable: ${err instanceof Error ? err.message : String(err)}` };
       }
     },
 

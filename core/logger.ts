@@ -47,8 +47,11 @@ const REDACTED = '[redacted]';
  * `query` and `text` are user content (search queries, chunk text); `content` likewise.
  */
 const SECRET_NAMES = new Set(['authorization', 'cookie', 'setcookie', 'apikey', 'key', 'password', 'secret', 'query', 'text', 'content', 'body', 'csrf']);
-/** Name endings that mark a credential: csrfToken, sessionSecret, x-api-key, dbPassword… */
-const SECRET_SUFFIXES = ['token', 'secret', 'password', 'apikey', 'cookie'];
+/**
+ * Name endings that mark a credential: csrfToken, sessionSecret, x-api-key, dbPassword, and an
+ * object store's secretAccessKey / aws_access_key_id…
+ */
+const SECRET_SUFFIXES = ['token', 'secret', 'password', 'apikey', 'cookie', 'accesskey', 'accesskeyid'];
 
 /** Is a field of this name redacted? Exported for tests. */
 export function isSecretField(name: string): boolean {

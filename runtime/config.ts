@@ -6,6 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { LOG_LEVELS, type LogLevel } from '../core/logger.js';
 import { HIDDEN_SHEET_POLICIES, type HiddenSheetPolicy } from '../activities/parsers/types.js';
+import type { S3Settings } from '../adapters/s3-client.js';
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const optionalString = z
@@ -62,6 +63,16 @@ const EnvSchema = z.object({
   QDRANT_URL: optionalString,
   QDRANT_API_KEY: optionalString,
   DATABASE_URL: optionalString,
+  S3_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/\s]+\/?$/.test(v), 'must be an http(s) URL with no path, e.g. http://seaweedfs:8333'),
+  // AWS's bucket naming rules, which every S3-compatible store accepts.
+  S3_BUCKET: optionalString.refine((v) => v === undefined || /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v), 'must be a bucket name: 3-63 lowercase letters, digits, dots and hyphens'),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false', '1', '0', '']).optional(),
+  S3_PREFIX: optionalString
+    .transform((v) => (v ?? '').replace(/^\/+|\/+$/g, ''))
+    .refine((v) => v === '' || (/^[A-Za-z0-9_.\-/]+$/.test(v) && !v.split('/').some((p) => p === '' || p === '.' || p === '..')), 'may hold letters, digits, "_", "-", "." and "/" between non-empty segments'),
   DATABASE_POOL_SIZE: int(10),
   INDEX_TASK_QUEUE: z.string().default('docflow-index'),
   PARSE_TASK_QUEUE: z.string().default('docflow-parse'),
@@ -142,6 +153,11 @@ export interface AppConfig {
     timeoutMs: number;
   };
   qdrant: { url: string; apiKey: string | undefined } | undefined;
+  /**
+   * Uploads and artifacts in an S3-compatible object store (S3_BUCKET set), so the API and the
+   * worker pools share no disk; undefined keeps them in DATA_DIR/files. Holds secrets: never logged.
+   */
+  s3: S3Settings | undefined;
   /** PostgreSQL catalog (never logged: it holds a password); unset means SQLite in dataDir. */
   databaseUrl: string | undefined;
   /** Connections each process keeps to the PostgreSQL catalog. */
@@ -208,6 +224,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (Boolean(e.TEMPORAL_TLS_CERT) !== Boolean(e.TEMPORAL_TLS_KEY)) {
     throw new Error('invalid configuration: TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together (mTLS client certificate and its key)');
   }
+  const s3 = s3Settings(e);
+  // CopyObject, which turns a staged upload into its stored blob, copies at most 5 GiB.
+  if (s3 && e.MAX_FILE_BYTES > MAX_S3_COPY_BYTES) {
+    throw new Error(`invalid configuration: MAX_FILE_BYTES may be at most ${MAX_S3_COPY_BYTES} (5 GiB) with an S3 store`);
+  }
   // OPENAI_API_KEY alone means OpenAI's own endpoint; a base URL means any compatible server.
   const useOpenAi = !e.EMBEDDINGS_BASE_URL && !!e.OPENAI_API_KEY;
   return {
@@ -234,6 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       timeoutMs: e.EMBEDDINGS_TIMEOUT_MS,
     },
     qdrant: e.QDRANT_URL ? { url: e.QDRANT_URL, apiKey: e.QDRANT_API_KEY } : undefined,
+    s3,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     parse: {
@@ -267,5 +289,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       retentionEvery: e.RETENTION_EVERY.trim(),
       retention: { artifactDays: e.ARTIFACT_RETENTION_DAYS, uploadDays: e.UPLOAD_RETENTION_DAYS ?? null },
     },
+  };
+}
+
+const MAX_S3_COPY_BYTES = 5 * 1024 ** 3;
+const S3_VARIABLES = ['S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_FORCE_PATH_STYLE', 'S3_PREFIX'] as const;
+
+/**
+ * The object store settings: S3_BUCKET turns the store on. Half a configuration (an endpoint
+ * without a bucket, a key id without its secret) is refused rather than silently ignored.
+ */
+function s3Settings(e: z.infer<typeof EnvSchema>): S3Settings | undefined {
+  if (!e.S3_BUCKET) {
+    const stray = S3_VARIABLES.filter((name) => e[name] !== undefined && e[name] !== '');
+    if (stray.length > 0) throw new Error(`invalid configuration: ${stray.join(', ')} set without S3_BUCKET (set S3_BUCKET to store files in an object store)`);
+    return undefined;
+  }
+  if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) {
+    throw new Error('invalid configuration: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together');
+  }
+  const pathStyle = e.S3_FORCE_PATH_STYLE;
+  return {
+    endpoint: e.S3_ENDPOINT?.replace(/\/$/, ''),
+    region: e.S3_REGION,
+    bucket: e.S3_BUCKET,
+    accessKeyId: e.S3_ACCESS_KEY_ID,
+    secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+    // Self-hosted stores (SeaweedFS, MinIO, Ceph) rarely have per-bucket DNS names.
+    forcePathStyle: pathStyle === undefined || pathStyle === '' ? e.S3_ENDPOINT !== undefined : pathStyle === 'true' || pathStyle === '1',
+    prefix: e.S3_PREFIX === '' ? '' : `${e.S3_PREFIX}/`,
   };
 }

@@ -5,6 +5,9 @@
  */
 import path from 'node:path';
 import { createFsBlobStore, type BlobStore } from '../adapters/blob-store.js';
+import { createS3BlobStore } from '../adapters/s3-blob-store.js';
+import { createS3Client, type S3Settings } from '../adapters/s3-client.js';
+import type { LanceDbStoreOptions } from '../adapters/lancedb-store.js';
 import type { Catalog } from '../adapters/catalog.js';
 import type { Embedder } from '../adapters/embedder.js';
 import { createLanceDbStore } from '../adapters/lancedb-store.js';
@@ -28,11 +31,11 @@ export async function openStores(config: AppConfig, observe: { embedderMetrics?:
   if (!config.embeddings.baseURL) throw new Error('EMBEDDINGS_BASE_URL is not set and no local embedding server was started');
   // PostgreSQL when DATABASE_URL is set (migrated on open), else SQLite in DATA_DIR.
   const catalog = await openCatalog(config);
-  const blobs = createFsBlobStore(path.join(config.dataDir, 'files'));
+  const blobs = await openBlobStore(config);
   const vectors = config.qdrant
     ? createQdrantStore({ url: config.qdrant.url, apiKey: config.qdrant.apiKey })
     : await createLanceDbStore({
-        dir: path.join(config.dataDir, 'vectors'),
+        ...lanceDbLocation(config),
         onMaintenanceError: (err, table) => observe.logger?.warn('vector index housekeeping failed; retried after the next write', { table, error: String(err) }),
       });
   const embedder = createOpenAiEmbedder({
@@ -53,4 +56,49 @@ export async function openStores(config: AppConfig, observe: { embedderMetrics?:
       await catalog.close();
     },
   };
+}
+
+/**
+ * The configured blob store, checked before anything uses it: a missing bucket or refused
+ * credentials stop the process at start with the store's reason code and what to fix, instead
+ * of failing every upload and step later. The API, both worker pools and `npm start` open it here.
+ */
+export async function openBlobStore(config: AppConfig): Promise<BlobStore> {
+  const blobs = config.s3
+    ? createS3BlobStore({
+        client: createS3Client(config.s3),
+        bucket: config.s3.bucket,
+        prefix: config.s3.prefix,
+        endpoint: config.s3.endpoint,
+        // Host-local scratch: upload checks and parse copies; nothing here is shared or kept.
+        scratchDir: path.join(config.dataDir, 'tmp'),
+        maxCopyBytes: config.limits.maxFileBytes,
+      })
+    : createFsBlobStore(path.join(config.dataDir, 'files'));
+  const health = await blobs.health();
+  if (!health.ok) throw new Error(`the file store cannot be used: ${health.detail}`);
+  return blobs;
+}
+
+/**
+ * Where LanceDB keeps its tables: DATA_DIR/vectors, or, with an object store, the same bucket
+ * under `<S3_PREFIX>vectors/`, so the API (search, delete) and index workers on other hosts share them.
+ */
+export function lanceDbLocation(config: AppConfig): LanceDbStoreOptions {
+  if (!config.s3) return { dir: path.join(config.dataDir, 'vectors') };
+  return { objectStore: { uri: `s3://${config.s3.bucket}/${config.s3.prefix}vectors`, storageOptions: lanceStorageOptions(config.s3) } };
+}
+
+/** The object store settings in LanceDB's vocabulary (its Rust object_store's option names). */
+function lanceStorageOptions(s3: S3Settings): Record<string, string> {
+  const options: Record<string, string> = { region: s3.region, virtual_hosted_style_request: String(!s3.forcePathStyle) };
+  if (s3.endpoint) {
+    options.endpoint = s3.endpoint;
+    if (s3.endpoint.startsWith('http://')) options.allow_http = 'true';
+  }
+  if (s3.accessKeyId && s3.secretAccessKey) {
+    options.aws_access_key_id = s3.accessKeyId;
+    options.aws_secret_access_key = s3.secretAccessKey;
+  }
+  return options;
 }

@@ -39,7 +39,7 @@ const services = compose.services;
 
 const APP_SERVICES = ['api', 'worker-index', 'worker-parse'] as const;
 const WORKERS = ['worker-index', 'worker-parse'] as const;
-const EXPECTED_SERVICES = ['postgresql', 'catalog-db', 'temporal', 'temporal-admin-tools', 'temporal-ui', 'qdrant', 'embeddings', ...APP_SERVICES];
+const EXPECTED_SERVICES = ['postgresql', 'catalog-db', 'temporal', 'temporal-admin-tools', 'temporal-ui', 'qdrant', 'seaweedfs', 'object-store-bucket', 'embeddings', ...APP_SERVICES];
 
 /** Replaces `${VAR:-default}` / `${VAR-default}` with the default and any other `${...}` with ''. */
 function withDefaults(value: string): string {
@@ -103,7 +103,7 @@ function seconds(duration: string | undefined): number {
   return total;
 }
 
-const SECRET_NAME = /(PASSWORD|PASSWD|PWD|SECRET|API_KEY|TOKEN|CREDENTIALS?)$/;
+const SECRET_NAME = /(PASSWORD|PASSWD|PWD|SECRET|API_KEY|TOKEN|CREDENTIALS?|ACCESS_KEY_ID|SECRET_ACCESS_KEY)$/;
 /** `${NAME}` or `${NAME:?message}` / `${NAME?message}`: taken from the environment, no fallback. */
 const REFERENCE_WITHOUT_DEFAULT = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::?\?[^}]*)?\}$/;
 
@@ -267,11 +267,51 @@ describe('docker-compose.yml', () => {
     expect(script).not.toMatch(/-v\s+\S*pw=/);
   });
 
-  it('mounts the shared data volume at /data in the API and the workers', () => {
-    expect(compose.volumes).toHaveProperty('data');
+  it('shares no volume between the API and the workers: files go through the object store', () => {
+    const mountsOf = (name: string) => (services[name].volumes ?? []).map((v) => (typeof v === 'string' ? v : `${String(v.source)}:${String(v.target)}`));
+    const sourceOf = (mount: string) => mount.split(':')[0];
+    const apiSources = new Set(mountsOf('api').map(sourceOf));
+    for (const worker of WORKERS) {
+      for (const mount of mountsOf(worker)) expect(apiSources.has(sourceOf(mount)), `${worker} mounts ${mount}, which the API mounts too`).toBe(false);
+    }
+    // Nor do the two pools share one with each other.
+    const index = new Set(mountsOf('worker-index').map(sourceOf));
+    for (const mount of mountsOf('worker-parse')) expect(index.has(sourceOf(mount)), `worker-parse mounts ${mount}`).toBe(false);
+    expect(compose.volumes).not.toHaveProperty('data');
+    // The API keeps its own volume for the dev key and session secret.
+    expect(mountsOf('api')).toEqual(['api-data:/data']);
+  });
+
+  it('runs a pinned SeaweedFS as the object store, with its bucket created by a one-shot service', () => {
+    const store = services.seaweedfs;
+    expect(imageTag(store.image!)).toEqual({ name: 'chrislusf/seaweedfs', tag: '4.53' });
+    const args = argv(store.command);
+    expect(args.slice(0, 2)).toEqual(['server', '-s3']);
+    // A wrong bucket name must stop docflow at start, not create a new bucket on first upload.
+    expect(args).toContain('-s3.autoCreateBucket=false');
+    expect(store.healthcheck?.test).toBeDefined();
+    expect((store.volumes ?? []).map(String)).toEqual(['seaweedfs:/data']);
+    expect(compose.volumes).toHaveProperty('seaweedfs');
+    expect(store.ports ?? []).toEqual([]);
+    // Its admin keys are docflow's keys, taken from the environment only.
+    const storeEnv = environmentOf(store);
+    expect(storeEnv.AWS_ACCESS_KEY_ID).toMatch(/^\$\{S3_ACCESS_KEY_ID:\?[^}]*\}$/);
+    expect(storeEnv.AWS_SECRET_ACCESS_KEY).toMatch(/^\$\{S3_SECRET_ACCESS_KEY:\?[^}]*\}$/);
+
+    const bucket = services['object-store-bucket'];
+    expect(bucket.image).toBe(store.image);
+    expect(bucket.depends_on).toMatchObject({ seaweedfs: { condition: 'service_healthy' } });
+    const script = (Array.isArray(bucket.command) ? bucket.command : [bucket.command ?? '']).join('\n');
+    expect(script).toContain('s3.bucket.create -name $$S3_BUCKET');
+    expect(withDefaults(environmentOf(bucket).S3_BUCKET ?? '')).toBe('docflow');
+
     for (const name of APP_SERVICES) {
-      const mounts = (services[name].volumes ?? []).map((v) => (typeof v === 'string' ? v : `${String(v.source)}:${String(v.target)}`));
-      expect(mounts, name).toContain('data:/data');
+      const env = environmentOf(services[name]);
+      expect(withDefaults(env.S3_ENDPOINT ?? ''), name).toBe('http://seaweedfs:8333');
+      expect(withDefaults(env.S3_BUCKET ?? ''), name).toBe('docflow');
+      expect(env.S3_ACCESS_KEY_ID, name).toMatch(/^\$\{S3_ACCESS_KEY_ID:\?[^}]*\}$/);
+      expect(env.S3_SECRET_ACCESS_KEY, name).toMatch(/^\$\{S3_SECRET_ACCESS_KEY:\?[^}]*\}$/);
+      expect(services[name].depends_on, name).toMatchObject({ 'object-store-bucket': { condition: 'service_completed_successfully' } });
     }
   });
 
@@ -342,8 +382,14 @@ describe('docker-compose.yml', () => {
     const result = spawnSync('docker', ['compose', '-f', 'docker-compose.yml', 'config', '-q'], {
       cwd: REPO_ROOT,
       encoding: 'utf8',
-      // The one required variable; everything else has a default or is optional.
-      env: { ...process.env, TEMPORAL_DB_PASSWORD: 'compose-config-check', DOCFLOW_DB_PASSWORD: 'compose-config-check' },
+      // The required variables; everything else has a default or is optional.
+      env: {
+        ...process.env,
+        TEMPORAL_DB_PASSWORD: 'compose-config-check',
+        DOCFLOW_DB_PASSWORD: 'compose-config-check',
+        S3_ACCESS_KEY_ID: 'compose-config-check',
+        S3_SECRET_ACCESS_KEY: 'compose-config-check',
+      },
     });
     expect(result.status, result.stderr).toBe(0);
   });

@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, LOCAL_EMBEDDINGS_MODEL } from '../runtime/config.js';
 import { catalogKind, openCatalog } from '../runtime/open-catalog.js';
+import { openBlobStore } from '../runtime/stores.js';
 import { ensureDevTenant } from '../runtime/dev-tenant.js';
 import { createProcessLogger } from '../runtime/logger.js';
 import { ensurePythonTools, REPO_ROOT } from './services/python-tools.js';
@@ -86,6 +87,10 @@ async function main(): Promise<void> {
     for (const service of [...servers].reverse()) await service.stop().catch(() => undefined);
   };
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: config.dataDir };
+  // The file store every process opens: a missing bucket, refused keys or an unreachable object
+  // store stop `npm start` here, with the reason, instead of children failing in a restart loop.
+  const files = await (await openBlobStore(config)).health();
+  log(`file store: ${files.detail}`);
 
   // The API serves the web app from ui/build; build it on first run (or after the sources changed).
   // A failed build leaves the API and workers usable, so it is reported, not fatal.

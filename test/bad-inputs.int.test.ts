@@ -290,7 +290,7 @@ describe('hostile and broken inputs through the HTTP API', () => {
       const sha = sha256(input.bytes);
       expect(record?.filename).toBe(input.display ?? input.name);
       expect(record?.blobKey).toBe(`sha256/${sha.slice(0, 2)}/${sha}`);
-      expect(existsSync(stack.blobs.blobPath(record!.blobKey))).toBe(true);
+      expect(await stack.blobs.hasBlob(record!.blobKey)).toBe(true);
     }
     for (const file of walk(path.join(stack.dataDir, 'files', 'blobs'))) expect(file).toMatch(/^sha256\/[0-9a-f]{2}\/[0-9a-f]{64}$/);
     const everything = walk(stack.dataDir).join('\n');

@@ -4,7 +4,7 @@
  * server; the SSE stream reports progress to `done`; search finds the right document; the
  * runs are findable by search attributes.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -55,6 +55,12 @@ describe('ingesting a batch end to end', () => {
       expect(doc.chunks).toBeGreaterThan(0);
       expect(await stack.vectors.countDocument('demo', doc.documentId)).toBe(doc.chunks);
     }
+    // Where the files went: the five uploads are stored, and with an S3 store (S3_* set) nothing
+    // at all was written under DATA_DIR/files.
+    const stored: string[] = [];
+    for await (const blob of stack.blobs.listBlobs()) stored.push(blob.key);
+    expect(stored).toHaveLength(5);
+    expect(existsSync(path.join(stack.dataDir, 'files'))).toBe(!stack.onObjectStore);
 
     const search = await fetch(`${stack.baseUrl}/api/search`, {
       method: 'POST',

@@ -6,7 +6,6 @@
  * (the document inspector and every search mode included).
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../api/keys.js';
 import type { BatchView } from '../core/contracts.js';
@@ -146,7 +145,7 @@ describe('batch and document operations', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ documentId: drop, deleted: true, vectorsRemaining: 0 });
     expect(await stack.vectors.countDocument('demo', drop)).toBe(0);
-    expect(existsSync(stack.blobs.blobPath(record!.blobKey))).toBe(false);
+    expect(await stack.blobs.hasBlob(record!.blobKey)).toBe(false);
     expect((await api(`/api/documents/${drop}`)).status).toBe(404);
     const all = (await (await api('/api/search', { method: 'POST', body: JSON.stringify({ query: 'chestnut honey from beekeepers', limit: 10 }) })).json()) as {
       results: { documentId: string }[];

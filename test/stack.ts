@@ -1,7 +1,7 @@
 /**
  * An in-process docflow stack for integration tests: the real Temporal dev server and embedding
  * server started by the global setup, real workers and activities, LanceDB and SQLite in a
- * fresh temp dir, the parse pool, and the Hono app on a real HTTP port. Each stack uses its own
+ * fresh temp dir (files and vectors in an S3 store when S3_* is set), the parse pool, and the Hono app on a real HTTP port. Each stack uses its own
  * task queues, so leftovers from another test file can never be picked up.
  */
 import { randomUUID } from 'node:crypto';
@@ -33,6 +33,8 @@ import { detectAndInspect } from '../activities/parsers/detect.js';
 import { ensureDevTenant } from '../runtime/dev-tenant.js';
 import type { DocflowMetrics } from '../runtime/metrics.js';
 import { loadSessionSecret } from '../runtime/session-secret.js';
+import { loadConfig, type AppConfig } from '../runtime/config.js';
+import { lanceDbLocation, openBlobStore } from '../runtime/stores.js';
 import type { FanOutOptions } from '../workflows/definitions.js';
 import { bundleWorkflows, createIndexWorker, createParseWorker } from '../worker/workers.js';
 import { testEnv } from './env.js';
@@ -64,6 +66,8 @@ export interface StackOptions {
 }
 
 export interface Stack {
+  /** Files and vectors are in the S3 store named by the S3_* environment, not in dataDir. */
+  onObjectStore: boolean;
   baseUrl: string;
   apiKey: string;
   dataDir: string;
@@ -97,6 +101,18 @@ function quietSdkLogs(): void {
   }
 }
 
+/**
+ * With S3_BUCKET (and the other S3_* settings) in the environment, e.g. from `npm run seaweedfs`,
+ * a stack keeps its uploads, artifacts and LanceDB tables in that store, as the processes do, each
+ * stack under a prefix of its own so runs sharing a bucket never meet.
+ */
+function objectStoreConfig(dataDir: string, suffix: string): AppConfig | undefined {
+  if (!process.env.S3_BUCKET) return undefined;
+  const s3Env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('S3_')));
+  const prefix = [process.env.S3_PREFIX?.replace(/\/+$/, ''), `test-${suffix}`].filter(Boolean).join('/');
+  return loadConfig({ ...s3Env, S3_PREFIX: prefix, DATA_DIR: dataDir });
+}
+
 /** Starts a stack; call close() in afterAll. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   quietSdkLogs();
@@ -107,8 +123,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const queues: TaskQueues = { index: `test-index-${suffix}`, parse: `test-parse-${suffix}` };
 
   const catalog = options.catalog ? await options.catalog() : createSqliteCatalog(path.join(dataDir, 'catalog.sqlite'));
-  const blobs = createFsBlobStore(path.join(dataDir, 'files'));
-  const vectors = await createLanceDbStore({ dir: path.join(dataDir, 'vectors') });
+  const objectStore = objectStoreConfig(dataDir, suffix);
+  const blobs = objectStore ? await openBlobStore(objectStore) : createFsBlobStore(path.join(dataDir, 'files'));
+  const vectors = await createLanceDbStore(objectStore ? lanceDbLocation(objectStore) : { dir: path.join(dataDir, 'vectors') });
   const embedder = createOpenAiEmbedder({ baseURL: env.EMBEDDINGS_BASE_URL, model: env.EMBEDDINGS_MODEL, metrics: options.metrics?.registry.embedder });
   const observe = { metrics: options.metrics?.registry.activities };
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
@@ -203,6 +220,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   return {
+    onObjectStore: objectStore !== undefined,
     baseUrl: `http://127.0.0.1:${port}`,
     apiKey,
     dataDir,
@@ -227,6 +245,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       CHUNK_OVERLAP_TOKENS: '20',
       // Schedules are per namespace; test workers must not repoint the shared ones at their queues.
       SCHEDULES: 'false',
+      ...(objectStore ? { S3_PREFIX: objectStore.s3!.prefix } : {}),
     },
     stopWorkers,
     dropConnections: () => (server as import('node:http').Server).closeAllConnections(),

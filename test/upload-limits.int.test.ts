@@ -275,9 +275,10 @@ describe('upload limits of the API process', () => {
     const sha256 = expectedHash.digest('hex');
     const [record] = await stack.catalog.listBatchDocuments('demo', body.batchId, 0, 10);
     expect(record).toMatchObject({ id: body.documents[0].documentId, size: BIG_FILE_BYTES, contentHash: sha256, format: 'txt' });
-    const blobFile = stack.blobs.blobPath(record.blobKey);
-    bigBlobs.push(blobFile);
-    expect(await sha256OfFile(blobFile)).toBe(sha256);
+    const blobFile = await stack.blobs.localCopy(record.blobKey);
+    bigBlobs.push(blobFile.path);
+    expect(await sha256OfFile(blobFile.path)).toBe(sha256);
+    await blobFile.release();
     expect(listFiles(path.join(stack.dataDir, 'files', 'tmp'))).toEqual([]);
 
     expect(growth, `RSS grew by ${(growth / MiB).toFixed(1)} MiB while receiving 200 MiB`).toBeLessThan(MAX_RSS_GROWTH);

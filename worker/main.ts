@@ -10,15 +10,13 @@ import { createIndexActivities, createParseActivities } from '../activities/inde
 import { instrumentIndexActivities, instrumentParseActivities } from '../activities/instrumented.js';
 import { createParsePool } from '../activities/parse-pool/pool.js';
 import { DEFAULT_PARSE_LIMITS } from '../activities/parsers/index.js';
-import { createFsBlobStore } from '../adapters/blob-store.js';
 import { loadConfig } from '../runtime/config.js';
 import { temporalConnectionOptions } from '../runtime/temporal-connection.js';
-import { openStores } from '../runtime/stores.js';
+import { openBlobStore, openStores } from '../runtime/stores.js';
 import { bundleWorkflows, createIndexWorker, createParseWorker } from './workers.js';
 import { setUpMaintenance } from './maintenance.js';
 import { setUpWorkerTelemetry } from './telemetry.js';
 import { parseShutdownGrace, parseWorkerIdentity, watchDrain } from './drain.js';
-import path from 'node:path';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -53,7 +51,7 @@ async function main(): Promise<void> {
       ocr: config.parse.ocr,
     });
     closers.push(() => pool.close());
-    const blobs = createFsBlobStore(path.join(config.dataDir, 'files'));
+    const blobs = await openBlobStore(config);
     const activities = instrumentParseActivities(createParseActivities({ blobs, parser: pool, chunking: config.chunking }), observe);
     workers.push(await createParseWorker({ connection, namespace: config.temporal.namespace, identity, concurrency, shutdownGraceMs, activities, taskQueue: config.temporal.queues.parse }));
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -51,13 +51,43 @@ describe('retention clean-up', () => {
 
   it('removes only the artifacts of documents finished longer ago than the period, and keeps uploads by default', async () => {
     const report = await applyRetention({ catalog, blobs }, { artifactDays: 7, uploadDays: null }, NOW);
-    expect(report).toEqual({ documentsChecked: 4, artifactsRemoved: 2, uploadsRemoved: 0 });
+    expect(report).toEqual({
+      documentsChecked: 4,
+      artifactsRemoved: 2,
+      uploadsRemoved: 0,
+      orphanUploadsRemoved: 0,
+      orphanArtifactsRemoved: 0,
+      stagedRemoved: 0,
+      multipartAborted: 0,
+    });
     expect(await hasArtifacts('t1', 'old')).toBe(false);
     expect(await hasArtifacts('t1', 'old-shared')).toBe(false);
     expect(await hasArtifacts('t1', 'moving')).toBe(true); // still in a run
     expect(await hasArtifacts('t2', 'young')).toBe(true);
     // Idempotent: nothing left to remove.
     expect(await applyRetention({ catalog, blobs }, { artifactDays: 7, uploadDays: null }, NOW)).toMatchObject({ artifactsRemoved: 0 });
+  });
+
+  it('removes what the catalog does not account for once it is older than the grace period, and nothing else', async () => {
+    const orphanUpload = await store('stored, but the API died before recording its batch');
+    await blobs.writeArtifact(parsedKey(documentArtifactPrefix('t1', 'deleted-doc', 1)), '{"sections":[]}');
+    await blobs.writeArtifact(parsedKey(documentArtifactPrefix('t2', 'young', 7)), '{"sections":[]}'); // not its version
+    const abandoned = await blobs.stage(Readable.from([Buffer.from('the client never finished')]), 1024);
+    const policy = { artifactDays: 3650, uploadDays: null };
+
+    // Just written: a live request may still be about to record them.
+    const early = await applyRetention({ catalog, blobs }, policy, Date.now());
+    expect(early).toMatchObject({ orphanUploadsRemoved: 0, orphanArtifactsRemoved: 0, stagedRemoved: 0 });
+
+    const later = await applyRetention({ catalog, blobs }, policy, Date.now() + 2 * DAY);
+    expect(later).toMatchObject({ orphanUploadsRemoved: 1, orphanArtifactsRemoved: 2, stagedRemoved: 1 });
+    expect(await blobs.hasBlob(orphanUpload)).toBe(false);
+    expect(await blobs.artifactSize(parsedKey(documentArtifactPrefix('t1', 'deleted-doc', 1)))).toBeNull();
+    expect(await blobs.artifactSize(parsedKey(documentArtifactPrefix('t2', 'young', 7)))).toBeNull();
+    expect(await blobs.artifactSize(parsedKey(documentArtifactPrefix('t2', 'young', 1)))).not.toBeNull();
+    expect(existsSync(abandoned.tempPath)).toBe(false);
+    // Every upload a document uses stays.
+    for (const id of ['old', 'old-shared', 'moving']) expect(await blobs.hasBlob((await catalog.getDocument('t1', id))!.blobKey)).toBe(true);
   });
 
   it('removes an upload only when every document using it, in any tenant, has expired', async () => {
