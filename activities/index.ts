@@ -146,7 +146,13 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
           return { vectorsKey: key, dimensions };
         }
         const group = await readGroup(input.chunksKey, input.start, input.end);
-        const vectors = await withHeartbeat(heartbeatMs, (signal) => deps.embedder.embed(group.map((c) => c.text), 'passage', signal));
+        const vectors = await withHeartbeat(heartbeatMs, (signal) =>
+          deps.embedder.embed(
+            group.map((c) => c.text),
+            'passage',
+            signal,
+          ),
+        );
         await deps.blobs.writeArtifact(key, encodeVectors(vectors));
         return { vectorsKey: key, dimensions: vectors[0].length };
       }),

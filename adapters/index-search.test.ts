@@ -45,8 +45,7 @@ describe('searchIndex (real LanceDB, scripted query embeddings)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const run = (embedder: Embedder, query: string, mode: 'dense' | 'hybrid' | 'keyword', limit = 3) =>
-    searchIndex({ vectors, embedder }, { tenantId: T, query, mode, limit });
+  const run = (embedder: Embedder, query: string, mode: 'dense' | 'hybrid' | 'keyword', limit = 3) => searchIndex({ vectors, embedder }, { tenantId: T, query, mode, limit });
   const docs = (hits: { payload: { documentId: string } }[]) => hits.map((h) => h.payload.documentId);
 
   it('dense mode embeds the query as a query and ranks by cosine similarity', async () => {

@@ -67,5 +67,11 @@ export async function searchIndex(deps: IndexSearchDeps, request: IndexSearchReq
   const terms = keywordTerms(query);
   const coverage = new Map(byWords.map((hit) => [hit.id, termCoverage(terms, hit.payload.text)]));
   const evidence = byWords.filter((hit) => coverage.get(hit.id)! >= KEYWORD_MIN_COVERAGE);
-  return fuseRankings(byMeaning, evidence, (hit) => hit.id, limit, (hit) => coverage.get(hit.id)!).map((r) => ({ ...r.item, score: r.score, matched: r.matched }));
+  return fuseRankings(
+    byMeaning,
+    evidence,
+    (hit) => hit.id,
+    limit,
+    (hit) => coverage.get(hit.id)!,
+  ).map((r) => ({ ...r.item, score: r.score, matched: r.matched }));
 }

@@ -60,8 +60,15 @@ describe('LanceDB on the object store, several writers', () => {
     // same 20 shared points as all the others (same ids: must stay 20, not 80).
     await Promise.all(
       stores.map(async (store, w) => {
-        for (let d = 0; d < 6; d++) await store.upsert('acme', Array.from({ length: 20 }, (_, i) => contractPoint('acme', `doc-${w}-${d}`, i, [1, w, d, i])));
-        await store.upsert('acme', Array.from({ length: 20 }, (_, i) => contractPoint('acme', 'doc-shared', i, [0, 1, w, i])));
+        for (let d = 0; d < 6; d++)
+          await store.upsert(
+            'acme',
+            Array.from({ length: 20 }, (_, i) => contractPoint('acme', `doc-${w}-${d}`, i, [1, w, d, i])),
+          );
+        await store.upsert(
+          'acme',
+          Array.from({ length: 20 }, (_, i) => contractPoint('acme', 'doc-shared', i, [0, 1, w, i])),
+        );
         await store.deleteDocument('acme', `doc-${w}-0`);
       }),
     );

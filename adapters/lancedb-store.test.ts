@@ -18,9 +18,7 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-describeVectorStoreContract('LanceDB (embedded, real database in a temp dir)', async () =>
-  createLanceDbStore({ dir: await tempDir() }),
-);
+describeVectorStoreContract('LanceDB (embedded, real database in a temp dir)', async () => createLanceDbStore({ dir: await tempDir() }));
 
 describe('LanceDB store specifics', () => {
   it('persists across close and reopen', async () => {
@@ -41,9 +39,7 @@ describe('LanceDB store specifics', () => {
     const dir = await tempDir();
     const stores = await Promise.all([1, 2, 3].map(() => createLanceDbStore({ dir })));
     await stores[0].ensureCollection('acme', 4);
-    const rounds = Array.from({ length: 6 }, (_, r) =>
-      Array.from({ length: 20 }, (_, i) => contractPoint('acme', `doc-${r}`, i, [1, r, i, 0])),
-    );
+    const rounds = Array.from({ length: 6 }, (_, r) => Array.from({ length: 20 }, (_, i) => contractPoint('acme', `doc-${r}`, i, [1, r, i, 0])));
     await Promise.all(stores.flatMap((s) => rounds.map((points) => s.upsert('acme', points))));
     // A fresh reader sees every commit of the others.
     expect(await stores[1].countAll('acme')).toBe(120);
@@ -79,9 +75,7 @@ describe('LanceDB store specifics', () => {
     const dir = await tempDir();
     const store = await createLanceDbStore({ dir });
     const before = await readdir(dir); // connect itself lays down LanceDB's own bookkeeping
-    await expect(store.upsert('../escape', [contractPoint('x', 'doc-a', 0, [1, 0, 0, 0])])).rejects.toThrow(
-      /invalid tenant id/,
-    );
+    await expect(store.upsert('../escape', [contractPoint('x', 'doc-a', 0, [1, 0, 0, 0])])).rejects.toThrow(/invalid tenant id/);
     await expect(store.ensureCollection('UPPER', 4)).rejects.toThrow(/invalid tenant id/);
     expect(await readdir(dir)).toEqual(before);
     expect(await readdir(path.dirname(dir))).not.toContain('escape');
@@ -155,10 +149,16 @@ describe('LanceDB store specifics', () => {
     const db = await lancedb.connect(dir, { readConsistencyInterval: 0 });
     const table = await db.openTable('tenant_acme_docs');
     expect(await table.indexStats('text_idx')).toMatchObject({ numUnindexedRows: 0, numIndexedRows: 2 });
-    await store.upsert('acme', Array.from({ length: 40 }, (_, i) => contractPoint('acme', `doc-${i}`, 1, [1, i, 0, 0], { text: `filler ${i}` })));
+    await store.upsert(
+      'acme',
+      Array.from({ length: 40 }, (_, i) => contractPoint('acme', `doc-${i}`, 1, [1, i, 0, 0], { text: `filler ${i}` })),
+    );
     expect(await table.indexStats('text_idx')).toMatchObject({ numUnindexedRows: 0, numIndexedRows: 42 });
     // 5 new rows next to 42 indexed ones: under a quarter, so they are scanned flat until later.
-    await store.upsert('acme', Array.from({ length: 5 }, (_, i) => contractPoint('acme', `doc-late-${i}`, 0, [0, 0, 1, i], { text: `late arrival ${i}` })));
+    await store.upsert(
+      'acme',
+      Array.from({ length: 5 }, (_, i) => contractPoint('acme', `doc-late-${i}`, 0, [0, 0, 1, i], { text: `late arrival ${i}` })),
+    );
     expect(await table.indexStats('text_idx')).toMatchObject({ numUnindexedRows: 5 });
     expect(await store.keywordSearch('acme', 'arrival', 10)).toHaveLength(5);
     await store.compact('acme');
@@ -172,22 +172,16 @@ describe('LanceDB store specifics', () => {
     // Messages observed from @lancedb/lancedb 0.31.0 (lance 8.0.0) under concurrent writers.
     expect(
       isLanceCommitConflict(
-        new Error(
-          'lance error: Retryable commit conflict for version 2: This Overwrite transaction was preempted by concurrent transaction Overwrite at version 2. Please retry.',
-        ),
+        new Error('lance error: Retryable commit conflict for version 2: This Overwrite transaction was preempted by concurrent transaction Overwrite at version 2. Please retry.'),
       ),
     ).toBe(true);
     expect(
       isLanceCommitConflict(
-        new Error(
-          'Failed to execute merge insert: GenericFailure, lance error: Too many concurrent writers. Attempted 5 times, but failed on retry_timeout of 30.000 seconds.',
-        ),
+        new Error('Failed to execute merge insert: GenericFailure, lance error: Too many concurrent writers. Attempted 5 times, but failed on retry_timeout of 30.000 seconds.'),
       ),
     ).toBe(true);
     expect(
-      isLanceCommitConflict(
-        new Error('lance error: Incompatible transaction: This CreateIndex transaction is incompatible with concurrent transaction Overwrite at version 2.'),
-      ),
+      isLanceCommitConflict(new Error('lance error: Incompatible transaction: This CreateIndex transaction is incompatible with concurrent transaction Overwrite at version 2.')),
     ).toBe(true);
     expect(isLanceCommitConflict(new Error("Table 'x' was not found"))).toBe(false);
     expect(isLanceCommitConflict(new Error('Invalid user input: vector dimension mismatch'))).toBe(false);

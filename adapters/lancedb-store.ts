@@ -373,9 +373,7 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
       const raced = await loadTable(name);
       if (raced) return raced;
       // existOk: another process may create it first; its commit race surfaces as a retryable conflict.
-      const table = await withCommitRetry(retry, () =>
-        db.createEmptyTable(name, tableSchema(dimensions), { mode: 'create', existOk: true }),
-      );
+      const table = await withCommitRetry(retry, () => db.createEmptyTable(name, tableSchema(dimensions), { mode: 'create', existOk: true }));
       await upgradeTable(table); // the full-text index (and columns, if another process made it first)
       tables.set(name, Promise.resolve(table));
       return table;
@@ -398,11 +396,7 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
       assertOpen();
       const rows = lastPerId(points).map(toRow);
       const table = await getOrCreateTable(name, dimensions);
-      await enqueue(name, () =>
-        withCommitRetry(retry, () =>
-          table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows),
-        ),
-      );
+      await enqueue(name, () => withCommitRetry(retry, () => table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows)));
       await refreshKeywordIndexIfStale(name, table);
     },
 
@@ -502,9 +496,7 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
       const table = await loadTable(name);
       if (!table) return [];
       const rows = (await table.query().select(['id', 'documentId', 'version', 'chunkIndex']).toArray()) as Record<string, unknown>[];
-      return rows.map(
-        (r): PointRef => ({ id: String(r.id), documentId: String(r.documentId), version: Number(r.version), chunkIndex: Number(r.chunkIndex) }),
-      );
+      return rows.map((r): PointRef => ({ id: String(r.id), documentId: String(r.documentId), version: Number(r.version), chunkIndex: Number(r.chunkIndex) }));
     },
 
     async deletePoints(tenantId, ids) {

@@ -63,7 +63,10 @@ export function assertLimit(limit: number): void {
 
 /** A page of one version's chunks: [from, from + limit) of `version`, all non-negative integers. */
 export function assertChunkPage(version: number, from: number, limit: number): void {
-  for (const [kind, value] of [['version', version], ['chunk index', from]] as const) {
+  for (const [kind, value] of [
+    ['version', version],
+    ['chunk index', from],
+  ] as const) {
     if (!Number.isSafeInteger(value) || value < 0) throw new Error(`invalid ${kind} ${String(value)}: must be a non-negative integer`);
   }
   assertLimit(limit);

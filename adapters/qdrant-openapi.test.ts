@@ -27,8 +27,7 @@ const specPath = path.resolve(repoRoot, '../shared/qdrant/openapi.json');
 const specExists = existsSync(specPath);
 if (!specExists) {
   console.warn(
-    `[qdrant-openapi] skipped: Qdrant's OpenAPI document is not at ${specPath} ` +
-      '(it lives in the shared folder beside the repository: ../shared/qdrant/openapi.json).',
+    `[qdrant-openapi] skipped: Qdrant's OpenAPI document is not at ${specPath} ` + '(it lives in the shared folder beside the repository: ../shared/qdrant/openapi.json).',
   );
 }
 
@@ -131,8 +130,7 @@ interface MatchedOperation {
   params: Record<string, string>;
 }
 
-const formatErrors = (v: ValidateFunction) =>
-  (v.errors ?? []).slice(0, 8).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+const formatErrors = (v: ValidateFunction) => (v.errors ?? []).slice(0, 8).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
 
 class QdrantSpec {
   readonly operations: Operation[] = [];
@@ -156,13 +154,10 @@ class QdrantSpec {
           };
         };
         const paramNames = [...template.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
-        const body = ((op.requestBody as SchemaNode | undefined)?.content as SchemaNode | undefined)?.[
-          'application/json'
-        ] as SchemaNode | undefined;
+        const body = ((op.requestBody as SchemaNode | undefined)?.content as SchemaNode | undefined)?.['application/json'] as SchemaNode | undefined;
         const responses = new Map<string, ValidateFunction>();
         for (const [code, response] of Object.entries((op.responses ?? {}) as Record<string, SchemaNode>)) {
-          const schema = ((response.content as SchemaNode | undefined)?.['application/json'] as SchemaNode | undefined)
-            ?.schema;
+          const schema = ((response.content as SchemaNode | undefined)?.['application/json'] as SchemaNode | undefined)?.schema;
           if (schema) responses.set(code, open.compile(rewriteSchema(schema, false) as SchemaNode));
         }
         this.operations.push({
@@ -185,9 +180,7 @@ class QdrantSpec {
 
   /** The operation for method + path; the most literal template wins (`/points/query` over `/points/{id}`). */
   match(method: string, urlPath: string): MatchedOperation | { error: string } {
-    const candidates = this.operations
-      .map((operation) => ({ operation, m: operation.pattern.exec(urlPath) }))
-      .filter((c) => c.m !== null);
+    const candidates = this.operations.map((operation) => ({ operation, m: operation.pattern.exec(urlPath) })).filter((c) => c.m !== null);
     if (candidates.length === 0) return { error: `unknown path: ${method} ${urlPath}` };
     const withMethod = candidates.filter((c) => c.operation.method === method);
     if (withMethod.length === 0) return { error: `no ${method} operation for ${urlPath}` };
@@ -315,10 +308,7 @@ class FakeQdrant {
     } else {
       const injected = this.injected.get(matched.operation.operationId);
       const status = injected?.shift();
-      reply =
-        status !== undefined
-          ? errorReply(status, 'injected failure')
-          : this.route(matched.operation.operationId, matched.params, request);
+      reply = status !== undefined ? errorReply(status, 'injected failure') : this.route(matched.operation.operationId, matched.params, request);
       this.violations.push(...this.spec.validateResponse(matched.operation, reply.status, reply.body));
     }
     res.writeHead(reply.status, { 'content-type': 'application/json' });
@@ -535,12 +525,8 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
     it('rejects unknown paths and methods (Qdrant master has no /points/search any more)', () => {
       const search = { method: 'POST', path: '/collections/c/points/search', query: {}, body: { vector: [1], limit: 1 } };
       expect(spec.validateRequest(search)).toEqual(['no POST operation for /collections/c/points/search']);
-      expect(spec.validateRequest({ method: 'GET', path: '/nope', query: {}, body: undefined })[0]).toMatch(
-        /unknown path/,
-      );
-      expect(spec.validateRequest({ method: 'DELETE', path: '/collections/c/points', query: {}, body: undefined })[0]).toMatch(
-        /no DELETE operation/,
-      );
+      expect(spec.validateRequest({ method: 'GET', path: '/nope', query: {}, body: undefined })[0]).toMatch(/unknown path/);
+      expect(spec.validateRequest({ method: 'DELETE', path: '/collections/c/points', query: {}, body: undefined })[0]).toMatch(/no DELETE operation/);
     });
 
     it('rejects bad and unknown query parameters', () => {
@@ -590,14 +576,7 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
     it('ensureCollection creates a cosine collection with keyword indexes and a full-text index, once', async () => {
       await store.ensureCollection(T, 4);
       await store.ensureCollection(T, 4);
-      expect(fake.operationIds()).toEqual([
-        'get_collection',
-        'create_collection',
-        'get_collection',
-        'create_field_index',
-        'create_field_index',
-        'create_field_index',
-      ]);
+      expect(fake.operationIds()).toEqual(['get_collection', 'create_collection', 'get_collection', 'create_field_index', 'create_field_index', 'create_field_index']);
       const [, create, , indexA, indexB, indexText] = fake.requests;
       expect(create.path).toBe(`/collections/${C}`);
       expect(create.body).toEqual({ vectors: { size: 4, distance: 'Cosine' } });
@@ -610,7 +589,14 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
     });
 
     it('gives a collection made before keyword search its full-text index on the next write, or before the first keyword query', async () => {
-      const older = () => ({ size: 4, indexes: new Map([['documentId', 'keyword'], ['batchId', 'keyword']]), points: new Map() });
+      const older = () => ({
+        size: 4,
+        indexes: new Map([
+          ['documentId', 'keyword'],
+          ['batchId', 'keyword'],
+        ]),
+        points: new Map(),
+      });
       fake.collections.set('tenant_older_docs', older());
       await store.upsert('older', [contractPoint('older', 'doc-a', 0, [1, 0, 0, 0])]);
       expect(fake.operationIds()).toEqual(['get_collection', 'create_field_index', 'upsert_points']);
@@ -675,9 +661,7 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
       expect(fake.operationIds()).toEqual(['count_points', 'count_points', 'count_points', 'count_points']);
       // The total first, then one count per word, sent together (in any order).
       expect(fake.requests[0].body).toEqual({ filter: { must: [scope] }, exact: true });
-      expect(fake.requests.slice(1).map((r) => r.body)).toEqual(
-        expect.arrayContaining(['pump', 'xr', '7734'].map((w) => ({ filter: { must: [scope, word(w)] }, exact: true }))),
-      );
+      expect(fake.requests.slice(1).map((r) => r.body)).toEqual(expect.arrayContaining(['pump', 'xr', '7734'].map((w) => ({ filter: { must: [scope, word(w)] }, exact: true }))));
       expect(hits).toEqual([]);
       fake.reset();
 
@@ -736,10 +720,7 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
     it('counts exactly, per document and in total', async () => {
       expect(await store.countDocument(T, 'doc-a')).toBe(3);
       expect(await store.countAll(T)).toBe(5);
-      expect(fake.requests.map((r) => r.body)).toEqual([
-        { filter: { must: [{ key: 'documentId', match: { value: 'doc-a' } }] }, exact: true },
-        { exact: true },
-      ]);
+      expect(fake.requests.map((r) => r.body)).toEqual([{ filter: { must: [{ key: 'documentId', match: { value: 'doc-a' } }] }, exact: true }, { exact: true }]);
     });
 
     it('lists a document’s point ids across scroll pages', async () => {
@@ -859,17 +840,7 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
     it('covered every operation the adapter uses', () => {
       // Guard against a refactor silently dropping one of the validated paths above.
       expect([...exercised].sort()).toEqual(
-        [
-          'count_points',
-          'create_collection',
-          'create_field_index',
-          'delete_points',
-          'get_collection',
-          'query_points',
-          'root',
-          'scroll_points',
-          'upsert_points',
-        ].sort(),
+        ['count_points', 'create_collection', 'create_field_index', 'delete_points', 'get_collection', 'query_points', 'root', 'scroll_points', 'upsert_points'].sort(),
       );
     });
   });

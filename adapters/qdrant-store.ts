@@ -132,9 +132,7 @@ function idf(total: number, n: number): number {
 }
 
 function hitsFrom(points: Schemas['ScoredPoint'][]): SearchHit[] {
-  return points.map(
-    (p): SearchHit => ({ id: String(p.id), score: p.score, payload: payloadFromRecord(p.payload as Record<string, unknown> | null | undefined) }),
-  );
+  return points.map((p): SearchHit => ({ id: String(p.id), score: p.score, payload: payloadFromRecord(p.payload as Record<string, unknown> | null | undefined) }));
 }
 
 function documentCondition(documentId: string): Schemas['FieldCondition'] {
@@ -253,9 +251,7 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
       if (points.length === 0) return;
       const dimensions = validatePoints(tenantId, points);
       await ensure(name, dimensions);
-      const structs = lastPerId(points).map(
-        (p): Schemas['PointStruct'] => ({ id: p.id, vector: p.vector, payload: { ...p.payload } }),
-      );
+      const structs = lastPerId(points).map((p): Schemas['PointStruct'] => ({ id: p.id, vector: p.vector, payload: { ...p.payload } }));
       for (let i = 0; i < structs.length; i += upsertBatchSize) {
         await upsertBatch(name, dimensions, structs.slice(i, i + upsertBatchSize));
       }
@@ -266,9 +262,7 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
       assertLimit(limit);
       const qdrantFilter = searchFilter(filter);
       if (qdrantFilter === null || limit === 0) return [];
-      const result = await orIfMissing(null, () =>
-        client.query(name, { query: vector, limit, filter: qdrantFilter, with_payload: true, with_vector: false }),
-      );
+      const result = await orIfMissing(null, () => client.query(name, { query: vector, limit, filter: qdrantFilter, with_payload: true, with_vector: false }));
       return hitsFrom(result?.points ?? []);
     },
 
@@ -280,8 +274,7 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
       if (scope === null || limit === 0 || words.length === 0) return [];
       if (!(await ensureTextIndex(name))) return [];
       return orIfMissing([] as SearchHit[], async () => {
-        const count = async (must: Schemas['FieldCondition'][]) =>
-          (await client.count(name, { ...(must.length > 0 ? { filter: { must } } : {}), exact: true })).count;
+        const count = async (must: Schemas['FieldCondition'][]) => (await client.count(name, { ...(must.length > 0 ? { filter: { must } } : {}), exact: true })).count;
         const total = await count(scope);
         if (total === 0) return [];
         const present = await Promise.all(words.map(async (word) => ({ word, n: await count([...scope, containsWord(word)]) })));

@@ -30,7 +30,12 @@ afterAll(async () => {
   await s3?.stop();
 });
 
-const filesIn = (dir: string) => (existsSync(dir) ? (readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name)) : []);
+const filesIn = (dir: string) =>
+  existsSync(dir)
+    ? readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => e.name)
+    : [];
 
 /** A store over the shared bucket under its own prefix, with its own scratch dir. */
 function storeFor(settings: S3Settings, overrides: { maxCopyBytes?: number } = {}) {

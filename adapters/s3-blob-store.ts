@@ -31,17 +31,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import {
-  BlobStoreError,
-  BlobTooLargeError,
-  blobKeyFor,
-  checkKey,
-  hashingMeter,
-  removeOldFiles,
-  type BlobStore,
-  type StagedUpload,
-  type StoredObject,
-} from './blob-store.js';
+import { BlobStoreError, BlobTooLargeError, blobKeyFor, checkKey, hashingMeter, removeOldFiles, type BlobStore, type StagedUpload, type StoredObject } from './blob-store.js';
 import { describeStore, isMissingKey, storeErrorCode, toStoreError } from './s3-client.js';
 
 /** What the S3 store needs; the client is injected so tests and processes build their own. */
@@ -116,9 +106,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
   async function* listObjects(listPrefix: string): AsyncIterable<{ key: string; size: number; lastModified: Date }> {
     let token: string | undefined;
     do {
-      const page = await call(`LIST ${listPrefix}`, () =>
-        client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: listPrefix, ContinuationToken: token })),
-      );
+      const page = await call(`LIST ${listPrefix}`, () => client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: listPrefix, ContinuationToken: token })));
       for (const item of page.Contents ?? []) {
         if (!item.Key) continue;
         yield { key: item.Key, size: item.Size ?? 0, lastModified: item.LastModified ?? new Date(0) };
@@ -135,7 +123,10 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       );
       const failed = (result.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
       if (failed.length > 0) {
-        throw new BlobStoreError('store_error', `deleting ${failed.length} of ${batch.length} objects on ${where} failed, e.g. ${failed[0].Key}: ${failed[0].Code} ${failed[0].Message ?? ''}`);
+        throw new BlobStoreError(
+          'store_error',
+          `deleting ${failed.length} of ${batch.length} objects on ${where} failed, e.g. ${failed[0].Key}: ${failed[0].Code} ${failed[0].Message ?? ''}`,
+        );
       }
     }
   }
@@ -211,9 +202,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       const target = blobObject(blobKey);
       // Copied even when the address is taken (same bytes): the fresh write time tells the
       // orphan sweep (store-audit.ts) that a new document is about to refer to it.
-      await call(`COPY ${stagingKey} to ${target}`, () =>
-        client.send(new CopyObjectCommand({ Bucket: bucket, Key: target, CopySource: copySource(bucket, stagingKey) })),
-      );
+      await call(`COPY ${stagingKey} to ${target}`, () => client.send(new CopyObjectCommand({ Bucket: bucket, Key: target, CopySource: copySource(bucket, stagingKey) })));
       await call(`DELETE ${stagingKey}`, () => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: stagingKey })));
       await rm(staged.tempPath, { force: true });
       return blobKey;
@@ -323,9 +312,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       );
       for (const upload of page.Uploads ?? []) {
         if (!upload.Key || !upload.UploadId || (olderThan && upload.Initiated && upload.Initiated >= olderThan)) continue;
-        await call(`ABORT multipart ${upload.Key}`, () =>
-          client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId })),
-        );
+        await call(`ABORT multipart ${upload.Key}`, () => client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId })));
         aborted++;
       }
       keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;

@@ -23,7 +23,11 @@ describe('GET /api/documents/{id}/chunks (real LanceDB)', () => {
     vectors = await createLanceDbStore({ dir });
     setup = await createTestApp({ vectors });
     const upload = async () => {
-      const res = await setup.app.request('/api/batches', { method: 'POST', headers: { authorization: `Bearer ${setup.keys.alpha}` }, body: oneFileForm('manual.txt', `manual ${Math.random()}`) });
+      const res = await setup.app.request('/api/batches', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${setup.keys.alpha}` },
+        body: oneFileForm('manual.txt', `manual ${Math.random()}`),
+      });
       return ((await res.json()) as { documents: { documentId: string }[] }).documents[0].documentId;
     };
     documentId = await upload();
@@ -32,7 +36,13 @@ describe('GET /api/documents/{id}/chunks (real LanceDB)', () => {
     const doc = (await setup.catalog.getDocument('alpha', documentId))!;
     await vectors.upsert('alpha', [
       ...[4, 3, 2, 1, 0].map((i) =>
-        contractPoint('alpha', documentId, i, [1, i, 0, 0], { batchId: doc.batchId, text: `Chunk number ${i} of the pump manual.`, headingPath: ['Pumps', `Part ${i}`], heading: `Part ${i}`, ocrConfidence: i === 2 ? 71.5 : null }),
+        contractPoint('alpha', documentId, i, [1, i, 0, 0], {
+          batchId: doc.batchId,
+          text: `Chunk number ${i} of the pump manual.`,
+          headingPath: ['Pumps', `Part ${i}`],
+          heading: `Part ${i}`,
+          ocrConfidence: i === 2 ? 71.5 : null,
+        }),
       ),
       // A chunk of another version (one being built, say) is never shown.
       contractPoint('alpha', documentId, 0, [0, 1, 0, 0], { batchId: doc.batchId, version: 2, text: 'next version' }),

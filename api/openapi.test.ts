@@ -154,8 +154,16 @@ describe('OpenAPI document', () => {
     await check('get', '/api/batches', await app.request('/api/batches?limit=5', { headers: auth }));
     await check('post', '/api/search', await app.request('/api/search', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"query":"x"}' }));
     await check('post', '/api/search', await app.request('/api/search', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' }));
-    await check('post', '/api/search', await app.request('/api/search', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"query":"x","mode":"keyword"}' }));
-    await check('post', '/api/search', await app.request('/api/search', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"query":"x","mode":"fuzzy"}' }));
+    await check(
+      'post',
+      '/api/search',
+      await app.request('/api/search', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"query":"x","mode":"keyword"}' }),
+    );
+    await check(
+      'post',
+      '/api/search',
+      await app.request('/api/search', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"query":"x","mode":"fuzzy"}' }),
+    );
     const [document] = ((await (await app.request('/api/documents', { headers: auth })).clone().json()) as { documents: Json[] }).documents;
     await check('get', '/api/documents', await app.request('/api/documents', { headers: auth }));
     await check('get', '/api/documents/{documentId}', await app.request(`/api/documents/${document.documentId}`, { headers: auth }));

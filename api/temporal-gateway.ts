@@ -26,14 +26,7 @@ export class BatchAlreadyStartedError extends Error {
 }
 
 export interface TemporalGateway {
-  startBatch(input: {
-    tenantId: string;
-    batchId: string;
-    documentCount: number;
-    filenames: string[];
-    fanOut?: Partial<FanOutOptions>;
-    run?: number;
-  }): Promise<string>;
+  startBatch(input: { tenantId: string; batchId: string; documentCount: number; filenames: string[]; fanOut?: Partial<FanOutOptions>; run?: number }): Promise<string>;
   /** null when the workflow cannot be queried (gone, or no worker answering in time). */
   batchProgress(workflowId: string): Promise<BatchProgress | null>;
   /** Requests cancellation; the workflow cleans up partial vectors before it ends. */
@@ -51,11 +44,7 @@ export interface TaskQueues {
   parse: string;
 }
 
-export function createTemporalGateway(
-  client: Client,
-  queues: TaskQueues = { index: INDEX_QUEUE, parse: PARSE_QUEUE },
-  logger: Logger = createJsonLogger(),
-): TemporalGateway {
+export function createTemporalGateway(client: Client, queues: TaskQueues = { index: INDEX_QUEUE, parse: PARSE_QUEUE }, logger: Logger = createJsonLogger()): TemporalGateway {
   // A closed run still answers queries (a worker replays its history) with its last state, which
   // for a terminated run is "running" forever. Batch queries are refused once the run is closed,
   // so the caller learns it ended and can settle it (see readBatchView).
@@ -74,19 +63,21 @@ export function createTemporalGateway(
   return {
     async startBatch({ tenantId, batchId, documentCount, filenames, fanOut, run = 1 }) {
       const workflowId = batchWorkflowId(tenantId, batchId, run);
-      await startOnce(workflowId, () => client.workflow.start('ingestBatch', {
-        taskQueue: queues.index,
-        workflowId,
-        args: [{ tenantId, batchId, documentCount, fanOut, parseQueue: queues.parse, run }],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: new TypedSearchAttributes([
-          { key: TENANT_KEY, value: tenantId },
-          { key: BATCH_KEY, value: batchId },
-          { key: DOCUMENT_COUNT_KEY, value: documentCount },
-          { key: STATUS_KEY, value: 'running' },
-        ]),
-        memo: { filenames: filenames.slice(0, MEMO_FILENAMES), fileCount: documentCount },
-      }));
+      await startOnce(workflowId, () =>
+        client.workflow.start('ingestBatch', {
+          taskQueue: queues.index,
+          workflowId,
+          args: [{ tenantId, batchId, documentCount, fanOut, parseQueue: queues.parse, run }],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          typedSearchAttributes: new TypedSearchAttributes([
+            { key: TENANT_KEY, value: tenantId },
+            { key: BATCH_KEY, value: batchId },
+            { key: DOCUMENT_COUNT_KEY, value: documentCount },
+            { key: STATUS_KEY, value: 'running' },
+          ]),
+          memo: { filenames: filenames.slice(0, MEMO_FILENAMES), fileCount: documentCount },
+        }),
+      );
       return workflowId;
     },
     batchProgress(workflowId) {

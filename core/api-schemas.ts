@@ -18,21 +18,25 @@ export const SessionLoginRequestSchema = z
 export type SessionLoginRequest = z.infer<typeof SessionLoginRequestSchema>;
 
 /** What the browser learns about its session; the cookie itself stays httpOnly. */
-export const SessionSchema = z.object({
-  tenantId: z.string(),
-  /** Send as `X-CSRF-Token` on every POST, PUT, PATCH and DELETE made with the cookie. */
-  csrfToken: z.string().meta({ description: 'Send as X-CSRF-Token on POST, PUT, PATCH and DELETE requests authenticated by the session cookie.' }),
-  expiresAt: z.iso.datetime().meta({ description: 'When the session ends; sign in again after it.' }),
-}).meta({ id: 'Session' });
+export const SessionSchema = z
+  .object({
+    tenantId: z.string(),
+    /** Send as `X-CSRF-Token` on every POST, PUT, PATCH and DELETE made with the cookie. */
+    csrfToken: z.string().meta({ description: 'Send as X-CSRF-Token on POST, PUT, PATCH and DELETE requests authenticated by the session cookie.' }),
+    expiresAt: z.iso.datetime().meta({ description: 'When the session ends; sign in again after it.' }),
+  })
+  .meta({ id: 'Session' });
 /** Typed session answer for the UI. */
 export type Session = z.infer<typeof SessionSchema>;
 
 /** One accepted format with what a file picker needs to offer it. */
-export const AcceptedTypeSchema = z.object({
-  format: z.enum(DOC_FORMATS),
-  extensions: z.array(z.string()).meta({ description: 'File name extensions, with the leading dot.' }),
-  mimeTypes: z.array(z.string()),
-}).meta({ id: 'AcceptedType' });
+export const AcceptedTypeSchema = z
+  .object({
+    format: z.enum(DOC_FORMATS),
+    extensions: z.array(z.string()).meta({ description: 'File name extensions, with the leading dot.' }),
+    mimeTypes: z.array(z.string()),
+  })
+  .meta({ id: 'AcceptedType' });
 /** One accepted format, typed for the UI. */
 export type AcceptedType = z.infer<typeof AcceptedTypeSchema>;
 
@@ -44,14 +48,16 @@ export const TemporalUiLinkSchema = z
 export type TemporalUiLink = z.infer<typeof TemporalUiLinkSchema>;
 
 /** `GET /api/limits`: lets a client refuse a file before uploading it, and says where runs are shown. */
-export const LimitsSchema = z.object({
-  temporalUi: TemporalUiLinkSchema.nullable(),
-  maxFileBytes: z.number().int(),
-  maxRequestBytes: z.number().int(),
-  maxFilesPerBatch: z.number().int(),
-  maxTextFileBytes: z.number().int(),
-  acceptedTypes: z.array(AcceptedTypeSchema),
-}).meta({ id: 'Limits' });
+export const LimitsSchema = z
+  .object({
+    temporalUi: TemporalUiLinkSchema.nullable(),
+    maxFileBytes: z.number().int(),
+    maxRequestBytes: z.number().int(),
+    maxFilesPerBatch: z.number().int(),
+    maxTextFileBytes: z.number().int(),
+    acceptedTypes: z.array(AcceptedTypeSchema),
+  })
+  .meta({ id: 'Limits' });
 /** Typed limits answer for the UI. */
 export type Limits = z.infer<typeof LimitsSchema>;
 
@@ -72,15 +78,17 @@ export type CreateBatchResult = z.infer<typeof CreateBatchResultSchema>;
 export const HealthCheckSchema = z.object({ ok: z.boolean(), detail: z.string() });
 
 /** `GET /api/health`, the same body with 200 or 503. */
-export const HealthResponseSchema = z.object({
-  status: z.enum(['ok', 'degraded']),
-  checks: z.object({
-    temporal: HealthCheckSchema,
-    embedder: HealthCheckSchema,
-    vectorStore: HealthCheckSchema,
-    catalog: HealthCheckSchema,
-    fileStore: HealthCheckSchema,
-  }),
-}).meta({ id: 'HealthResponse' });
+export const HealthResponseSchema = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    checks: z.object({
+      temporal: HealthCheckSchema,
+      embedder: HealthCheckSchema,
+      vectorStore: HealthCheckSchema,
+      catalog: HealthCheckSchema,
+      fileStore: HealthCheckSchema,
+    }),
+  })
+  .meta({ id: 'HealthResponse' });
 /** Typed health answer for probes and the UI. */
 export type HealthResponse = z.infer<typeof HealthResponseSchema>;

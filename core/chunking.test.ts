@@ -146,7 +146,20 @@ describe('chunkDocument', () => {
     const chunks = chunkDocument(doc(sections), DEFAULT_CHUNK_OPTIONS);
     // Offsets count the blank sections too: '' + '\n\n' + ' \n\t\u00a0 ' + '\n\n' puts the text at 9.
     expect(chunks).toEqual([
-      { index: 0, text: 'only text', tokens: 2, page: null, heading: null, headingPath: [], sheet: null, rowStart: null, rowEnd: null, ocrConfidence: null, charStart: 9, charEnd: 18 },
+      {
+        index: 0,
+        text: 'only text',
+        tokens: 2,
+        page: null,
+        heading: null,
+        headingPath: [],
+        sheet: null,
+        rowStart: null,
+        rowEnd: null,
+        ocrConfidence: null,
+        charStart: 9,
+        charEnd: 18,
+      },
     ]);
     expect(chunkDocument(doc([]), DEFAULT_CHUNK_OPTIONS)).toEqual([]);
   });
@@ -362,7 +375,7 @@ describe('chunkDocument linearity (work counted, not timed)', () => {
     "'\\t'*n": (n) => '\t'.repeat(n - 1) + 'x',
     'word/tab alternation': (n) => 'a\t'.repeat(n >> 1),
     'sentence storm': (n) => '. '.repeat(n >> 1),
-    'CJK': (n) => '这是一个测试句子，它没有空格。'.repeat(Math.ceil(n / 15)).slice(0, n),
+    CJK: (n) => '这是一个测试句子，它没有空格。'.repeat(Math.ceil(n / 15)).slice(0, n),
     'newline storm': (n) => 'w\n'.repeat(n >> 2) + '\n'.repeat(n >> 1),
   };
 

@@ -9,30 +9,34 @@ import { MATCH_KINDS, SEARCH_MODES } from './hybrid-ranking.js';
 
 export const ErrorInfoSchema = z.object({ code: z.enum(REASON_CODES), message: z.string() }).meta({ id: 'ErrorInfo' });
 
-export const DocumentViewSchema = z.object({
-  documentId: z.string(),
-  filename: z.string(),
-  status: z.enum(DOCUMENT_STATUSES),
-  chunks: z.number().int(),
-  chunksTotal: z.number().int().nullable(),
-  attempt: z.number().int(),
-  error: ErrorInfoSchema.nullable(),
-  startedAt: z.number().nullable(),
-  finishedAt: z.number().nullable(),
-  /** For `skipped`: the already-indexed document with the same content. */
-  duplicateOf: z.string().nullable(),
-}).meta({ id: 'DocumentView' });
+export const DocumentViewSchema = z
+  .object({
+    documentId: z.string(),
+    filename: z.string(),
+    status: z.enum(DOCUMENT_STATUSES),
+    chunks: z.number().int(),
+    chunksTotal: z.number().int().nullable(),
+    attempt: z.number().int(),
+    error: ErrorInfoSchema.nullable(),
+    startedAt: z.number().nullable(),
+    finishedAt: z.number().nullable(),
+    /** For `skipped`: the already-indexed document with the same content. */
+    duplicateOf: z.string().nullable(),
+  })
+  .meta({ id: 'DocumentView' });
 export type DocumentView = z.infer<typeof DocumentViewSchema>;
 
-export const BatchViewSchema = z.object({
-  batchId: z.string(),
-  status: z.enum(BATCH_STATUSES),
-  createdAt: z.string(),
-  documents: z.array(DocumentViewSchema),
-  /** Monotonic within a batch: a client keeps the snapshot with the highest seq. */
-  seq: z.number().int(),
-  workflowId: z.string(),
-}).meta({ id: 'BatchView' });
+export const BatchViewSchema = z
+  .object({
+    batchId: z.string(),
+    status: z.enum(BATCH_STATUSES),
+    createdAt: z.string(),
+    documents: z.array(DocumentViewSchema),
+    /** Monotonic within a batch: a client keeps the snapshot with the highest seq. */
+    seq: z.number().int(),
+    workflowId: z.string(),
+  })
+  .meta({ id: 'BatchView' });
 export type BatchView = z.infer<typeof BatchViewSchema>;
 
 export const CreateBatchResponseSchema = z.object({
@@ -52,15 +56,17 @@ export const IdSchema = z.string().regex(ID_PATTERN, 'must be 1-64 characters of
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const IdempotencyKeySchema = z.string().regex(IDEMPOTENCY_KEY_PATTERN, 'must be 1-128 characters of A-Z a-z 0-9 _ . : -');
 
-export const SearchRequestSchema = z.object({
-  query: z.string().trim().min(1).max(2000),
-  limit: z.number().int().min(1).max(50).default(5),
-  /** `dense` by meaning, `keyword` by the query's words, `hybrid` both fused by rank (core/hybrid-ranking.ts). */
-  mode: z.enum(SEARCH_MODES).default('hybrid'),
-  /** Restrict results to these documents / batches of the caller's tenant. */
-  documentIds: z.array(IdSchema).min(1).max(100).optional(),
-  batchIds: z.array(IdSchema).min(1).max(100).optional(),
-}).meta({ id: 'SearchRequest' });
+export const SearchRequestSchema = z
+  .object({
+    query: z.string().trim().min(1).max(2000),
+    limit: z.number().int().min(1).max(50).default(5),
+    /** `dense` by meaning, `keyword` by the query's words, `hybrid` both fused by rank (core/hybrid-ranking.ts). */
+    mode: z.enum(SEARCH_MODES).default('hybrid'),
+    /** Restrict results to these documents / batches of the caller's tenant. */
+    documentIds: z.array(IdSchema).min(1).max(100).optional(),
+    batchIds: z.array(IdSchema).min(1).max(100).optional(),
+  })
+  .meta({ id: 'SearchRequest' });
 export type SearchRequest = z.infer<typeof SearchRequestSchema>;
 /** What a client sends: `limit` and `mode` may be left to their defaults. */
 export type SearchRequestBody = z.input<typeof SearchRequestSchema>;
@@ -76,30 +82,37 @@ const ChunkPlaceFields = {
   rowEnd: z.number().int().nullable(),
 };
 
-export const SearchResultSchema = z.object({
-  documentId: z.string(),
-  batchId: z.string(),
-  filename: z.string(),
-  text: z.string(),
-  /** Cosine similarity (dense), keyword relevance (keyword) or the fused rank score (hybrid); higher is better. */
-  score: z.number(),
-  /** Which retrieval found the passage: by meaning, by its words, or both. */
-  matched: z.enum(MATCH_KINDS),
-  ...ChunkPlaceFields,
-  chunkIndex: z.number().int(),
-}).meta({ id: 'SearchResult' });
+export const SearchResultSchema = z
+  .object({
+    documentId: z.string(),
+    batchId: z.string(),
+    filename: z.string(),
+    text: z.string(),
+    /** Cosine similarity (dense), keyword relevance (keyword) or the fused rank score (hybrid); higher is better. */
+    score: z.number(),
+    /** Which retrieval found the passage: by meaning, by its words, or both. */
+    matched: z.enum(MATCH_KINDS),
+    ...ChunkPlaceFields,
+    chunkIndex: z.number().int(),
+  })
+  .meta({ id: 'SearchResult' });
 export const SearchResponseSchema = z.object({ results: z.array(SearchResultSchema) }).meta({ id: 'SearchResponse' });
 export type SearchResponse = z.infer<typeof SearchResponseSchema>;
 
-export const ErrorBodySchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), requestId: z.string() }),
-}).meta({ id: 'ErrorBody' });
+export const ErrorBodySchema = z
+  .object({
+    error: z.object({ code: z.string(), message: z.string(), requestId: z.string() }),
+  })
+  .meta({ id: 'ErrorBody' });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
 /** Query string of the list routes; `cursor` is opaque to clients. */
 export const ListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().regex(/^[0-9]{1,9}$/).optional(),
+  cursor: z
+    .string()
+    .regex(/^[0-9]{1,9}$/)
+    .optional(),
 });
 
 export const BatchListQuerySchema = ListQuerySchema.extend({ status: z.enum(BATCH_STATUSES).optional() });
@@ -108,40 +121,44 @@ export const DocumentListQuerySchema = ListQuerySchema.extend({
   batchId: IdSchema.optional(),
 });
 
-export const BatchSummarySchema = z.object({
-  batchId: z.string(),
-  status: z.enum(BATCH_STATUSES),
-  createdAt: z.string(),
-  finishedAt: z.string().nullable(),
-  documentCount: z.number().int(),
-  /** 1 for the upload, +1 per retry. */
-  run: z.number().int(),
-  workflowId: z.string(),
-}).meta({ id: 'BatchSummary' });
+export const BatchSummarySchema = z
+  .object({
+    batchId: z.string(),
+    status: z.enum(BATCH_STATUSES),
+    createdAt: z.string(),
+    finishedAt: z.string().nullable(),
+    documentCount: z.number().int(),
+    /** 1 for the upload, +1 per retry. */
+    run: z.number().int(),
+    workflowId: z.string(),
+  })
+  .meta({ id: 'BatchSummary' });
 export type BatchSummary = z.infer<typeof BatchSummarySchema>;
 export const BatchListResponseSchema = z.object({ batches: z.array(BatchSummarySchema), nextCursor: z.string().nullable() }).meta({ id: 'BatchList' });
 export type BatchListResponse = z.infer<typeof BatchListResponseSchema>;
 
-export const DocumentDetailSchema = z.object({
-  documentId: z.string(),
-  batchId: z.string(),
-  filename: z.string(),
-  format: z.string(),
-  size: z.number().int(),
-  contentHash: z.string(),
-  status: z.enum(DOCUMENT_STATUSES),
-  chunks: z.number().int(),
-  attempt: z.number().int(),
-  error: ErrorInfoSchema.nullable(),
-  duplicateOf: z.string().nullable(),
-  run: z.number().int(),
-  /** The run (workflow) that last processed the document, for links into the Temporal Web UI. */
-  workflowId: z.string(),
-  /** Content version whose chunks search answers from. */
-  version: z.number().int(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-}).meta({ id: 'DocumentDetail' });
+export const DocumentDetailSchema = z
+  .object({
+    documentId: z.string(),
+    batchId: z.string(),
+    filename: z.string(),
+    format: z.string(),
+    size: z.number().int(),
+    contentHash: z.string(),
+    status: z.enum(DOCUMENT_STATUSES),
+    chunks: z.number().int(),
+    attempt: z.number().int(),
+    error: ErrorInfoSchema.nullable(),
+    duplicateOf: z.string().nullable(),
+    run: z.number().int(),
+    /** The run (workflow) that last processed the document, for links into the Temporal Web UI. */
+    workflowId: z.string(),
+    /** Content version whose chunks search answers from. */
+    version: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'DocumentDetail' });
 export type DocumentDetail = z.infer<typeof DocumentDetailSchema>;
 export const DocumentListResponseSchema = z.object({ documents: z.array(DocumentDetailSchema), nextCursor: z.string().nullable() }).meta({ id: 'DocumentList' });
 export type DocumentListResponse = z.infer<typeof DocumentListResponseSchema>;
@@ -156,27 +173,31 @@ export type DeleteDocumentResponse = z.infer<typeof DeleteDocumentResponseSchema
 export const ChunkListQuerySchema = ListQuerySchema;
 
 /** One chunk as the document inspector shows it: its text, size and where it came from. */
-export const ChunkViewSchema = z.object({
-  index: z.number().int(),
-  text: z.string(),
-  /** Estimated tokens, as the chunker counted them. */
-  tokens: z.number().int(),
-  ...ChunkPlaceFields,
-  /** Lowest OCR confidence (0..100) of the text it came from; null when the text was not recognised from an image. */
-  ocrConfidence: z.number().nullable(),
-  /** Where the chunk (overlap included) lies in the document's extracted text, end exclusive; null for chunks indexed before offsets were kept. */
-  charStart: z.number().int().nullable(),
-  charEnd: z.number().int().nullable(),
-}).meta({ id: 'ChunkView' });
+export const ChunkViewSchema = z
+  .object({
+    index: z.number().int(),
+    text: z.string(),
+    /** Estimated tokens, as the chunker counted them. */
+    tokens: z.number().int(),
+    ...ChunkPlaceFields,
+    /** Lowest OCR confidence (0..100) of the text it came from; null when the text was not recognised from an image. */
+    ocrConfidence: z.number().nullable(),
+    /** Where the chunk (overlap included) lies in the document's extracted text, end exclusive; null for chunks indexed before offsets were kept. */
+    charStart: z.number().int().nullable(),
+    charEnd: z.number().int().nullable(),
+  })
+  .meta({ id: 'ChunkView' });
 export type ChunkView = z.infer<typeof ChunkViewSchema>;
 
-export const DocumentChunksResponseSchema = z.object({
-  documentId: z.string(),
-  /** The content version shown: the one search answers from. */
-  version: z.number().int(),
-  /** Chunks the version has in all (0 while the document is not indexed). */
-  chunkCount: z.number().int(),
-  chunks: z.array(ChunkViewSchema),
-  nextCursor: z.string().nullable(),
-}).meta({ id: 'DocumentChunks' });
+export const DocumentChunksResponseSchema = z
+  .object({
+    documentId: z.string(),
+    /** The content version shown: the one search answers from. */
+    version: z.number().int(),
+    /** Chunks the version has in all (0 while the document is not indexed). */
+    chunkCount: z.number().int(),
+    chunks: z.array(ChunkViewSchema),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'DocumentChunks' });
 export type DocumentChunksResponse = z.infer<typeof DocumentChunksResponseSchema>;

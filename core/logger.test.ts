@@ -68,7 +68,10 @@ describe('JSON logger', () => {
 
   it('redacts object store credentials under the names the S3 SDK and LanceDB use', () => {
     const { logger, parsed } = capture();
-    logger.info('store', { s3: { bucket: 'docs', accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI' }, storage: { aws_access_key_id: 'AKIAEXAMPLE', aws_secret_access_key: 'wJalrXUtnFEMI', endpoint: 'http://s3:8333' } });
+    logger.info('store', {
+      s3: { bucket: 'docs', accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI' },
+      storage: { aws_access_key_id: 'AKIAEXAMPLE', aws_secret_access_key: 'wJalrXUtnFEMI', endpoint: 'http://s3:8333' },
+    });
     const line = parsed()[0] as Record<string, any>;
     expect(line.s3).toEqual({ bucket: 'docs', accessKeyId: '[redacted]', secretAccessKey: '[redacted]' });
     expect(line.storage).toEqual({ aws_access_key_id: '[redacted]', aws_secret_access_key: '[redacted]', endpoint: 'http://s3:8333' });

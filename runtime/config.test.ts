@@ -22,7 +22,12 @@ describe('object store configuration', () => {
       prefix: '',
     });
     // AWS S3 itself (no endpoint): virtual-hosted style, keys from the SDK's default chain.
-    expect(loadConfig({ S3_BUCKET: 'docflow', S3_REGION: 'eu-west-1' }).s3).toMatchObject({ endpoint: undefined, region: 'eu-west-1', forcePathStyle: false, accessKeyId: undefined });
+    expect(loadConfig({ S3_BUCKET: 'docflow', S3_REGION: 'eu-west-1' }).s3).toMatchObject({
+      endpoint: undefined,
+      region: 'eu-west-1',
+      forcePathStyle: false,
+      accessKeyId: undefined,
+    });
     expect(loadConfig({ ...S3, S3_FORCE_PATH_STYLE: 'false' }).s3?.forcePathStyle).toBe(false);
   });
 

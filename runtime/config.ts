@@ -38,7 +38,12 @@ const isOrigin = (value: string) => {
 const origins = z
   .string()
   .optional()
-  .transform((v) => (v ?? '').split(',').map((o) => o.trim()).filter(Boolean))
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+  )
   .refine((list) => list.every(isOrigin), 'each entry must be an exact origin such as https://app.example.com (no path, no trailing slash, no *)');
 
 const EnvSchema = z.object({
@@ -65,14 +70,20 @@ const EnvSchema = z.object({
   DATABASE_URL: optionalString,
   S3_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/\s]+\/?$/.test(v), 'must be an http(s) URL with no path, e.g. http://seaweedfs:8333'),
   // AWS's bucket naming rules, which every S3-compatible store accepts.
-  S3_BUCKET: optionalString.refine((v) => v === undefined || /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v), 'must be a bucket name: 3-63 lowercase letters, digits, dots and hyphens'),
+  S3_BUCKET: optionalString.refine(
+    (v) => v === undefined || /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v),
+    'must be a bucket name: 3-63 lowercase letters, digits, dots and hyphens',
+  ),
   S3_REGION: z.string().default('us-east-1'),
   S3_ACCESS_KEY_ID: optionalString,
   S3_SECRET_ACCESS_KEY: optionalString,
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false', '1', '0', '']).optional(),
   S3_PREFIX: optionalString
     .transform((v) => (v ?? '').replace(/^\/+|\/+$/g, ''))
-    .refine((v) => v === '' || (/^[A-Za-z0-9_.\-/]+$/.test(v) && !v.split('/').some((p) => p === '' || p === '.' || p === '..')), 'may hold letters, digits, "_", "-", "." and "/" between non-empty segments'),
+    .refine(
+      (v) => v === '' || (/^[A-Za-z0-9_.\-/]+$/.test(v) && !v.split('/').some((p) => p === '' || p === '.' || p === '..')),
+      'may hold letters, digits, "_", "-", "." and "/" between non-empty segments',
+    ),
   DATABASE_POOL_SIZE: int(10),
   INDEX_TASK_QUEUE: z.string().default('docflow-index'),
   PARSE_TASK_QUEUE: z.string().default('docflow-parse'),

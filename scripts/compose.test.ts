@@ -39,7 +39,18 @@ const services = compose.services;
 
 const APP_SERVICES = ['api', 'worker-index', 'worker-parse'] as const;
 const WORKERS = ['worker-index', 'worker-parse'] as const;
-const EXPECTED_SERVICES = ['postgresql', 'catalog-db', 'temporal', 'temporal-admin-tools', 'temporal-ui', 'qdrant', 'seaweedfs', 'object-store-bucket', 'embeddings', ...APP_SERVICES];
+const EXPECTED_SERVICES = [
+  'postgresql',
+  'catalog-db',
+  'temporal',
+  'temporal-admin-tools',
+  'temporal-ui',
+  'qdrant',
+  'seaweedfs',
+  'object-store-bucket',
+  'embeddings',
+  ...APP_SERVICES,
+];
 
 /** Replaces `${VAR:-default}` / `${VAR-default}` with the default and any other `${...}` with ''. */
 function withDefaults(value: string): string {
@@ -235,7 +246,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('puts the catalog in its own PostgreSQL database and role, apart from Temporal\'s', () => {
+  it("puts the catalog in its own PostgreSQL database and role, apart from Temporal's", () => {
     const temporalUser = environmentOf(services.temporal).POSTGRES_USER;
     for (const name of APP_SERVICES) {
       const env = environmentOf(services[name]);
@@ -259,7 +270,7 @@ describe('docker-compose.yml', () => {
     expect(env.DOCFLOW_DB_PASSWORD).toMatch(/^\$\{DOCFLOW_DB_PASSWORD:\?[^}]*\}$/);
     expect(init.depends_on).toMatchObject({ postgresql: { condition: 'service_healthy' } });
     const script = (Array.isArray(init.command) ? init.command : [init.command ?? '']).join('\n');
-    expect(script).toContain("CREATE ROLE docflow");
+    expect(script).toContain('CREATE ROLE docflow');
     expect(script).toContain("ALTER ROLE docflow WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'docflow_pw'");
     expect(script).toContain('CREATE DATABASE docflow OWNER docflow');
     // The password comes from the environment inside psql, not from a command line.

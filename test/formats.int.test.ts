@@ -42,10 +42,19 @@ const files = [
       'Beekeeping basics',
     ),
   },
-  { name: 'glassblowing.odt', bytes: makeOdt([{ text: 'Glassblowing', heading: 1 }, { text: SENTENCES.odt }, { text: 'The pipe is turned constantly so the glass stays round.' }]) },
+  {
+    name: 'glassblowing.odt',
+    bytes: makeOdt([{ text: 'Glassblowing', heading: 1 }, { text: SENTENCES.odt }, { text: 'The pipe is turned constantly so the glass stays round.' }]),
+  },
   {
     name: 'observatory.ods',
-    bytes: makeOds({ Telescopes: [['telescope', 'observatory', 'aperture'], ['Great Refractor', 'Potsdam', '80 cm'], ['Yerkes Refractor', 'Williams Bay', '102 cm']] }),
+    bytes: makeOds({
+      Telescopes: [
+        ['telescope', 'observatory', 'aperture'],
+        ['Great Refractor', 'Potsdam', '80 cm'],
+        ['Yerkes Refractor', 'Williams Bay', '102 cm'],
+      ],
+    }),
   },
   {
     name: 'sailing-tales.epub',

@@ -136,8 +136,24 @@ describeWithPostgres('docflow on several hosts (separate processes, no shared di
     const files = [
       { name: 'report.pdf', bytes: makePdf(['Quarterly revenue grew in the northern region thanks to wind energy contracts.', 'Page two covers the solar panel supply chain.']) },
       { name: 'notes.docx', bytes: makeDocx([{ text: 'Coastal operations', heading: 1 }, { text: 'The lighthouse keeper logs every passing ship in a leather-bound journal.' }]) },
-      { name: 'inventory.xlsx', bytes: makeXlsx({ Stock: [['item', 'count'], ['hammers', 12], ['screwdrivers', 40]] }) },
-      { name: 'cities.csv', bytes: makeCsv([['city', 'country'], ['Lisbon', 'Portugal'], ['Turin', 'Italy']]) },
+      {
+        name: 'inventory.xlsx',
+        bytes: makeXlsx({
+          Stock: [
+            ['item', 'count'],
+            ['hammers', 12],
+            ['screwdrivers', 40],
+          ],
+        }),
+      },
+      {
+        name: 'cities.csv',
+        bytes: makeCsv([
+          ['city', 'country'],
+          ['Lisbon', 'Portugal'],
+          ['Turin', 'Italy'],
+        ]),
+      },
       { name: 'recipe.txt', bytes: makeText('To bake sourdough bread, feed the starter the night before and let the dough rise slowly.') },
     ];
     const upload = await uploadBatch(api.baseUrl, apiKey, files);
@@ -155,7 +171,11 @@ describeWithPostgres('docflow on several hosts (separate processes, no shared di
     for (const host of ['api-host', 'parse-host-1', 'index-host-1']) {
       expect(existsSync(path.join(hostsRoot, host, 'files')), `${host}/files`).toBe(false);
       const scratch = path.join(hostsRoot, host, 'tmp');
-      const left = existsSync(scratch) ? (readdirSync(scratch, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name)) : [];
+      const left = existsSync(scratch)
+        ? readdirSync(scratch, { recursive: true, withFileTypes: true })
+            .filter((e) => e.isFile())
+            .map((e) => e.name)
+        : [];
       expect(left, `${host}/tmp`).toEqual([]);
     }
     await expectStoreAccountedFor();

@@ -16,10 +16,7 @@ const PAGES = 5_000;
 const NEEDLE_PAGE = 4_321;
 const NEEDLE = 'The emergency shutdown of the hydraulic press requires two operators to turn their keys at the same time.';
 
-const SCAN_LINES = [
-  'Lighthouse keepers on the northern coast record every passing ship',
-  'in a leather-bound journal that is inspected each spring.',
-];
+const SCAN_LINES = ['Lighthouse keepers on the northern coast record every passing ship', 'in a leather-bound journal that is inspected each spring.'];
 const PHOTO_LINES = ['Il forno a legna della panetteria viene acceso alle quattro del mattino.'];
 
 const missing = missingOcrTools();
@@ -67,24 +64,28 @@ describe('PDF and OCR end to end', () => {
     expect(hit.text).toContain('hydraulic press');
   }, 1_800_000);
 
-  it.skipIf(missing.length > 0)('finds an image-only PDF and a photographed page by a sentence; noise ends no_extractable_text', async () => {
-    const files = [
-      { name: 'scan.pdf', bytes: await imageOnlyPdf([renderTextImage(SCAN_LINES, 'png')]) },
-      { name: 'photo.jpg', bytes: renderTextImage(PHOTO_LINES, 'jpeg') },
-      { name: 'noise.png', bytes: noisePng() },
-    ];
-    const upload = await uploadBatch(stack.baseUrl, stack.apiKey, files);
-    expect(upload.status).toBe(202);
-    const view = (await waitForBatch(stack.baseUrl, stack.apiKey, upload.body.batchId)) as BatchView;
-    const byName = Object.fromEntries(view.documents.map((d) => [d.filename, d]));
-    expect(byName['scan.pdf'].status, JSON.stringify(byName['scan.pdf'].error)).toBe('indexed');
-    expect(byName['photo.jpg'].status, JSON.stringify(byName['photo.jpg'].error)).toBe('indexed');
-    expect(byName['noise.png']).toMatchObject({ status: 'failed', error: { code: 'no_extractable_text' } });
+  it.skipIf(missing.length > 0)(
+    'finds an image-only PDF and a photographed page by a sentence; noise ends no_extractable_text',
+    async () => {
+      const files = [
+        { name: 'scan.pdf', bytes: await imageOnlyPdf([renderTextImage(SCAN_LINES, 'png')]) },
+        { name: 'photo.jpg', bytes: renderTextImage(PHOTO_LINES, 'jpeg') },
+        { name: 'noise.png', bytes: noisePng() },
+      ];
+      const upload = await uploadBatch(stack.baseUrl, stack.apiKey, files);
+      expect(upload.status).toBe(202);
+      const view = (await waitForBatch(stack.baseUrl, stack.apiKey, upload.body.batchId)) as BatchView;
+      const byName = Object.fromEntries(view.documents.map((d) => [d.filename, d]));
+      expect(byName['scan.pdf'].status, JSON.stringify(byName['scan.pdf'].error)).toBe('indexed');
+      expect(byName['photo.jpg'].status, JSON.stringify(byName['photo.jpg'].error)).toBe('indexed');
+      expect(byName['noise.png']).toMatchObject({ status: 'failed', error: { code: 'no_extractable_text' } });
 
-    const [scanHit] = await search(stack, 'Who records the ships that pass along the northern coast?');
-    expect(scanHit).toMatchObject({ filename: 'scan.pdf', page: 1 });
-    expect(scanHit.text).toContain('leather-bound journal');
-    const [photoHit] = await search(stack, 'A che ora viene acceso il forno della panetteria?');
-    expect(photoHit).toMatchObject({ filename: 'photo.jpg', page: 1 });
-  }, 600_000);
+      const [scanHit] = await search(stack, 'Who records the ships that pass along the northern coast?');
+      expect(scanHit).toMatchObject({ filename: 'scan.pdf', page: 1 });
+      expect(scanHit.text).toContain('leather-bound journal');
+      const [photoHit] = await search(stack, 'A che ora viene acceso il forno della panetteria?');
+      expect(photoHit).toMatchObject({ filename: 'photo.jpg', page: 1 });
+    },
+    600_000,
+  );
 });

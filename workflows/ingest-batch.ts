@@ -4,27 +4,10 @@
  * shards by id (the API queries those directly). The batch history grows by a handful of events
  * per shard, so 10,000 documents cost about a hundred shards' worth of events here.
  */
-import {
-  ParentClosePolicy,
-  executeChild,
-  isCancellation,
-  CancellationScope,
-  patched,
-  proxyActivities,
-  setHandler,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { ParentClosePolicy, executeChild, isCancellation, CancellationScope, patched, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { IndexActivities } from '../activities/contracts.js';
 import { settleBatchStatus, type BatchStatus } from '../core/progress.js';
-import {
-  PARSE_QUEUE,
-  DEFAULT_FAN_OUT,
-  batchProgressQuery,
-  shardWorkflowId,
-  type FanOutOptions,
-  type IngestBatchInput,
-  type ShardResult,
-} from './definitions.js';
+import { PARSE_QUEUE, DEFAULT_FAN_OUT, batchProgressQuery, shardWorkflowId, type FanOutOptions, type IngestBatchInput, type ShardResult } from './definitions.js';
 import { ingestShard } from './ingest-shard.js';
 import { BATCH_KEY, STATUS_KEY, TENANT_KEY } from '../temporal/search-attribute-keys.js';
 

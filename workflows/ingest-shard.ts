@@ -4,24 +4,10 @@
  * history small however large the batch; a shard that still grows past its event budget
  * continues as new with its state carried over.
  */
-import {
-  ActivityCancellationType,
-  CancellationScope,
-  condition,
-  continueAsNew,
-  isCancellation,
-  proxyActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ActivityCancellationType, CancellationScope, condition, continueAsNew, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { IndexActivities, ParseActivities, DocumentOutcome } from '../activities/contracts.js';
 import { isTerminalDocument, queuedDocument, type DocumentProgress } from '../core/progress.js';
-import {
-  shardProgressQuery,
-  type DocumentRef,
-  type IngestShardInput,
-  type ShardResult,
-} from './definitions.js';
+import { shardProgressQuery, type DocumentRef, type IngestShardInput, type ShardResult } from './definitions.js';
 import { runStep, StepFailed, type StepRetryPolicy } from './retry.js';
 
 /** Parse steps run on the parse pool's queue; a heartbeat every 5 s, so 30 s of silence means a dead worker. */
@@ -67,9 +53,7 @@ export async function ingestShard(input: IngestShardInput): Promise<ShardResult>
   const touch = () => {
     seq++;
   };
-  const refs: DocumentRef[] =
-    input.carried?.refs ??
-    (await bookkeeping.loadShardDocuments({ tenantId, batchId, run: input.run ?? 1, offset: input.offset, limit: input.limit }));
+  const refs: DocumentRef[] = input.carried?.refs ?? (await bookkeeping.loadShardDocuments({ tenantId, batchId, run: input.run ?? 1, offset: input.offset, limit: input.limit }));
   if (!input.carried) documents = refs.map((ref) => initialProgress(ref));
 
   const outcomes = new OutcomeRecorder(tenantId, batchId);
@@ -100,11 +84,7 @@ export async function ingestShard(input: IngestShardInput): Promise<ShardResult>
       for (let start = 0; start < chunked.chunkCount; start += fanOut.chunksPerStep) {
         const range = { ...base, chunksKey: chunked.chunksKey, start, end: Math.min(chunked.chunkCount, start + fanOut.chunksPerStep) };
         const embedded = await runStep(INDEX_RETRY, () => indexActs.embedChunks(range), enter('embedding'));
-        const written = await runStep(
-          INDEX_RETRY,
-          () => indexActs.upsertChunks({ ...range, vectorsKey: embedded.vectorsKey, filename: ref.filename }),
-          enter('embedding'),
-        );
+        const written = await runStep(INDEX_RETRY, () => indexActs.upsertChunks({ ...range, vectorsKey: embedded.vectorsKey, filename: ref.filename }), enter('embedding'));
         doc.chunks += written.upserted;
         touch();
       }
@@ -149,10 +129,7 @@ export async function ingestShard(input: IngestShardInput): Promise<ShardResult>
   };
 
   try {
-    await Promise.all([
-      ...Array.from({ length: Math.min(fanOut.documentsInFlight, pending.length) }, lane),
-      outcomes.run(() => lanesRunning > 0),
-    ]);
+    await Promise.all([...Array.from({ length: Math.min(fanOut.documentsInFlight, pending.length) }, lane), outcomes.run(() => lanesRunning > 0)]);
   } catch (err) {
     if (!isCancellation(err)) throw err;
     cancelled = true;

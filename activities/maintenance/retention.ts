@@ -50,12 +50,7 @@ const STAGING_GRACE_MS = DAY_MS;
 // version being known, only moments pass; an hour keeps any object of a live request safe.
 const ORPHAN_GRACE_MS = 60 * 60 * 1000;
 /** Applies the policy at time `now` (ms since epoch); idempotent. */
-export async function applyRetention(
-  deps: RetentionDeps,
-  policy: RetentionPolicy,
-  now: number,
-  heartbeat: () => void = () => {},
-): Promise<RetentionReport> {
+export async function applyRetention(deps: RetentionDeps, policy: RetentionPolicy, now: number, heartbeat: () => void = () => {}): Promise<RetentionReport> {
   const report: RetentionReport = {
     documentsChecked: 0,
     artifactsRemoved: 0,
@@ -67,8 +62,7 @@ export async function applyRetention(
   };
   // Filled during the walk below; whatever is recorded after it is younger than the grace period.
   const references = emptyReferences();
-  const finishedBefore = (doc: DocumentRecord, days: number) =>
-    isTerminalDocument(doc.status) && doc.finishedAt !== null && doc.finishedAt < now - days * DAY_MS;
+  const finishedBefore = (doc: DocumentRecord, days: number) => isTerminalDocument(doc.status) && doc.finishedAt !== null && doc.finishedAt < now - days * DAY_MS;
   // Per upload: may it go? One document still inside its retention period keeps it.
   const uploadExpired = new Map<string, boolean>();
 

@@ -23,10 +23,7 @@ export class SectionCollector {
     if (text.length === 0) return;
     this.chars += text.length;
     if (this.chars > this.maxChars) {
-      throw new DocumentError(
-        'limit_exceeded',
-        `The document contains more than ${this.maxChars.toLocaleString('en-US')} characters of text.`,
-      );
+      throw new DocumentError('limit_exceeded', `The document contains more than ${this.maxChars.toLocaleString('en-US')} characters of text.`);
     }
     if (at === undefined || at >= this.sections.length) this.sections.push({ ...section, text });
     else this.sections.splice(Math.max(0, at), 0, { ...section, text });

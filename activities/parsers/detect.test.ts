@@ -4,13 +4,7 @@ import { join } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeCsv, makeDocx, makePdf, makeText, makeXls, makeXlsx } from '../../test/fixtures/documents.js';
-import {
-  makeDocxZipBomb,
-  makeHeaderLieXlsx,
-  makeMacroDocx,
-  makeManyEntriesDocx,
-  makeZipSlipDocx,
-} from '../../test/fixtures/hostile.js';
+import { makeDocxZipBomb, makeHeaderLieXlsx, makeMacroDocx, makeManyEntriesDocx, makeZipSlipDocx } from '../../test/fixtures/hostile.js';
 import { detectAndInspect, detectFormat, inspectZipPackage } from './detect.js';
 import { makeEml, makeEpub, makeHtml, makeOds, makeOdt, makePptx, makeRtf } from '../../test/fixtures/format-documents.js';
 import { reasonCodeOf as asyncCodeOf, syncReasonCodeOf as codeOf } from '../../test/fixtures/errors.js';
@@ -134,7 +128,12 @@ describe('inspectZipPackage and detectAndInspect', () => {
   });
 
   it('tells PPTX by its main part and ODT, ODS and EPUB by their mimetype entry', async () => {
-    const packages = { pptx: makePptx([{ body: ['x'] }]), odt: makeOdt([{ text: 'x' }]), ods: makeOds({ S: [['a']] }), epub: makeEpub('T', [{ file: 'c.xhtml', body: '<p>x</p>' }]) };
+    const packages = {
+      pptx: makePptx([{ body: ['x'] }]),
+      odt: makeOdt([{ text: 'x' }]),
+      ods: makeOds({ S: [['a']] }),
+      epub: makeEpub('T', [{ file: 'c.xhtml', body: '<p>x</p>' }]),
+    };
     for (const [format, bytes] of Object.entries(packages)) {
       expect(await detectAndInspect(file(bytes, `a.${format}`), `a.${format}`), format).toBe(format);
       expect(await detectAndInspect(file(bytes, 'noext'), 'noext'), format).toBe(format);

@@ -10,7 +10,6 @@ import { bulletText, formatCounter } from './docx-numbering.js';
 import { paragraph, wordPackage } from '../../test/fixtures/word.js';
 import { DeclarationScanner } from './xml-guard.js';
 
-
 describe('parseDocx', () => {
   it('splits at headings and records each section heading', async () => {
     const bytes = makeDocx([
@@ -101,8 +100,7 @@ describe('parseDocx on Word markup', () => {
   it("repeats the previous section's header in a section that names none", async () => {
     const rels = `<Relationship Id="rIdH" Type="${REL}/header" Target="header1.xml"/>`;
     const header = strToU8(`<?xml version="1.0"?><w:hdr xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">${paragraph('Shared running head')}</w:hdr>`);
-    const body =
-      paragraph('first section', { sectPr: '<w:sectPr><w:headerReference w:type="default" r:id="rIdH"/></w:sectPr>' }) + paragraph('second section') + '<w:sectPr/>';
+    const body = paragraph('first section', { sectPr: '<w:sectPr><w:headerReference w:type="default" r:id="rIdH"/></w:sectPr>' }) + paragraph('second section') + '<w:sectPr/>';
     expect(await text(body, { rels, parts: { 'word/header1.xml': header } })).toBe('Shared running head\nfirst section\nShared running head\nsecond section');
   });
 

@@ -138,7 +138,13 @@ class BodySink extends LineSink {
   override sectionEnd(refs: SectionRefs): void {
     this.flush();
     this.inherited = { headers: { ...this.inherited.headers, ...refs.headers }, footers: { ...this.inherited.footers, ...refs.footers } };
-    const texts = (ids: Record<string, string>) => [...new Set(Object.values(ids).map(this.headerText).filter((t) => t !== ''))];
+    const texts = (ids: Record<string, string>) => [
+      ...new Set(
+        Object.values(ids)
+          .map(this.headerText)
+          .filter((t) => t !== ''),
+      ),
+    ];
     for (const text of texts(this.inherited.headers).reverse()) this.out.add({ text }, this.sectionStart);
     for (const text of texts(this.inherited.footers)) this.out.add({ text });
     this.sectionStart = this.out.size();
@@ -163,7 +169,14 @@ async function readHeaders(pkg: DocxPackage, rels: Map<string, Relationship>, st
 }
 
 /** The text of every referenced note, walked out of footnotes.xml / endnotes.xml. */
-async function readNotes(pkg: DocxPackage, part: string | null, kind: 'footnote' | 'endnote', wanted: Set<string>, styles: WordStyles, numbering: ListNumbering): Promise<Map<string, string>> {
+async function readNotes(
+  pkg: DocxPackage,
+  part: string | null,
+  kind: 'footnote' | 'endnote',
+  wanted: Set<string>,
+  styles: WordStyles,
+  numbering: ListNumbering,
+): Promise<Map<string, string>> {
   const texts = new Map<string, string>();
   if (!part || wanted.size === 0) return texts;
   const sink = new LineSink(styles, numbering);

@@ -40,7 +40,13 @@ describe('parseEml', () => {
     });
     expect(doc.sections[1]).toEqual({ text: 'The winter ferry leaves at nine.', heading: 'Ferry timetable', headingPath: ['Ferry timetable'] });
     expect(doc.sections[2]).toEqual({ text: '# Crew\nFour sailors.', heading: 'Crew', headingPath: ['Ferry timetable', 'notes.md', 'Crew'] });
-    expect(doc.sections[3]).toMatchObject({ text: 'boat\ttime\nboat: Ferry; time: 09:00', rowStart: 1, rowEnd: 2, heading: 'times.csv', headingPath: ['Ferry timetable', 'times.csv'] });
+    expect(doc.sections[3]).toMatchObject({
+      text: 'boat\ttime\nboat: Ferry; time: 09:00',
+      rowStart: 1,
+      rowEnd: 2,
+      heading: 'times.csv',
+      headingPath: ['Ferry timetable', 'times.csv'],
+    });
     const all = doc.sections.map((s) => s.text).join('\n');
     expect(all).not.toContain('PDFTEXT');
     expect(all).not.toContain('STEAL');
@@ -48,12 +54,21 @@ describe('parseEml', () => {
   });
 
   it('reads an HTML-only body as visible text with its headings', async () => {
-    const doc = await parseEml(makeEml({ from: 'a@example.com', to: 'b@example.com', subject: 'Newsletter', html: '<style>p{}</style><h1>Harbour news</h1><p>Boats are back.</p><div style="display:none">TRACKING</div>' }), DEFAULT_PARSE_LIMITS);
+    const doc = await parseEml(
+      makeEml({
+        from: 'a@example.com',
+        to: 'b@example.com',
+        subject: 'Newsletter',
+        html: '<style>p{}</style><h1>Harbour news</h1><p>Boats are back.</p><div style="display:none">TRACKING</div>',
+      }),
+      DEFAULT_PARSE_LIMITS,
+    );
     expect(doc.sections.slice(1)).toEqual([{ text: 'Harbour news\nBoats are back.', heading: 'Harbour news', headingPath: ['Newsletter', 'Harbour news'] }]);
   });
 
   it('decodes encoded headers and legacy body charsets', async () => {
-    const raw = 'From: =?UTF-8?B?SsO8cmdlbg==?= <j@example.com>\r\nTo: x@example.com\r\nSubject: =?ISO-8859-1?Q?Caf=E9?=\r\nContent-Type: text/plain; charset=ISO-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nCr=E8me br=FBl=E9e\r\n';
+    const raw =
+      'From: =?UTF-8?B?SsO8cmdlbg==?= <j@example.com>\r\nTo: x@example.com\r\nSubject: =?ISO-8859-1?Q?Caf=E9?=\r\nContent-Type: text/plain; charset=ISO-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nCr=E8me br=FBl=E9e\r\n';
     const doc = await parseEml(Buffer.from(raw, 'latin1'), DEFAULT_PARSE_LIMITS);
     expect(doc.sections[0].text).toContain('From: Jürgen <j@example.com>');
     expect(doc.sections[0].heading).toBe('Café');
@@ -67,7 +82,13 @@ describe('parseEml', () => {
   });
 
   it('holds the character budget over body and attachments together', async () => {
-    const message = makeEml({ from: 'a@example.com', to: 'b@example.com', subject: 'Big', text: 'word '.repeat(50), attachments: [{ filename: 'a.txt', contentType: 'text/plain', content: 'word '.repeat(50) }] });
+    const message = makeEml({
+      from: 'a@example.com',
+      to: 'b@example.com',
+      subject: 'Big',
+      text: 'word '.repeat(50),
+      attachments: [{ filename: 'a.txt', contentType: 'text/plain', content: 'word '.repeat(50) }],
+    });
     expect(await reasonCodeOf(parseEml(message, { ...DEFAULT_PARSE_LIMITS, maxChars: 400 }))).toBe('limit_exceeded');
   });
 });

@@ -47,7 +47,9 @@ function addressLine(label: string, addresses: Address | Address[] | undefined):
 }
 
 function attachmentName(attachment: Attachment, index: number): string {
-  const name = sanitizeText(attachment.filename ?? '').replace(/[\n\t/\\]+/g, ' ').trim();
+  const name = sanitizeText(attachment.filename ?? '')
+    .replace(/[\n\t/\\]+/g, ' ')
+    .trim();
   return name !== '' ? name.slice(0, 200) : `attachment ${index + 1}`;
 }
 

@@ -55,7 +55,9 @@ describe('parseEpub', () => {
 
   it('leaves entities a chapter DTD declares unexpanded', async () => {
     const parts = epubParts('Entities', [{ file: 'c.xhtml', body: '<p>Safe text &lol9;</p>' }]);
-    const chapter = new TextDecoder().decode(parts['OEBPS/c.xhtml'] as Uint8Array).replace('<!DOCTYPE html>', '<!DOCTYPE html [<!ENTITY lol "lol"><!ENTITY lol9 "&lol;&lol;&lol;">]>');
+    const chapter = new TextDecoder()
+      .decode(parts['OEBPS/c.xhtml'] as Uint8Array)
+      .replace('<!DOCTYPE html>', '<!DOCTYPE html [<!ENTITY lol "lol"><!ENTITY lol9 "&lol;&lol;&lol;">]>');
     parts['OEBPS/c.xhtml'] = strToU8(chapter);
     const doc = await parseEpub(Buffer.from(zipSync(parts)), DEFAULT_PARSE_LIMITS);
     expect(doc.sections.at(-1)!.text).toBe('Safe text &lol9;');

@@ -6,7 +6,10 @@ import { DEFAULT_PARSE_LIMITS } from './index.js';
 import { parseHtml } from './html.js';
 import { MAX_DEPTH, extractHtmlText } from './html-text.js';
 
-const textOf = (html: string) => extractHtmlText(html).sections.map((s) => s.text).join('\n');
+const textOf = (html: string) =>
+  extractHtmlText(html)
+    .sections.map((s) => s.text)
+    .join('\n');
 
 describe('extractHtmlText', () => {
   it('keeps visible text only: no script, style, template, noscript, svg or hidden elements', () => {
@@ -32,7 +35,8 @@ describe('extractHtmlText', () => {
   });
 
   it('keeps the main content and drops navigation and page chrome', () => {
-    const page = '<header><p>Site banner</p></header><nav><a>Home</a><a>Blog</a></nav><main><h1>Article</h1><p>The body text.</p></main><aside>Related links</aside><footer>Copyright</footer>';
+    const page =
+      '<header><p>Site banner</p></header><nav><a>Home</a><a>Blog</a></nav><main><h1>Article</h1><p>The body text.</p></main><aside>Related links</aside><footer>Copyright</footer>';
     expect(textOf(page)).toBe('Article\nThe body text.');
     expect(textOf('<nav>Menu</nav><article><header>Byline</header><p>Story</p></article><footer>Site footer</footer>')).toBe('Byline\nStory');
     expect(textOf('<header>Banner</header><nav>Menu</nav><div><p>Plain body</p></div><footer>Foot</footer>')).toBe('Plain body');
@@ -52,7 +56,9 @@ describe('extractHtmlText', () => {
   });
 
   it('reads XHTML self-closing tags without swallowing the rest', () => {
-    expect(textOf('<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title/></head><body><p>one<br/>two</p><div/><p>three</p></body></html>')).toBe('one\ntwo\nthree');
+    expect(textOf('<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title/></head><body><p>one<br/>two</p><div/><p>three</p></body></html>')).toBe(
+      'one\ntwo\nthree',
+    );
   });
 
   it('refuses element nesting deeper than the limit, in linear time', () => {
@@ -71,7 +77,11 @@ describe('parseHtml', () => {
   });
 
   it('decodes by the declared charset, else by the text rules', async () => {
-    const latin = Buffer.concat([Buffer.from('<html><head><meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"></head><body><p>', 'latin1'), iconv.encode('Crème brûlée', 'latin1'), Buffer.from('</p></body></html>')]);
+    const latin = Buffer.concat([
+      Buffer.from('<html><head><meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"></head><body><p>', 'latin1'),
+      iconv.encode('Crème brûlée', 'latin1'),
+      Buffer.from('</p></body></html>'),
+    ]);
     expect((await parseHtml(latin, DEFAULT_PARSE_LIMITS)).sections[0].text).toBe('Crème brûlée');
     const cyrillic = Buffer.concat([Buffer.from('<meta charset="windows-1251"><p>'), iconv.encode('Привет, мир', 'win1251'), Buffer.from('</p>')]);
     const doc = await parseHtml(cyrillic, DEFAULT_PARSE_LIMITS);

@@ -50,7 +50,10 @@ function tiffSizes(b: Buffer, maxPages: number): ImageSize[] {
     if (seen.has(ifd) || ifd + 2 > b.length) throw corrupt('TIFF directory chain is broken or loops');
     seen.add(ifd);
     if (sizes.length >= maxPages) {
-      throw new DocumentError('too_many_pages', `The TIFF has more than ${maxPages.toLocaleString('en-US')} pages; the limit is ${maxPages.toLocaleString('en-US')} (MAX_PDF_PAGES).`);
+      throw new DocumentError(
+        'too_many_pages',
+        `The TIFF has more than ${maxPages.toLocaleString('en-US')} pages; the limit is ${maxPages.toLocaleString('en-US')} (MAX_PDF_PAGES).`,
+      );
     }
     const entries = u16(ifd);
     if (ifd + 2 + entries * 12 + 4 > b.length) throw corrupt('TIFF directory runs past the end of the file');

@@ -98,8 +98,10 @@ export async function checkOdsPackage(bytes: Uint8Array, limits: Pick<ParseLimit
     for (const table of measureOdsContent(await parts.readText('content.xml'))) {
       rows += table.rows;
       cells += table.cells;
-      if (rows > limits.maxRows) throw new DocumentError('limit_exceeded', `The spreadsheet declares more than ${limits.maxRows.toLocaleString('en-US')} rows (sheet "${table.name.slice(0, 100)}").`);
-      if (cells > limits.maxCells) throw new DocumentError('limit_exceeded', `The spreadsheet declares more than ${limits.maxCells.toLocaleString('en-US')} cells (sheet "${table.name.slice(0, 100)}").`);
+      if (rows > limits.maxRows)
+        throw new DocumentError('limit_exceeded', `The spreadsheet declares more than ${limits.maxRows.toLocaleString('en-US')} rows (sheet "${table.name.slice(0, 100)}").`);
+      if (cells > limits.maxCells)
+        throw new DocumentError('limit_exceeded', `The spreadsheet declares more than ${limits.maxCells.toLocaleString('en-US')} cells (sheet "${table.name.slice(0, 100)}").`);
     }
   });
 }

@@ -17,7 +17,12 @@ describe('parseOdt', () => {
         { text: 'Storm season begins in October & ends in <March>.' },
         { text: 'Harbour', heading: 2 },
         { text: 'Line one\nline two' },
-        { table: [['Boat', 'Crew'], ['Ferry', '4']] },
+        {
+          table: [
+            ['Boat', 'Crew'],
+            ['Ferry', '4'],
+          ],
+        },
         { text: 'Finance', heading: 1 },
         { text: 'Budget.' },
       ]),

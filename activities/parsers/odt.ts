@@ -21,7 +21,19 @@ import { withZipParts, type ZipParts } from './zip-parts.js';
 import { walkXml } from './xml-sax.js';
 
 /** Elements whose content is never document text. */
-const SKIPPED = new Set(['tracked-changes', 'annotation', 'hidden-text', 'note-citation', 'sequence-decls', 'forms', 'title', 'desc', 'deletion', 'variable-decls', 'user-field-decls']);
+const SKIPPED = new Set([
+  'tracked-changes',
+  'annotation',
+  'hidden-text',
+  'note-citation',
+  'sequence-decls',
+  'forms',
+  'title',
+  'desc',
+  'deletion',
+  'variable-decls',
+  'user-field-decls',
+]);
 /** Most spaces one `text:s` adds, whatever count it declares. */
 const MAX_SPACES = 8;
 
@@ -103,7 +115,8 @@ export function readOdtContent(xml: string): OdtBlock[] {
             const text = paragraph.text.replace(/[ \t\u00a0]+/g, ' ').trim();
             if (text === '') break;
             if (cells.length > 0) cells[cells.length - 1].push(text);
-            else if (paragraphs.length > 0) blocks.push({ text }); // a paragraph inside a frame or note inside a paragraph
+            else if (paragraphs.length > 0)
+              blocks.push({ text }); // a paragraph inside a frame or note inside a paragraph
             else blocks.push(paragraph.level === undefined ? { text } : { text, level: paragraph.level });
             break;
           }

@@ -269,8 +269,14 @@ function order(segs: Segment[], rtl: boolean, depth = 0): Segment[] {
   if (segs.length <= 1 || depth > 200) return byRowThenDirection(segs, rtl);
   const size = median(segs.map((s) => s.size));
   const minGutter = 0.5 * size;
-  const gutters = projectionGaps(segs.map((s) => [s.left, s.right]), minGutter);
-  const rowGaps = projectionGaps(segs.map((s) => [s.bottom, s.top]), 0.01);
+  const gutters = projectionGaps(
+    segs.map((s) => [s.left, s.right]),
+    minGutter,
+  );
+  const rowGaps = projectionGaps(
+    segs.map((s) => [s.bottom, s.top]),
+    0.01,
+  );
   if (gutters.length > 0) {
     const columns = splitAt(segs, gutters.map(middle), (s) => (s.left + s.right) / 2);
     if (isProse(columns)) {
@@ -299,7 +305,10 @@ function regroupColumns(bands: Segment[][], minGutter: number): Segment[][] {
   const groups: Segment[][] = [];
   let open: Gap[] = [];
   for (const band of bands) {
-    const gutters = projectionGaps(band.map((s) => [s.left, s.right]), minGutter);
+    const gutters = projectionGaps(
+      band.map((s) => [s.left, s.right]),
+      minGutter,
+    );
     const shared = groups.length > 0 ? sharedGutters(open, gutters, minGutter) : [];
     if (shared.length > 0) {
       groups[groups.length - 1].push(...band);

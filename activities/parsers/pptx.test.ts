@@ -11,7 +11,13 @@ describe('parsePptx', () => {
       makePptx([
         { title: 'Opening', body: ['Welcome to the harbour tour', 'Boats leave at nine'], notes: ['Smile and greet the guests'] },
         { title: 'Secret plans', body: ['never shown'], hidden: true },
-        { title: 'Timetable', table: [['Boat', 'Time'], ['Ferry', '09:00']] },
+        {
+          title: 'Timetable',
+          table: [
+            ['Boat', 'Time'],
+            ['Ferry', '09:00'],
+          ],
+        },
         { body: ['A slide without a title'] },
       ]),
       DEFAULT_PARSE_LIMITS,
@@ -29,10 +35,15 @@ describe('parsePptx', () => {
   it('follows the slide list, not the part names', async () => {
     const parts = pptxParts([{ body: ['first by name'] }, { body: ['second by name'] }]);
     parts['ppt/presentation.xml'] = strToU8(
-      new TextDecoder().decode(parts['ppt/presentation.xml'] as Uint8Array).replace('<p:sldId id="256" r:id="rId1"/><p:sldId id="257" r:id="rId2"/>', '<p:sldId id="257" r:id="rId2"/><p:sldId id="256" r:id="rId1"/>'),
+      new TextDecoder()
+        .decode(parts['ppt/presentation.xml'] as Uint8Array)
+        .replace('<p:sldId id="256" r:id="rId1"/><p:sldId id="257" r:id="rId2"/>', '<p:sldId id="257" r:id="rId2"/><p:sldId id="256" r:id="rId1"/>'),
     );
     const doc = await parsePptx(Buffer.from(zipSync(parts)), DEFAULT_PARSE_LIMITS);
-    expect(doc.sections.map((s) => [s.page, s.text])).toEqual([[1, 'second by name'], [2, 'first by name']]);
+    expect(doc.sections.map((s) => [s.page, s.text])).toEqual([
+      [1, 'second by name'],
+      [2, 'first by name'],
+    ]);
   });
 
   it('leaves out slide numbers, dates, footers and fallback copies', () => {

@@ -91,7 +91,7 @@ export function readSlideXml(xml: string, partName: string): SlideText {
   let row: string[] | null = null;
   let cell: string[] | null = null;
   let inText = false;
-  const target = () => (cell ?? (shapes.length > 0 ? shapes[shapes.length - 1].lines : result.lines));
+  const target = () => cell ?? (shapes.length > 0 ? shapes[shapes.length - 1].lines : result.lines);
   walkXml(
     xml,
     {

@@ -6,7 +6,8 @@ const rows = (...lines: (string[] | number)[]): Row[] => {
   let n = 0;
   const out: Row[] = [];
   for (const line of lines) {
-    if (typeof line === 'number') n += line; // skip that many blank rows
+    if (typeof line === 'number')
+      n += line; // skip that many blank rows
     else out.push({ row: ++n, cells: line });
   }
   return out;

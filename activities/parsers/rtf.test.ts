@@ -8,14 +8,20 @@ const lines = (source: string) => readRtf(source).map((b) => b.text);
 
 describe('readRtf', () => {
   it('decodes \\uN with its fallback skipped, \\ucN, and escaped symbols', () => {
-    expect(lines('{\\rtf1\\ansi caf\\u233?\\par \\uc2 na\\u239\\\'3f\\\'3fve\\par {\\uc0 \\u26085\\u26412}\\par a\\\\b \\{c\\} d\\~e\\_f\\-g}')).toEqual(['café', 'naïve', '日本', 'a\\b {c} d e-fg']);
+    expect(lines("{\\rtf1\\ansi caf\\u233?\\par \\uc2 na\\u239\\'3f\\'3fve\\par {\\uc0 \\u26085\\u26412}\\par a\\\\b \\{c\\} d\\~e\\_f\\-g}")).toEqual([
+      'café',
+      'naïve',
+      '日本',
+      'a\\b {c} d e-fg',
+    ]);
     // Negative N wraps at 65536; surrogate pairs come out whole.
     expect(lines('{\\rtf1 \\u-10179?\\u-8704?\\par}')).toEqual(['😀']);
   });
 
-  it('decodes \\\'hh bytes through \\ansicpg, and through a font\'s charset when one is selected', () => {
+  it("decodes \\'hh bytes through \\ansicpg, and through a font's charset when one is selected", () => {
     expect(lines("{\\rtf1\\ansi\\ansicpg1252 Cr\\'e8me br\\'fbl\\'e9e\\par}")).toEqual(['Crème brûlée']);
-    const cyrillic = "{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\fswiss\\fcharset0 Arial;}{\\f1\\fnil\\fcharset204 Arial Cyr;}}\\f1 \\'cf\\'f0\\'e8\\'e2\\'e5\\'f2\\f0  and caf\\'e9\\par}";
+    const cyrillic =
+      "{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\fswiss\\fcharset0 Arial;}{\\f1\\fnil\\fcharset204 Arial Cyr;}}\\f1 \\'cf\\'f0\\'e8\\'e2\\'e5\\'f2\\f0  and caf\\'e9\\par}";
     expect(lines(cyrillic)).toEqual(['Привет and café']);
     expect(lines("{\\rtf1\\ansi\\ansicpg932 \\'93\\'fa\\'96\\'7b\\par}")).toEqual(['日本']);
   });
@@ -31,7 +37,10 @@ describe('readRtf', () => {
   });
 
   it('separates table cells with tabs, one line per row, and marks outline-level paragraphs as headings', () => {
-    expect(readRtf('{\\rtf1 \\trowd\\cellx1000\\cellx2000 \\intbl Boat\\cell Time\\cell\\row \\intbl Ferry\\cell 09:00\\cell\\row}')).toEqual([{ text: 'Boat\tTime' }, { text: 'Ferry\t09:00' }]);
+    expect(readRtf('{\\rtf1 \\trowd\\cellx1000\\cellx2000 \\intbl Boat\\cell Time\\cell\\row \\intbl Ferry\\cell 09:00\\cell\\row}')).toEqual([
+      { text: 'Boat\tTime' },
+      { text: 'Ferry\t09:00' },
+    ]);
     expect(readRtf('{\\rtf1 \\pard\\outlinelevel0 Title\\par \\pard Body\\line more\\par \\pard\\outlinelevel1 Sub\\par}')).toEqual([
       { text: 'Title', level: 1 },
       { text: 'Body\nmore' },
@@ -48,7 +57,10 @@ describe('readRtf', () => {
 
 describe('parseRtf', () => {
   it('cuts at headings with heading paths', async () => {
-    const doc = await parseRtf(makeRtf([{ text: 'Operations', heading: 1 }, { text: 'Storm season begins in October.' }, { text: 'Harbour', heading: 2 }, { text: 'Ferries {and} tugs.' }]), DEFAULT_PARSE_LIMITS);
+    const doc = await parseRtf(
+      makeRtf([{ text: 'Operations', heading: 1 }, { text: 'Storm season begins in October.' }, { text: 'Harbour', heading: 2 }, { text: 'Ferries {and} tugs.' }]),
+      DEFAULT_PARSE_LIMITS,
+    );
     expect(doc.sections).toEqual([
       { text: 'Operations\nStorm season begins in October.', heading: 'Operations', headingPath: ['Operations'] },
       { text: 'Harbour\nFerries {and} tugs.', heading: 'Harbour', headingPath: ['Operations', 'Harbour'] },

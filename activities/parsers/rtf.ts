@@ -31,24 +31,97 @@ export const MAX_RTF_DEPTH = 1_000;
 
 /** Destinations whose content is never document text. */
 const SKIPPED_DESTINATIONS = new Set([
-  'fonttbl', 'colortbl', 'stylesheet', 'info', 'pict', 'objdata', 'fldinst', 'themedata', 'colorschememapping',
-  'datastore', 'latentstyles', 'listtable', 'listoverridetable', 'revtbl', 'rsidtbl', 'generator', 'xmlnstbl',
-  'mmathPr', 'filetbl', 'pgdsctbl', 'bkmkstart', 'bkmkend', 'nonshppict', 'sp', 'pntxta', 'pntxtb', 'xe', 'tc',
-  'userprops', 'docvar', 'template', 'header', 'headerl', 'headerr', 'headerf', 'footer', 'footerl', 'footerr', 'footerf',
-  'listpicture', 'fchars', 'lchars', 'private', 'wgrffmtfilter', 'protusertbl', 'passwordhash', 'ftnsep', 'ftnsepc', 'aftnsep', 'aftnsepc',
+  'fonttbl',
+  'colortbl',
+  'stylesheet',
+  'info',
+  'pict',
+  'objdata',
+  'fldinst',
+  'themedata',
+  'colorschememapping',
+  'datastore',
+  'latentstyles',
+  'listtable',
+  'listoverridetable',
+  'revtbl',
+  'rsidtbl',
+  'generator',
+  'xmlnstbl',
+  'mmathPr',
+  'filetbl',
+  'pgdsctbl',
+  'bkmkstart',
+  'bkmkend',
+  'nonshppict',
+  'sp',
+  'pntxta',
+  'pntxtb',
+  'xe',
+  'tc',
+  'userprops',
+  'docvar',
+  'template',
+  'header',
+  'headerl',
+  'headerr',
+  'headerf',
+  'footer',
+  'footerl',
+  'footerr',
+  'footerf',
+  'listpicture',
+  'fchars',
+  'lchars',
+  'private',
+  'wgrffmtfilter',
+  'protusertbl',
+  'passwordhash',
+  'ftnsep',
+  'ftnsepc',
+  'aftnsep',
+  'aftnsepc',
 ]);
 
 /** Characters some control words stand for. */
 const SYMBOL_WORDS: Record<string, string> = {
-  emdash: '\u2014', endash: '\u2013', bullet: '\u2022', lquote: '\u2018', rquote: '\u2019', ldblquote: '\u201c',
-  rdblquote: '\u201d', emspace: ' ', enspace: ' ', qmspace: ' ', tab: '\t', line: '\n', zwj: '', zwnj: '',
+  emdash: '\u2014',
+  endash: '\u2013',
+  bullet: '\u2022',
+  lquote: '\u2018',
+  rquote: '\u2019',
+  ldblquote: '\u201c',
+  rdblquote: '\u201d',
+  emspace: ' ',
+  enspace: ' ',
+  qmspace: ' ',
+  tab: '\t',
+  line: '\n',
+  zwj: '',
+  zwnj: '',
 };
 const PARAGRAPH_ENDS = new Set(['par', 'sect', 'page', 'row']);
 
 /** \fcharsetN -> Windows code page. */
 const CHARSET_CODEPAGES: Record<number, number> = {
-  0: 1252, 77: 10000, 128: 932, 129: 949, 130: 1361, 134: 936, 136: 950, 161: 1253, 162: 1254, 163: 1258,
-  177: 1255, 178: 1256, 186: 1257, 204: 1251, 222: 874, 238: 1250, 254: 437, 255: 850,
+  0: 1252,
+  77: 10000,
+  128: 932,
+  129: 949,
+  130: 1361,
+  134: 936,
+  136: 950,
+  161: 1253,
+  162: 1254,
+  163: 1258,
+  177: 1255,
+  178: 1256,
+  186: 1257,
+  204: 1251,
+  222: 874,
+  238: 1250,
+  254: 437,
+  255: 850,
 };
 
 interface GroupState {
@@ -104,7 +177,10 @@ export function readRtf(source: string): RtfBlock[] {
   };
   const endParagraph = () => {
     flushBytes();
-    const text = line.replace(/[ \u00a0]+/g, ' ').replace(/ *\t */g, '\t').trim();
+    const text = line
+      .replace(/[ \u00a0]+/g, ' ')
+      .replace(/ *\t */g, '\t')
+      .trim();
     line = '';
     if (text === '') return;
     blocks.push(state.outline >= 0 ? { text, level: Math.min(state.outline + 1, 9) } : { text });
@@ -183,8 +259,7 @@ export function readRtf(source: string): RtfBlock[] {
           if (word === 'f' && param !== undefined) {
             commitFont();
             fontDef = { id: param };
-          }
-          else if (word === 'fcharset' && fontDef && param !== undefined && CHARSET_CODEPAGES[param] !== undefined) fontDef.codepage ??= CHARSET_CODEPAGES[param];
+          } else if (word === 'fcharset' && fontDef && param !== undefined && CHARSET_CODEPAGES[param] !== undefined) fontDef.codepage ??= CHARSET_CODEPAGES[param];
           else if (word === 'cpg' && fontDef && param !== undefined) fontDef.codepage = param;
           continue;
         }

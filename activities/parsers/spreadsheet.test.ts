@@ -8,7 +8,6 @@ import * as XLSX from '@e965/xlsx';
 import { DEFAULT_PARSE_LIMITS } from './index.js';
 import { parseXls, parseXlsx } from './spreadsheet.js';
 
-
 const SHEETS = {
   Inventory: [
     ['item', 'count', 'location'],

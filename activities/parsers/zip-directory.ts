@@ -112,7 +112,9 @@ export function inspectZipPackage(filePath: string, limits: ZipLimits = DEFAULT_
         reject(classifyYauzlError(err));
       };
       if (zip.entryCount > limits.maxEntries) {
-        return fail(new DocumentError('decompression_limit', `The archive has ${zip.entryCount.toLocaleString('en-US')} entries; the limit is ${limits.maxEntries.toLocaleString('en-US')}.`));
+        return fail(
+          new DocumentError('decompression_limit', `The archive has ${zip.entryCount.toLocaleString('en-US')} entries; the limit is ${limits.maxEntries.toLocaleString('en-US')}.`),
+        );
       }
       const names = new Set<string>();
       let mimetype: string | undefined;

@@ -119,7 +119,10 @@ export class ZipParts {
 
   private tooBig(name: string): DocumentError {
     const cap = Math.min(this.limits.maxPartBytes, this.limits.maxTotalBytes);
-    return new DocumentError('decompression_limit', `The package part ${name.slice(0, 200)} inflates to more than ${mb(cap)} (or the parts together beyond ${mb(this.limits.maxTotalBytes)}).`);
+    return new DocumentError(
+      'decompression_limit',
+      `The package part ${name.slice(0, 200)} inflates to more than ${mb(cap)} (or the parts together beyond ${mb(this.limits.maxTotalBytes)}).`,
+    );
   }
 }
 

@@ -4,7 +4,15 @@
  * are batch-service use cases; the reads come straight from the catalog.
  */
 import { z } from 'zod';
-import { ChunkListQuerySchema, DeleteDocumentResponseSchema, DocumentChunksResponseSchema, DocumentDetailSchema, DocumentListQuerySchema, DocumentListResponseSchema, RetryResponseSchema } from '../../core/contracts.js';
+import {
+  ChunkListQuerySchema,
+  DeleteDocumentResponseSchema,
+  DocumentChunksResponseSchema,
+  DocumentDetailSchema,
+  DocumentListQuerySchema,
+  DocumentListResponseSchema,
+  RetryResponseSchema,
+} from '../../core/contracts.js';
 import type { BatchService } from '../batch-service.js';
 import type { ApiDeps } from '../deps.js';
 import { notFound } from '../errors.js';

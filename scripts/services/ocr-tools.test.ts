@@ -42,6 +42,8 @@ describe('ensureOcrTools', () => {
     const lines: string[] = [];
     expect(await ensureOcrTools({ languages: 'eng+ita', log: (m) => lines.push(m), run, canInstall: false })).toBe(false);
     expect(calls.some((c) => c.startsWith('apt-get'))).toBe(false);
-    expect(lines.join('\n')).toMatch(/OCR is off: missing Tesseract language data "ita".*ocr_unavailable.*apt-get install poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-ita/s);
+    expect(lines.join('\n')).toMatch(
+      /OCR is off: missing Tesseract language data "ita".*ocr_unavailable.*apt-get install poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-ita/s,
+    );
   });
 });

@@ -80,7 +80,11 @@ export async function startSeaweedfs(options: StartSeaweedfsOptions): Promise<Se
   const { master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, s3, s3Grpc } = ports;
   const busy = await Promise.all(Object.values(ports).map((port) => isPortOpen(port)));
   if (busy.some(Boolean)) {
-    throw new Error(`a port SeaweedFS uses for ${dataDir} is taken (is another SeaweedFS running on this data dir?): ${Object.values(ports).filter((_, i) => busy[i]).join(', ')}`);
+    throw new Error(
+      `a port SeaweedFS uses for ${dataDir} is taken (is another SeaweedFS running on this data dir?): ${Object.values(ports)
+        .filter((_, i) => busy[i])
+        .join(', ')}`,
+    );
   }
   const identitiesFile = path.join(dataDir, 's3-identities.json');
   fs.writeFileSync(identitiesFile, JSON.stringify(identities(app, admin)), { mode: 0o600 });

@@ -62,9 +62,7 @@ describe('DOCX fidelity: two-section manual', () => {
     const text = allText(doc);
     expect(text).toContain('Mooring starts when the pilot confirms the berth [1]');
     expect(text).toContain('Cargo is weighed before it leaves the quay [i]');
-    expect(doc.sections[doc.sections.length - 1].text).toBe(
-      '[1] Bollards on the outer berths are rated for forty tonnes.\n[i] Weights follow the port regulation of March.',
-    );
+    expect(doc.sections[doc.sections.length - 1].text).toBe('[1] Bollards on the outer berths are rated for forty tonnes.\n[i] Weights follow the port regulation of March.');
   });
 
   it('gives every sentence its whole heading path, on sections and chunks', async () => {

@@ -78,7 +78,11 @@ describe('fidelity of the new formats against their generated text', () => {
     const reference: string[] = [];
     for (let i = 0; i < 15; i++) {
       const slide: SlideSpec = { title: `Slide topic ${i + 1} ${say('latin', 3)}`, body: [say(), say(SCRIPTS[i % SCRIPTS.length]), say()], notes: [say(), say()] };
-      if (i % 5 === 2) slide.table = [['Vessel', 'Port'], [say('latin', 2), say('cyrillic', 2)]];
+      if (i % 5 === 2)
+        slide.table = [
+          ['Vessel', 'Port'],
+          [say('latin', 2), say('cyrillic', 2)],
+        ];
       slides.push(slide);
       reference.push(slide.title!, ...slide.body!, ...(slide.table?.flat() ?? []), ...slide.notes!);
     }
@@ -117,9 +121,17 @@ describe('fidelity of the new formats against their generated text', () => {
 
   it('HTML in legacy charsets declared by the page', async () => {
     const say = sentences(3);
-    for (const [charset, script] of [['windows-1252', 'latin'], ['windows-1251', 'cyrillic'], ['iso-8859-7', 'greek']] as const) {
+    for (const [charset, script] of [
+      ['windows-1252', 'latin'],
+      ['windows-1251', 'cyrillic'],
+      ['iso-8859-7', 'greek'],
+    ] as const) {
       const paragraphs = [say(script, 40), say(script, 40)];
-      const page = Buffer.concat([Buffer.from(`<html><head><meta charset="${charset}"></head><body>`, 'latin1'), iconv.encode(paragraphs.map((p) => `<p>${p}</p>`).join(''), charset), Buffer.from('</body></html>')]);
+      const page = Buffer.concat([
+        Buffer.from(`<html><head><meta charset="${charset}"></head><body>`, 'latin1'),
+        iconv.encode(paragraphs.map((p) => `<p>${p}</p>`).join(''), charset),
+        Buffer.from('</body></html>'),
+      ]);
       await measure(`html ${charset}`, 'html', page, paragraphs);
     }
   });
@@ -177,7 +189,16 @@ describe('fidelity of the new formats against their generated text', () => {
     });
     const spine = [...chapters].reverse();
     const reference = ['Tales of the harbour', ...spine.flatMap((c) => [c.heading, ...c.paragraphs])];
-    const doc = await measure('epub 8 chapters', 'epub', makeEpub('Tales of the harbour', chapters, spine.map((c) => c.file)), reference);
+    const doc = await measure(
+      'epub 8 chapters',
+      'epub',
+      makeEpub(
+        'Tales of the harbour',
+        chapters,
+        spine.map((c) => c.file),
+      ),
+      reference,
+    );
     for (const chapter of chapters) expect(sectionWith(doc, chapter.paragraphs[1])?.headingPath).toEqual([chapter.heading]);
   });
 
@@ -194,7 +215,11 @@ describe('fidelity of the new formats against their generated text', () => {
       html: `<p>${escapeXml(body)}</p>`,
       attachments: [
         { filename: 'note.txt', contentType: 'text/plain', content: note },
-        { filename: 'page.html', contentType: 'text/html', content: `<html><body><script>SCRIPTTEXT()</script>${page.map((p) => `<p>${escapeXml(p)}</p>`).join('')}</body></html>` },
+        {
+          filename: 'page.html',
+          contentType: 'text/html',
+          content: `<html><body><script>SCRIPTTEXT()</script>${page.map((p) => `<p>${escapeXml(p)}</p>`).join('')}</body></html>`,
+        },
       ],
     });
     const reference = ['Harbour Master master@example.com', 'crew@example.com', 'Weekly harbour report', body, note, ...page];
@@ -229,7 +254,10 @@ describe('fidelity of the new formats against their generated text', () => {
     const say = sentences(9);
     const latin = say('latin', 60);
     const cyrillic = say('cyrillic', 60);
-    const hex = (text: string, codepage: string) => [...iconv.encode(text, codepage)].map((b) => (b < 0x80 && b !== 0x5c && b !== 0x7b && b !== 0x7d ? String.fromCharCode(b) : `\\'${b.toString(16).padStart(2, '0')}`)).join('');
+    const hex = (text: string, codepage: string) =>
+      [...iconv.encode(text, codepage)]
+        .map((b) => (b < 0x80 && b !== 0x5c && b !== 0x7b && b !== 0x7d ? String.fromCharCode(b) : `\\'${b.toString(16).padStart(2, '0')}`))
+        .join('');
     const source = `{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\fswiss\\fcharset0 Arial;}{\\f1\\fswiss\\fcharset204 Arial Cyr;}}\\pard ${hex(latin, 'cp1252')}\\par \\pard\\f1 ${hex(cyrillic, 'cp1251')}\\par}`;
     await measure('rtf cp1252 + cp1251 font', 'rtf', Buffer.from(source, 'latin1'), [latin, cyrillic]);
   });
