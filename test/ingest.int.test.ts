@@ -85,7 +85,7 @@ describe('ingesting a batch end to end', () => {
       await new Promise((r) => setTimeout(r, 250)); // visibility is eventually consistent
       runs = await listRuns();
     }
-    expect(runs.map((r) => r.type).sort()).toEqual(['ingestBatch', 'ingestShard']);
+    expect(runs.map((r) => r.type).sort()).toEqual(['ingestBatchV2', 'ingestShardV2']);
 
     if (process.env.RECORD_HISTORIES === '1') {
       const dir = path.resolve(import.meta.dirname, '../workflows/__histories__');

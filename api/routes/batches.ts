@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import { BatchListQuerySchema, type BatchListResponse, type CreateBatchResponse } from '../../core/contracts.js';
 import { isTerminalBatch } from '../../core/progress.js';
 import type { BatchRecord } from '../../adapters/catalog.js';
@@ -14,6 +13,7 @@ import type { AuthVariables } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
 import { readBatchView } from '../progress.js';
+import { createProgressHubs, streamProgress } from '../progress-hub.js';
 import { receiveFiles, statusForRejection } from '../uploads.js';
 import { retryDocuments } from '../retry.js';
 import { validQuery } from '../validation.js';
@@ -48,6 +48,9 @@ export function batchRoutes(deps: ApiDeps) {
     if (!batch) throw notFound('batch');
     return batch;
   };
+
+  // One progress reader per watched batch in this process, shared by all of its SSE clients.
+  const hubs = createProgressHubs({ gateway: deps.temporal, catalog: deps.catalog, pollMs: deps.ssePollMs ?? 500, logger: deps.logger });
 
   return new Hono<{ Variables: AuthVariables }>()
     .get('/', async (c) => {
@@ -126,36 +129,7 @@ export function batchRoutes(deps: ApiDeps) {
       return c.json(await readBatchView(deps.temporal, deps.catalog, batch, deps.settleEndedRun));
     })
     .get('/:batchId/events', async (c) => {
-      const tenantId = c.get('tenantId');
-      const batchId = c.req.param('batchId');
-      await loadBatch(tenantId, batchId);
-      const lastEventId = Number(c.req.header('last-event-id'));
-      let lastSeq = Number.isInteger(lastEventId) ? lastEventId : -1;
-      const pollMs = deps.ssePollMs ?? 500;
-      return streamSSE(c, async (stream) => {
-        let aborted = false;
-        stream.onAbort(() => {
-          aborted = true;
-        });
-        let idle = 0;
-        while (!aborted) {
-          const batch = await loadBatch(tenantId, batchId);
-          const view = await readBatchView(deps.temporal, deps.catalog, batch, deps.settleEndedRun);
-          const terminal = isTerminalBatch(view.status);
-          if (view.seq > lastSeq || (terminal && lastSeq < 0)) {
-            lastSeq = view.seq;
-            idle = 0;
-            await stream.writeSSE({ event: 'progress', id: String(view.seq), data: JSON.stringify(view) });
-          } else if (++idle * pollMs >= 15_000) {
-            idle = 0;
-            await stream.write(': keep-alive\n\n'); // keeps proxies from closing an idle stream
-          }
-          if (terminal) {
-            await stream.writeSSE({ event: 'done', id: String(view.seq), data: JSON.stringify(view) });
-            return;
-          }
-          await stream.sleep(pollMs);
-        }
-      });
+      const batch = await loadBatch(c.get('tenantId'), c.req.param('batchId'));
+      return streamProgress(c, hubs, batch, c.req.header('last-event-id'));
     });
 }

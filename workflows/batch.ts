@@ -1,74 +1,66 @@
 /**
- * One workflow per upload batch. It fans the batch out to shard child workflows, a bounded
- * number at a time, and keeps what the progress query needs: finished shards inline, running
- * shards by id (the API queries those directly). The batch history grows by a handful of events
- * per shard, so 10,000 documents cost about a hundred shards' worth of events here.
+ * One workflow per upload batch (and per retry run of it). It fans the batch out to shard child
+ * workflows, a bounded number at a time, and keeps what the progress reader needs: running
+ * shards by id (the reader asks those directly) and finished shards' final documents, handed
+ * out once per reader. The batch history grows by a handful of events per shard.
  */
 import {
+  CancellationScope,
   ParentClosePolicy,
   executeChild,
   isCancellation,
-  CancellationScope,
-  patched,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { IndexActivities } from '../activities/contracts.js';
 import { settleBatchStatus, type BatchStatus } from '../core/progress.js';
+import { BATCH_KEY, STATUS_KEY, TENANT_KEY } from '../temporal/search-attribute-keys.js';
 import {
-  PARSE_QUEUE,
   DEFAULT_FAN_OUT,
-  batchProgressQuery,
+  PARSE_QUEUE,
+  batchChangesQuery,
   shardWorkflowId,
   type FanOutOptions,
   type IngestBatchInput,
   type ShardResult,
 } from './definitions.js';
-import { ingestShard } from './ingest-shard.js';
-import { BATCH_KEY, STATUS_KEY, TENANT_KEY } from '../temporal/search-attribute-keys.js';
+import { localBookkeeping } from './proxies.js';
+import { ingestShardV2 } from './shard.js';
 
-// Catalog writes take milliseconds; a short timeout means a dead worker costs seconds, not minutes.
-const bookkeeping = proxyActivities<IndexActivities>({
-  startToCloseTimeout: '20 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
-
-/** Workflow entry point: ingest every document of one upload batch. */
-export async function ingestBatch(input: IngestBatchInput): Promise<{ status: BatchStatus }> {
+/** Workflow entry point: ingest every document of one upload batch (or of one retry run). */
+export async function ingestBatchV2(input: IngestBatchInput): Promise<{ status: BatchStatus }> {
+  const { tenantId, batchId } = input;
   const fanOut: FanOutOptions = { ...DEFAULT_FAN_OUT, ...input.fanOut };
   const run = input.run ?? 1;
   const shardCount = Math.ceil(input.documentCount / fanOut.shardSize);
-  const finished = new Map<number, ShardResult>();
+  const finished = new Map<number, ShardResult & { finishedAt: number }>();
   const running = new Map<number, string>();
   let status: BatchStatus = 'running';
   let seq = 0;
   let cancelRequested = false;
 
-  setHandler(batchProgressQuery, () => ({
+  setHandler(batchChangesQuery, (sinceSeq) => ({
     status,
     seq,
     shardCount,
-    finishedShards: [...finished.values()],
     runningShards: [...running.entries()].map(([shardIndex, workflowId]) => ({ shardIndex, workflowId })),
+    finishedShards: [...finished.entries()].map(([shardIndex, r]) => ({ shardIndex, seq: r.seq, documents: r.finishedAt > sinceSeq ? r.documents : null })),
     cancelRequested,
   }));
 
-  // Runs recorded before this step existed replay without it.
-  if (patched('batch-marks-itself-running')) {
-    seq = (await bookkeeping.markBatchRunning({ tenantId: input.tenantId, batchId: input.batchId, run })).seqBase;
-  }
+  // The catalog shows the batch running (again, after an operator reset a finished run), and
+  // this run's seqs continue from the last one served, so progress ids keep growing.
+  seq = (await localBookkeeping.markBatchRunning({ tenantId, batchId, run })).seqBase;
 
   const runShard = async (shardIndex: number) => {
-    const workflowId = shardWorkflowId(input.tenantId, input.batchId, shardIndex, run);
+    const workflowId = shardWorkflowId(tenantId, batchId, shardIndex, run);
     running.set(shardIndex, workflowId);
     seq++;
-    const result = await executeChild(ingestShard, {
+    const result = await executeChild(ingestShardV2, {
       workflowId,
       args: [
         {
-          tenantId: input.tenantId,
-          batchId: input.batchId,
+          tenantId,
+          batchId,
           shardIndex,
           offset: shardIndex * fanOut.shardSize,
           limit: fanOut.shardSize,
@@ -79,15 +71,15 @@ export async function ingestBatch(input: IngestBatchInput): Promise<{ status: Ba
       ],
       // Shards carry tenant and batch too, so one search-attribute query lists a whole batch.
       typedSearchAttributes: [
-        { key: TENANT_KEY, value: input.tenantId },
-        { key: BATCH_KEY, value: input.batchId },
+        { key: TENANT_KEY, value: tenantId },
+        { key: BATCH_KEY, value: batchId },
       ],
       // A cancelled batch cancels its shards, which clean up their partial vectors.
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
     });
-    finished.set(shardIndex, result);
-    running.delete(shardIndex);
     seq++;
+    finished.set(shardIndex, { ...result, finishedAt: seq });
+    running.delete(shardIndex);
   };
 
   const isCancelled = () => CancellationScope.current().consideredCancelled;
@@ -109,11 +101,9 @@ export async function ingestBatch(input: IngestBatchInput): Promise<{ status: Ba
   status = cancelRequested ? 'cancelled' : settleBatchStatus(documents, false);
   seq++;
   await CancellationScope.nonCancellable(async () => {
-    if (cancelRequested) {
-      await bookkeeping.cancelOpenDocuments({ tenantId: input.tenantId, batchId: input.batchId, run });
-    }
+    if (cancelRequested) await localBookkeeping.cancelOpenDocuments({ tenantId, batchId, run });
     const finalSeq = seq + [...finished.values()].reduce((n, r) => n + r.seq, 0);
-    await bookkeeping.finalizeBatch({ tenantId: input.tenantId, batchId: input.batchId, status, finalSeq });
+    await localBookkeeping.finalizeBatch({ tenantId, batchId, status, finalSeq });
   });
   upsertSearchAttributes([{ key: STATUS_KEY, value: status }]);
   return { status };
