@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createFsBlobStore } from '../adapters/blob-store.js';
 import { DocumentError } from '../core/formats.js';
 import type { ParsedDocument } from '../core/parsed.js';
+import type { PrepareOutput } from './contracts.js';
 import { createParseActivities, type DocumentParser } from './index.js';
 
 function setUp(parse: DocumentParser['parse']) {
@@ -56,7 +57,7 @@ describe('the prepare step (parse and chunk a group)', () => {
     const kinds = Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, path.basename(v)])) as Record<keyof typeof keys, string>;
     const documents = Object.entries(keys).map(([kind, blobKey]) => ({ documentId: kind, version: 1, format: 'txt', blobKey }));
 
-    const out = await new MockActivityEnvironment().run(activities.prepareDocuments, { tenantId: 't', batchId: 'b', groupSize: 4, documents });
+    const out: PrepareOutput = await new MockActivityEnvironment().run(activities.prepareDocuments, { tenantId: 't', batchId: 'b', groupSize: 4, documents });
 
     expect(out.documents.map((d) => d.documentId)).toEqual(['good', 'encrypted', 'empty', 'flaky']);
     expect(out.documents[0]).toMatchObject({ ok: true, chunkCount: 1, chunksKey: 't/good/v1/chunks' });
