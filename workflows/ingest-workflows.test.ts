@@ -65,7 +65,7 @@ function mockActivities(documentCount: number, mocks: Mocks) {
   const unused = () => Promise.reject(new Error('not used by these workflows'));
   const index: IndexActivities = {
     async loadShardDocuments({ offset, limit }) {
-      record.shardRuns.add(Context.current().info.workflowExecution.runId);
+      record.shardRuns.add(Context.current().info.workflowExecution?.runId ?? '');
       return Array.from({ length: Math.max(0, Math.min(limit, documentCount - offset)) }, (_, i) => ({
         documentId: `d${offset + i}`,
         filename: `d${offset + i}.txt`,
@@ -77,7 +77,7 @@ function mockActivities(documentCount: number, mocks: Mocks) {
       }));
     },
     async indexChunks({ items }) {
-      record.shardRuns.add(Context.current().info.workflowExecution.runId);
+      record.shardRuns.add(Context.current().info.workflowExecution?.runId ?? '');
       const results: IndexedRange[] = [];
       for (const item of items as IndexItem[]) {
         const f = (await mocks.index?.(`${item.documentId}:${item.start}`, attempt(`index:${item.documentId}:${item.start}`))) ?? null;
