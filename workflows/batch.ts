@@ -6,25 +6,22 @@
  */
 import {
   CancellationScope,
-  ParentClosePolicy,
   executeChild,
-  isCancellation,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { settleBatchStatus, type BatchStatus } from '../core/progress.js';
-import { BATCH_KEY, STATUS_KEY, TENANT_KEY } from '../temporal/search-attribute-keys.js';
+import { STATUS_KEY } from '../temporal/search-attribute-keys.js';
 import {
   DEFAULT_FAN_OUT,
-  PARSE_QUEUE,
   batchChangesQuery,
-  shardWorkflowId,
   type FanOutOptions,
   type IngestBatchInput,
   type ShardResult,
 } from './definitions.js';
 import { localBookkeeping } from './proxies.js';
 import { ingestShardV2 } from './shard.js';
+import { runShardLanes, shardChild } from './shard-lanes.js';
 
 /** Workflow entry point: ingest every document of one upload batch (or of one retry run). */
 export async function ingestBatchV2(input: IngestBatchInput): Promise<{ status: BatchStatus }> {
@@ -52,50 +49,16 @@ export async function ingestBatchV2(input: IngestBatchInput): Promise<{ status: 
   seq = (await localBookkeeping.markBatchRunning({ tenantId, batchId, run })).seqBase;
 
   const runShard = async (shardIndex: number) => {
-    const workflowId = shardWorkflowId(tenantId, batchId, shardIndex, run);
-    running.set(shardIndex, workflowId);
+    const child = shardChild(input, fanOut, shardIndex, run);
+    running.set(shardIndex, child.workflowId);
     seq++;
-    const result = await executeChild(ingestShardV2, {
-      workflowId,
-      args: [
-        {
-          tenantId,
-          batchId,
-          shardIndex,
-          offset: shardIndex * fanOut.shardSize,
-          limit: fanOut.shardSize,
-          fanOut,
-          parseQueue: input.parseQueue ?? PARSE_QUEUE,
-          run,
-        },
-      ],
-      // Shards carry tenant and batch too, so one search-attribute query lists a whole batch.
-      typedSearchAttributes: [
-        { key: TENANT_KEY, value: tenantId },
-        { key: BATCH_KEY, value: batchId },
-      ],
-      // A cancelled batch cancels its shards, which clean up their partial vectors.
-      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-    });
+    const result = await executeChild(ingestShardV2, child);
     seq++;
     finished.set(shardIndex, { ...result, finishedAt: seq });
     running.delete(shardIndex);
   };
 
-  const isCancelled = () => CancellationScope.current().consideredCancelled;
-  let nextShard = 0;
-  const lane = async () => {
-    while (nextShard < shardCount && !isCancelled()) await runShard(nextShard++);
-  };
-  // allSettled, not all: on cancel every running shard must finish its own clean-up first.
-  const lanes = await Promise.allSettled(Array.from({ length: Math.min(fanOut.shardsInFlight, shardCount) }, lane));
-  cancelRequested = isCancelled();
-  for (const lane of lanes) {
-    if (lane.status === 'rejected') {
-      if (isCancellation(lane.reason)) cancelRequested = true;
-      else throw lane.reason;
-    }
-  }
+  cancelRequested = (await runShardLanes(shardCount, fanOut.shardsInFlight, runShard)).cancelled;
 
   const documents = [...finished.values()].flatMap((r) => r.documents);
   status = cancelRequested ? 'cancelled' : settleBatchStatus(documents, false);

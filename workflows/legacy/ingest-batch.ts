@@ -8,9 +8,7 @@
  * per shard, so 10,000 documents cost about a hundred shards' worth of events here.
  */
 import {
-  ParentClosePolicy,
   executeChild,
-  isCancellation,
   CancellationScope,
   patched,
   setHandler,
@@ -18,18 +16,17 @@ import {
 } from '@temporalio/workflow';
 import { settleBatchStatus, type BatchStatus } from '../../core/progress.js';
 import {
-  PARSE_QUEUE,
   DEFAULT_FAN_OUT,
   batchChangesQuery,
   batchProgressQuery,
-  shardWorkflowId,
   type FanOutOptions,
   type IngestBatchInput,
   type ShardResult,
 } from '../definitions.js';
 import { bookkeeping } from '../proxies.js';
+import { runShardLanes, shardChild } from '../shard-lanes.js';
 import { ingestShard } from './ingest-shard.js';
-import { BATCH_KEY, STATUS_KEY, TENANT_KEY } from '../../temporal/search-attribute-keys.js';
+import { STATUS_KEY } from '../../temporal/search-attribute-keys.js';
 
 /** The fan-out these runs were started with; frozen, since a different shard size would not replay. */
 const LEGACY_FAN_OUT: FanOutOptions = {
@@ -76,50 +73,16 @@ export async function ingestBatch(input: IngestBatchInput): Promise<{ status: Ba
   }
 
   const runShard = async (shardIndex: number) => {
-    const workflowId = shardWorkflowId(input.tenantId, input.batchId, shardIndex, run);
-    running.set(shardIndex, workflowId);
+    const child = shardChild(input, fanOut, shardIndex, run);
+    running.set(shardIndex, child.workflowId);
     seq++;
-    const result = await executeChild(ingestShard, {
-      workflowId,
-      args: [
-        {
-          tenantId: input.tenantId,
-          batchId: input.batchId,
-          shardIndex,
-          offset: shardIndex * fanOut.shardSize,
-          limit: fanOut.shardSize,
-          fanOut,
-          parseQueue: input.parseQueue ?? PARSE_QUEUE,
-          run,
-        },
-      ],
-      // Shards carry tenant and batch too, so one search-attribute query lists a whole batch.
-      typedSearchAttributes: [
-        { key: TENANT_KEY, value: input.tenantId },
-        { key: BATCH_KEY, value: input.batchId },
-      ],
-      // A cancelled batch cancels its shards, which clean up their partial vectors.
-      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-    });
+    const result = await executeChild(ingestShard, child);
     finished.set(shardIndex, result);
     running.delete(shardIndex);
     seq++;
   };
 
-  const isCancelled = () => CancellationScope.current().consideredCancelled;
-  let nextShard = 0;
-  const lane = async () => {
-    while (nextShard < shardCount && !isCancelled()) await runShard(nextShard++);
-  };
-  // allSettled, not all: on cancel every running shard must finish its own clean-up first.
-  const lanes = await Promise.allSettled(Array.from({ length: Math.min(fanOut.shardsInFlight, shardCount) }, lane));
-  cancelRequested = isCancelled();
-  for (const lane of lanes) {
-    if (lane.status === 'rejected') {
-      if (isCancellation(lane.reason)) cancelRequested = true;
-      else throw lane.reason;
-    }
-  }
+  cancelRequested = (await runShardLanes(shardCount, fanOut.shardsInFlight, runShard)).cancelled;
 
   const documents = [...finished.values()].flatMap((r) => r.documents);
   status = cancelRequested ? 'cancelled' : settleBatchStatus(documents, false);
