@@ -98,7 +98,6 @@ async function step<T>(name: string, work: () => Promise<T>): Promise<T> {
 /** The environment the stack's processes inherit (chaos/stack.ts passes process.env on). */
 function stackEnvironment(embeddings: { baseURL: string; model: string }): void {
   Object.assign(process.env, {
-    LOG_LEVEL: 'warn',
     // The benchmark's own client is the only caller: nothing to limit.
     RATE_LIMIT_PER_MINUTE: '1000000',
     RATE_LIMIT_BURST: '100000',

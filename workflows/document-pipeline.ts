@@ -201,6 +201,9 @@ export class DocumentPipeline {
       const result = results[i];
       if (result?.documentId !== t.ref.documentId) {
         this.finish(t, 'failed', { code: 'internal_error', message: 'the prepare step returned no result for this document' });
+      } else if (result.ok && result.chunkCount === 0) {
+        // The prepare step reports this as a failure; a zero here must still never read as indexed.
+        this.finish(t, 'failed', { code: 'no_extractable_text', message: 'The file contains no text that could be extracted.' });
       } else if (result.ok) {
         t.phase = 'indexing';
         t.chunksKey = result.chunksKey;
