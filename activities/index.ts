@@ -82,15 +82,19 @@ function throwIfCancelled(signal: AbortSignal): void {
   if (signal.aborted) throw signal.reason;
 }
 
+/** Where a document version's chunk groups and manifest are stored. */
+const chunksKeyOf = (doc: { tenantId: string; documentId: string; version: number }) => `${documentArtifactPrefix(doc.tenantId, doc.documentId, doc.version)}/chunks`;
+
 /** Parse and chunk: CPU-bound, served by the parse worker pool. */
 export function createParseActivities(deps: ParseDeps): ParseActivities {
   const heartbeatMs = deps.heartbeatMs ?? 5_000;
 
   /**
-   * Parses one document into its parsed artifact, or reuses the artifact an earlier attempt
-   * stored. Inside a group the group's heartbeat and signal are used; alone, it heartbeats itself.
+   * Parses one document, or reuses the parsed artifact an earlier attempt stored. Inside a group
+   * the group's heartbeat and signal are used; alone, it heartbeats itself. `store` writes the
+   * result as an artifact; a group stores it only when chunking fails (see prepareOne).
    */
-  const parseOne = async (input: ParseInput, signal?: AbortSignal): Promise<ParseOutput> => {
+  const parseOne = async (input: ParseInput, signal?: AbortSignal, store = true): Promise<ParseOutput & { parsed: ParsedDocument; stored: boolean }> => {
     if (!(DOC_FORMATS as readonly string[]).includes(input.format)) {
       throw new DocumentError('unsupported_type', `format ${input.format} is not supported`);
     }
@@ -105,22 +109,29 @@ export function createParseActivities(deps: ParseDeps): ParseActivities {
     else {
       const parse = (abort: AbortSignal) => deps.parser.parse(deps.blobs.blobPath(input.blobKey), input.format as DocFormat, abort);
       parsed = signal ? await parse(signal) : await withHeartbeat(heartbeatMs, parse);
-      await deps.blobs.writeArtifact(key, JSON.stringify(parsed));
+      if (store) await deps.blobs.writeArtifact(key, JSON.stringify(parsed));
     }
     const characters = parsed.sections.reduce((n, s) => n + s.text.length, 0);
-    return { parsedKey: key, sections: parsed.sections.length, characters };
+    return { parsedKey: key, sections: parsed.sections.length, characters, parsed, stored: stored || store };
   };
 
-  /** Chunks a parsed document into stored groups of `groupSize`, unless a finished manifest says it is done. */
-  const chunkOne = async (input: ChunkInput): Promise<ChunkOutput> => {
-    const prefix = documentArtifactPrefix(input.tenantId, input.documentId, input.version);
-    const chunksKey = `${prefix}/chunks`;
-    if ((await deps.blobs.artifactSize(chunkManifestKey(chunksKey))) !== null) {
-      const manifest = await readJsonArtifact(deps.blobs, chunkManifestKey(chunksKey), ChunkManifestSchema);
-      if (manifest.groupSize === input.groupSize) return { chunksKey, chunkCount: manifest.chunkCount };
-    }
-    const parsed = await readJsonArtifact(deps.blobs, input.parsedKey, ParsedDocumentSchema);
-    const chunks = chunkDocument(parsed, deps.chunking);
+  /** The finished chunk step of an earlier attempt or run (its manifest, for the same group size), or null. */
+  const chunkedBefore = async (chunksKey: string, groupSize: number): Promise<ChunkOutput | null> => {
+    if ((await deps.blobs.artifactSize(chunkManifestKey(chunksKey))) === null) return null;
+    const manifest = await readJsonArtifact(deps.blobs, chunkManifestKey(chunksKey), ChunkManifestSchema);
+    return manifest.groupSize === groupSize ? { chunksKey, chunkCount: manifest.chunkCount } : null;
+  };
+
+  /**
+   * Chunks a parsed document into stored groups of `groupSize`, unless a finished manifest says
+   * it is done. `parsed` is the document when the caller has it in memory (no second read).
+   */
+  const chunkOne = async (input: ChunkInput, parsed?: ParsedDocument): Promise<ChunkOutput> => {
+    const chunksKey = chunksKeyOf(input);
+    // In a group the caller looked for an earlier result already, before parsing.
+    const before = parsed ? null : await chunkedBefore(chunksKey, input.groupSize);
+    if (before) return before;
+    const chunks = chunkDocument(parsed ?? (await readJsonArtifact(deps.blobs, input.parsedKey, ParsedDocumentSchema)), deps.chunking);
     if (chunks.length === 0) {
       throw new DocumentError('no_extractable_text', 'The file contains no text that could be extracted (is it a scan or empty?).');
     }
@@ -136,15 +147,27 @@ export function createParseActivities(deps: ParseDeps): ParseActivities {
     return { chunksKey, chunkCount: chunks.length };
   };
 
-  /** Parse then chunk one document of a group; its failure is its own, reported with the step. */
+  /**
+   * Parse then chunk one document of a group; its failure is its own, reported with the step.
+   * Chunks from an earlier attempt are reused without parsing. The parsed text is stored only if
+   * chunking fails retryably, for the retry: once the chunks are stored nothing reads it, and
+   * every file write counts when a group holds many small documents.
+   */
   const prepareOne = async (input: PrepareInput, item: PrepareItem, signal: AbortSignal): Promise<PreparedDocument> => {
     const base = { tenantId: input.tenantId, batchId: input.batchId, documentId: item.documentId, version: item.version };
     let step: PipelineStep = 'parse';
     try {
-      const parsed = await parseOne({ ...base, format: item.format, blobKey: item.blobKey }, signal);
+      const before = await chunkedBefore(chunksKeyOf(base), input.groupSize);
+      if (before) return { documentId: item.documentId, ok: true, ...before };
+      const parsed = await parseOne({ ...base, format: item.format, blobKey: item.blobKey }, signal, false);
       step = 'chunk';
-      const chunked = await chunkOne({ ...base, parsedKey: parsed.parsedKey, groupSize: input.groupSize });
-      return { documentId: item.documentId, ok: true, ...chunked };
+      try {
+        const chunked = await chunkOne({ ...base, parsedKey: parsed.parsedKey, groupSize: input.groupSize }, parsed.parsed);
+        return { documentId: item.documentId, ok: true, ...chunked };
+      } catch (err) {
+        if (!parsed.stored && !(err instanceof DocumentError)) await deps.blobs.writeArtifact(parsed.parsedKey, JSON.stringify(parsed.parsed)).catch(() => undefined);
+        throw err;
+      }
     } catch (err) {
       throwIfCancelled(signal);
       return { documentId: item.documentId, ok: false, failure: stepFailure(step, err) };
@@ -159,7 +182,11 @@ export function createParseActivities(deps: ParseDeps): ParseActivities {
         setMaxListeners(Math.max(10, input.documents.length + 2), signal);
         return { documents: await Promise.all(input.documents.map((item) => prepareOne(input, item, signal))) };
       }),
-    parseDocument: (input) => classified(() => parseOne(input)),
+    parseDocument: (input) =>
+      classified(async () => {
+        const { parsedKey: key, sections, characters } = await parseOne(input);
+        return { parsedKey: key, sections, characters };
+      }),
     chunkDocument: (input) => classified(() => chunkOne(input)),
   };
 }

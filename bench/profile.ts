@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --profile`: V8 CPU profiles of the stack's API and worker processes
- * (`--cpu-prof`, written when a process exits cleanly), summarized as where each process spent
+ * (bench/cpu-profile-preload.mjs, written when a process exits cleanly), summarized as where each process spent
  * its time: by module (a package in node_modules, a file of ours, Node's internals) and by
  * function. The .cpuprofile files open in Chrome DevTools for the full picture.
  */
@@ -19,9 +19,9 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** The module a frame belongs to: `pkg` for node_modules, a repository path for ours, or `(node)` / `(v8)`. */
-function moduleOf(url: string, repoRoot: string): string {
-  if (!url) return '(v8: gc, idle, program)';
+/** The module a frame belongs to: `pkg` for node_modules, a repository path for ours, Node's internals, or native code. */
+function moduleOf(functionName: string, url: string, repoRoot: string): string {
+  if (!url) return functionName === '(garbage collector)' || functionName === '(program)' ? '(v8: gc, program)' : '(native: fs, net, crypto…)';
   if (url.startsWith('node:')) return '(node internals)';
   const file = url.replace(/^file:\/\//, '');
   const modules = file.lastIndexOf('node_modules/');
@@ -34,6 +34,8 @@ function moduleOf(url: string, repoRoot: string): string {
 
 export interface ProfileSummary {
   file: string;
+  /** Time the process was busy (samples not idle); shares are of this. */
+  busyMs: number;
   totalMs: number;
   /** What the process mostly ran: the repository file with the most self time. */
   role: string;
@@ -50,10 +52,13 @@ export function summarizeProfile(file: string, repoRoot: string, top = 12): Prof
   const modules = new Map<string, number>();
   const functions = new Map<string, number>();
   let total = 0;
+  let busy = 0;
   for (const [id, us] of selfUs) {
     const frame = byId.get(id)!.callFrame;
     total += us;
-    const mod = moduleOf(frame.url, repoRoot);
+    if (frame.functionName === '(idle)') continue;
+    busy += us;
+    const mod = moduleOf(frame.functionName, frame.url, repoRoot);
     modules.set(mod, (modules.get(mod) ?? 0) + us);
     const name = `${frame.functionName || '(anonymous)'} ${mod}${frame.url ? `:${frame.lineNumber + 1}` : ''}`;
     functions.set(name, (functions.get(name) ?? 0) + us);
@@ -62,9 +67,9 @@ export function summarizeProfile(file: string, repoRoot: string, top = 12): Prof
     [...m.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
-      .map(([name, us]) => ({ name, ms: Math.round(us / 1000), share: us / total }));
+      .map(([name, us]) => ({ name, ms: Math.round(us / 1000), share: us / busy }));
   const ours = [...modules.entries()].filter(([name]) => /^(api|worker|runtime|activities|adapters|workflows|core)\//.test(name)).sort((a, b) => b[1] - a[1]);
-  return { file, totalMs: Math.round(total / 1000), role: ours[0]?.[0] ?? 'unknown', byModule: rank(modules), byFunction: rank(functions) };
+  return { file, busyMs: Math.round(busy / 1000), totalMs: Math.round(total / 1000), role: ours[0]?.[0] ?? 'unknown', byModule: rank(modules), byFunction: rank(functions) };
 }
 
 /** Every profile in `dir`, summarized, as text for the terminal and docs/benchmarks.md. */
@@ -73,10 +78,10 @@ export function formatProfiles(dir: string, repoRoot: string): { text: string; s
   const summaries = files.map((f) => summarizeProfile(path.join(dir, f), repoRoot));
   const percent = (share: number) => `${(share * 100).toFixed(1).padStart(5)} %`;
   const text = summaries
-    .sort((a, b) => b.totalMs - a.totalMs)
+    .sort((a, b) => b.busyMs - a.busyMs)
     .map((s) =>
       [
-        `${path.basename(s.file)}: ${s.totalMs} ms sampled, mostly ${s.role}`,
+        `${path.basename(s.file)}: busy ${s.busyMs} ms of ${s.totalMs} ms, mostly ${s.role}; shares of busy time`,
         '  by module:',
         ...s.byModule.map((m) => `    ${percent(m.share)}  ${m.name}`),
         '  by function:',

