@@ -178,7 +178,7 @@ async function main(): Promise<void> {
       // 1,000 one-chunk documents, 5 uploads of 200, 0 ms embedder: raw, orchestrated, orchestrated with 50 watchers.
       const small = split(oneChunkDocs(plan.small.batches * plan.small.perBatch), plan.small.batches);
       const smallRaw = writeCorpus(path.join(work, 'corpus-small'), small.flat());
-      const rounds = { raw: [] as number[], orchestrated: [] as number[], watched: [] as number[] };
+      const rounds = { raw: [] as number[], orchestrated: [] as number[], watched: [] as number[], phases: [] as unknown[] };
       const latencies: number[] = [];
       for (let round = 1; round <= plan.rounds; round++) {
         const runs = {
@@ -187,6 +187,7 @@ async function main(): Promise<void> {
             const r = await step(`small round ${round}: orchestrated`, async () => orchestratedRound(await orchestratedTarget(stack!), small, 0, deadlineMs));
             if (r.indexed !== r.documents) throw new Error(`small round ${round}: ${r.documents - r.indexed} documents not indexed`);
             rounds.orchestrated.push(r.seconds);
+            rounds.phases.push(r.phases);
             latencies.push(...r.latenciesMs);
           },
           watched: async () => {

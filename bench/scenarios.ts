@@ -47,6 +47,8 @@ export async function upload(target: Target, files: UploadFile[]): Promise<strin
 
 export interface OrchestratedRound {
   seconds: number;
+  /** Where the time went, in seconds from the start: uploads answered, first document started, last document finished. */
+  phases: { uploaded: number; firstStarted: number; lastFinished: number };
   documents: number;
   indexed: number;
   latenciesMs: number[];
@@ -60,9 +62,12 @@ export interface OrchestratedRound {
  */
 export async function orchestratedRound(target: Target, batches: UploadFile[][], watchersPerBatch: number, deadlineMs: number): Promise<OrchestratedRound> {
   const started = performance.now();
+  const startedAt = Date.now();
+  let uploaded = 0;
   const follows = await Promise.all(
     batches.map(async (files) => {
       const batchId = await upload(target, files);
+      uploaded = Math.max(uploaded, (performance.now() - started) / 1000);
       const followers = Array.from({ length: 1 + watchersPerBatch }, () => followBatch(target.baseUrl, target.apiKey, batchId, deadlineMs));
       return { batchId, results: await Promise.all(followers) };
     }),
@@ -70,8 +75,15 @@ export async function orchestratedRound(target: Target, batches: UploadFile[][],
   const seconds = (performance.now() - started) / 1000;
   const all: FollowResult[] = follows.flatMap((f) => f.results);
   const primaries = follows.map((f) => f.results[0]);
+  const docs = primaries.flatMap((r) => r.view.documents);
+  const since = (t: number | null) => (t === null ? NaN : (t - startedAt) / 1000);
   return {
     seconds,
+    phases: {
+      uploaded,
+      firstStarted: Math.min(...docs.map((d) => since(d.startedAt)).filter(Number.isFinite)),
+      lastFinished: Math.max(...docs.map((d) => since(d.finishedAt)).filter(Number.isFinite)),
+    },
     documents: batches.reduce((n, b) => n + b.length, 0),
     indexed: primaries.reduce((n, r) => n + r.view.documents.filter((d) => d.status === 'indexed').length, 0),
     latenciesMs: all.flatMap((r) => r.latenciesMs),

@@ -10,10 +10,10 @@
  */
 import { Context } from '@temporalio/activity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyBatchDelta, type BatchDelta, type BatchView } from '../core/contracts.js';
+import type { BatchView } from '../core/contracts.js';
 import { startApiProcess, type ApiProcess } from './api-process.js';
 import { makeText } from './fixtures/documents.js';
-import { uploadBatch } from './http.js';
+import { uploadBatch, viewFromFrames } from './http.js';
 import { readSseReconnecting, type SessionFrame, type SseSession } from './sse-client.js';
 import { startStack, type Stack } from './stack.js';
 
@@ -90,16 +90,9 @@ function documents(tag: string) {
   }));
 }
 
-/**
- * The view a client holds after `frame`: the last snapshot before it with every later delta
- * applied, as the web app builds it. Each connection starts with a snapshot.
- */
+/** The view a client holds right after `frame` (each connection starts with a snapshot). */
 function viewAt(frames: SessionFrame[], frame: SessionFrame): BatchView {
-  let view: BatchView | undefined;
-  for (const f of frames.slice(0, frames.indexOf(frame) + 1)) {
-    if (f.event === 'snapshot') view = JSON.parse(f.data) as BatchView;
-    else if (view) view = applyBatchDelta(view, JSON.parse(f.data) as BatchDelta);
-  }
+  const view = viewFromFrames(frames.slice(0, frames.indexOf(frame) + 1));
   if (!view) throw new Error(`no snapshot before frame ${JSON.stringify(frame)}`);
   return view;
 }
