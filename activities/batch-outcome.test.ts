@@ -7,8 +7,20 @@ describe('the status a batch ends with', () => {
   it('judges a retry run by the whole batch: one document failing again leaves the batch completed with errors', async () => {
     const catalog = createSqliteCatalog(':memory:');
     await catalog.ensureTenant('t');
-    await catalog.createBatch({ id: 'b', tenantId: 't', workflowId: 'w', documentCount: 3, idempotencyKey: null }, ['a', 'b', 'c'].map((id) => contractDocument(id)));
-    const outcome = (documentId: string, status: 'indexed' | 'failed') => ({ documentId, status, chunks: 1, errorCode: null, errorMessage: null, attempt: 1, startedAt: 1, finishedAt: 2 });
+    await catalog.createBatch(
+      { id: 'b', tenantId: 't', workflowId: 'w', documentCount: 3, idempotencyKey: null },
+      ['a', 'b', 'c'].map((id) => contractDocument(id)),
+    );
+    const outcome = (documentId: string, status: 'indexed' | 'failed') => ({
+      documentId,
+      status,
+      chunks: 1,
+      errorCode: null,
+      errorMessage: null,
+      attempt: 1,
+      startedAt: 1,
+      finishedAt: 2,
+    });
     await catalog.updateDocuments('t', [outcome('a', 'indexed'), outcome('b', 'indexed'), outcome('c', 'failed')]);
     // The retry run held only `c`, which failed again: on its own that run is `failed`.
     expect(await batchOutcome(catalog, 't', 'b', 'failed')).toBe('completed_with_errors');

@@ -87,9 +87,7 @@ export interface PrepareInput {
 }
 
 /** Per-document result of a prepare group: chunked, or failed at a named step. */
-export type PreparedDocument =
-  | { documentId: string; ok: true; chunksKey: string; chunkCount: number }
-  | { documentId: string; ok: false; failure: StepFailure };
+export type PreparedDocument = { documentId: string; ok: true; chunksKey: string; chunkCount: number } | { documentId: string; ok: false; failure: StepFailure };
 
 export interface PrepareOutput {
   documents: PreparedDocument[];
@@ -114,9 +112,7 @@ export interface IndexInput {
 }
 
 /** Per-range result of an index pack. */
-export type IndexedRange =
-  | { documentId: string; start: number; ok: true; upserted: number }
-  | { documentId: string; start: number; ok: false; failure: StepFailure };
+export type IndexedRange = { documentId: string; start: number; ok: true; upserted: number } | { documentId: string; start: number; ok: false; failure: StepFailure };
 
 export interface IndexOutput {
   items: IndexedRange[];

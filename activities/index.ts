@@ -217,11 +217,9 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
     if (group.length !== end - start) throw new Error(`chunk group ${start} has ${group.length} chunks, expected ${end - start}`);
     return group;
   };
-  const vectorsKeyOf = (tenantId: string, documentId: string, version: number, start: number) =>
-    vectorsKey(documentArtifactPrefix(tenantId, documentId, version), start);
+  const vectorsKeyOf = (tenantId: string, documentId: string, version: number, start: number) => vectorsKey(documentArtifactPrefix(tenantId, documentId, version), start);
   /** Vectors stored for a range by an earlier attempt or run: never paid for twice. */
-  const hasVectors = async (key: string, rows: number, dimensions: number) =>
-    (await deps.blobs.artifactSize(key)) === rows * dimensions * Float32Array.BYTES_PER_ELEMENT;
+  const hasVectors = async (key: string, rows: number, dimensions: number) => (await deps.blobs.artifactSize(key)) === rows * dimensions * Float32Array.BYTES_PER_ELEMENT;
 
   /**
    * Embeds the ranges that have no stored vectors, all texts in one call (the embedder splits it
@@ -231,7 +229,11 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
    */
   const embedMissing = async (ranges: PackRange[], failures: Map<PackRange, StepFailure>, signal: AbortSignal): Promise<void> => {
     const embedInto = async (some: PackRange[]) => {
-      const vectors = await deps.embedder.embed(some.flatMap((r) => r.chunks.map((c) => c.text)), 'passage', signal);
+      const vectors = await deps.embedder.embed(
+        some.flatMap((r) => r.chunks.map((c) => c.text)),
+        'passage',
+        signal,
+      );
       let at = 0;
       for (const r of some) {
         r.vectors = vectors.slice(at, at + r.chunks.length);
@@ -315,7 +317,13 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
         const dimensions = await deps.embedder.dimensions();
         if (await hasVectors(key, input.end - input.start, dimensions)) return { vectorsKey: key, dimensions };
         const group = await readGroup(input.chunksKey, input.start, input.end);
-        const vectors = await withHeartbeat(heartbeatMs, (signal) => deps.embedder.embed(group.map((c) => c.text), 'passage', signal));
+        const vectors = await withHeartbeat(heartbeatMs, (signal) =>
+          deps.embedder.embed(
+            group.map((c) => c.text),
+            'passage',
+            signal,
+          ),
+        );
         await deps.blobs.writeArtifact(key, encodeVectors(vectors));
         return { vectorsKey: key, dimensions: vectors[0].length };
       }),

@@ -198,7 +198,10 @@ export function describeCatalogContract(name: string, makeStore: MakeCatalogStor
       await catalog.createBatch(batchOf('empty', 'a', 0), []);
       expect(await catalog.listBatchDocuments('a', 'empty', 0, 10)).toEqual([]);
       const ids = Array.from({ length: 1_500 }, (_, i) => `doc-${String(1_500 - i).padStart(4, '0')}`);
-      await catalog.createBatch(batchOf('big', 'a', ids.length), ids.map((id) => contractDocument(id)));
+      await catalog.createBatch(
+        batchOf('big', 'a', ids.length),
+        ids.map((id) => contractDocument(id)),
+      );
       const page = await catalog.listBatchDocuments('a', 'big', 1_000, 600);
       expect(page.map((d) => d.id)).toEqual(ids.slice(1_000));
       expect(page.map((d) => d.position)).toEqual(ids.slice(1_000).map((_, i) => 1_000 + i));
@@ -386,7 +389,10 @@ export function describeCatalogContract(name: string, makeStore: MakeCatalogStor
     it('cancels only the open documents of the given run', async () => {
       const catalog = await open();
       await catalog.ensureTenant('a');
-      await catalog.createBatch(batchOf('b1', 'a', 4), ['d1', 'd2', 'd3', 'd4'].map((id) => contractDocument(id)));
+      await catalog.createBatch(
+        batchOf('b1', 'a', 4),
+        ['d1', 'd2', 'd3', 'd4'].map((id) => contractDocument(id)),
+      );
       await catalog.updateDocuments('a', [
         outcome('d1', 'indexed'),
         { ...outcome('d2', 'indexed'), status: 'embedding', chunks: 0 },
@@ -434,7 +440,10 @@ export function describeCatalogContract(name: string, makeStore: MakeCatalogStor
       const workers = [await open(), await open(), await open()];
       await workers[0].ensureTenant('a');
       const ids = Array.from({ length: 20 }, (_, i) => `d${String(i).padStart(2, '0')}`);
-      await workers[0].createBatch(batchOf('b1', 'a', ids.length), ids.map((id) => contractDocument(id)));
+      await workers[0].createBatch(
+        batchOf('b1', 'a', ids.length),
+        ids.map((id) => contractDocument(id)),
+      );
       // Each call writes one marker to every document, in its own order (a seeded shuffle).
       let seed = 7;
       const shuffled = () => {

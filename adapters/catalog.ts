@@ -61,10 +61,7 @@ export interface DocumentRecord {
   updatedAt: string;
 }
 
-export type NewDocument = Pick<
-  DocumentRecord,
-  'id' | 'filename' | 'format' | 'contentHash' | 'size' | 'blobKey' | 'duplicateOf'
->;
+export type NewDocument = Pick<DocumentRecord, 'id' | 'filename' | 'format' | 'contentHash' | 'size' | 'blobKey' | 'duplicateOf'>;
 
 export interface DocumentUpdate {
   documentId: string;

@@ -16,9 +16,7 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-describeVectorStoreContract('LanceDB (embedded, real database in a temp dir)', async () =>
-  createLanceDbStore({ dir: await tempDir() }),
-);
+describeVectorStoreContract('LanceDB (embedded, real database in a temp dir)', async () => createLanceDbStore({ dir: await tempDir() }));
 
 describe('LanceDB store specifics', () => {
   it('persists across close and reopen', async () => {
@@ -39,9 +37,7 @@ describe('LanceDB store specifics', () => {
     const dir = await tempDir();
     const stores = await Promise.all([1, 2, 3].map(() => createLanceDbStore({ dir })));
     await stores[0].ensureCollection('acme', 4);
-    const rounds = Array.from({ length: 6 }, (_, r) =>
-      Array.from({ length: 20 }, (_, i) => contractPoint('acme', `doc-${r}`, i, [1, r, i, 0])),
-    );
+    const rounds = Array.from({ length: 6 }, (_, r) => Array.from({ length: 20 }, (_, i) => contractPoint('acme', `doc-${r}`, i, [1, r, i, 0])));
     await Promise.all(stores.flatMap((s) => rounds.map((points) => s.upsert('acme', points))));
     // A fresh reader sees every commit of the others.
     expect(await stores[1].countAll('acme')).toBe(120);
@@ -77,9 +73,7 @@ describe('LanceDB store specifics', () => {
     const dir = await tempDir();
     const store = await createLanceDbStore({ dir });
     const before = await readdir(dir); // connect itself lays down LanceDB's own bookkeeping
-    await expect(store.upsert('../escape', [contractPoint('x', 'doc-a', 0, [1, 0, 0, 0])])).rejects.toThrow(
-      /invalid tenant id/,
-    );
+    await expect(store.upsert('../escape', [contractPoint('x', 'doc-a', 0, [1, 0, 0, 0])])).rejects.toThrow(/invalid tenant id/);
     await expect(store.ensureCollection('UPPER', 4)).rejects.toThrow(/invalid tenant id/);
     expect(await readdir(dir)).toEqual(before);
     expect(await readdir(path.dirname(dir))).not.toContain('escape');
@@ -102,16 +96,12 @@ describe('LanceDB store specifics', () => {
     // Messages observed from @lancedb/lancedb 0.31.0 (lance 8.0.0) under concurrent writers.
     expect(
       isLanceCommitConflict(
-        new Error(
-          'lance error: Retryable commit conflict for version 2: This Overwrite transaction was preempted by concurrent transaction Overwrite at version 2. Please retry.',
-        ),
+        new Error('lance error: Retryable commit conflict for version 2: This Overwrite transaction was preempted by concurrent transaction Overwrite at version 2. Please retry.'),
       ),
     ).toBe(true);
     expect(
       isLanceCommitConflict(
-        new Error(
-          'Failed to execute merge insert: GenericFailure, lance error: Too many concurrent writers. Attempted 5 times, but failed on retry_timeout of 30.000 seconds.',
-        ),
+        new Error('Failed to execute merge insert: GenericFailure, lance error: Too many concurrent writers. Attempted 5 times, but failed on retry_timeout of 30.000 seconds.'),
       ),
     ).toBe(true);
     expect(isLanceCommitConflict(new Error("Table 'x' was not found"))).toBe(false);

@@ -44,20 +44,7 @@ const PRIMARY_KEY_METADATA = 'lance-schema:unenforced-primary-key';
 const DELETE_IDS_PER_STATEMENT = 500;
 const COMPACTION_VERSION_GRACE_MS = 60 * 60 * 1000;
 
-const PAYLOAD_COLUMNS = [
-  'tenantId',
-  'documentId',
-  'batchId',
-  'version',
-  'chunkIndex',
-  'text',
-  'filename',
-  'page',
-  'heading',
-  'sheet',
-  'rowStart',
-  'rowEnd',
-] as const;
+const PAYLOAD_COLUMNS = ['tenantId', 'documentId', 'batchId', 'version', 'chunkIndex', 'text', 'filename', 'page', 'heading', 'sheet', 'rowStart', 'rowEnd'] as const;
 
 /**
  * True when a LanceDB error means "another writer committed first, try again". Exported so tests
@@ -240,9 +227,7 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
       const raced = await loadTable(name);
       if (raced) return raced;
       // existOk: another process may create it first; its commit race surfaces as a retryable conflict.
-      const table = await withCommitRetry(retry, () =>
-        db.createEmptyTable(name, tableSchema(dimensions), { mode: 'create', existOk: true }),
-      );
+      const table = await withCommitRetry(retry, () => db.createEmptyTable(name, tableSchema(dimensions), { mode: 'create', existOk: true }));
       tables.set(name, Promise.resolve(table));
       return table;
     });
@@ -264,11 +249,7 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
       assertOpen();
       const rows = lastPerId(points).map(toRow);
       const table = await getOrCreateTable(name, dimensions);
-      await enqueue(name, () =>
-        withCommitRetry(retry, () =>
-          table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows),
-        ),
-      );
+      await enqueue(name, () => withCommitRetry(retry, () => table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows)));
     },
 
     async search(tenantId, vector, limit, filter) {
@@ -287,14 +268,12 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
         .select(['id', ...PAYLOAD_COLUMNS, '_distance']);
       if (where) query = query.where(where);
       const rows = (await query.toArray()) as Record<string, unknown>[];
-      return rows.map(
-        (row): SearchHit => ({
-          id: String(row.id),
-          // Cosine distance is 1 - cosine similarity; report the similarity, as Qdrant does.
-          score: 1 - Number(row._distance),
-          payload: payloadFromRecord(row),
-        }),
-      );
+      return rows.map((row): SearchHit => ({
+        id: String(row.id),
+        // Cosine distance is 1 - cosine similarity; report the similarity, as Qdrant does.
+        score: 1 - Number(row._distance),
+        payload: payloadFromRecord(row),
+      }));
     },
 
     async deleteDocument(tenantId, documentId) {
@@ -337,9 +316,7 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
       const table = await loadTable(name);
       if (!table) return [];
       const rows = (await table.query().select(['id', 'documentId', 'version', 'chunkIndex']).toArray()) as Record<string, unknown>[];
-      return rows.map(
-        (r): PointRef => ({ id: String(r.id), documentId: String(r.documentId), version: Number(r.version), chunkIndex: Number(r.chunkIndex) }),
-      );
+      return rows.map((r): PointRef => ({ id: String(r.id), documentId: String(r.documentId), version: Number(r.version), chunkIndex: Number(r.chunkIndex) }));
     },
 
     async deletePoints(tenantId, ids) {

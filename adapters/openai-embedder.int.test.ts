@@ -73,10 +73,7 @@ describe('openai embedder against the real embeddings server', () => {
   it('matches an Italian query to the English passage with the same meaning', async () => {
     const [q] = await embedder.embed(['quante proteine dovrebbe mangiare un adulto ogni giorno'], 'query');
     const [match, unrelated] = await embedder.embed(
-      [
-        'Adults should eat about 0.8 grams of protein per kilogram of body weight every day.',
-        'The train to Milan leaves from platform four at half past nine.',
-      ],
+      ['Adults should eat about 0.8 grams of protein per kilogram of body weight every day.', 'The train to Milan leaves from platform four at half past nine.'],
       'passage',
     );
     expect(cosine(q, match)).toBeGreaterThan(cosine(q, unrelated) + 0.03);
@@ -100,7 +97,12 @@ describe('openai embedder against the real embeddings server', () => {
       { text: "Il rapporto trimestrale mostra che i ricavi sono aumentati rispetto all'anno precedente, grazie all'espansione internazionale. ".repeat(12), page: 2 },
       { text: 'Ежеквартальный отчёт показывает, что выручка значительно выросла по сравнению с предыдущим годом. '.repeat(12), page: 3 },
       { text: '季度报告显示，与上一年相比，收入显著增长，主要得益于国际扩张。'.repeat(20), page: 4 },
-      { text: Array.from({ length: 60 }, (_, i) => `${i + 2}\tACME-${1000 + i}\t${(i * 13.37).toFixed(2)}\t2024-0${(i % 9) + 1}-15`).join('\n'), sheet: 'Sales', rowStart: 2, rowEnd: 61 },
+      {
+        text: Array.from({ length: 60 }, (_, i) => `${i + 2}\tACME-${1000 + i}\t${(i * 13.37).toFixed(2)}\t2024-0${(i % 9) + 1}-15`).join('\n'),
+        sheet: 'Sales',
+        rowStart: 2,
+        rowEnd: 61,
+      },
     ];
     const chunks = chunkDocument({ format: 'pdf', sections }, DEFAULT_CHUNK_OPTIONS);
     const overhead = (await rawEmbed([''], 'passage')).tokens; // <s>, </s> and "passage:"

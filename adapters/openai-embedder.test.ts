@@ -1,12 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createOpenAiEmbedder,
-  EmbeddingRequestError,
-  EmbeddingUnavailableError,
-  type OpenAiEmbedderOptions,
-} from './openai-embedder.js';
+import { createOpenAiEmbedder, EmbeddingRequestError, EmbeddingUnavailableError, type OpenAiEmbedderOptions } from './openai-embedder.js';
 import { DocumentError } from '../core/formats.js';
 
 /** What the fake server should do with one request. */

@@ -7,14 +7,7 @@
  */
 import pg from 'pg';
 import type { BatchStatus } from '../core/progress.js';
-import type {
-  ApiKeyRecord,
-  BatchRecord,
-  Catalog,
-  DocumentRecord,
-  DocumentUpdate,
-  TenantRecord,
-} from './catalog.js';
+import type { ApiKeyRecord, BatchRecord, Catalog, DocumentRecord, DocumentUpdate, TenantRecord } from './catalog.js';
 import { CATALOG_MIGRATIONS, migrateCatalog, type Migration } from './postgres-migrations.js';
 import { inTransaction } from './postgres-transaction.js';
 
@@ -73,9 +66,7 @@ export function parseDatabaseUrl(connectionString: string): URL {
 /** Removes the password (raw and URL-encoded) and the whole connection string from a message. */
 function redactor(connectionString: string): (message: string) => string {
   const url = new URL(connectionString);
-  const secrets = [connectionString, url.password, url.password ? decodeURIComponent(url.password) : '']
-    .filter((s) => s.length >= 3)
-    .sort((a, b) => b.length - a.length);
+  const secrets = [connectionString, url.password, url.password ? decodeURIComponent(url.password) : ''].filter((s) => s.length >= 3).sort((a, b) => b.length - a.length);
   return (message) => secrets.reduce((text, secret) => text.split(secret).join('***'), message);
 }
 
@@ -167,8 +158,7 @@ export async function openPostgresCatalog(options: PostgresCatalogOptions): Prom
     application_name: 'docflow',
   });
   const reportPoolError =
-    options.onPoolError ??
-    ((message: string) => console.error(JSON.stringify({ level: 'error', msg: 'postgresql catalog connection error', target, error: message })));
+    options.onPoolError ?? ((message: string) => console.error(JSON.stringify({ level: 'error', msg: 'postgresql catalog connection error', target, error: message })));
   // Without a listener, an idle connection dropped by the server would crash the process.
   pool.on('error', (err) => reportPoolError(redact(err.message)));
 
@@ -314,10 +304,7 @@ export async function openPostgresCatalog(options: PostgresCatalogOptions): Prom
         if (!batch || batch.status === 'running') return null;
         const run = int(batch.current_run) + 1;
         const candidates = (
-          await client.query<Row>("SELECT id FROM documents WHERE tenant_id = $1 AND batch_id = $2 AND status IN ('failed', 'cancelled') ORDER BY position", [
-            tenantId,
-            batchId,
-          ])
+          await client.query<Row>("SELECT id FROM documents WHERE tenant_id = $1 AND batch_id = $2 AND status IN ('failed', 'cancelled') ORDER BY position", [tenantId, batchId])
         ).rows.map((r) => r.id as string);
         const wanted = documentIds === 'all' ? candidates : candidates.filter((id) => documentIds.includes(id));
         if (wanted.length === 0) return { run, documentIds: [] };
@@ -326,10 +313,12 @@ export async function openPostgresCatalog(options: PostgresCatalogOptions): Prom
            WHERE id = ANY($3::text[]) AND tenant_id = $4`,
           [run, stamp(), wanted, tenantId],
         );
-        await client.query(
-          "UPDATE batches SET current_run = $1, status = 'running', workflow_id = $2, finished_at = NULL, final_seq = NULL WHERE id = $3 AND tenant_id = $4",
-          [run, workflowIdForRun(run), batchId, tenantId],
-        );
+        await client.query("UPDATE batches SET current_run = $1, status = 'running', workflow_id = $2, finished_at = NULL, final_seq = NULL WHERE id = $3 AND tenant_id = $4", [
+          run,
+          workflowIdForRun(run),
+          batchId,
+          tenantId,
+        ]);
         return { run, documentIds: wanted };
       });
     },

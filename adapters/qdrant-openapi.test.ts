@@ -26,8 +26,7 @@ const specPath = path.resolve(repoRoot, '../shared/qdrant/openapi.json');
 const specExists = existsSync(specPath);
 if (!specExists) {
   console.warn(
-    `[qdrant-openapi] skipped: Qdrant's OpenAPI document is not at ${specPath} ` +
-      '(it lives in the shared folder beside the repository: ../shared/qdrant/openapi.json).',
+    `[qdrant-openapi] skipped: Qdrant's OpenAPI document is not at ${specPath} ` + '(it lives in the shared folder beside the repository: ../shared/qdrant/openapi.json).',
   );
 }
 
@@ -130,8 +129,7 @@ interface MatchedOperation {
   params: Record<string, string>;
 }
 
-const formatErrors = (v: ValidateFunction) =>
-  (v.errors ?? []).slice(0, 8).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+const formatErrors = (v: ValidateFunction) => (v.errors ?? []).slice(0, 8).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
 
 class QdrantSpec {
   readonly operations: Operation[] = [];
@@ -155,13 +153,10 @@ class QdrantSpec {
           };
         };
         const paramNames = [...template.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
-        const body = ((op.requestBody as SchemaNode | undefined)?.content as SchemaNode | undefined)?.[
-          'application/json'
-        ] as SchemaNode | undefined;
+        const body = ((op.requestBody as SchemaNode | undefined)?.content as SchemaNode | undefined)?.['application/json'] as SchemaNode | undefined;
         const responses = new Map<string, ValidateFunction>();
         for (const [code, response] of Object.entries((op.responses ?? {}) as Record<string, SchemaNode>)) {
-          const schema = ((response.content as SchemaNode | undefined)?.['application/json'] as SchemaNode | undefined)
-            ?.schema;
+          const schema = ((response.content as SchemaNode | undefined)?.['application/json'] as SchemaNode | undefined)?.schema;
           if (schema) responses.set(code, open.compile(rewriteSchema(schema, false) as SchemaNode));
         }
         this.operations.push({
@@ -184,9 +179,7 @@ class QdrantSpec {
 
   /** The operation for method + path; the most literal template wins (`/points/query` over `/points/{id}`). */
   match(method: string, urlPath: string): MatchedOperation | { error: string } {
-    const candidates = this.operations
-      .map((operation) => ({ operation, m: operation.pattern.exec(urlPath) }))
-      .filter((c) => c.m !== null);
+    const candidates = this.operations.map((operation) => ({ operation, m: operation.pattern.exec(urlPath) })).filter((c) => c.m !== null);
     if (candidates.length === 0) return { error: `unknown path: ${method} ${urlPath}` };
     const withMethod = candidates.filter((c) => c.operation.method === method);
     if (withMethod.length === 0) return { error: `no ${method} operation for ${urlPath}` };
@@ -311,10 +304,7 @@ class FakeQdrant {
     } else {
       const injected = this.injected.get(matched.operation.operationId);
       const status = injected?.shift();
-      reply =
-        status !== undefined
-          ? errorReply(status, 'injected failure')
-          : this.route(matched.operation.operationId, matched.params, request);
+      reply = status !== undefined ? errorReply(status, 'injected failure') : this.route(matched.operation.operationId, matched.params, request);
       this.violations.push(...this.spec.validateResponse(matched.operation, reply.status, reply.body));
     }
     res.writeHead(reply.status, { 'content-type': 'application/json' });
@@ -498,12 +488,8 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
     it('rejects unknown paths and methods (Qdrant master has no /points/search any more)', () => {
       const search = { method: 'POST', path: '/collections/c/points/search', query: {}, body: { vector: [1], limit: 1 } };
       expect(spec.validateRequest(search)).toEqual(['no POST operation for /collections/c/points/search']);
-      expect(spec.validateRequest({ method: 'GET', path: '/nope', query: {}, body: undefined })[0]).toMatch(
-        /unknown path/,
-      );
-      expect(spec.validateRequest({ method: 'DELETE', path: '/collections/c/points', query: {}, body: undefined })[0]).toMatch(
-        /no DELETE operation/,
-      );
+      expect(spec.validateRequest({ method: 'GET', path: '/nope', query: {}, body: undefined })[0]).toMatch(/unknown path/);
+      expect(spec.validateRequest({ method: 'DELETE', path: '/collections/c/points', query: {}, body: undefined })[0]).toMatch(/no DELETE operation/);
     });
 
     it('rejects bad and unknown query parameters', () => {
@@ -550,13 +536,7 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
     it('ensureCollection creates a cosine collection with keyword indexes, once', async () => {
       await store.ensureCollection(T, 4);
       await store.ensureCollection(T, 4);
-      expect(fake.operationIds()).toEqual([
-        'get_collection',
-        'create_collection',
-        'get_collection',
-        'create_field_index',
-        'create_field_index',
-      ]);
+      expect(fake.operationIds()).toEqual(['get_collection', 'create_collection', 'get_collection', 'create_field_index', 'create_field_index']);
       const [, create, , indexA, indexB] = fake.requests;
       expect(create.path).toBe(`/collections/${C}`);
       expect(create.body).toEqual({ vectors: { size: 4, distance: 'Cosine' } });
@@ -611,10 +591,7 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
     it('counts exactly, per document and in total', async () => {
       expect(await store.countDocument(T, 'doc-a')).toBe(3);
       expect(await store.countAll(T)).toBe(5);
-      expect(fake.requests.map((r) => r.body)).toEqual([
-        { filter: { must: [{ key: 'documentId', match: { value: 'doc-a' } }] }, exact: true },
-        { exact: true },
-      ]);
+      expect(fake.requests.map((r) => r.body)).toEqual([{ filter: { must: [{ key: 'documentId', match: { value: 'doc-a' } }] }, exact: true }, { exact: true }]);
     });
 
     it('lists a document’s point ids across scroll pages', async () => {
@@ -668,14 +645,7 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
 
     it('upsert creates a missing collection first (first write for a tenant)', async () => {
       await store.upsert('fresh', [contractPoint('fresh', 'doc-a', 0, [1, 0, 0, 0])]);
-      expect(fake.operationIds()).toEqual([
-        'get_collection',
-        'create_collection',
-        'get_collection',
-        'create_field_index',
-        'create_field_index',
-        'upsert_points',
-      ]);
+      expect(fake.operationIds()).toEqual(['get_collection', 'create_collection', 'get_collection', 'create_field_index', 'create_field_index', 'upsert_points']);
     });
 
     it('losing a creation race (409) and a briefly unready collection (500) are fine', async () => {
@@ -690,14 +660,7 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
         fake.beforeCreate = undefined;
         fake.injected.clear();
       }
-      expect(fake.operationIds()).toEqual([
-        'get_collection',
-        'create_collection',
-        'get_collection',
-        'get_collection',
-        'create_field_index',
-        'create_field_index',
-      ]);
+      expect(fake.operationIds()).toEqual(['get_collection', 'create_collection', 'get_collection', 'get_collection', 'create_field_index', 'create_field_index']);
       expect(fake.collections.get('tenant_raced_docs')?.indexes).toEqual(new Set(['documentId', 'batchId']));
     });
 
@@ -709,15 +672,7 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
     it('recreates a collection dropped behind its cache and retries the upsert', async () => {
       fake.collections.delete('tenant_fresh_docs');
       await store.upsert('fresh', [contractPoint('fresh', 'doc-a', 0, [1, 0, 0, 0])]);
-      expect(fake.operationIds()).toEqual([
-        'upsert_points',
-        'get_collection',
-        'create_collection',
-        'get_collection',
-        'create_field_index',
-        'create_field_index',
-        'upsert_points',
-      ]);
+      expect(fake.operationIds()).toEqual(['upsert_points', 'get_collection', 'create_collection', 'get_collection', 'create_field_index', 'create_field_index', 'upsert_points']);
       expect(await store.countAll('fresh')).toBe(1);
     });
 
@@ -731,17 +686,7 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
     it('covered every operation the adapter uses', () => {
       // Guard against a refactor silently dropping one of the validated paths above.
       expect([...exercised].sort()).toEqual(
-        [
-          'count_points',
-          'create_collection',
-          'create_field_index',
-          'delete_points',
-          'get_collection',
-          'query_points',
-          'root',
-          'scroll_points',
-          'upsert_points',
-        ].sort(),
+        ['count_points', 'create_collection', 'create_field_index', 'delete_points', 'get_collection', 'query_points', 'root', 'scroll_points', 'upsert_points'].sort(),
       );
     });
   });

@@ -15,8 +15,7 @@ const apiKey = process.env.QDRANT_API_KEY || undefined;
 
 if (!url) {
   console.warn(
-    '[qdrant live] skipped: QDRANT_URL is not set. Point it at a Qdrant server ' +
-      '(e.g. QDRANT_URL=http://127.0.0.1:6333) to run the VectorStore contract against it.',
+    '[qdrant live] skipped: QDRANT_URL is not set. Point it at a Qdrant server ' + '(e.g. QDRANT_URL=http://127.0.0.1:6333) to run the VectorStore contract against it.',
   );
 }
 

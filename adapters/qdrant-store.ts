@@ -139,9 +139,7 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
     for (const field of QDRANT_INDEXED_FIELDS) {
       if (info.payload_schema[field]) continue;
       // Idempotent on the server, so a concurrent creator doing the same is harmless.
-      await retryTransient(() =>
-        client.createPayloadIndex(name, { field_name: field, field_schema: 'keyword', wait: true }),
-      );
+      await retryTransient(() => client.createPayloadIndex(name, { field_name: field, field_schema: 'keyword', wait: true }));
     }
     ensured.set(name, dimensions);
   }
@@ -190,9 +188,7 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
       if (points.length === 0) return;
       const dimensions = validatePoints(tenantId, points);
       await ensure(name, dimensions);
-      const structs = lastPerId(points).map(
-        (p): Schemas['PointStruct'] => ({ id: p.id, vector: p.vector, payload: { ...p.payload } }),
-      );
+      const structs = lastPerId(points).map((p): Schemas['PointStruct'] => ({ id: p.id, vector: p.vector, payload: { ...p.payload } }));
       for (let i = 0; i < structs.length; i += upsertBatchSize) {
         await upsertBatch(name, dimensions, structs.slice(i, i + upsertBatchSize));
       }
@@ -203,16 +199,12 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
       if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`invalid limit ${String(limit)}`);
       const qdrantFilter = searchFilter(filter);
       if (qdrantFilter === null || limit === 0) return [];
-      const result = await orIfMissing(null, () =>
-        client.query(name, { query: vector, limit, filter: qdrantFilter, with_payload: true, with_vector: false }),
-      );
-      return (result?.points ?? []).map(
-        (p): SearchHit => ({
-          id: String(p.id),
-          score: p.score,
-          payload: payloadFromRecord(p.payload as Record<string, unknown> | null | undefined),
-        }),
-      );
+      const result = await orIfMissing(null, () => client.query(name, { query: vector, limit, filter: qdrantFilter, with_payload: true, with_vector: false }));
+      return (result?.points ?? []).map((p): SearchHit => ({
+        id: String(p.id),
+        score: p.score,
+        payload: payloadFromRecord(p.payload as Record<string, unknown> | null | undefined),
+      }));
     },
 
     async deleteDocument(tenantId, documentId) {

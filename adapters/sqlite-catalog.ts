@@ -4,15 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import type { BatchStatus } from '../core/progress.js';
-import type {
-  ApiKeyRecord,
-  BatchRecord,
-  Catalog,
-  DocumentRecord,
-  DocumentUpdate,
-  NewDocument,
-  TenantRecord,
-} from './catalog.js';
+import type { ApiKeyRecord, BatchRecord, Catalog, DocumentRecord, DocumentUpdate, NewDocument, TenantRecord } from './catalog.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS tenants (
@@ -158,32 +150,28 @@ export function createSqliteCatalog(file: string, now: () => Date = () => new Da
     for (const u of updates) updateDocument.run({ ...u, tenantId, now });
   });
 
-  const startRetryTx = db.transaction(
-    (tenantId: string, batchId: string, documentIds: string[] | 'all', workflowIdForRun: (run: number) => string) => {
-      const batch = db.prepare('SELECT * FROM batches WHERE id = ? AND tenant_id = ?').get(batchId, tenantId) as Row | undefined;
-      if (!batch || batch.status === 'running') return null;
-      const run = (batch.current_run as number) + 1;
-      const candidates = (
-        db
-          .prepare("SELECT id FROM documents WHERE tenant_id = ? AND batch_id = ? AND status IN ('failed', 'cancelled') ORDER BY position")
-          .all(tenantId, batchId) as Row[]
-      ).map((r) => r.id as string);
-      const wanted = documentIds === 'all' ? candidates : candidates.filter((id) => documentIds.includes(id));
-      if (wanted.length === 0) return { run, documentIds: [] };
-      const now = stamp();
-      const requeue = db.prepare(
-        "UPDATE documents SET run = ?, status = 'queued', error_code = NULL, error_message = NULL, attempt = 0, started_at = NULL, finished_at = NULL, chunks = 0, updated_at = ? WHERE id = ? AND tenant_id = ?",
-      );
-      for (const id of wanted) requeue.run(run, now, id, tenantId);
-      db.prepare("UPDATE batches SET current_run = ?, status = 'running', workflow_id = ?, finished_at = NULL, final_seq = NULL WHERE id = ? AND tenant_id = ?").run(
-        run,
-        workflowIdForRun(run),
-        batchId,
-        tenantId,
-      );
-      return { run, documentIds: wanted };
-    },
-  );
+  const startRetryTx = db.transaction((tenantId: string, batchId: string, documentIds: string[] | 'all', workflowIdForRun: (run: number) => string) => {
+    const batch = db.prepare('SELECT * FROM batches WHERE id = ? AND tenant_id = ?').get(batchId, tenantId) as Row | undefined;
+    if (!batch || batch.status === 'running') return null;
+    const run = (batch.current_run as number) + 1;
+    const candidates = (
+      db.prepare("SELECT id FROM documents WHERE tenant_id = ? AND batch_id = ? AND status IN ('failed', 'cancelled') ORDER BY position").all(tenantId, batchId) as Row[]
+    ).map((r) => r.id as string);
+    const wanted = documentIds === 'all' ? candidates : candidates.filter((id) => documentIds.includes(id));
+    if (wanted.length === 0) return { run, documentIds: [] };
+    const now = stamp();
+    const requeue = db.prepare(
+      "UPDATE documents SET run = ?, status = 'queued', error_code = NULL, error_message = NULL, attempt = 0, started_at = NULL, finished_at = NULL, chunks = 0, updated_at = ? WHERE id = ? AND tenant_id = ?",
+    );
+    for (const id of wanted) requeue.run(run, now, id, tenantId);
+    db.prepare("UPDATE batches SET current_run = ?, status = 'running', workflow_id = ?, finished_at = NULL, final_seq = NULL WHERE id = ? AND tenant_id = ?").run(
+      run,
+      workflowIdForRun(run),
+      batchId,
+      tenantId,
+    );
+    return { run, documentIds: wanted };
+  });
   const deleteDocumentTx = db.transaction((tenantId: string, documentId: string) => {
     const row = db.prepare('SELECT blob_key FROM documents WHERE id = ? AND tenant_id = ?').get(documentId, tenantId) as Row | undefined;
     if (!row) return null;
@@ -252,9 +240,7 @@ export function createSqliteCatalog(file: string, now: () => Date = () => new Da
       const rows = (
         run === undefined
           ? db.prepare('SELECT * FROM documents WHERE tenant_id = ? AND batch_id = ? ORDER BY position LIMIT ? OFFSET ?').all(tenantId, batchId, limit, offset)
-          : db
-              .prepare('SELECT * FROM documents WHERE tenant_id = ? AND batch_id = ? AND run = ? ORDER BY position LIMIT ? OFFSET ?')
-              .all(tenantId, batchId, run, limit, offset)
+          : db.prepare('SELECT * FROM documents WHERE tenant_id = ? AND batch_id = ? AND run = ? ORDER BY position LIMIT ? OFFSET ?').all(tenantId, batchId, run, limit, offset)
       ) as Row[];
       return rows.map(toDocument);
     },
@@ -281,9 +267,8 @@ export function createSqliteCatalog(file: string, now: () => Date = () => new Da
       return deleteDocumentTx(tenantId, documentId);
     },
     async findIndexedByHash(tenantId, contentHash) {
-      const row = db
-        .prepare("SELECT * FROM documents WHERE tenant_id = ? AND content_hash = ? AND status = 'indexed' ORDER BY created_at LIMIT 1")
-        .get(tenantId, contentHash) as Row | undefined;
+      const row = db.prepare("SELECT * FROM documents WHERE tenant_id = ? AND content_hash = ? AND status = 'indexed' ORDER BY created_at LIMIT 1").get(tenantId, contentHash) as
+        Row | undefined;
       return row ? toDocument(row) : null;
     },
     async updateDocuments(tenantId, updates) {

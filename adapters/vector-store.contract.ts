@@ -20,13 +20,7 @@ export interface VectorStoreContractOptions {
 }
 
 /** A point of `tenantId`'s document with a hand-made vector; the id is the real pointId. */
-export function contractPoint(
-  tenantId: string,
-  documentId: string,
-  chunkIndex: number,
-  vector: number[],
-  overrides: Partial<PointPayload> = {},
-): VectorPoint {
+export function contractPoint(tenantId: string, documentId: string, chunkIndex: number, vector: number[], overrides: Partial<PointPayload> = {}): VectorPoint {
   const payload: PointPayload = {
     tenantId,
     documentId,
@@ -46,18 +40,17 @@ export function contractPoint(
 }
 
 /** Registers the contract suite `VectorStore contract: <name>`. */
-export function describeVectorStoreContract(
-  name: string,
-  makeStore: MakeVectorStore,
-  options: VectorStoreContractOptions = {},
-): void {
+export function describeVectorStoreContract(name: string, makeStore: MakeVectorStore, options: VectorStoreContractOptions = {}): void {
   describe(`VectorStore contract: ${name}`, () => {
     let store: VectorStore;
     const used: string[] = [];
     const prefix = options.tenantPrefix ?? 'ct';
     const runId = randomBytes(4).toString('hex');
     const tenant = (label: string): string => {
-      const id = `${prefix}-${runId}-${label}`.toLowerCase().replace(/[^a-z0-9_-]/g, '_').slice(0, 63);
+      const id = `${prefix}-${runId}-${label}`
+        .toLowerCase()
+        .replace(/[^a-z0-9_-]/g, '_')
+        .slice(0, 63);
       used.push(id);
       return id;
     };
@@ -101,7 +94,7 @@ export function describeVectorStoreContract(
       const p = contractPoint(t, 'doc-a', 0, [0.5, 0.5, 0, 0], {
         batchId: 'batch-7',
         version: 3,
-        text: 'Grüße — “quoted” \'single\' \n newline',
+        text: "Grüße — “quoted” 'single' \n newline",
         filename: 'report Q1.xlsx',
         page: null,
         heading: 'Intro',
@@ -143,12 +136,7 @@ export function describeVectorStoreContract(
       ]);
       const hits = await store.search(t, [1, 0, 0, 0], 10);
       expect(hits.map((h) => h.payload.chunkIndex)).toEqual([1, 3, 0, 2]);
-      expect(hits.map((h) => h.score)).toEqual([
-        expect.closeTo(1, 4),
-        expect.closeTo(0.8, 4),
-        expect.closeTo(0, 4),
-        expect.closeTo(-1, 4),
-      ]);
+      expect(hits.map((h) => h.score)).toEqual([expect.closeTo(1, 4), expect.closeTo(0.8, 4), expect.closeTo(0, 4), expect.closeTo(-1, 4)]);
       const top2 = await store.search(t, [1, 0, 0, 0], 2);
       expect(top2.map((h) => h.payload.chunkIndex)).toEqual([1, 3]);
       expect(await store.search(t, [1, 0, 0, 0], 0)).toEqual([]);
@@ -168,10 +156,7 @@ export function describeVectorStoreContract(
       // The filter applies before the limit: the best match outside the filter does not eat the slot.
       expect(docs(await store.search(t, q, 1, { documentIds: ['doc-d'] }))).toEqual(['doc-d']);
       expect(docs(await store.search(t, q, 10, { batchIds: ['b1'] }))).toEqual(['doc-a', 'doc-b']);
-      expect(docs(await store.search(t, q, 10, { batchIds: ['b1', 'b2'], documentIds: ['doc-b', 'doc-c', 'doc-d'] }))).toEqual([
-        'doc-b',
-        'doc-c',
-      ]);
+      expect(docs(await store.search(t, q, 10, { batchIds: ['b1', 'b2'], documentIds: ['doc-b', 'doc-c', 'doc-d'] }))).toEqual(['doc-b', 'doc-c']);
       expect(docs(await store.search(t, q, 10, { documentIds: ['doc-a', 'doc-a'] }))).toEqual(['doc-a']);
       expect(docs(await store.search(t, q, 10, { documentIds: ['nope'] }))).toEqual([]);
       // An empty id list restricts to nothing; an absent one does not restrict.
@@ -198,9 +183,7 @@ export function describeVectorStoreContract(
       await expect(store.upsert(t, [contractPoint(other, 'doc-a', 0, [1, 0, 0, 0])])).rejects.toThrow(/tenant/);
       await expect(store.upsert(t, [{ ...good, id: 'not-a-uuid' }])).rejects.toThrow(/UUID/);
       await expect(store.upsert(t, [good, contractPoint(t, 'doc-a', 1, [1, 0, 0])])).rejects.toThrow(/dimensions/);
-      await expect(
-        store.upsert(t, [{ ...good, payload: { ...good.payload, documentId: "x'y" } }]),
-      ).rejects.toThrow(/invalid document id/);
+      await expect(store.upsert(t, [{ ...good, payload: { ...good.payload, documentId: "x'y" } }])).rejects.toThrow(/invalid document id/);
       await expect(store.upsert(t, [])).resolves.toBeUndefined();
       expect(await store.countAll(t)).toBe(0);
     });
@@ -208,9 +191,7 @@ export function describeVectorStoreContract(
     it('rejects invalid tenant ids on every method', async () => {
       for (const bad of ['Bad Tenant', '../etc', 'a/b', '', "x' OR 1=1"]) {
         await expect(store.ensureCollection(bad, DIMS), bad).rejects.toThrow(/invalid tenant id/);
-        await expect(store.upsert(bad, [contractPoint('ok', 'doc-a', 0, [1, 0, 0, 0])])).rejects.toThrow(
-          /invalid tenant id/,
-        );
+        await expect(store.upsert(bad, [contractPoint('ok', 'doc-a', 0, [1, 0, 0, 0])])).rejects.toThrow(/invalid tenant id/);
         await expect(store.search(bad, [1, 0, 0, 0], 1)).rejects.toThrow(/invalid tenant id/);
         await expect(store.deleteDocument(bad, 'doc-a')).rejects.toThrow(/invalid tenant id/);
         await expect(store.countDocument(bad, 'doc-a')).rejects.toThrow(/invalid tenant id/);
@@ -223,10 +204,7 @@ export function describeVectorStoreContract(
       const a = tenant('iso-a');
       const b = tenant('iso-b');
       await store.upsert(a, [contractPoint(a, 'shared-doc', 0, [1, 0, 0, 0], { text: 'A secret' })]);
-      await store.upsert(b, [
-        contractPoint(b, 'shared-doc', 0, [1, 0, 0, 0], { text: 'B secret' }),
-        contractPoint(b, 'shared-doc', 1, [0.9, 0.1, 0, 0], { text: 'B secret 2' }),
-      ]);
+      await store.upsert(b, [contractPoint(b, 'shared-doc', 0, [1, 0, 0, 0], { text: 'B secret' }), contractPoint(b, 'shared-doc', 1, [0.9, 0.1, 0, 0], { text: 'B secret 2' })]);
       const hitsA = await store.search(a, [1, 0, 0, 0], 10);
       expect(hitsA.map((h) => h.payload.text)).toEqual(['A secret']);
       expect(hitsA.every((h) => h.payload.tenantId === a)).toBe(true);
@@ -302,9 +280,7 @@ export function describeVectorStoreContract(
 
     it('keeps every point when upserts to one tenant run concurrently', async () => {
       const t = tenant('concurrent');
-      const batches = Array.from({ length: 8 }, (_, b) =>
-        Array.from({ length: 25 }, (_, i) => contractPoint(t, `doc-${b}`, i, [1, b, i, 0.5], { batchId: `b${b}` })),
-      );
+      const batches = Array.from({ length: 8 }, (_, b) => Array.from({ length: 25 }, (_, i) => contractPoint(t, `doc-${b}`, i, [1, b, i, 0.5], { batchId: `b${b}` })));
       // Each batch is sent twice at once as well: the concurrent re-insert of a new id must not duplicate.
       await Promise.all([...batches, ...batches].map((points) => store.upsert(t, points)));
       expect(await store.countAll(t)).toBe(200);

@@ -26,7 +26,7 @@ const form = (...files: [string, string][]) => {
 describe('API', () => {
   it('requires a valid bearer key and answers in the one error shape', async () => {
     const { app } = await setup();
-    for (const headers of [{}, { authorization: "Bearer nope-nope-nope" }, { authorization: "Basic abc" }] as Record<string, string>[]) {
+    for (const headers of [{}, { authorization: 'Bearer nope-nope-nope' }, { authorization: 'Basic abc' }] as Record<string, string>[]) {
       const res = await app.request('/api/batches/x', { headers });
       expect(res.status).toBe(401);
       const body = (await res.json()) as { error: { code: string; message: string; requestId: string } };
@@ -38,7 +38,11 @@ describe('API', () => {
 
   it('accepts good files, lists refused ones, and starts exactly one workflow', async () => {
     const { app, keys, started } = await setup();
-    const res = await app.request('/api/batches', { method: 'POST', body: form(['a.txt', 'alpha text'], ['b.exe', 'MZ'], ['', 'no name']), headers: { authorization: `Bearer ${keys.alpha}` } });
+    const res = await app.request('/api/batches', {
+      method: 'POST',
+      body: form(['a.txt', 'alpha text'], ['b.exe', 'MZ'], ['', 'no name']),
+      headers: { authorization: `Bearer ${keys.alpha}` },
+    });
     expect(res.status).toBe(202);
     const body = (await res.json()) as { batchId: string; documents: { filename: string; status: string }[]; rejected: { filename: string; code: string }[] };
     expect(body.documents.map((d) => [d.filename, d.status])).toEqual([
@@ -73,7 +77,8 @@ describe('API', () => {
 
   it('returns the same batch for a retried POST with the same Idempotency-Key', async () => {
     const { app, keys, started } = await setup();
-    const post = () => app.request('/api/batches', { method: 'POST', body: form(['a.txt', 'same']), headers: { authorization: `Bearer ${keys.alpha}`, 'idempotency-key': 'upload-1' } });
+    const post = () =>
+      app.request('/api/batches', { method: 'POST', body: form(['a.txt', 'same']), headers: { authorization: `Bearer ${keys.alpha}`, 'idempotency-key': 'upload-1' } });
     const first = (await (await post()).json()) as { batchId: string };
     const second = (await (await post()).json()) as { batchId: string };
     expect(second.batchId).toBe(first.batchId);
@@ -85,7 +90,8 @@ describe('API', () => {
     const realStart = deps.temporal.startBatch;
     // The first request stored everything, then the process died before the start reached Temporal.
     deps.temporal.startBatch = () => new Promise(() => {});
-    const post = () => app.request('/api/batches', { method: 'POST', body: form(['a.txt', 'lost start']), headers: { authorization: `Bearer ${keys.alpha}`, 'idempotency-key': 'crash-1' } });
+    const post = () =>
+      app.request('/api/batches', { method: 'POST', body: form(['a.txt', 'lost start']), headers: { authorization: `Bearer ${keys.alpha}`, 'idempotency-key': 'crash-1' } });
     void post();
     let batchId: string | undefined;
     for (let i = 0; i < 100 && !batchId; i++) {
@@ -138,7 +144,7 @@ describe('API', () => {
     expect(started.at(-1)).toMatchObject({ batchId: batch.id, run: 2 });
   });
 
-  it('streams a snapshot, then only what changed, then done with the catalog\'s final state', async () => {
+  it("streams a snapshot, then only what changed, then done with the catalog's final state", async () => {
     const { app, keys, progress, catalog } = await setup();
     const created = await app.request('/api/batches', {
       method: 'POST',
@@ -147,10 +153,33 @@ describe('API', () => {
     });
     const { batchId, documents } = (await created.json()) as { batchId: string; documents: { documentId: string }[] };
     const [a, b] = documents.map((d) => d.documentId);
-    const doc = (documentId: string, status: 'parsing' | 'indexed', chunks: number) => ({ documentId, status, chunks, chunksTotal: chunks || null, attempt: 1, error: null, startedAt: 1, finishedAt: null });
-    progress.set(batchId, { status: 'running', seq: 1, shardCount: 1, finishedShards: [{ shardIndex: 0, documents: [doc(a, 'parsing', 0), doc(b, 'parsing', 0)], seq: 2 }], runningShards: [], cancelRequested: false });
+    const doc = (documentId: string, status: 'parsing' | 'indexed', chunks: number) => ({
+      documentId,
+      status,
+      chunks,
+      chunksTotal: chunks || null,
+      attempt: 1,
+      error: null,
+      startedAt: 1,
+      finishedAt: null,
+    });
+    progress.set(batchId, {
+      status: 'running',
+      seq: 1,
+      shardCount: 1,
+      finishedShards: [{ shardIndex: 0, documents: [doc(a, 'parsing', 0), doc(b, 'parsing', 0)], seq: 2 }],
+      runningShards: [],
+      cancelRequested: false,
+    });
     setTimeout(() => {
-      progress.set(batchId, { status: 'completed', seq: 3, shardCount: 1, finishedShards: [{ shardIndex: 0, documents: [doc(a, 'indexed', 2), doc(b, 'parsing', 0)], seq: 5 }], runningShards: [], cancelRequested: false });
+      progress.set(batchId, {
+        status: 'completed',
+        seq: 3,
+        shardCount: 1,
+        finishedShards: [{ shardIndex: 0, documents: [doc(a, 'indexed', 2), doc(b, 'parsing', 0)], seq: 5 }],
+        runningShards: [],
+        cancelRequested: false,
+      });
     }, 50);
     // The run's last step records the outcome a moment after the run reports it.
     setTimeout(() => {

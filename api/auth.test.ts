@@ -91,7 +91,11 @@ describe('sessions', () => {
     const search = (headers: Record<string, string>) =>
       app.request('/api/search', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: 'hello' }) });
 
-    const wrongTokens: Record<string, string>[] = [{ cookie }, { cookie, 'x-csrf-token': 'wrong' }, { cookie, 'x-csrf-token': `${login.body.csrfToken.slice(0, -1)}${login.body.csrfToken.endsWith('A') ? 'B' : 'A'}` }];
+    const wrongTokens: Record<string, string>[] = [
+      { cookie },
+      { cookie, 'x-csrf-token': 'wrong' },
+      { cookie, 'x-csrf-token': `${login.body.csrfToken.slice(0, -1)}${login.body.csrfToken.endsWith('A') ? 'B' : 'A'}` },
+    ];
     for (const headers of wrongTokens) {
       const res = await search(headers);
       expect(res.status).toBe(403);

@@ -96,7 +96,16 @@ describe('request ids and request logs', () => {
     expect(res.headers.get('x-request-id')).toBe('trace-42');
     const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request');
     expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatchObject({ level: 'info', requestId: 'trace-42', method: 'GET', path: '/api/batches', route: '/api/batches', status: 200, tenantId: 'alpha', auth: 'key' });
+    expect(logged[0]).toMatchObject({
+      level: 'info',
+      requestId: 'trace-42',
+      method: 'GET',
+      path: '/api/batches',
+      route: '/api/batches',
+      status: 200,
+      tenantId: 'alpha',
+      auth: 'key',
+    });
     expect(lines.join('\n')).not.toContain(keys.alpha);
     expect(lines.join('\n')).not.toContain('shh');
   });

@@ -76,7 +76,10 @@ describe('OpenAPI document', () => {
       }
       const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
       const params = (op.parameters ?? []) as Json[];
-      const declared = params.filter((p) => p.in === 'path').map((p) => p.name).sort();
+      const declared = params
+        .filter((p) => p.in === 'path')
+        .map((p) => p.name)
+        .sort();
       expect(declared, `${where}: path parameters`).toEqual(templated);
       for (const p of params) {
         expect(['path', 'query', 'header', 'cookie'], where).toContain(p.in);
@@ -103,9 +106,7 @@ describe('OpenAPI document', () => {
 
   it('documents every route the app serves, and no route it lacks', async () => {
     const { app } = await createTestApp();
-    const served = new Set(
-      app.routes.filter((r) => r.method !== 'ALL' && !r.path.includes('*')).map((r) => `${r.method.toLowerCase()} ${templateOf(r.path)}`),
-    );
+    const served = new Set(app.routes.filter((r) => r.method !== 'ALL' && !r.path.includes('*')).map((r) => `${r.method.toLowerCase()} ${templateOf(r.path)}`));
     const documented = new Set(operations().map(({ method, path }) => `${method} ${path}`));
     const undocumented = [...served].filter((route) => !documented.has(route));
     expect(undocumented, 'add these routes to OPERATIONS in api/openapi.ts').toEqual([]);

@@ -5,14 +5,7 @@
  * OpenAPI 3.1 schemas are JSON Schema draft 2020-12, which is zod's native `toJSONSchema` target.
  */
 import { z } from 'zod';
-import {
-  CreateBatchResultSchema,
-  HealthResponseSchema,
-  LimitsSchema,
-  RejectedFileSchema,
-  SessionLoginRequestSchema,
-  SessionSchema,
-} from '../core/api-schemas.js';
+import { CreateBatchResultSchema, HealthResponseSchema, LimitsSchema, RejectedFileSchema, SessionLoginRequestSchema, SessionSchema } from '../core/api-schemas.js';
 import {
   BatchListQuerySchema,
   BatchListResponseSchema,
@@ -127,7 +120,8 @@ export const OPERATIONS: OperationSpec[] = [
     path: '/metrics',
     operationId: 'getMetrics',
     summary: 'Prometheus metrics of this API process',
-    description: 'Prometheus text exposition (requests by route pattern, uploads, process metrics). Needs `Authorization: Bearer <METRICS_TOKEN>`; answers 404 when METRICS_TOKEN is not configured. Not rate limited.',
+    description:
+      'Prometheus text exposition (requests by route pattern, uploads, process metrics). Needs `Authorization: Bearer <METRICS_TOKEN>`; answers 404 when METRICS_TOKEN is not configured. Not rate limited.',
     tag: 'operations',
     access: 'metrics',
     responses: {
@@ -481,7 +475,7 @@ export function buildOpenApiDocument(info: OpenApiInfo = { title: 'docflow API',
       },
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key created with `npm run tenant -- create <tenantId>`.' },
-        metricsToken: { type: 'http', scheme: 'bearer', description: 'The operators\' METRICS_TOKEN; a tenant API key is refused.' },
+        metricsToken: { type: 'http', scheme: 'bearer', description: "The operators' METRICS_TOKEN; a tenant API key is refused." },
         sessionCookie: {
           type: 'apiKey',
           in: 'cookie',

@@ -56,7 +56,15 @@ function readOnly(catalog: Catalog): Catalog {
 async function setUp(count = 3) {
   const catalog = createSqliteCatalog(':memory:');
   await catalog.ensureTenant('t');
-  const documents = Array.from({ length: count }, (_, i) => ({ id: `d${i}`, filename: `f${i}.txt`, format: 'txt', contentHash: `h${i}`, size: 1, blobKey: `k${i}`, duplicateOf: null }));
+  const documents = Array.from({ length: count }, (_, i) => ({
+    id: `d${i}`,
+    filename: `f${i}.txt`,
+    format: 'txt',
+    contentHash: `h${i}`,
+    size: 1,
+    blobKey: `k${i}`,
+    duplicateOf: null,
+  }));
   await catalog.createBatch({ id: 'b', tenantId: 't', workflowId: 'run', documentCount: count, idempotencyKey: null }, documents);
   const batch = (await catalog.getBatch('t', 'b')) as BatchRecord;
   const run = fakeRun(documents.map((d) => d.id));

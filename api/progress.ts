@@ -89,12 +89,7 @@ export async function readLiveChanges(gateway: TemporalGateway, cursor: Progress
  * cannot be queried, `settle` may find that the run ended behind the catalog's back and record
  * it; the view then comes from the catalog.
  */
-export async function readBatchView(
-  gateway: TemporalGateway,
-  catalog: Catalog,
-  batch: BatchRecord,
-  settle?: (batch: BatchRecord) => Promise<unknown>,
-): Promise<BatchView> {
+export async function readBatchView(gateway: TemporalGateway, catalog: Catalog, batch: BatchRecord, settle?: (batch: BatchRecord) => Promise<unknown>): Promise<BatchView> {
   const records = await allDocuments(catalog, batch);
   const view = (status: BatchView['status'], seq: number, live: Map<string, DocumentProgress>): BatchView => ({
     batchId: batch.id,

@@ -37,11 +37,7 @@ const SWEEP_EVERY_MS = 60_000;
  * A token-bucket limiter; `now` (ms) is injected so tests can move time, and the bucket map so
  * they can see what the idle sweep keeps.
  */
-export function createTokenBucketLimiter(
-  options: RateLimitOptions,
-  now: () => number = Date.now,
-  buckets: Map<string, RateBucket> = new Map(),
-): RateLimiter {
+export function createTokenBucketLimiter(options: RateLimitOptions, now: () => number = Date.now, buckets: Map<string, RateBucket> = new Map()): RateLimiter {
   if (!(options.perMinute > 0) || !(options.burst >= 1)) throw new Error('rate limit needs perMinute > 0 and burst >= 1');
   const perMs = options.perMinute / 60_000;
   let lastSweep = now();

@@ -16,9 +16,9 @@ export async function retryDocuments(deps: ApiDeps, batch: BatchRecord, document
   if (!started) throw new ApiError(409, 'batch_running', 'The batch is still running; wait for it to finish or cancel it first.');
   if (started.documentIds.length === 0) throw new ApiError(409, 'nothing_to_retry', 'There is no failed or cancelled document to retry.');
   // The run's memo names the files it retries, as the upload's run does.
-  const filenames = (
-    await Promise.all(started.documentIds.slice(0, MEMO_FILENAMES).map((id) => deps.catalog.getDocument(batch.tenantId, id)))
-  ).flatMap((d) => (d ? [d.filename] : []));
+  const filenames = (await Promise.all(started.documentIds.slice(0, MEMO_FILENAMES).map((id) => deps.catalog.getDocument(batch.tenantId, id)))).flatMap((d) =>
+    d ? [d.filename] : [],
+  );
   try {
     await deps.temporal.startBatch({
       tenantId: batch.tenantId,

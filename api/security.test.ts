@@ -52,7 +52,11 @@ describe('CORS', () => {
 describe('security headers', () => {
   it('sends a strict CSP everywhere and no-store on API answers, errors included', async () => {
     const { app, keys } = await createTestApp();
-    for (const res of [await app.request('/api/health'), await app.request('/api/limits'), await app.request('/api/limits', { headers: { authorization: `Bearer ${keys.alpha}` } })]) {
+    for (const res of [
+      await app.request('/api/health'),
+      await app.request('/api/limits'),
+      await app.request('/api/limits', { headers: { authorization: `Bearer ${keys.alpha}` } }),
+    ]) {
       expect(res.headers.get('content-security-policy')).toBe(DEFAULT_CONTENT_SECURITY_POLICY);
       expect(res.headers.get('cache-control')).toBe('no-store');
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');

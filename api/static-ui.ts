@@ -66,7 +66,10 @@ export function styleAttributeHashes(scripts: readonly string[]): string[] {
 /** Adds sources to one directive of a policy (creating it from `'self'` when absent). */
 export function withDirectiveSources(policy: string, directive: string, sources: readonly string[]): string {
   if (sources.length === 0) return policy;
-  const directives = policy.split(';').map((d) => d.trim()).filter(Boolean);
+  const directives = policy
+    .split(';')
+    .map((d) => d.trim())
+    .filter(Boolean);
   const index = directives.findIndex((d) => d.split(/\s+/)[0] === directive);
   if (index >= 0) directives[index] = `${directives[index]} ${sources.join(' ')}`;
   else directives.push(`${directive} 'self' ${sources.join(' ')}`);

@@ -28,14 +28,7 @@ export class BatchAlreadyStartedError extends Error {
 }
 
 export interface TemporalGateway {
-  startBatch(input: {
-    tenantId: string;
-    batchId: string;
-    documentCount: number;
-    filenames: string[];
-    fanOut?: Partial<FanOutOptions>;
-    run?: number;
-  }): Promise<string>;
+  startBatch(input: { tenantId: string; batchId: string; documentCount: number; filenames: string[]; fanOut?: Partial<FanOutOptions>; run?: number }): Promise<string>;
   /**
    * The batch's status and shards, with the documents of shards that finished after `sinceSeq`;
    * null when the workflow cannot be queried (closed, gone, or no worker answering in time).
@@ -57,11 +50,7 @@ export interface TaskQueues {
   parse: string;
 }
 
-export function createTemporalGateway(
-  client: Client,
-  queues: TaskQueues = { index: INDEX_QUEUE, parse: PARSE_QUEUE },
-  logger: Logger = createJsonLogger(),
-): TemporalGateway {
+export function createTemporalGateway(client: Client, queues: TaskQueues = { index: INDEX_QUEUE, parse: PARSE_QUEUE }, logger: Logger = createJsonLogger()): TemporalGateway {
   // A closed run still answers queries (a worker replays its history) with its last state, which
   // for a terminated run is "running" forever. Batch queries are refused once the run is closed,
   // so the caller learns it ended and can settle it (see readBatchView).
@@ -80,19 +69,21 @@ export function createTemporalGateway(
   return {
     async startBatch({ tenantId, batchId, documentCount, filenames, fanOut, run = 1 }) {
       const workflowId = batchWorkflowId(tenantId, batchId, run);
-      await startOnce(workflowId, () => client.workflow.start(ingestBatchV2, {
-        taskQueue: queues.index,
-        workflowId,
-        args: [{ tenantId, batchId, documentCount, fanOut, parseQueue: queues.parse, run }],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: new TypedSearchAttributes([
-          { key: TENANT_KEY, value: tenantId },
-          { key: BATCH_KEY, value: batchId },
-          { key: DOCUMENT_COUNT_KEY, value: documentCount },
-          { key: STATUS_KEY, value: 'running' },
-        ]),
-        memo: { filenames: filenames.slice(0, MEMO_FILENAMES), fileCount: documentCount },
-      }));
+      await startOnce(workflowId, () =>
+        client.workflow.start(ingestBatchV2, {
+          taskQueue: queues.index,
+          workflowId,
+          args: [{ tenantId, batchId, documentCount, fanOut, parseQueue: queues.parse, run }],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          typedSearchAttributes: new TypedSearchAttributes([
+            { key: TENANT_KEY, value: tenantId },
+            { key: BATCH_KEY, value: batchId },
+            { key: DOCUMENT_COUNT_KEY, value: documentCount },
+            { key: STATUS_KEY, value: 'running' },
+          ]),
+          memo: { filenames: filenames.slice(0, MEMO_FILENAMES), fileCount: documentCount },
+        }),
+      );
       return workflowId;
     },
     batchChanges(workflowId, sinceSeq) {

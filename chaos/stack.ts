@@ -107,7 +107,11 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
     let serial = 0;
     const startWorker = async (pool: Pool) => {
       serial += 1;
-      const worker = startWorkerProcess({ env: { ...env, PARSE_CONCURRENCY: '2', INDEX_CONCURRENCY: '8' }, args: ['--queue', pool, '--identity', `${pool}-${serial}@chaos`], label: `${pool}-${serial}` });
+      const worker = startWorkerProcess({
+        env: { ...env, PARSE_CONCURRENCY: '2', INDEX_CONCURRENCY: '8' },
+        args: ['--queue', pool, '--identity', `${pool}-${serial}@chaos`],
+        label: `${pool}-${serial}`,
+      });
       await worker.waitForLog('worker started', 120_000);
       pools[pool].push(worker);
     };

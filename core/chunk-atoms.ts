@@ -44,10 +44,23 @@ function isCjkClauseMark(c: number): boolean {
 
 function isCloser(c: number): boolean {
   return (
-    c === 0x22 || c === 0x27 || c === 0x29 || c === 0x5d || c === 0x7d || // " ' ) ] }
-    c === 0xbb || c === 0x2019 || c === 0x201d || // » ’ ”
-    c === 0x300d || c === 0x300f || c === 0x3011 || c === 0x3015 || c === 0x3009 || c === 0x300b || // 」』】〕〉》
-    c === 0xff09 || c === 0xff3d || c === 0xff5d // ）］｝
+    c === 0x22 ||
+    c === 0x27 ||
+    c === 0x29 ||
+    c === 0x5d ||
+    c === 0x7d || // " ' ) ] }
+    c === 0xbb ||
+    c === 0x2019 ||
+    c === 0x201d || // » ’ ”
+    c === 0x300d ||
+    c === 0x300f ||
+    c === 0x3011 ||
+    c === 0x3015 ||
+    c === 0x3009 ||
+    c === 0x300b || // 」』】〕〉》
+    c === 0xff09 ||
+    c === 0xff3d ||
+    c === 0xff5d // ）］｝
   );
 }
 
@@ -203,8 +216,7 @@ export function scanSection(text: string, budget: number, firstLevel: number, st
 export function mapRows(store: AtomStore, a0: number, a1: number, section: ParsedSection, meter: WorkMeter): void {
   const { rowStart, rowEnd } = section;
   const line = store.line;
-  const hasRange =
-    typeof rowStart === 'number' && typeof rowEnd === 'number' && Number.isInteger(rowStart) && Number.isInteger(rowEnd) && rowEnd >= rowStart;
+  const hasRange = typeof rowStart === 'number' && typeof rowEnd === 'number' && Number.isInteger(rowStart) && Number.isInteger(rowEnd) && rowEnd >= rowStart;
   let mode = 0; // 0 none, 1 by line span, 2 by non-blank line
   if (hasRange) {
     const rows = rowEnd - rowStart + 1;
@@ -237,4 +249,3 @@ export function mapRows(store: AtomStore, a0: number, a1: number, section: Parse
   }
   meter.steps += a1 - a0;
 }
-

@@ -71,4 +71,3 @@ export function overlapStart(store: AtomStore, lo: number, prevLo: number, overl
   if (sentStart >= 0 && sentCost * 2 >= wordCost) return sentStart;
   return wordStart;
 }
-

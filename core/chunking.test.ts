@@ -304,7 +304,7 @@ describe('chunkDocument linearity (work counted, not timed)', () => {
     "'\\t'*n": (n) => '\t'.repeat(n - 1) + 'x',
     'word/tab alternation': (n) => 'a\t'.repeat(n >> 1),
     'sentence storm': (n) => '. '.repeat(n >> 1),
-    'CJK': (n) => '这是一个测试句子，它没有空格。'.repeat(Math.ceil(n / 15)).slice(0, n),
+    CJK: (n) => '这是一个测试句子，它没有空格。'.repeat(Math.ceil(n / 15)).slice(0, n),
     'newline storm': (n) => 'w\n'.repeat(n >> 2) + '\n'.repeat(n >> 1),
   };
 

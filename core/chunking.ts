@@ -157,8 +157,8 @@ function emitGroup(e: Emitter): void {
       page: first.page ?? null,
       heading: first.heading ?? null,
       sheet: first.sheet ?? null,
-      rowStart: rowFirst >= 0 ? rowFirst : first.rowStart ?? null,
-      rowEnd: rowLast >= 0 ? rowLast : last.rowEnd ?? null,
+      rowStart: rowFirst >= 0 ? rowFirst : (first.rowStart ?? null),
+      rowEnd: rowLast >= 0 ? rowLast : (last.rowEnd ?? null),
     });
   }
   e.meter.steps += bodies.length + sections.length;

@@ -92,7 +92,10 @@ export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 /** Query string of the list routes; `cursor` is opaque to clients. */
 export const ListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().regex(/^[0-9]{1,9}$/).optional(),
+  cursor: z
+    .string()
+    .regex(/^[0-9]{1,9}$/)
+    .optional(),
 });
 
 export const BatchListQuerySchema = ListQuerySchema.extend({ status: z.enum(BATCH_STATUSES).optional() });

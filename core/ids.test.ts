@@ -19,12 +19,7 @@ describe('pointId', () => {
 
   it('differs when any one field differs', () => {
     const base = pointId('acme', 'doc-1', 1, 0);
-    const variants = [
-      pointId('acme2', 'doc-1', 1, 0),
-      pointId('acme', 'doc-2', 1, 0),
-      pointId('acme', 'doc-1', 2, 0),
-      pointId('acme', 'doc-1', 1, 1),
-    ];
+    const variants = [pointId('acme2', 'doc-1', 1, 0), pointId('acme', 'doc-2', 1, 0), pointId('acme', 'doc-1', 2, 0), pointId('acme', 'doc-1', 1, 1)];
     for (const v of variants) expect(v).not.toBe(base);
     expect(new Set(variants).size).toBe(variants.length);
   });

@@ -8,16 +8,7 @@ import type { ReasonCode } from './formats.js';
 export const BATCH_STATUSES = ['running', 'completed', 'completed_with_errors', 'failed', 'cancelled'] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
-export const DOCUMENT_STATUSES = [
-  'queued',
-  'parsing',
-  'chunking',
-  'embedding',
-  'indexed',
-  'failed',
-  'cancelled',
-  'skipped',
-] as const;
+export const DOCUMENT_STATUSES = ['queued', 'parsing', 'chunking', 'embedding', 'indexed', 'failed', 'cancelled', 'skipped'] as const;
 export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
 
 /** Statuses after which a document never changes again within a run. */

@@ -188,4 +188,3 @@ export function estimateTokens(text: string, meter?: WorkMeter): number {
   if (meter) meter.steps += n;
   return totalCost(s);
 }
-

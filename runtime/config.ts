@@ -36,7 +36,12 @@ const isOrigin = (value: string) => {
 const origins = z
   .string()
   .optional()
-  .transform((v) => (v ?? '').split(',').map((o) => o.trim()).filter(Boolean))
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+  )
   .refine((list) => list.every(isOrigin), 'each entry must be an exact origin such as https://app.example.com (no path, no trailing slash, no *)');
 
 const EnvSchema = z.object({

@@ -22,10 +22,7 @@ export function catalogKind(config: Pick<AppConfig, 'databaseUrl'>): 'postgresql
 }
 
 /** Opens (and migrates) the configured catalog. */
-export async function openCatalog(
-  config: Pick<AppConfig, 'dataDir' | 'databaseUrl' | 'databasePoolSize'>,
-  factories: CatalogFactories = REAL_FACTORIES,
-): Promise<Catalog> {
+export async function openCatalog(config: Pick<AppConfig, 'dataDir' | 'databaseUrl' | 'databasePoolSize'>, factories: CatalogFactories = REAL_FACTORIES): Promise<Catalog> {
   if (config.databaseUrl) {
     return factories.postgres({ connectionString: config.databaseUrl, poolSize: config.databasePoolSize });
   }

@@ -29,9 +29,7 @@ export function temporalConnectionOptions(config: AppConfig): TemporalConnection
   if (tls) {
     const custom = {
       ...(tls.caFile ? { serverRootCACertificate: readPem(tls.caFile, 'TEMPORAL_TLS_CA') } : {}),
-      ...(tls.certFile && tls.keyFile
-        ? { clientCertPair: { crt: readPem(tls.certFile, 'TEMPORAL_TLS_CERT'), key: readPem(tls.keyFile, 'TEMPORAL_TLS_KEY') } }
-        : {}),
+      ...(tls.certFile && tls.keyFile ? { clientCertPair: { crt: readPem(tls.certFile, 'TEMPORAL_TLS_CERT'), key: readPem(tls.keyFile, 'TEMPORAL_TLS_KEY') } } : {}),
       ...(tls.serverName ? { serverNameOverride: tls.serverName } : {}),
     };
     options.tls = Object.keys(custom).length > 0 ? custom : true;

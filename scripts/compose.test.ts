@@ -235,7 +235,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('puts the catalog in its own PostgreSQL database and role, apart from Temporal\'s', () => {
+  it("puts the catalog in its own PostgreSQL database and role, apart from Temporal's", () => {
     const temporalUser = environmentOf(services.temporal).POSTGRES_USER;
     for (const name of APP_SERVICES) {
       const env = environmentOf(services[name]);
@@ -259,7 +259,7 @@ describe('docker-compose.yml', () => {
     expect(env.DOCFLOW_DB_PASSWORD).toMatch(/^\$\{DOCFLOW_DB_PASSWORD:\?[^}]*\}$/);
     expect(init.depends_on).toMatchObject({ postgresql: { condition: 'service_healthy' } });
     const script = (Array.isArray(init.command) ? init.command : [init.command ?? '']).join('\n');
-    expect(script).toContain("CREATE ROLE docflow");
+    expect(script).toContain('CREATE ROLE docflow');
     expect(script).toContain("ALTER ROLE docflow WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'docflow_pw'");
     expect(script).toContain('CREATE DATABASE docflow OWNER docflow');
     // The password comes from the environment inside psql, not from a command line.

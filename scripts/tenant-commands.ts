@@ -85,7 +85,13 @@ async function listTenants(catalog: Catalog, output: CommandOutput): Promise<num
     for (const key of tenantKeys) rows.push([tenantId, key.prefix, day(key.createdAt), day(key.revokedAt)]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const row of rows) output.out(row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+  for (const row of rows)
+    output.out(
+      row
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    );
   return EXIT.ok;
 }
 

@@ -1,9 +1,5 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
-import {
-  SEARCH_ATTRIBUTES,
-  toSdkSearchAttributeType,
-  type DocflowSearchAttributeName,
-} from './search-attributes.js';
+import { SEARCH_ATTRIBUTES, toSdkSearchAttributeType, type DocflowSearchAttributeName } from './search-attributes.js';
 
 // Workflow code imports this module, and the workflow bundle must stay free of Node APIs:
 // only @temporalio/common and the plain table in search-attributes.ts are allowed here.

@@ -40,7 +40,11 @@ function importsOf(file: string): Import[] {
   return found;
 }
 
-const isLocal = (target: string) => !target.startsWith('@') && target.includes('/') && !target.startsWith('node:') && /^(core|workflows|activities|adapters|api|worker|runtime|scripts|temporal|test|ui)\//.test(target);
+const isLocal = (target: string) =>
+  !target.startsWith('@') &&
+  target.includes('/') &&
+  !target.startsWith('node:') &&
+  /^(core|workflows|activities|adapters|api|worker|runtime|scripts|temporal|test|ui)\//.test(target);
 
 const RULES: Record<string, (imp: Import) => boolean> = {
   core: (imp) => !isLocal(imp.target) || imp.target.startsWith('core/'),
@@ -68,11 +72,7 @@ const RULES: Record<string, (imp: Import) => boolean> = {
     imp.target.startsWith('adapters/'),
   // The data layer: stores, embedder and their interfaces. It knows nothing of the steps,
   // the API or the workflows that use it.
-  adapters: (imp) =>
-    !isLocal(imp.target) ||
-    imp.target.startsWith('core/') ||
-    imp.target.startsWith('adapters/') ||
-    imp.target.startsWith('temporal/search-attribute'),
+  adapters: (imp) => !isLocal(imp.target) || imp.target.startsWith('core/') || imp.target.startsWith('adapters/') || imp.target.startsWith('temporal/search-attribute'),
   // The web app knows the API only through the shared contract in core/.
   ui: (imp) => !isLocal(imp.target) || imp.target.startsWith('core/') || imp.target.startsWith('ui/'),
 };

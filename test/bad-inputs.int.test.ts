@@ -150,7 +150,11 @@ describe('hostile and broken inputs through the HTTP API', () => {
 
     const started = Date.now();
     const { body, contentType } = multipart(inputs);
-    const res = await fetch(`${stack.baseUrl}/api/batches`, { method: 'POST', body: body as unknown as BodyInit, headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': contentType } });
+    const res = await fetch(`${stack.baseUrl}/api/batches`, {
+      method: 'POST',
+      body: body as unknown as BodyInit,
+      headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': contentType },
+    });
     upload = { status: res.status, body: await res.json() };
     if (upload.status !== 202) throw new Error(`upload answered ${upload.status}: ${JSON.stringify(upload.body)}`);
 
@@ -232,9 +236,7 @@ describe('hostile and broken inputs through the HTTP API', () => {
       const took = doc?.startedAt && doc.finishedAt ? `${doc.finishedAt - doc.startedAt} ms` : '';
       rows.push(`${displayOf(input).slice(0, 48).padEnd(48)} ${expected.padEnd(40)} ${actual.padEnd(26)} ${took}`);
       if (rejected) continue; // checked above
-      const ok = allowed.some((e) =>
-        'api' in e ? false : e.status === 'indexed' ? doc?.status === 'indexed' : doc?.status === 'failed' && e.codes.includes(doc.error!.code),
-      );
+      const ok = allowed.some((e) => ('api' in e ? false : e.status === 'indexed' ? doc?.status === 'indexed' : doc?.status === 'failed' && e.codes.includes(doc.error!.code)));
       if (!ok) problems.push(`${input.name}: expected ${expected}, got ${actual} ${JSON.stringify(doc?.error)}`);
       if (!doc) continue;
       if (doc.status === 'failed') {
@@ -246,7 +248,9 @@ describe('hostile and broken inputs through the HTTP API', () => {
       }
       if (doc.status === 'indexed' && doc.chunks <= 0) problems.push(`${input.name}: indexed with ${doc.chunks} chunks`);
     }
-    console.log(`[bad-inputs] batch terminal in ${elapsedMs} ms (${view.status})\n${'file'.padEnd(48)} ${'expected'.padEnd(40)} ${'actual'.padEnd(26)} parse+index\n${rows.join('\n')}`);
+    console.log(
+      `[bad-inputs] batch terminal in ${elapsedMs} ms (${view.status})\n${'file'.padEnd(48)} ${'expected'.padEnd(40)} ${'actual'.padEnd(26)} parse+index\n${rows.join('\n')}`,
+    );
     expect(problems).toEqual([]);
     expect(elapsedMs).toBeLessThan(BATCH_DEADLINE_MS);
     expect(view.status).toBe('completed_with_errors');
@@ -320,7 +324,14 @@ describe('hostile and broken inputs through the HTTP API', () => {
     expect(events.at(-1)).toBe('done');
     expect(events.filter((e) => e === 'done')).toHaveLength(1);
     expect(events.slice(0, -1).every((e) => e === 'progress')).toBe(true);
-    const last = JSON.parse(frames.at(-1)!.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('')) as BatchView;
+    const last = JSON.parse(
+      frames
+        .at(-1)!
+        .split('\n')
+        .filter((l) => l.startsWith('data: '))
+        .map((l) => l.slice(6))
+        .join(''),
+    ) as BatchView;
     const crlf = inputs.find((i) => i.name.startsWith('crlf'))!;
     expect(last.documents.map((d) => d.filename)).toContain(crlf.display);
   });

@@ -16,13 +16,7 @@ export interface TestEnv {
 }
 
 /** Keys of {@link TestEnv}, for code that copies the values around. */
-export const TEST_ENV_KEYS = [
-  'TEMPORAL_ADDRESS',
-  'TEMPORAL_NAMESPACE',
-  'EMBEDDINGS_BASE_URL',
-  'EMBEDDINGS_MODEL',
-  'TEST_DATA_DIR',
-] as const satisfies readonly (keyof TestEnv)[];
+export const TEST_ENV_KEYS = ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'EMBEDDINGS_BASE_URL', 'EMBEDDINGS_MODEL', 'TEST_DATA_DIR'] as const satisfies readonly (keyof TestEnv)[];
 
 // Typing for project.provide() in the global setup and inject() here.
 declare module 'vitest' {

@@ -38,9 +38,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   // Both servers start in parallel; if one fails, the other is stopped before rethrowing.
   const [temporal, embeddings] = await Promise.allSettled([
-    externalTemporal
-      ? prepareTemporal({ address: externalTemporal, namespace, log }).then(() => undefined)
-      : startTemporal(tools!, testDataDir, namespace),
+    externalTemporal ? prepareTemporal({ address: externalTemporal, namespace, log }).then(() => undefined) : startTemporal(tools!, testDataDir, namespace),
     externalEmbeddings ? undefined : startEmbeddings(tools!, testDataDir),
   ]);
   const owned = [temporal, embeddings].flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
@@ -109,4 +107,3 @@ function makeTestDataDir(): string {
   fs.mkdirSync(dir, { recursive: true });
   return dir;
 }
-

@@ -22,12 +22,7 @@ export interface SseFrame {
 }
 
 /** Reads an SSE stream until `stopAt` returns true or the stream ends; returns every frame. */
-export async function readSse(
-  url: string,
-  headers: Record<string, string>,
-  stopAt: (frame: SseFrame) => boolean,
-  signal?: AbortSignal,
-): Promise<SseFrame[]> {
+export async function readSse(url: string, headers: Record<string, string>, stopAt: (frame: SseFrame) => boolean, signal?: AbortSignal): Promise<SseFrame[]> {
   const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal });
   if (res.status !== 200) throw new Error(`SSE answered ${res.status}: ${await res.text()}`);
   if (!res.headers.get('content-type')?.startsWith('text/event-stream')) throw new Error(`not an event stream: ${res.headers.get('content-type')}`);

@@ -28,10 +28,29 @@ describe('ingesting a batch end to end', () => {
 
   it('indexes PDF, DOCX, XLSX, CSV and TXT, streams progress to done, and finds them by meaning', async () => {
     const files = [
-      { name: 'report.pdf', bytes: makePdf(['Quarterly revenue grew in the northern region thanks to wind energy contracts.', 'Page two discusses the supply chain of solar panels.']) },
+      {
+        name: 'report.pdf',
+        bytes: makePdf(['Quarterly revenue grew in the northern region thanks to wind energy contracts.', 'Page two discusses the supply chain of solar panels.']),
+      },
       { name: 'notes.docx', bytes: makeDocx([{ text: 'Coastal operations', heading: 1 }, { text: DOCX_SENTENCE }, { text: 'Storm season begins in October.' }]) },
-      { name: 'inventory.xlsx', bytes: makeXlsx({ Stock: [['item', 'count'], ['hammers', 12], ['screwdrivers', 40]] }) },
-      { name: 'cities.csv', bytes: makeCsv([['city', 'country'], ['Lisbon', 'Portugal'], ['Turin', 'Italy']]) },
+      {
+        name: 'inventory.xlsx',
+        bytes: makeXlsx({
+          Stock: [
+            ['item', 'count'],
+            ['hammers', 12],
+            ['screwdrivers', 40],
+          ],
+        }),
+      },
+      {
+        name: 'cities.csv',
+        bytes: makeCsv([
+          ['city', 'country'],
+          ['Lisbon', 'Portugal'],
+          ['Turin', 'Italy'],
+        ]),
+      },
       { name: 'recipe.txt', bytes: makeText('To bake sourdough bread, feed the starter the night before and let the dough rise slowly.') },
     ];
     const upload = await uploadBatch(stack.baseUrl, stack.apiKey, files);
@@ -96,7 +115,11 @@ describe('ingesting a batch end to end', () => {
       // The CLI's JSON export is the format Worker.runReplayHistories reads (and what an audit export uses).
       const { temporalBin } = await ensurePythonTools();
       for (const run of runs) {
-        const json = execFileSync(temporalBin, ['workflow', 'show', '--workflow-id', run.workflowId, '--run-id', run.runId, '--output', 'json', '--address', testEnv().TEMPORAL_ADDRESS], { maxBuffer: 64 * 1024 * 1024 });
+        const json = execFileSync(
+          temporalBin,
+          ['workflow', 'show', '--workflow-id', run.workflowId, '--run-id', run.runId, '--output', 'json', '--address', testEnv().TEMPORAL_ADDRESS],
+          { maxBuffer: 64 * 1024 * 1024 },
+        );
         writeFileSync(path.join(dir, `${run.type}.json`), json);
       }
     }

@@ -37,7 +37,10 @@ async function scrapeUntil(url: string, ready: (text: string) => boolean, timeou
   }
 }
 
-const goodFile = () => ({ name: 'good.txt', bytes: makeText(Array.from({ length: 8 }, (_, i) => `Paragraph ${i} about metrics and counters: ${'observable systems report numbers '.repeat(20)}`).join('\n\n')) });
+const goodFile = () => ({
+  name: 'good.txt',
+  bytes: makeText(Array.from({ length: 8 }, (_, i) => `Paragraph ${i} about metrics and counters: ${'observable systems report numbers '.repeat(20)}`).join('\n\n')),
+});
 /** Starts with %PDF- so the API accepts it; the parser finds no objects: reason code `corrupt`. */
 const brokenFile = () => ({ name: 'broken.pdf', bytes: Buffer.from('%PDF-1.7\n', 'latin1') });
 
@@ -96,7 +99,15 @@ describe('worker process /metrics', () => {
   beforeAll(async () => {
     stack = await startStack({ withoutWorkers: true });
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'worker/main.ts'), '--queue', 'all'], {
-      env: { ...stack.workerEnv, METRICS_TOKEN: TOKEN, WORKER_METRICS_PORT: '0', WORKER_METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'info', PARSE_CONCURRENCY: '1', INDEX_CONCURRENCY: '4' },
+      env: {
+        ...stack.workerEnv,
+        METRICS_TOKEN: TOKEN,
+        WORKER_METRICS_PORT: '0',
+        WORKER_METRICS_HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        PARSE_CONCURRENCY: '1',
+        INDEX_CONCURRENCY: '4',
+      },
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -14,7 +14,9 @@ import { indexWithFaults } from './index-faults.js';
 import { startStack, type Stack } from './stack.js';
 
 const longText = (i: number, paragraphs = 12) =>
-  makeText(Array.from({ length: paragraphs }, (_, p) => `Record ${i}.${p} concerns the harbour ledger entry ${i * 100 + p}. ${'tides rise and fall again '.repeat(18)}`).join('\n\n'));
+  makeText(
+    Array.from({ length: paragraphs }, (_, p) => `Record ${i}.${p} concerns the harbour ledger entry ${i * 100 + p}. ${'tides rise and fall again '.repeat(18)}`).join('\n\n'),
+  );
 
 describe('batch and document operations', () => {
   let stack: Stack;
@@ -67,10 +69,14 @@ describe('batch and document operations', () => {
     fetch(`${stack.baseUrl}${path}`, { ...init, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
 
   it('cancels mid-batch: unfinished documents end cancelled with zero vectors, finished ones keep theirs', async () => {
-    const upload = await uploadBatch(stack.baseUrl, stack.apiKey, Array.from({ length: 8 }, (_, i) => ({ name: `c${i}.txt`, bytes: longText(i) })));
+    const upload = await uploadBatch(
+      stack.baseUrl,
+      stack.apiKey,
+      Array.from({ length: 8 }, (_, i) => ({ name: `c${i}.txt`, bytes: longText(i) })),
+    );
     expect(upload.status).toBe(202);
     const batchId: string = upload.body.batchId;
-    for (const deadline = Date.now() + 120_000; ; ) {
+    for (const deadline = Date.now() + 120_000; ;) {
       const view = (await (await api(`/api/batches/${batchId}`)).json()) as BatchView;
       if (view.documents.some((d) => d.status === 'indexed')) break;
       if (view.status !== 'running' || Date.now() > deadline) throw new Error(`no document indexed before cancel: ${view.status}`);
@@ -181,7 +187,7 @@ describe('batch and document operations', () => {
     expect(reindexed.documents[0].status).toBe('indexed');
   });
 
-  it("gives another tenant 404 and none of the data on every route", async () => {
+  it('gives another tenant 404 and none of the data on every route', async () => {
     const upload = await uploadBatch(stack.baseUrl, stack.apiKey, [{ name: 'private-ledger.txt', bytes: makeText('The secret recipe uses saffron from Navelli.') }]);
     const batchId: string = upload.body.batchId;
     const documentId: string = upload.body.documents[0].documentId;

@@ -28,14 +28,22 @@ describeWithPostgres('a batch end to end on the PostgreSQL catalog', (adminUrl) 
     await db?.drop();
   });
 
-  const api = (path: string, init: RequestInit = {}) => fetch(`${stack.baseUrl}${path}`, { ...init, headers: { authorization: `Bearer ${stack.apiKey}`, ...(init.headers ?? {}) } });
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${stack.baseUrl}${path}`, { ...init, headers: { authorization: `Bearer ${stack.apiKey}`, ...(init.headers ?? {}) } });
 
   it('indexes the batch, records every outcome in PostgreSQL, detects duplicates and deletes', async () => {
     expect(await stack.catalog.health()).toEqual({ ok: true, detail: 'postgresql' });
     const files = [
       { name: 'bread.txt', bytes: makeText('To bake sourdough bread, feed the starter the night before and let the dough rise slowly.') },
       { name: 'harbour.txt', bytes: makeText('The harbour master counts the fishing boats that return before the storm.') },
-      { name: 'cities.csv', bytes: makeCsv([['city', 'country'], ['Lisbon', 'Portugal'], ['Turin', 'Italy']]) },
+      {
+        name: 'cities.csv',
+        bytes: makeCsv([
+          ['city', 'country'],
+          ['Lisbon', 'Portugal'],
+          ['Turin', 'Italy'],
+        ]),
+      },
     ];
     const upload = await uploadBatch(stack.baseUrl, stack.apiKey, files);
     expect(upload.status).toBe(202);

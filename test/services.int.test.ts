@@ -35,9 +35,7 @@ describe('integration services', () => {
 
   it('has docflow search attributes with the declared types', async () => {
     const listed = await connection.operatorService.listSearchAttributes({ namespace: env.TEMPORAL_NAMESPACE });
-    const expected = Object.fromEntries(
-      Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, INDEXED_VALUE_TYPE[type]]),
-    );
+    const expected = Object.fromEntries(Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, INDEXED_VALUE_TYPE[type]]));
     const actual = Object.fromEntries(Object.keys(SEARCH_ATTRIBUTES).map((name) => [name, listed.customAttributes?.[name]]));
     expect(actual).toEqual(expected);
   });

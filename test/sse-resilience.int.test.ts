@@ -119,7 +119,8 @@ async function untilParked(gate: ReturnType<typeof createGate>, released: number
   };
   for (;;) {
     if (readingDone) throw new Error('the SSE session ended before the batch was parked');
-    if (Date.now() > deadline) throw new Error(`the batch never parked at the gate (passed ${gate.passed}, waiting ${gate.waiting}, last frame ${frames.at(-1)?.data.slice(0, 300)})`);
+    if (Date.now() > deadline)
+      throw new Error(`the batch never parked at the gate (passed ${gate.passed}, waiting ${gate.waiting}, last frame ${frames.at(-1)?.data.slice(0, 300)})`);
     if (parked()) {
       const seen = frames.length;
       await new Promise((r) => setTimeout(r, 1_500)); // three poll periods of the API's SSE loop
@@ -176,7 +177,10 @@ function expectCutMidBatch(session: SseSession, cutConnection: number) {
   expect(view.documents.filter((d) => d.status === 'indexed').length).toBeLessThan(DOCUMENTS);
   const resumed = session.frames.filter((f) => f.connection > cutConnection && f.event !== 'done');
   expect(resumed.length, 'live progress frames after reconnecting').toBeGreaterThan(0);
-  expect(resumed.some((f) => viewAt(session.frames, f).status === 'running'), 'a running view after reconnecting').toBe(true);
+  expect(
+    resumed.some((f) => viewAt(session.frames, f).status === 'running'),
+    'a running view after reconnecting',
+  ).toBe(true);
 }
 
 describe('SSE progress across disconnects and API restarts', () => {

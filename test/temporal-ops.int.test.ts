@@ -28,7 +28,9 @@ const TENANT = 'demo';
 // Each label gets its own text: identical content would be skipped as a duplicate.
 const longText = (label: string, i: number, paragraphs = 10) =>
   makeText(
-    Array.from({ length: paragraphs }, (_, p) => `Ledger ${label} ${i}.${p} records the lighthouse keeper's entry ${i * 100 + p}. ${'the lamp turns all night '.repeat(18)}`).join('\n\n'),
+    Array.from({ length: paragraphs }, (_, p) => `Ledger ${label} ${i}.${p} records the lighthouse keeper's entry ${i * 100 + p}. ${'the lamp turns all night '.repeat(18)}`).join(
+      '\n\n',
+    ),
   );
 
 describe('operating runs from Temporal', () => {
@@ -60,7 +62,7 @@ describe('operating runs from Temporal', () => {
   };
   /** Waits until at least one document is indexed and the batch is still running. */
   const waitUntilPartlyIndexed = async (batchId: string) => {
-    for (const deadline = Date.now() + 120_000; ; ) {
+    for (const deadline = Date.now() + 120_000; ;) {
       const view = await api(`/api/batches/${batchId}`);
       if (view.documents.some((d) => d.status === 'indexed') && view.status === 'running') return view;
       if (view.status !== 'running' || Date.now() > deadline) throw new Error(`batch ${batchId} not partly indexed: ${view.status}`);
@@ -92,7 +94,10 @@ describe('operating runs from Temporal', () => {
           indexWithFaults(
             real,
             input,
-            (item) => (failEmbedFor.has(item.documentId) ? { step: 'embed', code: 'internal_error', message: 'the embedding service rejected the input (injected)', retryable: false } : null),
+            (item) =>
+              failEmbedFor.has(item.documentId)
+                ? { step: 'embed', code: 'internal_error', message: 'the embedding service rejected the input (injected)', retryable: false }
+                : null,
             'before-work',
           ),
       }),
@@ -165,7 +170,7 @@ describe('operating runs from Temporal', () => {
     failEmbedFor.clear();
     embedDelayMs = 300;
     await temporal('workflow', 'reset', '--workflow-id', failed.workflowId, '--type', 'FirstWorkflowTask', '--reason', 'operator test: embedder fixed');
-    for (const deadline = Date.now() + 60_000; ; ) {
+    for (const deadline = Date.now() + 60_000; ;) {
       if ((await stack.catalog.getBatch(TENANT, batchId))?.status === 'running') break;
       if (Date.now() > deadline) throw new Error('the reset run never marked the batch running');
       await new Promise((r) => setTimeout(r, 100));
@@ -198,7 +203,20 @@ describe('operating runs from Temporal', () => {
       {
         id: pointId(TENANT, ghost, 1, 0),
         vector: Array.from({ length: dimensions }, (_, i) => (i === 0 ? 1 : 0)),
-        payload: { tenantId: TENANT, documentId: ghost, batchId, version: 1, chunkIndex: 0, text: 'orphan', filename: 'ghost.txt', page: null, heading: null, sheet: null, rowStart: null, rowEnd: null },
+        payload: {
+          tenantId: TENANT,
+          documentId: ghost,
+          batchId,
+          version: 1,
+          chunkIndex: 0,
+          text: 'orphan',
+          filename: 'ghost.txt',
+          page: null,
+          heading: null,
+          sheet: null,
+          rowStart: null,
+          rowEnd: null,
+        },
       },
     ]);
     // Unrestorable: every point and every intermediate artifact of a document are gone.
@@ -243,7 +261,7 @@ describe('operating runs from Temporal', () => {
       expect((await stack.client.schedule.getHandle(`${idPrefix}retention`).describe()).state.paused).toBe(true);
 
       await stack.client.schedule.getHandle(`${idPrefix}reconcile`).trigger();
-      for (const deadline = Date.now() + 60_000; ; ) {
+      for (const deadline = Date.now() + 60_000; ;) {
         const actions = (await stack.client.schedule.getHandle(`${idPrefix}reconcile`).describe()).info.recentActions;
         const started = actions.at(-1)?.action;
         if (started) {
@@ -271,7 +289,11 @@ describe('operating runs from Temporal', () => {
       });
       expect(((await search.json()) as { results: unknown[] }).results.length).toBeGreaterThan(0);
     } finally {
-      for (const name of ['reconcile', 'retention']) await stack.client.schedule.getHandle(`${idPrefix}${name}`).delete().catch(() => undefined);
+      for (const name of ['reconcile', 'retention'])
+        await stack.client.schedule
+          .getHandle(`${idPrefix}${name}`)
+          .delete()
+          .catch(() => undefined);
     }
   });
 });

@@ -200,7 +200,11 @@ describe('upload limits of the API process', () => {
     await Promise.allSettled(apis.map((a) => a.stop()));
     for (const batchId of batchIds) {
       const batch = await stack.catalog.getBatch('demo', batchId);
-      if (batch) await stack.client.workflow.getHandle(batch.workflowId).terminate('test over').catch(() => undefined);
+      if (batch)
+        await stack.client.workflow
+          .getHandle(batch.workflowId)
+          .terminate('test over')
+          .catch(() => undefined);
     }
     // The data dir is kept for post-mortems; 200 MiB of fox lines do not help one.
     for (const blob of bigBlobs) rmSync(blob, { force: true });

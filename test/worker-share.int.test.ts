@@ -131,9 +131,7 @@ describe('two worker processes on one queue', () => {
 
     const files = Array.from({ length: DOCUMENTS }, (_, i) => ({
       name: `shared-${i}.txt`,
-      bytes: makeText(
-        Array.from({ length: 2 }, (_, p) => `Document ${i} section ${p} covers topic ${i * 2 + p}. ${'workers share the queue fairly '.repeat(12)}`).join('\n\n'),
-      ),
+      bytes: makeText(Array.from({ length: 2 }, (_, p) => `Document ${i} section ${p} covers topic ${i * 2 + p}. ${'workers share the queue fairly '.repeat(12)}`).join('\n\n')),
     }));
     const upload = await uploadBatch(stack.baseUrl, stack.apiKey, files);
     expect(upload.status).toBe(202);
@@ -206,17 +204,14 @@ describe('two worker processes on one queue', () => {
     }
 
     // The activities A was running when it got SIGTERM completed afterwards, on A.
-    const completedByAAfterSignal = [...all.values()]
-      .flat()
-      .filter((e) => e.activityTaskCompletedEventAttributes?.identity === IDENTITY_A && eventTimeMs(e) >= signalledAt);
+    const completedByAAfterSignal = [...all.values()].flat().filter((e) => e.activityTaskCompletedEventAttributes?.identity === IDENTITY_A && eventTimeMs(e) >= signalledAt);
     expect(completedByAAfterSignal.length).toBeGreaterThanOrEqual(draining!.inFlightActivities as number);
     for (const running of inFlightOnA) {
       const events = all.get(running.workflowId)!;
       const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityId === running.activityId);
       expect(scheduled, `${running.activityType} ${running.activityId} in ${running.workflowId}`).toBeDefined();
       const outcome = events.find(
-        (e) =>
-          String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? e.activityTaskTimedOutEventAttributes?.scheduledEventId) === String(scheduled!.eventId),
+        (e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? e.activityTaskTimedOutEventAttributes?.scheduledEventId) === String(scheduled!.eventId),
       );
       if (outcome && tolerated.includes(outcome)) continue;
       expect(outcome?.activityTaskCompletedEventAttributes, `${running.activityType} ${running.activityId} did not complete`).toBeDefined();

@@ -35,7 +35,9 @@ function run(r: ReturnType<typeof recorder>, activityType: string, input: unknow
 describe('activity metrics and logs from the worker interceptor', () => {
   it('times every attempt, with the reason code of a failed one, and rethrows the same failure', async () => {
     const r = recorder();
-    const err = await run(r, 'parseDocument', { tenantId: 'acme', batchId: 'b1', documentId: 'd1' }, () => classified(() => Promise.reject(new DocumentError('encrypted', 'password protected')))).catch((e: unknown) => e);
+    const err = await run(r, 'parseDocument', { tenantId: 'acme', batchId: 'b1', documentId: 'd1' }, () =>
+      classified(() => Promise.reject(new DocumentError('encrypted', 'password protected'))),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect((err as ApplicationFailure).type).toBe('encrypted');
     await run(r, 'indexChunks', { tenantId: 'acme', batchId: 'b1', items: [] }, async () => ({ items: [] }));
@@ -93,11 +95,25 @@ describe('activity metrics and logs from the worker interceptor', () => {
   it('logs the workflow, activity and attempt from the activity context', async () => {
     const r = recorder();
     await run(r, 'prepareDocuments', { tenantId: 'acme', batchId: 'b1', documents: [] }, async () => ({ documents: [] }), 3);
-    expect(r.lines[0]).toMatchObject({ msg: 'activity completed', activity: 'prepareDocuments', attempt: 3, step: 'prepare', workflowId: 'ingest-acme-b1-shard-0', runId: 'run-1' });
+    expect(r.lines[0]).toMatchObject({
+      msg: 'activity completed',
+      activity: 'prepareDocuments',
+      attempt: 3,
+      step: 'prepare',
+      workflowId: 'ingest-acme-b1-shard-0',
+      runId: 'run-1',
+    });
   });
 
   it('names pipeline steps briefly and every other activity by its name in snake_case', () => {
-    expect(['prepareDocuments', 'indexChunks', 'parseDocument', 'chunkDocument', 'embedChunks', 'upsertChunks'].map(stepName)).toEqual(['prepare', 'index', 'parse', 'chunk', 'embed', 'upsert']);
+    expect(['prepareDocuments', 'indexChunks', 'parseDocument', 'chunkDocument', 'embedChunks', 'upsertChunks'].map(stepName)).toEqual([
+      'prepare',
+      'index',
+      'parse',
+      'chunk',
+      'embed',
+      'upsert',
+    ]);
     expect(stepName('removeDocumentVectors')).toBe('remove_document_vectors');
   });
 

@@ -48,7 +48,18 @@ async function main(): Promise<void> {
     closers.push(() => pool.close());
     const blobs = createFsBlobStore(path.join(config.dataDir, 'files'));
     const activities = createParseActivities({ blobs, parser: pool, chunking: config.chunking });
-    workers.push(await createParseWorker({ connection, namespace: config.temporal.namespace, identity, concurrency, shutdownGraceMs, observers, activities, taskQueue: config.temporal.queues.parse }));
+    workers.push(
+      await createParseWorker({
+        connection,
+        namespace: config.temporal.namespace,
+        identity,
+        concurrency,
+        shutdownGraceMs,
+        observers,
+        activities,
+        taskQueue: config.temporal.queues.parse,
+      }),
+    );
   }
   if (queue === 'index' || queue === 'all') {
     const stores = await openStores(config, { embedderMetrics: metrics.embedder });
@@ -60,7 +71,19 @@ async function main(): Promise<void> {
     const activities = { ...createIndexActivities(stores), ...maintenance.activities };
     const workflowBundle = await bundleWorkflows();
     const concurrency = concurrencyFlag ?? config.indexConcurrency;
-    workers.push(await createIndexWorker({ connection, namespace: config.temporal.namespace, identity, concurrency, shutdownGraceMs, observers, activities, workflowBundle, taskQueue: config.temporal.queues.index }));
+    workers.push(
+      await createIndexWorker({
+        connection,
+        namespace: config.temporal.namespace,
+        identity,
+        concurrency,
+        shutdownGraceMs,
+        observers,
+        activities,
+        workflowBundle,
+        taskQueue: config.temporal.queues.index,
+      }),
+    );
   }
 
   const metricsServer = await startEndpoint();

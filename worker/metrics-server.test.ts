@@ -5,7 +5,8 @@ import { createMetrics } from '../runtime/metrics.js';
 import { freeLoopbackPort, startWorkerMetricsServer, type WorkerMetricsServer } from './metrics-server.js';
 
 const TOKEN = 'worker-metrics-token-42';
-const SDK_TEXT = '# HELP temporal_worker_task_slots_available x\n# TYPE temporal_worker_task_slots_available gauge\ntemporal_worker_task_slots_available{worker_type="ActivityWorker"} 16\n';
+const SDK_TEXT =
+  '# HELP temporal_worker_task_slots_available x\n# TYPE temporal_worker_task_slots_available gauge\ntemporal_worker_task_slots_available{worker_type="ActivityWorker"} 16\n';
 
 const toClose: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -60,6 +61,8 @@ describe('worker metrics server', () => {
   });
 
   it('refuses to start without a token', async () => {
-    await expect(startWorkerMetricsServer({ host: '127.0.0.1', port: 0, token: '', render: async () => ({ contentType: 'text/plain', body: '' }) })).rejects.toThrow(/METRICS_TOKEN/);
+    await expect(startWorkerMetricsServer({ host: '127.0.0.1', port: 0, token: '', render: async () => ({ contentType: 'text/plain', body: '' }) })).rejects.toThrow(
+      /METRICS_TOKEN/,
+    );
   });
 });

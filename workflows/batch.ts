@@ -4,21 +4,10 @@
  * shards by id (the reader asks those directly) and finished shards' final documents, handed
  * out once per reader. The batch history grows by a handful of events per shard.
  */
-import {
-  CancellationScope,
-  executeChild,
-  setHandler,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { CancellationScope, executeChild, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { settleBatchStatus, type BatchStatus } from '../core/progress.js';
 import { STATUS_KEY } from '../temporal/search-attribute-keys.js';
-import {
-  DEFAULT_FAN_OUT,
-  batchChangesQuery,
-  type FanOutOptions,
-  type IngestBatchInput,
-  type ShardResult,
-} from './definitions.js';
+import { DEFAULT_FAN_OUT, batchChangesQuery, type FanOutOptions, type IngestBatchInput, type ShardResult } from './definitions.js';
 import { localBookkeeping } from './proxies.js';
 import { ingestShardV2 } from './shard.js';
 import { runShardLanes, shardChild } from './shard-lanes.js';

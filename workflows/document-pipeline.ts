@@ -108,10 +108,7 @@ export class DocumentPipeline {
    */
   async run(): Promise<void> {
     const { groupsInFlight, packsInFlight } = this.o.fanOut;
-    const lanes = [
-      ...Array.from({ length: Math.max(1, groupsInFlight) }, () => this.prepareLane()),
-      ...Array.from({ length: Math.max(1, packsInFlight) }, () => this.indexLane()),
-    ];
+    const lanes = [...Array.from({ length: Math.max(1, groupsInFlight) }, () => this.prepareLane()), ...Array.from({ length: Math.max(1, packsInFlight) }, () => this.indexLane())];
     const settled = await Promise.allSettled(lanes);
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected' && !isCancellation(s.reason));
     const cancelled = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -272,7 +269,12 @@ export class DocumentPipeline {
       const result: IndexedRange =
         results[i]?.documentId === t.ref.documentId && results[i].start === r.start
           ? results[i]
-          : { documentId: t.ref.documentId, start: r.start, ok: false, failure: { step: 'embed', code: 'internal_error', message: 'the index step returned no result for this range', retryable: true } };
+          : {
+              documentId: t.ref.documentId,
+              start: r.start,
+              ok: false,
+              failure: { step: 'embed', code: 'internal_error', message: 'the index step returned no result for this range', retryable: true },
+            };
       if (t.phase !== 'indexing' || t.failure) {
         // The document already failed through another range; this one only had to come back.
       } else if (result.ok) {

@@ -81,7 +81,11 @@ function mockActivities(documentCount: number, mocks: Mocks) {
       const results: IndexedRange[] = [];
       for (const item of items as IndexItem[]) {
         const f = (await mocks.index?.(`${item.documentId}:${item.start}`, attempt(`index:${item.documentId}:${item.start}`))) ?? null;
-        results.push(f ? { documentId: item.documentId, start: item.start, ok: false, failure: f } : { documentId: item.documentId, start: item.start, ok: true, upserted: item.end - item.start });
+        results.push(
+          f
+            ? { documentId: item.documentId, start: item.start, ok: false, failure: f }
+            : { documentId: item.documentId, start: item.start, ok: true, upserted: item.end - item.start },
+        );
       }
       return { items: results };
     },
@@ -107,7 +111,11 @@ function mockActivities(documentCount: number, mocks: Mocks) {
       const results: PreparedDocument[] = [];
       for (const doc of documents as PrepareItem[]) {
         const answer = (await mocks.prepare?.(doc.documentId, attempt(`prepare:${doc.documentId}`))) ?? { chunkCount: 1 };
-        results.push('chunkCount' in answer ? { documentId: doc.documentId, ok: true, chunksKey: `k/${doc.documentId}`, chunkCount: answer.chunkCount } : { documentId: doc.documentId, ok: false, failure: answer });
+        results.push(
+          'chunkCount' in answer
+            ? { documentId: doc.documentId, ok: true, chunksKey: `k/${doc.documentId}`, chunkCount: answer.chunkCount }
+            : { documentId: doc.documentId, ok: false, failure: answer },
+        );
       }
       return { documents: results };
     },
@@ -176,7 +184,11 @@ describe('ingestBatchV2 and its shards', () => {
           () => env.client.workflow.getHandle(shard0).query(shardChangesQuery, -1),
           (s: ShardChanges) => s.documents.find((d) => d.documentId === 'd1')?.attempt === 2,
         );
-        expect(shard.documents.find((d) => d.documentId === 'd1')).toMatchObject({ status: 'parsing', attempt: 2, error: { code: 'internal_error', message: flakyFailure.message } });
+        expect(shard.documents.find((d) => d.documentId === 'd1')).toMatchObject({
+          status: 'parsing',
+          attempt: 2,
+          error: { code: 'internal_error', message: flakyFailure.message },
+        });
         secondTry.open();
       },
     );
@@ -192,7 +204,9 @@ describe('ingestBatchV2 and its shards', () => {
     );
     // The operator's audit trail: the shard's history holds the prepare result naming the document, the step and the error.
     const history = await env.client.workflow.getHandle(run.shard0).fetchHistory();
-    const decoded = (history.events ?? []).flatMap((e) => e.activityTaskCompletedEventAttributes?.result?.payloads ?? []).map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('utf8'));
+    const decoded = (history.events ?? [])
+      .flatMap((e) => e.activityTaskCompletedEventAttributes?.result?.payloads ?? [])
+      .map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('utf8'));
     expect(decoded.some((text) => text.includes('"documentId":"d1"') && text.includes('"step":"parse"') && text.includes(flakyFailure.message))).toBe(true);
   });
 
@@ -221,7 +235,11 @@ describe('ingestBatchV2 and its shards', () => {
     const run = await runBatch(2, { index: (key) => (key.startsWith('d1:') ? failure('upsert', 'internal_error', true) : null) });
     expect(run.result).toEqual({ status: 'completed_with_errors' });
     expect(run.attempts.get('index:d1:0')).toBe(10);
-    expect(run.record.outcomes.get('d1')).toMatchObject({ status: 'failed', attempt: 10, error: { code: 'internal_error', message: 'gave up after 10 attempts: internal_error (mock)' } });
+    expect(run.record.outcomes.get('d1')).toMatchObject({
+      status: 'failed',
+      attempt: 10,
+      error: { code: 'internal_error', message: 'gave up after 10 attempts: internal_error (mock)' },
+    });
     expect(run.record.outcomes.get('d0')).toMatchObject({ status: 'indexed' });
     // Nine backoffs of 1 s doubling to 60 s add up to over four minutes of workflow time.
     expect(Date.now() - started).toBeLessThan(60_000);

@@ -55,7 +55,11 @@ export async function reconcileIndex(): Promise<ReconcileSummary> {
   }
   if (summary.tenantsFailed.length > 0) {
     // Failing the run makes it visible in the Web UI's failed list; the next schedule tries again.
-    throw ApplicationFailure.nonRetryable(`reconciliation failed for ${summary.tenantsFailed.length} tenant(s): ${summary.tenantsFailed.join(', ')}`, 'ReconcileIncomplete', summary);
+    throw ApplicationFailure.nonRetryable(
+      `reconciliation failed for ${summary.tenantsFailed.length} tenant(s): ${summary.tenantsFailed.join(', ')}`,
+      'ReconcileIncomplete',
+      summary,
+    );
   }
   return summary;
 }

@@ -8,7 +8,12 @@ import { BATCH_KEY, TENANT_KEY } from '../temporal/search-attribute-keys.js';
 import { PARSE_QUEUE, shardWorkflowId, type FanOutOptions, type IngestBatchInput, type IngestShardInput } from './definitions.js';
 
 /** How a batch starts shard `shardIndex` of run `run` as a child workflow. */
-export function shardChild(input: IngestBatchInput, fanOut: FanOutOptions, shardIndex: number, run: number): Omit<ChildWorkflowOptions, 'typeInfo'> & { workflowId: string; args: [IngestShardInput] } {
+export function shardChild(
+  input: IngestBatchInput,
+  fanOut: FanOutOptions,
+  shardIndex: number,
+  run: number,
+): Omit<ChildWorkflowOptions, 'typeInfo'> & { workflowId: string; args: [IngestShardInput] } {
   return {
     workflowId: shardWorkflowId(input.tenantId, input.batchId, shardIndex, run),
     args: [

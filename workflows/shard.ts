@@ -30,8 +30,7 @@ export async function ingestShardV2(input: IngestShardInput): Promise<ShardResul
   };
 
   const refs: DocumentRef[] =
-    input.carried?.refs ??
-    (await localBookkeeping.loadShardDocuments({ tenantId, batchId, run: input.run ?? 1, offset: input.offset, limit: input.limit }));
+    input.carried?.refs ?? (await localBookkeeping.loadShardDocuments({ tenantId, batchId, run: input.run ?? 1, offset: input.offset, limit: input.limit }));
   const outcomes = new OutcomeRecorder((list) => localBookkeeping.recordOutcomes({ tenantId, batchId, outcomes: list }));
   if (!input.carried) {
     documents = refs.map(initialProgress);

@@ -46,8 +46,7 @@ export interface ReconcileReport {
   documentsMarkedFailed: string[];
 }
 
-export const UNREPAIRABLE_MESSAGE =
-  'Its vectors were lost and its intermediate files have expired, so they could not be rebuilt. Retry the document to index it again.';
+export const UNREPAIRABLE_MESSAGE = 'Its vectors were lost and its intermediate files have expired, so they could not be rebuilt. Retry the document to index it again.';
 
 async function allDocuments(catalog: Catalog, tenantId: string): Promise<Map<string, DocumentRecord>> {
   const out = new Map<string, DocumentRecord>();
@@ -82,11 +81,14 @@ async function restorePoints(deps: ReconcileDeps, doc: DocumentRecord, missing: 
     if ((await deps.blobs.artifactSize(key)) === group.length * dimensions * Float32Array.BYTES_PER_ELEMENT) {
       vectors = decodeVectors(await deps.blobs.readArtifact(key), dimensions);
     } else {
-      vectors = await deps.embedder.embed(group.map((c) => c.text), 'passage');
+      vectors = await deps.embedder.embed(
+        group.map((c) => c.text),
+        'passage',
+      );
       await deps.blobs.writeArtifact(key, encodeVectors(vectors));
     }
-    const points = chunkPoints({ tenantId: doc.tenantId, documentId: doc.id, batchId: doc.batchId, version: doc.version, filename: doc.filename }, group, vectors).filter(
-      (p) => wanted.has(p.payload.chunkIndex),
+    const points = chunkPoints({ tenantId: doc.tenantId, documentId: doc.id, batchId: doc.batchId, version: doc.version, filename: doc.filename }, group, vectors).filter((p) =>
+      wanted.has(p.payload.chunkIndex),
     );
     await deps.vectors.ensureCollection(doc.tenantId, dimensions);
     await deps.vectors.upsert(doc.tenantId, points);

@@ -40,7 +40,12 @@ describe('retention clean-up', () => {
     await finish('t1', 'old-shared', 'failed', NOW - 40 * DAY);
     await finish('t1', 'moving', 'embedding', null);
     await finish('t2', 'young', 'indexed', NOW - 1 * DAY);
-    for (const [tenantId, id] of [['t1', 'old'], ['t1', 'old-shared'], ['t1', 'moving'], ['t2', 'young']]) {
+    for (const [tenantId, id] of [
+      ['t1', 'old'],
+      ['t1', 'old-shared'],
+      ['t1', 'moving'],
+      ['t2', 'young'],
+    ]) {
       await blobs.writeArtifact(parsedKey(documentArtifactPrefix(tenantId, id, 1)), '{"sections":[]}');
     }
   });

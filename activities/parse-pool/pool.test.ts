@@ -5,13 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DocumentError } from '../../core/formats.js';
 import { makeCsv, makeDocx, makePdf, makeText, makeXlsx } from '../../test/fixtures/documents.js';
-import {
-  makeBillionLaughsDocx,
-  makeFlateBombPdf,
-  makeRunLengthBombPdf,
-  makeTruncatedPdf,
-  makeWholeGridMergeXlsx,
-} from '../../test/fixtures/hostile.js';
+import { makeBillionLaughsDocx, makeFlateBombPdf, makeRunLengthBombPdf, makeTruncatedPdf, makeWholeGridMergeXlsx } from '../../test/fixtures/hostile.js';
 import { DEFAULT_PARSE_LIMITS } from '../parsers/index.js';
 import { createParsePool, type ParsePool } from './pool.js';
 import { toParsedDocument } from './protocol.js';
@@ -36,8 +30,7 @@ async function waitFor(cond: () => boolean, timeoutMs = 15_000): Promise<void> {
   }
 }
 
-const processListeners = () =>
-  ['exit', 'SIGINT', 'SIGTERM', 'uncaughtException', 'unhandledRejection', 'message'].map((e) => process.listenerCount(e));
+const processListeners = () => ['exit', 'SIGINT', 'SIGTERM', 'uncaughtException', 'unhandledRejection', 'message'].map((e) => process.listenerCount(e));
 
 describe('parse pool', () => {
   const dir = mkdtempSync(join(tmpdir(), 'docflow-pool-'));
@@ -54,7 +47,15 @@ describe('parse pool', () => {
     };
     write('ok.pdf', makePdf(['Quarterly revenue grew.', 'Page two: supply chain.']));
     write('ok.docx', makeDocx([{ text: 'Coastal operations', heading: 1 }, { text: 'Storm season begins in October.' }]));
-    write('ok.xlsx', makeXlsx({ Stock: [['item', 'count'], ['hammers', 12]] }));
+    write(
+      'ok.xlsx',
+      makeXlsx({
+        Stock: [
+          ['item', 'count'],
+          ['hammers', 12],
+        ],
+      }),
+    );
     write('ok.md', makeText('# Title\nBody text.'));
     write('ok.txt', makeText('plain text works'));
     write('bomb.pdf', makeFlateBombPdf(300));
@@ -147,9 +148,7 @@ describe('parse pool', () => {
     expect(csv.sections[0].text).toContain('__proto__: {"polluted":"yes"}');
     expect(md.sections.map((s) => s.heading)).toEqual(['__proto__', 'constructor']);
 
-    const hostile = JSON.parse(
-      '{"sections":[{"text":"x","page":1,"__proto__":{"polluted":"yes"},"extra":1}],"__proto__":{"polluted":"yes"},"pageCount":"7"}',
-    );
+    const hostile = JSON.parse('{"sections":[{"text":"x","page":1,"__proto__":{"polluted":"yes"},"extra":1}],"__proto__":{"polluted":"yes"},"pageCount":"7"}');
     const doc = toParsedDocument(hostile, 'pdf');
     expect(doc).toEqual({ format: 'pdf', sections: [{ text: 'x', page: 1 }] });
     expect(Object.keys(doc.sections[0])).toEqual(['text', 'page']);

@@ -199,10 +199,7 @@ export function createParsePool(opts: ParsePoolOptions): ParsePool {
       default:
         counters.crashed++;
         if (/heap out of memory|Allocation failed/i.test(child.stderrTail)) return memoryError();
-        return new DocumentError(
-          'resource_limit',
-          `The parser process died (${signal ?? `exit code ${code}`}) while reading this document.`,
-        );
+        return new DocumentError('resource_limit', `The parser process died (${signal ?? `exit code ${code}`}) while reading this document.`);
     }
   }
 

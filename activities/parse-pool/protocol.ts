@@ -19,10 +19,7 @@ export interface JobMessage {
 }
 
 /** Child -> parent messages; 'io' marks failures reading our own storage (retryable, not the document's fault). */
-export type ChildMessage =
-  | { type: 'ready' }
-  | { type: 'result'; id: number; doc: ParsedDocument }
-  | { type: 'error'; id: number; code: ReasonCode | 'io'; message: string };
+export type ChildMessage = { type: 'ready' } | { type: 'result'; id: number; doc: ParsedDocument } | { type: 'error'; id: number; code: ReasonCode | 'io'; message: string };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

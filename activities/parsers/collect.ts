@@ -19,10 +19,7 @@ export class SectionCollector {
     if (text.length === 0) return;
     this.chars += text.length;
     if (this.chars > this.maxChars) {
-      throw new DocumentError(
-        'limit_exceeded',
-        `The document contains more than ${this.maxChars.toLocaleString('en-US')} characters of text.`,
-      );
+      throw new DocumentError('limit_exceeded', `The document contains more than ${this.maxChars.toLocaleString('en-US')} characters of text.`);
     }
     this.sections.push({ ...section, text });
   }

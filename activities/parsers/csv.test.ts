@@ -4,7 +4,6 @@ import { makeCsv, makeText } from '../../test/fixtures/documents.js';
 import { DEFAULT_PARSE_LIMITS } from './index.js';
 import { parseCsv, parseCsvRecords, sniffDelimiter } from './csv.js';
 
-
 describe('parseCsv', () => {
   it('parses quoted fields and emits "Header: value" rows with sheet = csv', async () => {
     const bytes = makeCsv([
@@ -50,7 +49,13 @@ describe('parseCsv', () => {
   });
 
   it('emits tab-separated rows when the first row is not a header', async () => {
-    const doc = await parseCsv(makeCsv([[1, 2, 3], [4, 5, 6]]), DEFAULT_PARSE_LIMITS);
+    const doc = await parseCsv(
+      makeCsv([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]),
+      DEFAULT_PARSE_LIMITS,
+    );
     expect(doc.sections[0].text).toBe('1\t2\t3\n4\t5\t6');
   });
 

@@ -4,13 +4,7 @@ import { join } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeCsv, makeDocx, makePdf, makeText, makeXls, makeXlsx } from '../../test/fixtures/documents.js';
-import {
-  makeDocxZipBomb,
-  makeHeaderLieXlsx,
-  makeMacroDocx,
-  makeManyEntriesDocx,
-  makeZipSlipDocx,
-} from '../../test/fixtures/hostile.js';
+import { makeDocxZipBomb, makeHeaderLieXlsx, makeMacroDocx, makeManyEntriesDocx, makeZipSlipDocx } from '../../test/fixtures/hostile.js';
 import { detectAndInspect, detectFormat, inspectOoxml } from './detect.js';
 import { reasonCodeOf as asyncCodeOf, syncReasonCodeOf as codeOf } from '../../test/fixtures/errors.js';
 

@@ -104,7 +104,12 @@ export function sniffContent(head: Uint8Array, claimed?: DocFormat): { kind: Con
 function extensionOf(filename: string): string {
   const base = filename.slice(Math.max(filename.lastIndexOf('/'), filename.lastIndexOf('\\')) + 1);
   const dot = base.lastIndexOf('.');
-  return dot > 0 ? base.slice(dot + 1).trim().toLowerCase() : '';
+  return dot > 0
+    ? base
+        .slice(dot + 1)
+        .trim()
+        .toLowerCase()
+    : '';
 }
 
 function mismatch(ext: string, label: string): DocumentError {

@@ -8,7 +8,6 @@ import { parseDocx } from './docx.js';
 import { decodeEntities, htmlToSections } from './html-sections.js';
 import { DeclarationScanner } from './xml-guard.js';
 
-
 describe('parseDocx', () => {
   it('splits at headings and records each section heading', async () => {
     const bytes = makeDocx([

@@ -15,10 +15,7 @@ import { SectionCollector } from './collect.js';
 import { htmlToSections } from './html-sections.js';
 import { assertNoXmlDeclarations } from './xml-guard.js';
 
-const STYLE_MAP = [1, 2, 3, 4, 5, 6].flatMap((n) => [
-  `p[style-name='heading ${n}'] => h${n}:fresh`,
-  `p.Heading${n} => h${n}:fresh`,
-]);
+const STYLE_MAP = [1, 2, 3, 4, 5, 6].flatMap((n) => [`p[style-name='heading ${n}'] => h${n}:fresh`, `p.Heading${n} => h${n}:fresh`]);
 
 /** Parser for .docx uploads. */
 export const parseDocx: FormatParser = async (bytes, limits) => {

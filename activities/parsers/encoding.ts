@@ -79,8 +79,7 @@ const NEWLINES = /\r\n?|[\v\f\u2028\u2029]/g;
 // C0/C1 controls except \t and \n, DEL, soft hyphen, and the invisible formatting characters
 // (zero-width spaces/joiners, bidi embeddings/overrides/isolates, word joiner, BOM) that
 // either hide text from readers or only serve to spoof it.
-const INVISIBLE =
-  /[\x00-\x08\x0E-\x1F\x7F-\x9F\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\uFFF9-\uFFFB]/g;
+const INVISIBLE = /[\x00-\x08\x0E-\x1F\x7F-\x9F\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\uFFF9-\uFFFB]/g;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** One cleaning rule for every format, so text from PDFs, DOCX cells and txt files embeds alike. */

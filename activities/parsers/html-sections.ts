@@ -57,7 +57,13 @@ export function htmlToSections(html: string): HtmlSection[] {
   let inHeading = false;
   let cellDepth = 0;
   const endLine = () => {
-    const t = line.includes('\t') ? line.split('\t').map((cell) => cell.trim()).join('\t').trim() : line.trim();
+    const t = line.includes('\t')
+      ? line
+          .split('\t')
+          .map((cell) => cell.trim())
+          .join('\t')
+          .trim()
+      : line.trim();
     if (t !== '') lines.push(t);
     line = '';
   };

@@ -6,7 +6,6 @@ import { encryptPdf, hasQpdf, makeFlateBombPdf, makeTruncatedPdf } from '../../t
 import { DEFAULT_PARSE_LIMITS } from './index.js';
 import { parsePdf } from './pdf.js';
 
-
 const QPDF = hasQpdf();
 
 describe('parsePdf', () => {

@@ -60,10 +60,7 @@ export const parsePdf: FormatParser = async (bytes, limits) => {
     // learns the page count without walking outlines or metadata of a possibly hostile file.
     const doc = await (parser as unknown as { load(): Promise<LoadedDoc> }).load();
     if (doc.numPages > limits.maxPages) {
-      throw new DocumentError(
-        'too_many_pages',
-        `The PDF has ${doc.numPages.toLocaleString('en-US')} pages; the limit is ${limits.maxPages.toLocaleString('en-US')}.`,
-      );
+      throw new DocumentError('too_many_pages', `The PDF has ${doc.numPages.toLocaleString('en-US')} pages; the limit is ${limits.maxPages.toLocaleString('en-US')}.`);
     }
     const result = await parser.getText({ pageJoiner: '' });
     const out = new SectionCollector(limits.maxChars);

@@ -21,7 +21,9 @@ export interface Row {
 
 /** Cell text on one line: sanitized, internal newlines and tabs folded to spaces. */
 export function cleanCell(value: string): string {
-  return sanitizeText(value).replace(/[\n\t]+/g, ' ').trim();
+  return sanitizeText(value)
+    .replace(/[\n\t]+/g, ' ')
+    .trim();
 }
 
 /** Spreadsheet column letters for 0-based index (0 -> A, 26 -> AA), used when a header cell is blank. */

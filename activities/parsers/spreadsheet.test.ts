@@ -6,7 +6,6 @@ import { makeWholeGridMergeXlsx } from '../../test/fixtures/hostile.js';
 import { DEFAULT_PARSE_LIMITS } from './index.js';
 import { parseXls, parseXlsx } from './spreadsheet.js';
 
-
 const SHEETS = {
   Inventory: [
     ['item', 'count', 'location'],

@@ -5,7 +5,6 @@ import { DEFAULT_PARSE_LIMITS } from './index.js';
 import { parseText } from './text.js';
 import { atxHeading, parseMarkdown } from './markdown.js';
 
-
 describe('parseText', () => {
   it('returns the decoded, sanitized text with its encoding', async () => {
     const doc = await parseText(makeText('first line\r\nsecond\x00 line\n', 'latin1'), DEFAULT_PARSE_LIMITS);
@@ -46,7 +45,20 @@ describe('parseMarkdown', () => {
   });
 
   it('ignores headings inside fenced code blocks', async () => {
-    const md = ['# Real', '```bash', '# just a comment', '```', '~~~~', '# also code', '~~~', '# still code: a shorter fence does not close', '~~~~~', 'real again', '# Next', 'x'].join('\n');
+    const md = [
+      '# Real',
+      '```bash',
+      '# just a comment',
+      '```',
+      '~~~~',
+      '# also code',
+      '~~~',
+      '# still code: a shorter fence does not close',
+      '~~~~~',
+      'real again',
+      '# Next',
+      'x',
+    ].join('\n');
     const doc = await parseMarkdown(makeText(md), DEFAULT_PARSE_LIMITS);
     expect(doc.sections.map((s) => s.heading)).toEqual(['Real', 'Next']);
     expect(doc.sections[0].text).toContain('# just a comment');

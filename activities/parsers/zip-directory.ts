@@ -65,7 +65,9 @@ export function inspectOoxml(filePath: string, limits: ZipLimits = DEFAULT_ZIP_L
         reject(classifyYauzlError(err));
       };
       if (zip.entryCount > limits.maxEntries) {
-        return fail(new DocumentError('decompression_limit', `The archive has ${zip.entryCount.toLocaleString('en-US')} entries; the limit is ${limits.maxEntries.toLocaleString('en-US')}.`));
+        return fail(
+          new DocumentError('decompression_limit', `The archive has ${zip.entryCount.toLocaleString('en-US')} entries; the limit is ${limits.maxEntries.toLocaleString('en-US')}.`),
+        );
       }
       const names = new Set<string>();
       let total = 0;
@@ -102,7 +104,12 @@ export function inspectOoxml(filePath: string, limits: ZipLimits = DEFAULT_ZIP_L
         const hasXlsx = names.has('xl/workbook.xml');
         if (hasDocx && !hasXlsx) return resolve('docx');
         if (hasXlsx && !hasDocx) return resolve('xlsx');
-        reject(new DocumentError('type_mismatch', hasDocx ? 'The archive claims to be both a Word and an Excel document.' : 'The ZIP archive is neither a Word (.docx) nor an Excel (.xlsx) document.'));
+        reject(
+          new DocumentError(
+            'type_mismatch',
+            hasDocx ? 'The archive claims to be both a Word and an Excel document.' : 'The ZIP archive is neither a Word (.docx) nor an Excel (.xlsx) document.',
+          ),
+        );
       });
       zip.readEntry();
     });

@@ -93,7 +93,10 @@ export function batchRoutes(deps: ApiDeps) {
       }
       const reindex = c.req.query('reindex') === 'true';
       const { accepted, rejected } = await receiveFiles(c.req.raw, deps.blobs, deps.inspectFile, deps.limits);
-      deps.metrics?.countUploads(accepted.length, rejected.map((r) => r.code));
+      deps.metrics?.countUploads(
+        accepted.length,
+        rejected.map((r) => r.code),
+      );
       if (accepted.length === 0) {
         if (rejected.length === 0) throw new ApiError(400, 'no_files', 'Attach one or more files in parts named "files".');
         const first = rejected[0];
@@ -117,7 +120,11 @@ export function batchRoutes(deps: ApiDeps) {
       }
       const workflowId = batchWorkflowId(tenantId, batchId);
       await deps.catalog.createBatch({ id: batchId, tenantId, workflowId, documentCount: documents.length, idempotencyKey }, documents);
-      await startBatchRun(deps, { tenantId, id: batchId, documentCount: documents.length }, documents.map((d) => d.filename));
+      await startBatchRun(
+        deps,
+        { tenantId, id: batchId, documentCount: documents.length },
+        documents.map((d) => d.filename),
+      );
       const body: CreateBatchResponse = {
         batchId,
         documents: documents.map((d) => ({ documentId: d.id, filename: d.filename, status: d.duplicateOf ? 'skipped' : 'queued' })),

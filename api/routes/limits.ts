@@ -4,7 +4,6 @@ import type { Limits, TemporalUiLink } from '../../core/api-schemas.js';
 import { ACCEPTED_TYPES, DOC_FORMATS } from '../../core/formats.js';
 import type { UploadLimits } from '../uploads.js';
 
-
 /** The limits answer for the configured upload limits. */
 export function describeLimits(limits: UploadLimits, temporalUi: TemporalUiLink | null = null): Limits {
   return {

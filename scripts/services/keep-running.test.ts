@@ -8,9 +8,7 @@ const FAST = { initialDelayMs: 10, maxDelayMs: 40, healthyAfterMs: 60_000 };
 function startIdleProcess(pids: number[]): Promise<RunningService> {
   const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   pids.push(child.pid!);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   return Promise.resolve({
     exited,
     stop: async () => {

@@ -9,13 +9,9 @@ import { describe, it } from 'vitest';
 import { redactConnectionString } from '../../adapters/postgres-catalog.js';
 
 /** What a PostgreSQL test should do, decided from the environment. */
-export type PostgresTestTarget =
-  | { mode: 'run'; adminUrl: string }
-  | { mode: 'skip'; reason: string }
-  | { mode: 'fail'; reason: string };
+export type PostgresTestTarget = { mode: 'run'; adminUrl: string } | { mode: 'skip'; reason: string } | { mode: 'fail'; reason: string };
 
-const HOW_TO =
-  'set TEST_DATABASE_URL to a PostgreSQL role allowed to create databases, e.g. postgres://docflow_test:secret@127.0.0.1:5432/postgres';
+const HOW_TO = 'set TEST_DATABASE_URL to a PostgreSQL role allowed to create databases, e.g. postgres://docflow_test:secret@127.0.0.1:5432/postgres';
 
 /**
  * Runs with TEST_DATABASE_URL; skips without it on a developer machine; fails without it under
@@ -40,8 +36,7 @@ export function describeWithPostgres(name: string, body: (adminUrl: string) => v
   else if (target.mode === 'skip') {
     console.warn(`${name}: ${target.reason}`);
     describe.skip(`${name} [${target.reason}]`, () => body(''));
-  }
-  else
+  } else
     describe(name, () => {
       it('has a PostgreSQL server to test against', () => {
         throw new Error(target.reason);

@@ -197,28 +197,16 @@ async function createVenv(venvDir: string, python: string, env: NodeJS.ProcessEn
     );
   }
   if (created.code !== 0) {
-    const hint = /ensurepip|venv/i.test(created.output)
-      ? ' The venv module or ensurepip is missing (Debian/Ubuntu: `apt-get install python3-venv`).'
-      : '';
+    const hint = /ensurepip|venv/i.test(created.output) ? ' The venv module or ensurepip is missing (Debian/Ubuntu: `apt-get install python3-venv`).' : '';
     throw new Error(`\`${python} -m venv ${venvDir}\` failed.${hint}\n${lastLines(created.output)}`);
   }
 }
 
-async function pipInstall(
-  venvDir: string,
-  tools: PinnedTool[],
-  env: NodeJS.ProcessEnv,
-  run: RunCommand,
-  log: Log,
-): Promise<{ ok: boolean; output: string }> {
+async function pipInstall(venvDir: string, tools: PinnedTool[], env: NodeJS.ProcessEnv, run: RunCommand, log: Log): Promise<{ ok: boolean; output: string }> {
   const specs = tools.map(spec);
   log(`installing ${specs.join(' ')} into ${venvDir} (first run only; can take a minute)`);
   const started = Date.now();
-  const res = await run(
-    path.join(venvDir, 'bin', 'python'),
-    ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', ...specs],
-    { ...env, PIP_NO_INPUT: '1' },
-  );
+  const res = await run(path.join(venvDir, 'bin', 'python'), ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', ...specs], { ...env, PIP_NO_INPUT: '1' });
   fs.writeFileSync(path.join(venvDir, 'pip-install.log'), res.output);
   const ok = res.code === 0 && missingTools(venvDir, tools).length === 0;
   if (ok) log(`installed ${specs.join(' ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -271,7 +259,6 @@ function readOrEmpty(file: string): string {
   }
 }
 
-
 /** PATH lookup without spawning `which`, so the fast path stays free of child processes. */
 export function findOnPath(program: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
@@ -289,9 +276,7 @@ export function runCommand(command: string, args: string[], env: NodeJS.ProcessE
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.stderr.on('data', (c: Buffer) => chunks.push(c));
-    child.once('error', (error: NodeJS.ErrnoException) =>
-      resolve({ code: null, output: Buffer.concat(chunks).toString('utf8'), error }),
-    );
+    child.once('error', (error: NodeJS.ErrnoException) => resolve({ code: null, output: Buffer.concat(chunks).toString('utf8'), error }));
     child.once('close', (code) => resolve({ code, output: Buffer.concat(chunks).toString('utf8') }));
   });
 }

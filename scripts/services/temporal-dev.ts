@@ -1,11 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import {
-  SEARCH_ATTRIBUTES,
-  toSdkSearchAttributeType,
-  type CliSearchAttributeType,
-} from '../../temporal/search-attributes.js';
+import { SEARCH_ATTRIBUTES, toSdkSearchAttributeType, type CliSearchAttributeType } from '../../temporal/search-attributes.js';
 import { isPortOpen } from './ports.js';
 import { delay, readLogTail, spawnSupervised, type ExitInfo, type Log } from './process.js';
 
@@ -69,9 +65,7 @@ export async function startTemporalDevServer(options: StartTemporalDevServerOpti
   if (await isPortOpen(port)) {
     const connection = await tryConnect(address, namespace);
     if (!connection) {
-      throw new Error(
-        `port ${port} is in use by something that is not a Temporal server serving namespace "${namespace}"; pick another port`,
-      );
+      throw new Error(`port ${port} is in use by something that is not a Temporal server serving namespace "${namespace}"; pick another port`);
     }
     await withSearchAttributes(connection, namespace, searchAttributes, deadline, log);
     log(`reusing the Temporal server already running at ${address} (namespace ${namespace}); it will be left running`);
@@ -130,13 +124,7 @@ export async function prepareTemporal(options: PrepareTemporalOptions): Promise<
   await withSearchAttributes(connection, namespace, options.searchAttributes ?? SEARCH_ATTRIBUTES, deadline, options.log ?? (() => {}));
 }
 
-async function withSearchAttributes(
-  connection: Connection,
-  namespace: string,
-  wanted: SearchAttributeSpec,
-  deadline: number,
-  log: Log,
-): Promise<void> {
+async function withSearchAttributes(connection: Connection, namespace: string, wanted: SearchAttributeSpec, deadline: number, log: Log): Promise<void> {
   try {
     await ensureSearchAttributes(connection, namespace, wanted, deadline, log);
   } finally {
@@ -149,13 +137,7 @@ async function withSearchAttributes(
  * dev server only registers `--search-attribute`s when it creates a namespace, so on an
  * existing database new attributes are added over gRPC by {@link ensureSearchAttributes}.
  */
-export function startDevArgs(o: {
-  dbFile: string | undefined;
-  port: number;
-  uiPort: number;
-  namespace: string;
-  searchAttributes: SearchAttributeSpec;
-}): string[] {
+export function startDevArgs(o: { dbFile: string | undefined; port: number; uiPort: number; namespace: string; searchAttributes: SearchAttributeSpec }): string[] {
   const args = ['server', 'start-dev', ...(o.dbFile ? ['--db-filename', o.dbFile] : []), '--port', String(o.port), '--ui-port', String(o.uiPort)];
   // "default" always exists; naming it again is redundant.
   if (o.namespace !== 'default') args.push('--namespace', o.namespace);
@@ -173,19 +155,11 @@ export function startDevArgs(o: {
  * needs the same check; an attribute that exists with another type is an error, since Temporal
  * cannot change a type in place.
  */
-export async function ensureSearchAttributes(
-  connection: Connection,
-  namespace: string,
-  wanted: SearchAttributeSpec,
-  deadline: number,
-  log: Log,
-): Promise<void> {
+export async function ensureSearchAttributes(connection: Connection, namespace: string, wanted: SearchAttributeSpec, deadline: number, log: Log): Promise<void> {
   const expected = new Map(Object.entries(wanted).map(([name, type]) => [name, indexedValueType(type)]));
   let added = false;
   for (;;) {
-    const listed = await connection.withDeadline(Math.min(deadline, Date.now() + ATTEMPT_TIMEOUT_MS), () =>
-      connection.operatorService.listSearchAttributes({ namespace }),
-    );
+    const listed = await connection.withDeadline(Math.min(deadline, Date.now() + ATTEMPT_TIMEOUT_MS), () => connection.operatorService.listSearchAttributes({ namespace }));
     const present = listed.customAttributes ?? {};
     const missing: Record<string, number> = {};
     for (const [name, type] of expected) {
@@ -235,20 +209,13 @@ export function indexedValueType(type: CliSearchAttributeType): number {
 // The CLI name of a listed type, accepting enum numbers and proto enum names alike.
 function cliTypeName(value: unknown): string {
   const names = Object.keys(INDEXED_VALUE_TYPE) as CliSearchAttributeType[];
-  const match = names.find(
-    (name) => INDEXED_VALUE_TYPE[name] === value || `INDEXED_VALUE_TYPE_${toSdkSearchAttributeType(name)}` === value,
-  );
+  const match = names.find((name) => INDEXED_VALUE_TYPE[name] === value || `INDEXED_VALUE_TYPE_${toSdkSearchAttributeType(name)}` === value);
   return match ?? String(value);
 }
 
 // A fresh Connection per attempt: a long-lived gRPC channel backs off between reconnects
 // (up to minutes), which would hide the moment the server comes up.
-async function waitForConnection(
-  address: string,
-  namespace: string,
-  deadline: number,
-  checkChild: () => void,
-): Promise<Connection> {
+async function waitForConnection(address: string, namespace: string, deadline: number, checkChild: () => void): Promise<Connection> {
   let lastError: unknown;
   while (Date.now() < deadline) {
     checkChild();

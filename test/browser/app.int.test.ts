@@ -22,8 +22,16 @@ const SCREENSHOTS = path.resolve(import.meta.dirname, '..', '..', 'test-results'
 const WAIT = 60_000;
 
 const FILES = {
-  report: { name: 'harbour-report.pdf', mimeType: 'application/pdf', buffer: makePdf(['Harbour authority annual report.', 'The lighthouse keeper counted seventeen herons nesting on the breakwater in spring.']) },
-  notes: { name: 'meeting-notes.docx', mimeType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', buffer: makeDocx([{ text: 'Meeting notes', heading: 1 }, { text: 'The committee approved the new ferry timetable for the winter season.' }]) },
+  report: {
+    name: 'harbour-report.pdf',
+    mimeType: 'application/pdf',
+    buffer: makePdf(['Harbour authority annual report.', 'The lighthouse keeper counted seventeen herons nesting on the breakwater in spring.']),
+  },
+  notes: {
+    name: 'meeting-notes.docx',
+    mimeType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    buffer: makeDocx([{ text: 'Meeting notes', heading: 1 }, { text: 'The committee approved the new ferry timetable for the winter season.' }]),
+  },
   broken: { name: 'scanned-contract.pdf', mimeType: 'application/pdf', buffer: makeTruncatedPdf() },
 };
 const textFile = (name: string, text: string) => ({ name, mimeType: 'text/plain', buffer: makeText(text) });
@@ -211,7 +219,9 @@ describe('web app in Chromium against the real stack', () => {
     await expect.poll(() => page.getByTestId('batch-status').textContent(), { timeout: WAIT }).not.toBe('Running');
     expect(await row(FILES.broken.name).getAttribute('data-status')).toBe('failed');
     expect(await row(FILES.broken.name).getByTestId('reason').textContent()).toContain('The file is damaged and cannot be read.');
-    const batch = (await (await fetch(`${stack.baseUrl}/api/batches?limit=5`, { headers: { authorization: `Bearer ${stack.apiKey}` } })).json()) as { batches: { batchId: string; run: number }[] };
+    const batch = (await (await fetch(`${stack.baseUrl}/api/batches?limit=5`, { headers: { authorization: `Bearer ${stack.apiKey}` } })).json()) as {
+      batches: { batchId: string; run: number }[];
+    };
     expect(batch.batches.find((b) => b.batchId === firstBatch)?.run).toBe(2);
     expect(await stillSameDocument()).toBe(true);
   });
@@ -232,7 +242,7 @@ describe('web app in Chromium against the real stack', () => {
     await shot('batch-fixed-by-retry');
   });
 
-  it('shows each file\'s own progress while the bytes go out', async () => {
+  it("shows each file's own progress while the bytes go out", async () => {
     // A slow uplink (Chromium's network throttling), so the one request takes a few seconds.
     const cdp = await context.newCDPSession(page);
     await cdp.send('Network.enable');
@@ -266,7 +276,10 @@ describe('web app in Chromium against the real stack', () => {
   let second = '';
   let third = '';
   it('runs two batches at once and lists them in the history with a status filter', async () => {
-    second = await upload([textFile('river-levels.txt', 'River levels rose by a metre after the storm in the valley.'), textFile('bridge-survey.txt', 'The bridge survey found rust on the northern pillars.')]);
+    second = await upload([
+      textFile('river-levels.txt', 'River levels rose by a metre after the storm in the valley.'),
+      textFile('bridge-survey.txt', 'The bridge survey found rust on the northern pillars.'),
+    ]);
     await untilHeld(second);
     third = await upload([textFile('orchard.txt', 'The orchard produced apples and pears this autumn.'), textFile('bakery.txt', 'The bakery opens at six and sells rye bread.')]);
     await untilHeld(third);
@@ -361,7 +374,7 @@ describe('web app in Chromium against the real stack', () => {
     await page.goto(`${stack.baseUrl}/`);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/login/);
-    expect((await page.evaluate(() => fetch('/api/session').then((r) => r.status)))).toBe(401);
+    expect(await page.evaluate(() => fetch('/api/session').then((r) => r.status))).toBe(401);
     expect(browserErrors.filter((e) => !e.includes('401') && !e.includes('Failed to load resource'))).toEqual([]);
   });
 });

@@ -7,22 +7,9 @@
  * shards by id (the API queries those directly). The batch history grows by a handful of events
  * per shard, so 10,000 documents cost about a hundred shards' worth of events here.
  */
-import {
-  executeChild,
-  CancellationScope,
-  patched,
-  setHandler,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { executeChild, CancellationScope, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { settleBatchStatus, type BatchStatus } from '../../core/progress.js';
-import {
-  DEFAULT_FAN_OUT,
-  batchChangesQuery,
-  batchProgressQuery,
-  type FanOutOptions,
-  type IngestBatchInput,
-  type ShardResult,
-} from '../definitions.js';
+import { DEFAULT_FAN_OUT, batchChangesQuery, batchProgressQuery, type FanOutOptions, type IngestBatchInput, type ShardResult } from '../definitions.js';
 import { bookkeeping } from '../proxies.js';
 import { runShardLanes, shardChild } from '../shard-lanes.js';
 import { ingestShard } from './ingest-shard.js';

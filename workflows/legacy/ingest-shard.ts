@@ -31,9 +31,7 @@ export async function ingestShard(input: IngestShardInput): Promise<ShardResult>
   const touch = () => {
     seq++;
   };
-  const refs: DocumentRef[] =
-    input.carried?.refs ??
-    (await bookkeeping.loadShardDocuments({ tenantId, batchId, run: input.run ?? 1, offset: input.offset, limit: input.limit }));
+  const refs: DocumentRef[] = input.carried?.refs ?? (await bookkeeping.loadShardDocuments({ tenantId, batchId, run: input.run ?? 1, offset: input.offset, limit: input.limit }));
   if (!input.carried) documents = refs.map((ref) => initialProgress(ref));
 
   const outcomes = new OutcomeRecorder((list) => bookkeeping.recordOutcomes({ tenantId, batchId, outcomes: list }));
@@ -64,11 +62,7 @@ export async function ingestShard(input: IngestShardInput): Promise<ShardResult>
       for (let start = 0; start < chunked.chunkCount; start += fanOut.chunksPerStep) {
         const range = { ...base, chunksKey: chunked.chunksKey, start, end: Math.min(chunked.chunkCount, start + fanOut.chunksPerStep) };
         const embedded = await runStep(INDEX_RETRY, () => indexActs.embedChunks(range), enter('embedding'));
-        const written = await runStep(
-          INDEX_RETRY,
-          () => indexActs.upsertChunks({ ...range, vectorsKey: embedded.vectorsKey, filename: ref.filename }),
-          enter('embedding'),
-        );
+        const written = await runStep(INDEX_RETRY, () => indexActs.upsertChunks({ ...range, vectorsKey: embedded.vectorsKey, filename: ref.filename }), enter('embedding'));
         doc.chunks += written.upserted;
         touch();
       }
@@ -113,10 +107,7 @@ export async function ingestShard(input: IngestShardInput): Promise<ShardResult>
   };
 
   try {
-    await Promise.all([
-      ...Array.from({ length: Math.min(fanOut.documentsInFlight, pending.length) }, lane),
-      outcomes.run(() => lanesRunning > 0),
-    ]);
+    await Promise.all([...Array.from({ length: Math.min(fanOut.documentsInFlight, pending.length) }, lane), outcomes.run(() => lanesRunning > 0)]);
   } catch (err) {
     if (!isCancellation(err)) throw err;
     cancelled = true;

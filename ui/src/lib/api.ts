@@ -3,7 +3,16 @@
  * shared HTTP contract in core/, so a change of the contract breaks this build, not a screen.
  * Unsafe methods carry the session's CSRF token; a 401 signs the app out.
  */
-import type { BatchListResponse, BatchView, DeleteDocumentResponse, DocumentListResponse, ErrorBody, RetryResponse, SearchRequest, SearchResponse } from '../../../core/contracts.js';
+import type {
+  BatchListResponse,
+  BatchView,
+  DeleteDocumentResponse,
+  DocumentListResponse,
+  ErrorBody,
+  RetryResponse,
+  SearchRequest,
+  SearchResponse,
+} from '../../../core/contracts.js';
 import type { CreateBatchResult, Limits, Session, SessionLoginRequest } from '../../../core/api-schemas.js';
 import type { BatchStatus, DocumentStatus } from '../../../core/progress.js';
 
@@ -84,8 +93,7 @@ export const api = {
   cancelBatch: (batchId: string) => request<unknown>('POST', `/api/batches/${encodeURIComponent(batchId)}/cancel`),
   retryBatch: (batchId: string) => request<RetryResponse>('POST', `/api/batches/${encodeURIComponent(batchId)}/retry`),
   retryDocument: (documentId: string) => request<RetryResponse>('POST', `/api/documents/${encodeURIComponent(documentId)}/retry`),
-  documents: (params: { status?: DocumentStatus; batchId?: string; cursor?: string; limit?: number }) =>
-    request<DocumentListResponse>('GET', `/api/documents${query(params)}`),
+  documents: (params: { status?: DocumentStatus; batchId?: string; cursor?: string; limit?: number }) => request<DocumentListResponse>('GET', `/api/documents${query(params)}`),
   deleteDocument: (documentId: string) => request<DeleteDocumentResponse>('DELETE', `/api/documents/${encodeURIComponent(documentId)}`),
   search: (body: SearchRequest) => request<SearchResponse>('POST', '/api/search', body),
 };

@@ -50,7 +50,14 @@ const doc = (documentId: string, status: DocumentView['status'], chunks = 0): Do
   finishedAt: status === 'indexed' ? 2 : null,
   duplicateOf: null,
 });
-const view = (seq: number, status: BatchView['status'], documents: DocumentView[]): BatchView => ({ batchId: 'b1', status, createdAt: '2026-01-01T00:00:00Z', workflowId: 'ingest-t-b1', seq, documents });
+const view = (seq: number, status: BatchView['status'], documents: DocumentView[]): BatchView => ({
+  batchId: 'b1',
+  status,
+  createdAt: '2026-01-01T00:00:00Z',
+  workflowId: 'ingest-t-b1',
+  seq,
+  documents,
+});
 const delta = (seq: number, status: BatchView['status'], documents: DocumentView[]): BatchDelta => ({ batchId: 'b1', status, seq, workflowId: 'ingest-t-b1', documents });
 
 function setUp(loaded: BatchView[]) {

@@ -16,7 +16,13 @@ const limits: Limits = {
 
 describe('checkSelection', () => {
   it('accepts files within every limit', () => {
-    const check = checkSelection([{ name: 'a.PDF', size: 900 }, { name: 'b.txt', size: 100 }], limits);
+    const check = checkSelection(
+      [
+        { name: 'a.PDF', size: 900 },
+        { name: 'b.txt', size: 100 },
+      ],
+      limits,
+    );
     expect(check.ok).toBe(true);
     expect(check.files.size).toBe(0);
   });
@@ -43,10 +49,24 @@ describe('checkSelection', () => {
   });
 
   it('refuses the same file twice, too many files and too many bytes in all', () => {
-    expect(checkSelection([{ name: 'a.pdf', size: 5 }, { name: 'a.pdf', size: 5 }], limits).files.get(1)).toEqual({ kind: 'duplicate' });
-    const many = checkSelection(Array.from({ length: 5 }, (_, i) => ({ name: `${i}.pdf`, size: 1 })), limits);
+    expect(
+      checkSelection(
+        [
+          { name: 'a.pdf', size: 5 },
+          { name: 'a.pdf', size: 5 },
+        ],
+        limits,
+      ).files.get(1),
+    ).toEqual({ kind: 'duplicate' });
+    const many = checkSelection(
+      Array.from({ length: 5 }, (_, i) => ({ name: `${i}.pdf`, size: 1 })),
+      limits,
+    );
     expect(many.tooMany).toEqual({ max: 3, extra: 2 });
-    const heavy = checkSelection(Array.from({ length: 3 }, (_, i) => ({ name: `${i}.pdf`, size: 1000 })), { ...limits, maxRequestBytes: 3000 });
+    const heavy = checkSelection(
+      Array.from({ length: 3 }, (_, i) => ({ name: `${i}.pdf`, size: 1000 })),
+      { ...limits, maxRequestBytes: 3000 },
+    );
     expect(heavy.tooLargeTotal).toEqual({ size: 3000, max: 3000 });
     expect(heavy.ok).toBe(false);
   });

@@ -9,11 +9,7 @@ import { isTextFormat, type DocFormat } from '../../../core/formats.js';
 import { ApiRequestError, csrfHeaders, errorFrom } from './api.js';
 
 /** Why the app refuses a file before sending it; rendered with the i18n dictionary. */
-export type FileProblem =
-  | { kind: 'type'; ext: string }
-  | { kind: 'empty' }
-  | { kind: 'too_large'; size: number; max: number }
-  | { kind: 'duplicate' };
+export type FileProblem = { kind: 'type'; ext: string } | { kind: 'empty' } | { kind: 'too_large'; size: number; max: number } | { kind: 'duplicate' };
 
 /** The smallest description of a file the checks need (a File satisfies it). */
 export interface FileLike {

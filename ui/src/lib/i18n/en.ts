@@ -162,7 +162,10 @@ export const en = {
     empty_file: { title: 'The file is empty.', action: 'Upload the file again; it may not have been saved completely.' },
     too_large: { title: 'The file is over the size limit.', action: 'Split it into smaller files or ask an administrator to raise the limit.' },
     unsupported_type: { title: 'This type of file is not supported.', action: 'Convert it to PDF, DOCX, XLSX, XLS, CSV, TXT or Markdown.' },
-    type_mismatch: { title: 'The content does not match the file name’s extension.', action: 'Rename the file with the right extension, or export it again in the format its name says.' },
+    type_mismatch: {
+      title: 'The content does not match the file name’s extension.',
+      action: 'Rename the file with the right extension, or export it again in the format its name says.',
+    },
     corrupt: { title: 'The file is damaged and cannot be read.', action: 'Open it in its usual program and save or export it again, then upload the new copy.' },
     encrypted: { title: 'The file is password-protected.', action: 'Remove the password (save an unprotected copy) and upload that.' },
     too_many_pages: { title: 'The document has too many pages.', action: 'Split it into several smaller documents.' },
@@ -175,7 +178,10 @@ export const en = {
     timeout: { title: 'Processing took too long.', action: 'Retry; if it keeps happening, split the document.' },
     cancelled: { title: 'Processing was cancelled.', action: 'Retry the document when you want it indexed.' },
     upload_expired: { title: 'The uploaded file is no longer stored.', action: 'It was removed by the retention policy; upload the file again.' },
-    embedding_rejected: { title: 'The embedding service refused this document’s text or sent back an unusable answer.', action: 'Read the message; an administrator should check the embedding model settings, then retry.' },
+    embedding_rejected: {
+      title: 'The embedding service refused this document’s text or sent back an unusable answer.',
+      action: 'Read the message; an administrator should check the embedding model settings, then retry.',
+    },
     embedding_auth: { title: 'The embedding service refused our credentials.', action: 'An administrator should check the embedding API key and its permissions, then retry.' },
     internal_error: { title: 'An unexpected error happened on our side.', action: 'Retry; if it fails again, tell an administrator the batch id.' },
   } satisfies Record<ReasonCode, ReasonText>,
