@@ -1,3 +1,4 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
 
 // Two projects: fast unit tests with no servers, and integration tests that run against the
@@ -6,6 +7,8 @@ export default defineConfig({
   test: {
     projects: [
       {
+        // Compiles the web app's rune modules (*.svelte.ts), so their classes are unit tested as they run.
+        plugins: [svelte({ configFile: false })],
         test: {
           name: 'unit',
           // ui/: the web app's pure modules, and svelte-check over the whole app (ui/svelte-check.test.ts).

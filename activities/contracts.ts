@@ -3,6 +3,7 @@
  * Temporal are references and counts (storage keys, chunk ranges), never text or vectors,
  * because payloads fail at 2 MB and every byte is kept in history.
  */
+import type { ReasonCode } from '../core/formats.js';
 import type { DocumentProgress } from '../core/progress.js';
 import type { DocumentRef } from '../workflows/definitions.js';
 import type { ReconcileReport } from './maintenance/reconcile.js';
@@ -54,6 +55,69 @@ export interface UpsertOutput {
   upserted: number;
 }
 
+/** The steps a document goes through; a failure names the one it happened in. */
+export type PipelineStep = 'parse' | 'chunk' | 'embed' | 'upsert';
+
+/**
+ * Why one document's step did not succeed. `retryable` says whether another attempt can help
+ * (an infrastructure problem) or not (a property of the file, or a refusal the endpoint repeats).
+ */
+export interface StepFailure {
+  step: PipelineStep;
+  code: ReasonCode;
+  message: string;
+  retryable: boolean;
+}
+
+/** One document of a prepare group. */
+export interface PrepareItem {
+  documentId: string;
+  version: number;
+  format: string;
+  blobKey: string;
+}
+
+/** Parse and chunk a group of documents in one activity (bounded by count and bytes by the workflow). */
+export interface PrepareInput {
+  tenantId: string;
+  batchId: string;
+  /** Chunks per stored group; an index item covers one group or part of one. */
+  groupSize: number;
+  documents: PrepareItem[];
+}
+
+/** Per-document result of a prepare group: chunked, or failed at a named step. */
+export type PreparedDocument = { documentId: string; ok: true; chunksKey: string; chunkCount: number } | { documentId: string; ok: false; failure: StepFailure };
+
+export interface PrepareOutput {
+  documents: PreparedDocument[];
+}
+
+/** A range of one document's chunks inside an index pack. */
+export interface IndexItem {
+  documentId: string;
+  version: number;
+  filename: string;
+  chunksKey: string;
+  /** Half-open [start, end), within one stored chunk group. */
+  start: number;
+  end: number;
+}
+
+/** Embed and upsert chunk ranges of several documents in one activity. */
+export interface IndexInput {
+  tenantId: string;
+  batchId: string;
+  items: IndexItem[];
+}
+
+/** Per-range result of an index pack. */
+export type IndexedRange = { documentId: string; start: number; ok: true; upserted: number } | { documentId: string; start: number; ok: false; failure: StepFailure };
+
+export interface IndexOutput {
+  items: IndexedRange[];
+}
+
 export interface LoadShardInput {
   tenantId: string;
   batchId: string;
@@ -96,10 +160,14 @@ export interface FinalizeBatchInput {
   finalSeq: number;
 }
 
-/** The activity surface the workflows call; implemented by createActivities(). */
+/** The activity surface the workflows call; implemented by createIndexActivities(). */
 export interface IndexActivities {
   loadShardDocuments(input: LoadShardInput): Promise<DocumentRef[]>;
+  /** Embeds and upserts chunk ranges packed across documents; a document's own failure is reported, not thrown. */
+  indexChunks(input: IndexInput): Promise<IndexOutput>;
+  /** One range of one document (runs started before index packs). */
   embedChunks(input: ChunkRangeInput): Promise<EmbedOutput>;
+  /** One range of one document (runs started before index packs). */
   upsertChunks(input: UpsertInput): Promise<UpsertOutput>;
   recordOutcomes(input: RecordOutcomesInput): Promise<void>;
   removeDocumentVectors(input: RemoveVectorsInput): Promise<void>;
@@ -115,7 +183,11 @@ export interface IndexActivities {
 
 /** Activities served by the parse pool's task queue. */
 export interface ParseActivities {
+  /** Parses and chunks a group of documents; a document's own failure is reported, not thrown. */
+  prepareDocuments(input: PrepareInput): Promise<PrepareOutput>;
+  /** One document (runs started before prepare groups). */
   parseDocument(input: ParseInput): Promise<ParseOutput>;
+  /** One document (runs started before prepare groups). */
   chunkDocument(input: ChunkInput): Promise<ChunkOutput>;
 }
 

@@ -2,6 +2,7 @@
  * Activity factories. Every dependency is passed in, so tests hand over real stores in temp
  * dirs or fakes, and the worker builds the production set once at start.
  */
+import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { DocumentError, type DocFormat, DOC_FORMATS } from '../core/formats.js';
@@ -27,7 +28,21 @@ import {
   vectorsKey,
   type ChunkGroup,
 } from './artifacts.js';
-import type { IndexActivities, ParseActivities } from './contracts.js';
+import type {
+  ChunkInput,
+  ChunkOutput,
+  IndexActivities,
+  IndexedRange,
+  IndexItem,
+  ParseActivities,
+  ParseInput,
+  ParseOutput,
+  PipelineStep,
+  PreparedDocument,
+  PrepareInput,
+  PrepareItem,
+  StepFailure,
+} from './contracts.js';
 import { classified } from './failures.js';
 import { batchOutcome } from './batch-outcome.js';
 import type { BatchStatus } from '../core/progress.js';
@@ -56,55 +71,139 @@ async function withHeartbeat<T>(everyMs: number, work: (signal: AbortSignal) => 
   }
 }
 
+/** Why one document's step failed, as the workflow needs it: code, message, and whether to retry. */
+export function stepFailure(step: PipelineStep, err: unknown): StepFailure {
+  if (err instanceof DocumentError) return { step, code: err.code, message: err.message, retryable: false };
+  return { step, code: 'internal_error', message: err instanceof Error ? err.message : String(err), retryable: true };
+}
+
+/** Rethrows when the activity was cancelled, so a cancelled group ends as cancelled, not as failures. */
+function throwIfCancelled(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason;
+}
+
+/** Where a document version's chunk groups and manifest are stored. */
+const chunksKeyOf = (doc: { tenantId: string; documentId: string; version: number }) => `${documentArtifactPrefix(doc.tenantId, doc.documentId, doc.version)}/chunks`;
+
 /** Parse and chunk: CPU-bound, served by the parse worker pool. */
 export function createParseActivities(deps: ParseDeps): ParseActivities {
   const heartbeatMs = deps.heartbeatMs ?? 5_000;
+
+  /**
+   * Parses one document, or reuses the parsed artifact an earlier attempt stored. Inside a group
+   * the group's heartbeat and signal are used; alone, it heartbeats itself. `store` writes the
+   * result as an artifact; a group stores it only when chunking fails (see prepareOne).
+   */
+  const parseOne = async (input: ParseInput, signal?: AbortSignal, store = true): Promise<ParseOutput & { parsed: ParsedDocument; stored: boolean }> => {
+    if (!(DOC_FORMATS as readonly string[]).includes(input.format)) {
+      throw new DocumentError('unsupported_type', `format ${input.format} is not supported`);
+    }
+    const key = parsedKey(documentArtifactPrefix(input.tenantId, input.documentId, input.version));
+    const stored = (await deps.blobs.artifactSize(key)) !== null;
+    if (!stored && !(await deps.blobs.hasBlob(input.blobKey))) {
+      throw new DocumentError('upload_expired', 'The uploaded file is no longer stored (removed by the retention policy); upload it again.');
+    }
+    // A retry of a document that got past parsing reuses the stored result instead of parsing again.
+    let parsed: ParsedDocument;
+    if (stored) parsed = await readJsonArtifact(deps.blobs, key, ParsedDocumentSchema);
+    else {
+      // A local file for the parser: the stored file itself on disk, a temporary copy from an object store,
+      // released once parsed.
+      const parse = async (abort: AbortSignal) => {
+        const file = await deps.blobs.localCopy(input.blobKey);
+        return deps.parser.parse(file.path, input.format as DocFormat, abort).finally(() => file.release());
+      };
+      parsed = signal ? await parse(signal) : await withHeartbeat(heartbeatMs, parse);
+      if (store) await deps.blobs.writeArtifact(key, JSON.stringify(parsed));
+    }
+    const characters = parsed.sections.reduce((n, s) => n + s.text.length, 0);
+    return { parsedKey: key, sections: parsed.sections.length, characters, parsed, stored: stored || store };
+  };
+
+  /** The finished chunk step of an earlier attempt or run (its manifest, for the same group size), or null. */
+  const chunkedBefore = async (chunksKey: string, groupSize: number): Promise<ChunkOutput | null> => {
+    if ((await deps.blobs.artifactSize(chunkManifestKey(chunksKey))) === null) return null;
+    const manifest = await readJsonArtifact(deps.blobs, chunkManifestKey(chunksKey), ChunkManifestSchema);
+    return manifest.groupSize === groupSize ? { chunksKey, chunkCount: manifest.chunkCount } : null;
+  };
+
+  /**
+   * Chunks a parsed document into stored groups of `groupSize`, unless a finished manifest says
+   * it is done. `parsed` is the document when the caller has it in memory (no second read).
+   */
+  const chunkOne = async (input: ChunkInput, parsed?: ParsedDocument): Promise<ChunkOutput> => {
+    const chunksKey = chunksKeyOf(input);
+    // In a group the caller looked for an earlier result already, before parsing.
+    const before = parsed ? null : await chunkedBefore(chunksKey, input.groupSize);
+    if (before) return before;
+    const chunks = chunkDocument(parsed ?? (await readJsonArtifact(deps.blobs, input.parsedKey, ParsedDocumentSchema)), deps.chunking);
+    if (chunks.length === 0) {
+      throw new DocumentError('no_extractable_text', 'The file contains no text that could be extracted (is it a scan or empty?).');
+    }
+    const groups: Promise<void>[] = [];
+    for (let start = 0; start < chunks.length; start += input.groupSize) {
+      const group: ChunkGroup = chunks.slice(start, start + input.groupSize);
+      groups.push(deps.blobs.writeArtifact(chunkGroupKey(chunksKey, start), JSON.stringify(group)));
+    }
+    await Promise.all(groups);
+    // Written last: its presence means every group is stored.
+    const manifest: ChunkManifest = { chunkCount: chunks.length, groupSize: input.groupSize };
+    await deps.blobs.writeArtifact(chunkManifestKey(chunksKey), JSON.stringify(manifest));
+    return { chunksKey, chunkCount: chunks.length };
+  };
+
+  /**
+   * Parse then chunk one document of a group; its failure is its own, reported with the step.
+   * Chunks from an earlier attempt are reused without parsing. The parsed text is stored only if
+   * chunking fails retryably, for the retry: once the chunks are stored nothing reads it, and
+   * every file write counts when a group holds many small documents.
+   */
+  const prepareOne = async (input: PrepareInput, item: PrepareItem, signal: AbortSignal): Promise<PreparedDocument> => {
+    const base = { tenantId: input.tenantId, batchId: input.batchId, documentId: item.documentId, version: item.version };
+    let step: PipelineStep = 'parse';
+    try {
+      const before = await chunkedBefore(chunksKeyOf(base), input.groupSize);
+      if (before) return { documentId: item.documentId, ok: true, ...before };
+      const parsed = await parseOne({ ...base, format: item.format, blobKey: item.blobKey }, signal, false);
+      step = 'chunk';
+      try {
+        const chunked = await chunkOne({ ...base, parsedKey: parsed.parsedKey, groupSize: input.groupSize }, parsed.parsed);
+        return { documentId: item.documentId, ok: true, ...chunked };
+      } catch (err) {
+        if (!parsed.stored && !(err instanceof DocumentError)) await deps.blobs.writeArtifact(parsed.parsedKey, JSON.stringify(parsed.parsed)).catch(() => undefined);
+        throw err;
+      }
+    } catch (err) {
+      throwIfCancelled(signal);
+      return { documentId: item.documentId, ok: false, failure: stepFailure(step, err) };
+    }
+  };
+
   return {
+    // The documents go to the parse pool together; the pool runs as many at once as it has children.
+    prepareDocuments: (input) =>
+      withHeartbeat(heartbeatMs, async (signal) => {
+        // Every document of the group listens for the activity's cancellation while it waits for a child.
+        setMaxListeners(Math.max(10, input.documents.length + 2), signal);
+        return { documents: await Promise.all(input.documents.map((item) => prepareOne(input, item, signal))) };
+      }),
     parseDocument: (input) =>
       classified(async () => {
-        if (!(DOC_FORMATS as readonly string[]).includes(input.format)) {
-          throw new DocumentError('unsupported_type', `format ${input.format} is not supported`);
-        }
-        const key = parsedKey(documentArtifactPrefix(input.tenantId, input.documentId, input.version));
-        if ((await deps.blobs.artifactSize(key)) === null && !(await deps.blobs.hasBlob(input.blobKey))) {
-          throw new DocumentError('upload_expired', 'The uploaded file is no longer stored (removed by the retention policy); upload it again.');
-        }
-        // A retry of a document that got past parsing reuses the stored result instead of parsing again.
-        const parsed =
-          (await deps.blobs.artifactSize(key)) !== null
-            ? await readJsonArtifact(deps.blobs, key, ParsedDocumentSchema)
-            : await withHeartbeat(heartbeatMs, async (signal) => {
-                // A local file for the parser: the stored file itself on disk, a temporary copy from an object store.
-                const file = await deps.blobs.localCopy(input.blobKey);
-                const fresh = await deps.parser.parse(file.path, input.format as DocFormat, signal).finally(() => file.release());
-                await deps.blobs.writeArtifact(key, JSON.stringify(fresh));
-                return fresh;
-              });
-        const characters = parsed.sections.reduce((n, s) => n + s.text.length, 0);
-        return { parsedKey: key, sections: parsed.sections.length, characters };
+        const { parsedKey: key, sections, characters } = await parseOne(input);
+        return { parsedKey: key, sections, characters };
       }),
-    chunkDocument: (input) =>
-      classified(async () => {
-        const prefix = documentArtifactPrefix(input.tenantId, input.documentId, input.version);
-        const chunksKey = `${prefix}/chunks`;
-        if ((await deps.blobs.artifactSize(chunkManifestKey(chunksKey))) !== null) {
-          const manifest = await readJsonArtifact(deps.blobs, chunkManifestKey(chunksKey), ChunkManifestSchema);
-          if (manifest.groupSize === input.groupSize) return { chunksKey, chunkCount: manifest.chunkCount };
-        }
-        const parsed = await readJsonArtifact(deps.blobs, input.parsedKey, ParsedDocumentSchema);
-        const chunks = chunkDocument(parsed, deps.chunking);
-        if (chunks.length === 0) {
-          throw new DocumentError('no_extractable_text', 'The file contains no text that could be extracted (is it a scan or empty?).');
-        }
-        for (let start = 0; start < chunks.length; start += input.groupSize) {
-          const group: ChunkGroup = chunks.slice(start, start + input.groupSize);
-          await deps.blobs.writeArtifact(chunkGroupKey(chunksKey, start), JSON.stringify(group));
-        }
-        const manifest: ChunkManifest = { chunkCount: chunks.length, groupSize: input.groupSize };
-        await deps.blobs.writeArtifact(chunkManifestKey(chunksKey), JSON.stringify(manifest));
-        return { chunksKey, chunkCount: chunks.length };
-      }),
+    chunkDocument: (input) => classified(() => chunkOne(input)),
   };
+}
+
+/** One range of an index pack while it is being worked on. */
+interface PackRange {
+  item: IndexItem;
+  key: string;
+  chunks: ChunkGroup;
+  vectors: number[][] | null;
+  /** The vectors came from storage (an earlier attempt), so they need no writing. */
+  stored: boolean;
 }
 
 export interface IndexDeps {
@@ -123,6 +222,50 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
     if (group.length !== end - start) throw new Error(`chunk group ${start} has ${group.length} chunks, expected ${end - start}`);
     return group;
   };
+  const vectorsKeyOf = (tenantId: string, documentId: string, version: number, start: number) => vectorsKey(documentArtifactPrefix(tenantId, documentId, version), start);
+  /** Vectors stored for a range by an earlier attempt or run: never paid for twice. */
+  const hasVectors = async (key: string, rows: number, dimensions: number) => (await deps.blobs.artifactSize(key)) === rows * dimensions * Float32Array.BYTES_PER_ELEMENT;
+
+  /**
+   * Embeds the ranges that have no stored vectors, all texts in one call (the embedder splits it
+   * into requests within the endpoint's limits). A refusal the endpoint will repeat is pinned on
+   * the document that caused it: with several documents in the pack, each is embedded on its own.
+   * Anything transient is thrown, so the whole pack is retried.
+   */
+  const embedMissing = async (ranges: PackRange[], failures: Map<PackRange, StepFailure>, signal: AbortSignal): Promise<void> => {
+    const embedInto = async (some: PackRange[]) => {
+      const vectors = await deps.embedder.embed(
+        some.flatMap((r) => r.chunks.map((c) => c.text)),
+        'passage',
+        signal,
+      );
+      let at = 0;
+      for (const r of some) {
+        r.vectors = vectors.slice(at, at + r.chunks.length);
+        at += r.chunks.length;
+      }
+    };
+    const documents = [...new Set(ranges.map((r) => r.item.documentId))];
+    try {
+      if (ranges.length > 0) await embedInto(ranges);
+      return;
+    } catch (err) {
+      if (!(err instanceof DocumentError)) throw err;
+      if (documents.length === 1) {
+        for (const r of ranges) failures.set(r, stepFailure('embed', err));
+        return;
+      }
+    }
+    for (const documentId of documents) {
+      const own = ranges.filter((r) => r.item.documentId === documentId);
+      try {
+        await embedInto(own);
+      } catch (err) {
+        if (!(err instanceof DocumentError)) throw err;
+        for (const r of own) failures.set(r, stepFailure('embed', err));
+      }
+    }
+  };
 
   return {
     async loadShardDocuments({ tenantId, batchId, run, offset, limit }) {
@@ -134,17 +277,50 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
         blobKey: d.blobKey,
         version: d.version,
         duplicateOf: d.duplicateOf,
+        size: d.size,
       }));
     },
+    indexChunks: (input) =>
+      classified(() =>
+        withHeartbeat(heartbeatMs, async (signal) => {
+          const dimensions = await deps.embedder.dimensions();
+          const ranges: PackRange[] = await Promise.all(
+            input.items.map(async (item) => {
+              const key = vectorsKeyOf(input.tenantId, item.documentId, item.version, item.start);
+              const chunks = await readGroup(item.chunksKey, item.start, item.end);
+              const vectors = (await hasVectors(key, chunks.length, dimensions)) ? decodeVectors(await deps.blobs.readArtifact(key), dimensions) : null;
+              return { item, key, chunks, vectors, stored: vectors !== null };
+            }),
+          );
+          const failures = new Map<PackRange, StepFailure>();
+          await embedMissing(
+            ranges.filter((r) => !r.vectors),
+            failures,
+            signal,
+          );
+          const ready = ranges.filter((r) => r.vectors && !failures.has(r));
+          // Stored before the upsert, so a retry after a failed write does not embed again.
+          await Promise.all(ready.filter((r) => !r.stored).map((r) => deps.blobs.writeArtifact(r.key, encodeVectors(r.vectors!))));
+          if (ready.length > 0) {
+            const points = ready.flatMap((r) => chunkPoints({ ...r.item, tenantId: input.tenantId, batchId: input.batchId }, r.chunks, r.vectors!));
+            await deps.vectors.ensureCollection(input.tenantId, dimensions);
+            // One write for the whole pack: every commit costs the store far more than its rows.
+            await deps.vectors.upsert(input.tenantId, points);
+          }
+          return {
+            items: ranges.map((r): IndexedRange => {
+              const failure = failures.get(r);
+              const at = { documentId: r.item.documentId, start: r.item.start };
+              return failure ? { ...at, ok: false, failure } : { ...at, ok: true, upserted: r.chunks.length };
+            }),
+          };
+        }),
+      ),
     embedChunks: (input) =>
       classified(async () => {
-        const prefix = documentArtifactPrefix(input.tenantId, input.documentId, input.version);
-        const key = vectorsKey(prefix, input.start);
+        const key = vectorsKeyOf(input.tenantId, input.documentId, input.version, input.start);
         const dimensions = await deps.embedder.dimensions();
-        // Vectors already computed by an earlier attempt or run are reused, never paid for twice.
-        if ((await deps.blobs.artifactSize(key)) === (input.end - input.start) * dimensions * Float32Array.BYTES_PER_ELEMENT) {
-          return { vectorsKey: key, dimensions };
-        }
+        if (await hasVectors(key, input.end - input.start, dimensions)) return { vectorsKey: key, dimensions };
         const group = await readGroup(input.chunksKey, input.start, input.end);
         const vectors = await withHeartbeat(heartbeatMs, (signal) =>
           deps.embedder.embed(

@@ -5,6 +5,7 @@
  * (`hc`), so a route whose path, parameters or answers change breaks this file's type check.
  */
 import { describe, expect, it } from 'vitest';
+import { applyBatchDelta, type BatchDelta, type BatchView } from '../core/contracts.js';
 import { DocumentError } from '../core/formats.js';
 import { createTestApp, type typedClient } from './test-app.js';
 
@@ -167,12 +168,13 @@ describe('API', () => {
     expect(started.at(-1)).toMatchObject({ batchId: batch.id, run: 2 });
   });
 
-  it('streams progress frames with increasing ids, then done', async () => {
+  it("streams a snapshot, then only what changed, then done with the catalog's final state", async () => {
     const { client, keys, progress, catalog } = await setup();
-    const created = await upload(client, keys.alpha, form(['a.txt', 'hello']));
+    const created = await upload(client, keys.alpha, form(['a.txt', 'hello'], ['b.txt', 'world']));
     const { batchId, documents } = (await created.json()) as { batchId: string; documents: { documentId: string }[] };
-    const doc = (status: 'parsing' | 'indexed', chunks: number) => ({
-      documentId: documents[0].documentId,
+    const [a, b] = documents.map((d) => d.documentId);
+    const doc = (documentId: string, status: 'parsing' | 'indexed', chunks: number) => ({
+      documentId,
       status,
       chunks,
       chunksTotal: chunks || null,
@@ -181,13 +183,20 @@ describe('API', () => {
       startedAt: 1,
       finishedAt: null,
     });
-    progress.set(batchId, { status: 'running', seq: 1, shardCount: 1, finishedShards: [{ documents: [doc('parsing', 0)], seq: 2 }], runningShards: [], cancelRequested: false });
+    progress.set(batchId, {
+      status: 'running',
+      seq: 1,
+      shardCount: 1,
+      finishedShards: [{ shardIndex: 0, documents: [doc(a, 'parsing', 0), doc(b, 'parsing', 0)], seq: 2 }],
+      runningShards: [],
+      cancelRequested: false,
+    });
     setTimeout(() => {
       progress.set(batchId, {
         status: 'completed',
         seq: 3,
         shardCount: 1,
-        finishedShards: [{ documents: [doc('indexed', 2)], seq: 5 }],
+        finishedShards: [{ shardIndex: 0, documents: [doc(a, 'indexed', 2), doc(b, 'parsing', 0)], seq: 5 }],
         runningShards: [],
         cancelRequested: false,
       });
@@ -196,9 +205,10 @@ describe('API', () => {
     setTimeout(() => {
       void catalog
         .updateDocuments('alpha', [
-          { documentId: documents[0].documentId, status: 'indexed', chunks: 2, errorCode: null, errorMessage: null, attempt: 1, startedAt: 1, finishedAt: 2 },
+          { documentId: a, status: 'indexed', chunks: 2, errorCode: null, errorMessage: null, attempt: 1, startedAt: 1, finishedAt: 2 },
+          { documentId: b, status: 'indexed', chunks: 1, errorCode: null, errorMessage: null, attempt: 1, startedAt: 1, finishedAt: 2 },
         ])
-        .then(() => catalog.setBatchStatus('alpha', batchId, 'completed', 8));
+        .then(() => catalog.setBatchStatus('alpha', batchId, 'completed', 12));
     }, 150);
     const res = await client.api.batches[':batchId'].events.$get({ param: { batchId }, header: {} }, bearer(keys.alpha));
     expect(res.headers.get('content-type')).toContain('text/event-stream');
@@ -208,14 +218,25 @@ describe('API', () => {
       .filter(Boolean)
       .map((raw) => Object.fromEntries(raw.split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)])));
     expect(frames.map((f) => [f.event, f.id])).toEqual([
-      ['progress', '3'],
+      ['snapshot', '3'],
       ['progress', '8'],
-      ['done', '8'],
+      ['done', '12'],
     ]);
-    // Until the catalog has the outcome the batch still counts as running (retry would get 409).
-    expect(JSON.parse(frames[1].data)).toMatchObject({ status: 'running', documents: [{ status: 'indexed' }] });
-    expect(JSON.parse(frames.at(-1)!.data)).toMatchObject({ status: 'completed' });
-    expect(JSON.parse(frames.at(-1)!.data).documents[0]).toMatchObject({ status: 'indexed', chunks: 2, filename: 'a.txt' });
+    const snapshot = JSON.parse(frames[0].data) as BatchView;
+    expect(snapshot.documents.map((d) => [d.filename, d.status])).toEqual([
+      ['a.txt', 'parsing'],
+      ['b.txt', 'parsing'],
+    ]);
+    // Only the document that changed, complete; until the catalog has the outcome the batch still counts as running.
+    const delta = JSON.parse(frames[1].data) as BatchDelta;
+    expect(delta).toMatchObject({ status: 'running', seq: 8, documents: [{ documentId: a, filename: 'a.txt', status: 'indexed', chunks: 2 }] });
+    expect(delta.documents).toHaveLength(1);
+    // The end: what differs from the catalog's record, so the client ends with exactly the catalog's state.
+    const done = JSON.parse(frames[2].data) as BatchDelta;
+    expect(done.status).toBe('completed');
+    const final = applyBatchDelta(applyBatchDelta(snapshot, delta), done);
+    const fromCatalog = (await (await client.api.batches[':batchId'].$get({ param: { batchId } }, bearer(keys.alpha))).json()) as BatchView;
+    expect(final).toEqual(fromCatalog);
   });
 
   it('never settles on a read; cancel and retry settle a run that ended behind the catalog first', async () => {

@@ -171,6 +171,9 @@ export function createBatchService(deps: BatchServiceDeps) {
       };
     },
 
+    /** The batch's record; 404 when this tenant has no such batch. */
+    record: loadBatch,
+
     /** The batch and the live progress of its documents; reads only. */
     async view(tenantId: string, batchId: string): Promise<BatchView> {
       return readBatchView(deps.temporal, catalog, await loadBatch(tenantId, batchId));

@@ -2,14 +2,19 @@
  * Builds the batch view a client sees. Live state comes from workflow queries (the batch and
  * its running shards); the catalog supplies names and the durable record, and answers alone
  * once the batch is finished. Stateless: any API replica can serve any batch.
+ *
+ * Live reads go through a cursor: the workflows answer "what changed since this seq", so a
+ * reader that keeps its cursor (the SSE progress hub) pays per poll for what changed, not for
+ * the size of the batch. A fresh cursor reads everything.
  */
 import type { BatchRecord, Catalog, DocumentRecord } from '../adapters/catalog.js';
 import type { BatchView, DocumentView } from '../core/contracts.js';
-import { isTerminalBatch, type DocumentProgress } from '../core/progress.js';
+import { isTerminalBatch, type BatchStatus, type DocumentProgress } from '../core/progress.js';
 import type { TemporalGateway } from './temporal-gateway.js';
 import { readAllPages } from '../core/paging.js';
 
-async function allDocuments(catalog: Catalog, batch: BatchRecord): Promise<DocumentRecord[]> {
+/** Every document row of a batch, in upload order. */
+export async function allDocuments(catalog: Catalog, batch: Pick<BatchRecord, 'tenantId' | 'id'>): Promise<DocumentRecord[]> {
   return readAllPages((offset, limit) => catalog.listBatchDocuments(batch.tenantId, batch.id, offset, limit));
 }
 
@@ -29,9 +34,54 @@ export function documentFromCatalog(d: DocumentRecord): DocumentView {
   };
 }
 
-function overlay(record: DocumentRecord, live: DocumentProgress | undefined): DocumentView {
-  if (!live) return documentFromCatalog(record);
-  return { ...live, filename: record.filename, duplicateOf: record.duplicateOf };
+/** A live document state laid over what the view already knows of it (its name, its duplicate). */
+export function withLive(known: Pick<DocumentView, 'filename' | 'duplicateOf'>, live: DocumentProgress): DocumentView {
+  const { documentId, status, chunks, chunksTotal, attempt, error, startedAt, finishedAt } = live;
+  return { documentId, filename: known.filename, status, chunks, chunksTotal, attempt, error, startedAt, finishedAt, duplicateOf: known.duplicateOf };
+}
+
+/** Where a reader stands in one run's progress: the batch's seq and each shard's. */
+export interface ProgressCursor {
+  workflowId: string;
+  batchSeq: number;
+  shardSeqs: Map<number, number>;
+}
+
+/** A cursor that has seen nothing of the run yet. */
+export function freshCursor(workflowId: string): ProgressCursor {
+  return { workflowId, batchSeq: -1, shardSeqs: new Map() };
+}
+
+/** What changed in a run since the cursor, and the run's seq now. */
+export interface LiveChanges {
+  status: BatchStatus;
+  seq: number;
+  documents: DocumentProgress[];
+}
+
+/**
+ * Reads what changed since `cursor` and moves the cursor on; null when the run cannot be
+ * queried (closed, or no worker answering). A shard that cannot be asked this time is asked
+ * again next time from the same seq, or its final documents come with the batch's answer.
+ */
+export async function readLiveChanges(gateway: TemporalGateway, cursor: ProgressCursor): Promise<LiveChanges | null> {
+  const batch = await gateway.batchChanges(cursor.workflowId, cursor.batchSeq);
+  if (!batch) return null;
+  const documents: DocumentProgress[] = [];
+  for (const shard of batch.finishedShards) {
+    if (shard.documents) documents.push(...shard.documents);
+    cursor.shardSeqs.set(shard.shardIndex, shard.seq);
+  }
+  const running = await Promise.all(batch.runningShards.map((s) => gateway.shardChanges(s.workflowId, cursor.shardSeqs.get(s.shardIndex) ?? -1)));
+  for (const shard of running) {
+    if (!shard) continue;
+    documents.push(...shard.documents);
+    cursor.shardSeqs.set(shard.shardIndex, Math.max(shard.seq, cursor.shardSeqs.get(shard.shardIndex) ?? -1));
+  }
+  cursor.batchSeq = batch.seq;
+  let seq = batch.seq;
+  for (const shardSeq of cursor.shardSeqs.values()) seq += shardSeq;
+  return { status: batch.status, seq, documents };
 }
 
 /**
@@ -47,26 +97,18 @@ export async function readBatchView(gateway: TemporalGateway, catalog: Catalog, 
     createdAt: batch.createdAt,
     workflowId: batch.workflowId,
     seq,
-    documents: records.map((r) => overlay(r, live.get(r.id))),
+    documents: records.map((r) => {
+      const known = documentFromCatalog(r);
+      const now = live.get(r.id);
+      return now ? withLive(known, now) : known;
+    }),
   });
   if (isTerminalBatch(batch.status)) return view(batch.status, batch.finalSeq ?? 0, new Map());
 
-  const progress = await gateway.batchProgress(batch.workflowId);
+  const progress = await readLiveChanges(gateway, freshCursor(batch.workflowId));
   if (!progress) return view(batch.status, 0, new Map());
-  const live = new Map<string, DocumentProgress>();
-  let seq = progress.seq;
-  for (const shard of progress.finishedShards) {
-    seq += shard.seq;
-    for (const d of shard.documents) live.set(d.documentId, d);
-  }
-  const running = await Promise.all(progress.runningShards.map((s) => gateway.shardProgress(s.workflowId)));
-  for (const shard of running) {
-    if (!shard) continue;
-    seq += shard.seq;
-    for (const d of shard.documents) live.set(d.documentId, d);
-  }
   // The run reports its final status a moment before its last step writes it to the catalog.
   // Until then the batch is still running as far as retry, cancel and delete are concerned, so
   // the view says so too: a client that sees the end can act on it at once.
-  return view(isTerminalBatch(progress.status) ? 'running' : progress.status, seq, live);
+  return view(isTerminalBatch(progress.status) ? 'running' : progress.status, progress.seq, new Map(progress.documents.map((d) => [d.documentId, d])));
 }

@@ -1,18 +1,20 @@
 /**
  * Everything the API asks of Temporal, in one module: start a batch, read its progress.
  * Routes never hold a Temporal client directly, which keeps tenant checks in front of it.
+ * The batch workflow is started by function reference, so a rename is a compile error here.
  */
 import { Client, QueryRejectedError, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
+import { ingestBatchV2 } from '../workflows/batch.js';
 import {
   INDEX_QUEUE,
   PARSE_QUEUE,
-  batchProgressQuery,
+  batchChangesQuery,
   batchWorkflowId,
-  shardProgressQuery,
-  type BatchProgress,
+  shardChangesQuery,
+  type BatchChanges,
   type FanOutOptions,
-  type ShardProgress,
+  type ShardChanges,
 } from '../workflows/definitions.js';
 import { createJsonLogger, type Logger } from '../core/logger.js';
 import { BATCH_KEY, DOCUMENT_COUNT_KEY, STATUS_KEY, TENANT_KEY } from '../temporal/search-attribute-keys.js';
@@ -27,11 +29,15 @@ export class BatchAlreadyStartedError extends Error {
 
 export interface TemporalGateway {
   startBatch(input: { tenantId: string; batchId: string; documentCount: number; filenames: string[]; fanOut?: Partial<FanOutOptions>; run?: number }): Promise<string>;
-  /** null when the workflow cannot be queried (gone, or no worker answering in time). */
-  batchProgress(workflowId: string): Promise<BatchProgress | null>;
+  /**
+   * The batch's status and shards, with the documents of shards that finished after `sinceSeq`;
+   * null when the workflow cannot be queried (closed, gone, or no worker answering in time).
+   */
+  batchChanges(workflowId: string, sinceSeq: number): Promise<BatchChanges | null>;
+  /** A running shard's documents that changed after `sinceSeq` (-1: all of them); null as above. */
+  shardChanges(workflowId: string, sinceSeq: number): Promise<ShardChanges | null>;
   /** Requests cancellation; the workflow cleans up partial vectors before it ends. */
   cancelBatch(workflowId: string): Promise<void>;
-  shardProgress(workflowId: string): Promise<ShardProgress | null>;
   health(): Promise<{ ok: boolean; detail: string }>;
 }
 
@@ -64,7 +70,7 @@ export function createTemporalGateway(client: Client, queues: TaskQueues = { ind
     async startBatch({ tenantId, batchId, documentCount, filenames, fanOut, run = 1 }) {
       const workflowId = batchWorkflowId(tenantId, batchId, run);
       await startOnce(workflowId, () =>
-        client.workflow.start('ingestBatch', {
+        client.workflow.start(ingestBatchV2, {
           taskQueue: queues.index,
           workflowId,
           args: [{ tenantId, batchId, documentCount, fanOut, parseQueue: queues.parse, run }],
@@ -80,14 +86,14 @@ export function createTemporalGateway(client: Client, queues: TaskQueues = { ind
       );
       return workflowId;
     },
-    batchProgress(workflowId) {
-      return query(workflowId, () => openRunsOnly.workflow.getHandle(workflowId).query(batchProgressQuery));
+    batchChanges(workflowId, sinceSeq) {
+      return query(workflowId, () => openRunsOnly.workflow.getHandle(workflowId).query(batchChangesQuery, sinceSeq));
+    },
+    shardChanges(workflowId, sinceSeq) {
+      return query(workflowId, () => client.workflow.getHandle(workflowId).query(shardChangesQuery, sinceSeq));
     },
     async cancelBatch(workflowId) {
       await client.workflow.getHandle(workflowId).cancel();
-    },
-    shardProgress(workflowId) {
-      return query(workflowId, () => client.workflow.getHandle(workflowId).query(shardProgressQuery));
     },
     async health() {
       try {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createFsBlobStore } from '../adapters/blob-store.js';
 import { createSqliteCatalog } from '../adapters/sqlite-catalog.js';
 import type { VectorStore } from '../adapters/vector-store.js';
-import type { BatchProgress } from '../workflows/definitions.js';
+import type { BatchChanges } from '../workflows/definitions.js';
 import { hc } from 'hono/client';
 import { createApp, type ApiApp } from './app.js';
 import type { ApiDeps } from './deps.js';
@@ -30,7 +30,7 @@ export async function createTestApp(overrides: Partial<ApiDeps> = {}) {
     await catalog.addApiKey(tenant, k.hash, k.prefix);
     keys[tenant] = k.key;
   }
-  const progress = new Map<string, BatchProgress>();
+  const progress = new Map<string, BatchChanges>();
   /** Every workflow start the app asked for, in order. */
   const started: Parameters<TemporalGateway['startBatch']>[0][] = [];
   const temporal: TemporalGateway = {
@@ -41,15 +41,15 @@ export async function createTestApp(overrides: Partial<ApiDeps> = {}) {
       started.push(input);
       return workflowId;
     },
-    async batchProgress(workflowId) {
-      // Workflow ids embed the batch id; tests set progress by batch id.
+    async batchChanges(workflowId) {
+      // Workflow ids embed the batch id; tests set progress by batch id (every finished document, every time).
       for (const [batchId, p] of progress) if (workflowId.includes(batchId)) return p;
       return null;
     },
-    async cancelBatch() {},
-    async shardProgress() {
+    async shardChanges() {
       return null;
     },
+    async cancelBatch() {},
     async health() {
       return { ok: true, detail: 'fake' };
     },

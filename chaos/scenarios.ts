@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { BatchView } from '../core/contracts.js';
 import { generateBadInputs } from '../test/fixtures/bad-inputs.js';
 import { makeText } from '../test/fixtures/documents.js';
-import { readSse, type UploadFile } from '../test/http.js';
+import { readSse, viewFromFrames, type UploadFile } from '../test/http.js';
 import { checkInvariants, type InvariantReport } from './invariants.js';
 import type { ChaosStack, Pool } from './stack.js';
 
@@ -83,7 +83,7 @@ async function waitTerminal(stack: ChaosStack, batchId: string, timeoutMs: numbe
   }
 }
 
-/** The last frame a watcher gets: the stream of an ended batch sends its final view as `done`. */
+/** The view a watcher ends with: the stream's snapshot with its deltas applied, through `done`. */
 async function lastFrame(stack: ChaosStack, batchId: string): Promise<BatchView> {
   const frames = await readSse(
     `${stack.baseUrl}/api/batches/${batchId}/events`,
@@ -91,9 +91,9 @@ async function lastFrame(stack: ChaosStack, batchId: string): Promise<BatchView>
     (f) => f.event === 'done',
     AbortSignal.timeout(60_000),
   );
-  const done = frames.find((f) => f.event === 'done');
-  if (!done) throw new Error(`the event stream of ${batchId} ended without a done frame`);
-  return JSON.parse(done.data) as BatchView;
+  const view = viewFromFrames(frames);
+  if (!frames.some((f) => f.event === 'done') || !view) throw new Error(`the event stream of ${batchId} ended without a snapshot and a done frame`);
+  return view;
 }
 
 /** Uploads, injects `fault` until the batches end, then checks everything. */

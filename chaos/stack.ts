@@ -29,6 +29,8 @@ export type Pool = 'parse' | 'index';
 export interface ChaosStack {
   dataDir: string;
   baseUrl: string;
+  /** gRPC address of the stack's Temporal dev server, for clients that inspect runs (the benchmark). */
+  temporalAddress: string;
   apiKey: string;
   tenantId: string;
   catalog: Catalog;
@@ -126,6 +128,9 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       dataDir,
       get baseUrl() {
         return api.baseUrl;
+      },
+      get temporalAddress() {
+        return temporal.address;
       },
       apiKey,
       tenantId: TENANT,

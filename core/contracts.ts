@@ -39,6 +39,23 @@ export const BatchViewSchema = z
   .meta({ id: 'BatchView' });
 export type BatchView = z.infer<typeof BatchViewSchema>;
 
+/**
+ * An SSE `progress` or `done` frame after the first `snapshot`: the batch's status and seq now,
+ * and only the documents that changed since the previous frame, each complete. A client applies
+ * them by documentId to the view it has; the frame's seq replaces the view's.
+ */
+export const BatchDeltaSchema = BatchViewSchema.pick({ batchId: true, status: true, seq: true, workflowId: true }).extend({
+  documents: z.array(DocumentViewSchema),
+});
+export type BatchDelta = z.infer<typeof BatchDeltaSchema>;
+
+/** A delta applied to a view: the changed documents replace theirs, in place; the rest stay as they were. */
+export function applyBatchDelta(view: BatchView, delta: BatchDelta): BatchView {
+  const changed = new Map(delta.documents.map((d) => [d.documentId, d]));
+  const documents = view.documents.map((d) => changed.get(d.documentId) ?? d);
+  return { ...view, status: delta.status, seq: delta.seq, workflowId: delta.workflowId, documents };
+}
+
 export const CreateBatchResponseSchema = z.object({
   batchId: z.string(),
   documents: z.array(z.object({ documentId: z.string(), filename: z.string(), status: z.enum(DOCUMENT_STATUSES) })),

@@ -25,7 +25,8 @@ describe('docflow metrics registry', () => {
     ]) {
       expect(body).toContain(`# TYPE ${name} `);
     }
-    expect(sample(body, 'docflow_step_duration_seconds_count{step="parse"}')).toBe(0);
+    expect(sample(body, 'docflow_step_duration_seconds_count{step="prepare"}')).toBe(0);
+    expect(sample(body, 'docflow_step_duration_seconds_count{step="index"}')).toBe(0);
     expect(sample(body, 'docflow_document_failures_total{code="corrupt"}')).toBe(0);
     expect(sample(body, 'docflow_documents_indexed_total')).toBe(0);
     expect(body).not.toMatch(/tenant/i);

@@ -9,7 +9,7 @@
  * and from Temporal's search attributes instead.
  */
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import type { ActivityMetrics } from '../activities/instrumented.js';
+import type { ActivityMetrics } from '../worker/activity-metrics.js';
 import type { EmbedderMetrics } from '../adapters/openai-embedder.js';
 import type { ApiMetrics } from '../api/deps.js';
 import { REASON_CODES } from '../core/formats.js';
@@ -28,8 +28,8 @@ export interface DocflowMetrics {
   render(): Promise<{ contentType: string; body: string }>;
 }
 
-/** Steps of the document pipeline; their series exist (at zero) from the start. */
-const PIPELINE_STEPS = ['parse', 'chunk', 'embed', 'upsert'] as const;
+/** The pipeline's activities (parse + chunk groups, embed + upsert packs); their series exist (at zero) from the start. */
+const PIPELINE_STEPS = ['prepare', 'index'] as const;
 /** HTTP methods kept as they are; any other verb is counted as `other`, so a client cannot mint series. */
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
@@ -68,14 +68,14 @@ export function createMetrics(options: MetricsOptions = {}): DocflowMetrics {
   });
   const stepDuration = new Histogram({
     name: 'docflow_step_duration_seconds',
-    help: 'Duration of one activity attempt, by step (parse, chunk, embed, upsert and the bookkeeping steps), failed attempts included.',
+    help: 'Duration of one activity attempt, by step (prepare = parse and chunk a group of documents, index = embed and upsert a pack of chunks, and the bookkeeping steps), failed attempts included.',
     labelNames: ['step'] as const,
     buckets: STEP_BUCKETS,
     registers: [registry],
   });
   const stepFailures = new Counter({
     name: 'docflow_step_failures_total',
-    help: 'Failed activity attempts, by step and reason code (internal_error for infrastructure failures the workflow retries).',
+    help: 'Failures by step and reason code: failed activity attempts, and documents that failed at parse, chunk, embed or upsert inside a group (internal_error for infrastructure failures the workflow retries).',
     labelNames: ['step', 'code'] as const,
     registers: [registry],
   });
@@ -127,6 +127,9 @@ export function createMetrics(options: MetricsOptions = {}): DocflowMetrics {
       stepFinished(step, seconds, failureCode) {
         stepDuration.observe({ step }, seconds);
         if (failureCode !== null) stepFailures.inc({ step, code: failureCode });
+      },
+      stepFailed(step, code) {
+        stepFailures.inc({ step, code });
       },
       documentsFinished(outcomes) {
         for (const o of outcomes) {

@@ -1,5 +1,5 @@
 /** Small HTTP helpers for tests that talk to the API the way a client would. */
-import type { BatchView } from '../core/contracts.js';
+import { applyBatchDelta, type BatchDelta, type BatchView } from '../core/contracts.js';
 
 export interface UploadFile {
   name: string;
@@ -50,6 +50,19 @@ export async function readSse(url: string, headers: Record<string, string>, stop
     }
   }
   return frames;
+}
+
+/**
+ * The view a client holds after these progress frames, as the web app builds it: the last
+ * `snapshot` with every later `progress` and `done` delta applied. Null before any snapshot.
+ */
+export function viewFromFrames(frames: readonly SseFrame[]): BatchView | null {
+  let view: BatchView | null = null;
+  for (const f of frames) {
+    if (f.event === 'snapshot') view = JSON.parse(f.data) as BatchView;
+    else if (view && (f.event === 'progress' || f.event === 'done')) view = applyBatchDelta(view, JSON.parse(f.data) as BatchDelta);
+  }
+  return view;
 }
 
 /** Polls GET /api/batches/:id until the batch is terminal. */

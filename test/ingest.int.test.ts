@@ -12,7 +12,7 @@ import { ensurePythonTools } from '../scripts/services/python-tools.js';
 import { testEnv } from './env.js';
 import type { BatchView } from '../core/contracts.js';
 import { makeCsv, makeDocx, makePdf, makeText, makeXlsx } from './fixtures/documents.js';
-import { readSse, uploadBatch, waitForBatch } from './http.js';
+import { readSse, uploadBatch, viewFromFrames, waitForBatch } from './http.js';
 import { startStack, type Stack } from './stack.js';
 
 const DOCX_SENTENCE = 'The lighthouse keeper logs every passing ship in a leather-bound journal.';
@@ -61,6 +61,7 @@ describe('ingesting a batch end to end', () => {
 
     const frames = await readSse(`${stack.baseUrl}/api/batches/${batchId}/events`, { authorization: `Bearer ${stack.apiKey}` }, (f) => f.event === 'done');
     expect(frames.at(-1)?.event).toBe('done');
+    expect(frames[0].event).toBe('snapshot');
     const progress = frames.filter((f) => f.event === 'progress');
     expect(progress.length).toBeGreaterThan(0);
     const seqs = progress.map((f) => Number(f.id));
@@ -69,6 +70,8 @@ describe('ingesting a batch end to end', () => {
 
     const view = (await waitForBatch(stack.baseUrl, stack.apiKey, batchId)) as BatchView;
     expect(view.status).toBe('completed');
+    // Snapshot plus deltas end exactly where the catalog's record is.
+    expect(viewFromFrames(frames)).toEqual(view);
     for (const doc of view.documents) {
       expect(doc.status, `${doc.filename}: ${JSON.stringify(doc.error)}`).toBe('indexed');
       expect(doc.chunks).toBeGreaterThan(0);
@@ -110,7 +113,7 @@ describe('ingesting a batch end to end', () => {
       await new Promise((r) => setTimeout(r, 250)); // visibility is eventually consistent
       runs = await listRuns();
     }
-    expect(runs.map((r) => r.type).sort()).toEqual(['ingestBatch', 'ingestShard']);
+    expect(runs.map((r) => r.type).sort()).toEqual(['ingestBatchV2', 'ingestShardV2']);
 
     if (process.env.RECORD_HISTORIES === '1') {
       const dir = path.resolve(import.meta.dirname, '../workflows/__histories__');

@@ -219,14 +219,19 @@ describeWithPostgres('docflow on several hosts (separate processes, no shared di
     expect(cancelled.status).toBe('cancelled');
     const unfinished = cancelled.documents.filter((d) => d.status === 'cancelled');
     expect(unfinished.length).toBeGreaterThan(0);
-    // The scheduled reconciliation, run now from the operator's host: afterwards the shared
-    // vector index holds exactly what the catalog says, document by document.
+    // The run's own clean-up leaves the shared vector index holding exactly what the catalog
+    // says, document by document; the scheduled reconciliation, run now from the operator's
+    // host, then finds nothing to change.
+    const expectVectorsMatchCatalog = async () => {
+      for (const doc of cancelled.documents) {
+        const record = (await observer.catalog.getDocument('demo', doc.documentId))!;
+        const expected = record.status === 'indexed' ? record.chunks : 0;
+        expect(await observer.vectors.countDocument('demo', doc.documentId), `${doc.filename} (${record.status})`).toBe(expected);
+      }
+    };
+    await expectVectorsMatchCatalog();
     await reconcileTenant(observer, 'demo');
-    for (const doc of cancelled.documents) {
-      const record = (await observer.catalog.getDocument('demo', doc.documentId))!;
-      const expected = record.status === 'indexed' ? record.chunks : 0;
-      expect(await observer.vectors.countDocument('demo', doc.documentId), `${doc.filename} (${record.status})`).toBe(expected);
-    }
+    await expectVectorsMatchCatalog();
     await expectStoreAccountedFor();
 
     const retry = await call(`/api/batches/${batchId}/retry`, { method: 'POST' });

@@ -5,12 +5,12 @@
  * cross-tenant matrix where another tenant's key gets 404 and none of the data on every route
  * (the document inspector and every search mode included).
  */
-import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../api/keys.js';
 import type { BatchView } from '../core/contracts.js';
 import { makeText } from './fixtures/documents.js';
 import { uploadBatch, waitForBatch } from './http.js';
+import { indexWithFaults } from './index-faults.js';
 import { startStack, type Stack } from './stack.js';
 
 const longText = (i: number, paragraphs = 12) =>
@@ -21,7 +21,7 @@ const longText = (i: number, paragraphs = 12) =>
 describe('batch and document operations', () => {
   let stack: Stack;
   let otherKey: string;
-  const counts = { parses: 0, embeds: 0 };
+  const counts = { parses: 0, embeddedTexts: 0 };
   const failUpsertFor = new Set<string>();
   beforeAll(async () => {
     stack = await startStack({
@@ -37,18 +37,23 @@ describe('batch and document operations', () => {
         dimensions: () => real.dimensions(),
         health: () => real.health(),
         embed: (...args) => {
-          counts.embeds++;
+          counts.embeddedTexts += args[0].length;
           return real.embed(...args);
         },
       }),
       wrapIndexActivities: (real) => ({
         ...real,
-        async upsertChunks(input) {
-          if (failUpsertFor.has(input.documentId) && input.start > 0) {
-            throw ApplicationFailure.nonRetryable('the vector store refused the write (injected)', 'InjectedFailure');
-          }
-          return real.upsertChunks(input);
-        },
+        // Every range is embedded and written, then all but the first are reported refused for good.
+        indexChunks: (input) =>
+          indexWithFaults(
+            real,
+            input,
+            (item) =>
+              failUpsertFor.has(item.documentId) && item.start > 0
+                ? { step: 'upsert', code: 'internal_error', message: 'the vector store refused the write (injected)', retryable: false }
+                : null,
+            'after-work',
+          ),
       }),
     });
     await stack.catalog.ensureTenant('other');
@@ -104,9 +109,10 @@ describe('batch and document operations', () => {
     expect(failed.status).toBe('failed');
     expect(failed.documents[0]).toMatchObject({ status: 'failed', error: { code: 'internal_error' } });
     expect(await stack.vectors.countDocument('demo', documentId)).toBe(0); // partial vectors removed
-    // Run 1: parsed once; embedded groups 0 and 1, then the upsert of group 1 failed for good.
+    // Run 1: parsed once, every chunk embedded once; then the upserts after the first group failed for good.
     expect(counts.parses - start.parses).toBe(1);
-    expect(counts.embeds - start.embeds).toBe(2);
+    const embeddedInRun1 = counts.embeddedTexts - start.embeddedTexts;
+    expect(embeddedInRun1).toBeGreaterThan(4);
 
     failUpsertFor.delete(documentId);
     const retry = await api(`/api/documents/${documentId}/retry`, { method: 'POST' });
@@ -120,7 +126,8 @@ describe('batch and document operations', () => {
     const groups = Math.ceil(doc.chunks / 4);
     expect(groups).toBeGreaterThan(2);
     expect(counts.parses - start.parses).toBe(1); // parsed text reused, not parsed again
-    expect(counts.embeds - start.embeds).toBe(groups); // each group embedded exactly once across both runs
+    expect(counts.embeddedTexts - start.embeddedTexts).toBe(doc.chunks); // each chunk embedded exactly once across both runs
+    expect(embeddedInRun1).toBe(doc.chunks);
     expect((await api(`/api/batches/${batchId}/retry`, { method: 'POST' })).status).toBe(409);
   });
 

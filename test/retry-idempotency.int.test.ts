@@ -1,12 +1,12 @@
 /**
- * A step that fails after it has already written must not leave duplicates behind: the upsert
- * of every chunk group is made to fail twice *after* writing its points, then succeed. Point ids
- * are UUIDv5 of (tenant, document, version, chunk), so the retries overwrite instead of adding.
+ * A step that fails after it has already written must not leave duplicates behind: the index
+ * step of every chunk group is made to fail twice *after* writing its points, then succeed. Point
+ * ids are UUIDv5 of (tenant, document, version, chunk), so the retries overwrite instead of adding.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApplicationFailure } from '@temporalio/common';
 import { makeText } from './fixtures/documents.js';
 import { uploadBatch, waitForBatch } from './http.js';
+import { indexWithFaults } from './index-faults.js';
 import { startStack, type Stack } from './stack.js';
 
 describe('retried upserts', () => {
@@ -18,17 +18,20 @@ describe('retried upserts', () => {
       fanOut: { chunksPerStep: 4 },
       wrapIndexActivities: (real) => ({
         ...real,
-        async upsertChunks(input) {
-          const result = await real.upsertChunks(input);
-          const key = `${input.documentId}:${input.start}`;
-          const left = failuresLeft.get(key) ?? 2;
-          if (left > 0) {
-            failuresLeft.set(key, left - 1);
-            injected++;
-            throw ApplicationFailure.retryable('injected failure after the points were written', 'InjectedFailure');
-          }
-          return result;
-        },
+        indexChunks: (input) =>
+          indexWithFaults(
+            real,
+            input,
+            (item) => {
+              const key = `${item.documentId}:${item.start}`;
+              const left = failuresLeft.get(key) ?? 2;
+              if (left === 0) return null;
+              failuresLeft.set(key, left - 1);
+              injected++;
+              return { step: 'upsert', code: 'internal_error', message: 'injected failure after the points were written', retryable: true };
+            },
+            'after-work',
+          ),
       }),
     });
   });

@@ -1,16 +1,19 @@
 /**
  * Progress streams survive what real clients live through: a dropped connection, and the API
  * process being restarted mid-batch. The client reconnects like EventSource (same URL,
- * Last-Event-ID) and must see no repeated or reordered ids and still reach `done` with every
- * document indexed. Embedding waits at a gate the test controls, so "mid-batch" is a fact
+ * Last-Event-ID) and must see no repeated or reordered ids and still reach `done` with a view
+ * (its snapshot plus the deltas after it) where every document is indexed, exactly as the
+ * catalog records it. Indexing waits at a gate the test controls, so "mid-batch" is a fact
  * (documents are provably left when the line is cut), not a race against the machine's speed.
+ * Batches are uploaded through the in-process app, whose fan-out puts one document in each index
+ * step (so the gate holds documents one by one); any API replica streams any batch.
  */
 import { Context } from '@temporalio/activity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchView } from '../core/contracts.js';
 import { startApiProcess, type ApiProcess } from './api-process.js';
 import { makeText } from './fixtures/documents.js';
-import { uploadBatch } from './http.js';
+import { uploadBatch, viewFromFrames } from './http.js';
 import { readSseReconnecting, type SessionFrame, type SseSession } from './sse-client.js';
 import { startStack, type Stack } from './stack.js';
 
@@ -19,8 +22,8 @@ const DOCUMENTS = 8;
 const RELEASED = 2;
 
 /**
- * Holds embedChunks calls until the test admits some documents or opens the gate; counts who
- * waits. An admitted document stays admitted, so a retried step of it is never held.
+ * Holds index steps until the test admits some documents or opens the gate; counts who waits.
+ * An admitted document stays admitted, so a retried step of it is never held.
  */
 function createGate() {
   let permits = 0;
@@ -87,7 +90,12 @@ function documents(tag: string) {
   }));
 }
 
-const viewOf = (frame: SessionFrame) => JSON.parse(frame.data) as BatchView;
+/** The view a client holds right after `frame` (each connection starts with a snapshot). */
+function viewAt(frames: SessionFrame[], frame: SessionFrame): BatchView {
+  const view = viewFromFrames(frames.slice(0, frames.indexOf(frame) + 1));
+  if (!view) throw new Error(`no snapshot before frame ${JSON.stringify(frame)}`);
+  return view;
+}
 
 /**
  * Waits until the batch cannot move: the released documents are indexed, every other started
@@ -103,9 +111,9 @@ async function untilParked(gate: ReturnType<typeof createGate>, released: number
   );
   const deadline = Date.now() + 60_000;
   const parked = () => {
-    const last = frames.filter((f) => f.event === 'progress').at(-1);
+    const last = frames.at(-1);
     if (!last) return false;
-    const docs = viewOf(last).documents;
+    const docs = viewAt(frames, last).documents;
     const count = (status: string) => docs.filter((d) => d.status === status).length;
     return gate.passed === released && count('indexed') === released && count('parsing') + count('chunking') === 0 && gate.waiting > 0 && count('embedding') === gate.waiting;
   };
@@ -141,12 +149,16 @@ function expectConsistentSession(session: SseSession, batchId: string) {
     }
   }
 
-  // Progress ids strictly increase across the whole session; done repeats the last seq at most.
-  const progressIds = session.frames.filter((f) => f.event === 'progress').map((f) => Number(f.id));
-  for (let i = 1; i < progressIds.length; i++) expect(progressIds[i], `progress ids ${progressIds.join(',')}`).toBeGreaterThan(progressIds[i - 1]);
-  expect(Number(last!.id)).toBeGreaterThanOrEqual(progressIds.at(-1)!);
+  // Every connection starts with a snapshot, and ids strictly increase across the whole session
+  // (snapshots included); done repeats the last seq at most.
+  for (const c of session.connections.filter((x) => x.frames > 0)) {
+    expect(session.frames.find((f) => f.connection === c.index)?.event, `connection ${c.index} starts with a snapshot`).toBe('snapshot');
+  }
+  const ids = session.frames.filter((f) => f.event !== 'done').map((f) => Number(f.id));
+  for (let i = 1; i < ids.length; i++) expect(ids[i], `ids ${ids.join(',')}`).toBeGreaterThan(ids[i - 1]);
+  expect(Number(last!.id)).toBeGreaterThanOrEqual(ids.at(-1)!);
 
-  const done = viewOf(last!);
+  const done = viewAt(session.frames, last!);
   expect(done.batchId).toBe(batchId);
   expect(done.status).toBe('completed');
   expect(done.documents).toHaveLength(DOCUMENTS);
@@ -158,15 +170,15 @@ function expectConsistentSession(session: SseSession, batchId: string) {
 
 /** Proves the line was cut mid-batch and the stream then resumed with live progress. */
 function expectCutMidBatch(session: SseSession, cutConnection: number) {
-  const before = session.frames.filter((f) => f.connection === cutConnection && f.event === 'progress').at(-1);
-  expect(before, 'a progress frame before the cut').toBeDefined();
-  const view = viewOf(before!);
+  const before = session.frames.filter((f) => f.connection === cutConnection).at(-1);
+  expect(before, 'a frame before the cut').toBeDefined();
+  const view = viewAt(session.frames, before!);
   expect(view.status).toBe('running');
   expect(view.documents.filter((d) => d.status === 'indexed').length).toBeLessThan(DOCUMENTS);
-  const resumed = session.frames.filter((f) => f.connection > cutConnection && f.event === 'progress');
+  const resumed = session.frames.filter((f) => f.connection > cutConnection && f.event !== 'done');
   expect(resumed.length, 'live progress frames after reconnecting').toBeGreaterThan(0);
   expect(
-    resumed.some((f) => viewOf(f).status === 'running'),
+    resumed.some((f) => viewAt(session.frames, f).status === 'running'),
     'a running view after reconnecting',
   ).toBe(true);
 }
@@ -177,11 +189,14 @@ describe('SSE progress across disconnects and API restarts', () => {
   const gate = createGate();
   beforeAll(async () => {
     stack = await startStack({
+      // One chunk range per index step, and enough steps at once for every document: the gate
+      // then holds documents one by one, and every document still embedding is held there.
+      fanOut: { chunksPerPack: 1, packsInFlight: DOCUMENTS },
       wrapIndexActivities: (real) => ({
         ...real,
-        async embedChunks(input) {
-          await gate.pass(input.documentId);
-          return real.embedChunks(input);
+        async indexChunks(input) {
+          for (const item of input.items) await gate.pass(item.documentId);
+          return real.indexChunks(input);
         },
       }),
     });
@@ -196,7 +211,7 @@ describe('SSE progress across disconnects and API restarts', () => {
   it('resumes after a dropped connection with Last-Event-ID, skipping nothing and repeating nothing', async () => {
     gate.close();
     gate.release(RELEASED);
-    const upload = await uploadBatch(api!.baseUrl, stack.apiKey, documents('dropped'));
+    const upload = await uploadBatch(stack.baseUrl, stack.apiKey, documents('dropped'));
     expect(upload.status, JSON.stringify(upload.body)).toBe(202);
     const batchId: string = upload.body.batchId;
 
@@ -227,7 +242,7 @@ describe('SSE progress across disconnects and API restarts', () => {
     gate.close();
     gate.release(RELEASED);
     const first = api!;
-    const upload = await uploadBatch(first.baseUrl, stack.apiKey, documents('restarted'));
+    const upload = await uploadBatch(stack.baseUrl, stack.apiKey, documents('restarted'));
     expect(upload.status, JSON.stringify(upload.body)).toBe(202);
     const batchId: string = upload.body.batchId;
 
@@ -259,10 +274,7 @@ describe('SSE progress across disconnects and API restarts', () => {
     console.log(
       `[sse-resilience] restart: first stream ended by ${session.connections[0].ended} (${session.connections[0].error}); ` +
         `${session.connections.length} connection attempts (${session.connections.filter((c) => c.status === null).length} refused while the API was down), ` +
-        `progress ids ${session.frames
-          .filter((f) => f.event === 'progress')
-          .map((f) => `${f.id}@${f.connection}`)
-          .join(' ')}`,
+        `frame ids ${session.frames.map((f) => `${f.event}:${f.id}@${f.connection}`).join(' ')}`,
     );
   });
 });

@@ -26,7 +26,6 @@ import type { IndexActivities, MaintenanceActivities } from '../activities/contr
 import { createTemporalRunInspector } from '../adapters/temporal-runs.js';
 import { createMaintenanceActivities } from '../activities/maintenance/index.js';
 import { createEndedRunSettler } from '../runtime/ended-runs.js';
-import { instrumentIndexActivities, instrumentParseActivities } from '../activities/instrumented.js';
 import { createParsePool, type ParsePoolOptions, type ParsePoolStats } from '../activities/parse-pool/pool.js';
 import { DEFAULT_PARSE_LIMITS } from '../activities/parsers/index.js';
 import { detectAndInspect } from '../activities/parsers/detect.js';
@@ -127,7 +126,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const blobs = objectStore ? await openBlobStore(objectStore) : createFsBlobStore(path.join(dataDir, 'files'));
   const vectors = await createLanceDbStore(objectStore ? lanceDbLocation(objectStore) : { dir: path.join(dataDir, 'vectors') });
   const embedder = createOpenAiEmbedder({ baseURL: env.EMBEDDINGS_BASE_URL, model: env.EMBEDDINGS_MODEL, metrics: options.metrics?.registry.embedder });
-  const observe = { metrics: options.metrics?.registry.activities };
+  const observers = { metrics: options.metrics?.registry.activities };
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
 
@@ -156,10 +155,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   if (!options.withoutWorkers) {
     nativeConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
     const workerEmbedder = options.wrapEmbedder ? options.wrapEmbedder(embedder) : embedder;
-    const real = instrumentIndexActivities(createIndexActivities({ blobs, catalog, embedder: workerEmbedder, vectors, heartbeatMs: 1_000 }), observe);
+    const real = createIndexActivities({ blobs, catalog, embedder: workerEmbedder, vectors, heartbeatMs: 1_000 });
     const withMaintenance = (index: IndexActivities) => ({ ...index, ...maintenance });
     // A short drain: tests close stacks with steps still running, and the workflows retry them anyway.
-    const common = { connection: nativeConnection, namespace: env.TEMPORAL_NAMESPACE, shutdownGraceMs: 2_000 };
+    const common = { connection: nativeConnection, namespace: env.TEMPORAL_NAMESPACE, shutdownGraceMs: 2_000, observers };
     workers.push(
       await createIndexWorker({
         ...common,
@@ -172,15 +171,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ...common,
         taskQueue: queues.parse,
         concurrency: 2,
-        activities: instrumentParseActivities(
-          createParseActivities({
-            blobs,
-            parser: options.wrapParser ? options.wrapParser(pool) : pool,
-            chunking: { maxTokens: 120, overlapTokens: 20 },
-            heartbeatMs: 1_000,
-          }),
-          observe,
-        ),
+        activities: createParseActivities({
+          blobs,
+          parser: options.wrapParser ? options.wrapParser(pool) : pool,
+          chunking: { maxTokens: 120, overlapTokens: 20 },
+          heartbeatMs: 1_000,
+        }),
       }),
     );
     for (const w of workers) running.push(w.run());

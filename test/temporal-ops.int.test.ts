@@ -8,7 +8,6 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentArtifactPrefix } from '../activities/artifacts.js';
 import { UNREPAIRABLE_MESSAGE } from '../activities/maintenance/reconcile.js';
@@ -20,6 +19,7 @@ import type { ReconcileSummary, RetentionSummary } from '../workflows/maintenanc
 import { testEnv } from './env.js';
 import { makeText } from './fixtures/documents.js';
 import { uploadBatch, waitForBatch } from './http.js';
+import { indexWithFaults } from './index-faults.js';
 import { startStack, type Stack } from './stack.js';
 
 const run = promisify(execFile);
@@ -90,12 +90,16 @@ describe('operating runs from Temporal', () => {
       }),
       wrapIndexActivities: (real) => ({
         ...real,
-        async embedChunks(input) {
-          if (failEmbedFor.has(input.documentId)) {
-            throw ApplicationFailure.nonRetryable('the embedding service rejected the input (injected)', 'InjectedFailure');
-          }
-          return real.embedChunks(input);
-        },
+        indexChunks: (input) =>
+          indexWithFaults(
+            real,
+            input,
+            (item) =>
+              failEmbedFor.has(item.documentId)
+                ? { step: 'embed', code: 'internal_error', message: 'the embedding service rejected the input (injected)', retryable: false }
+                : null,
+            'before-work',
+          ),
       }),
     });
   });

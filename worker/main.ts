@@ -7,7 +7,6 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createIndexActivities, createParseActivities } from '../activities/index.js';
-import { instrumentIndexActivities, instrumentParseActivities } from '../activities/instrumented.js';
 import { createParsePool } from '../activities/parse-pool/pool.js';
 import { DEFAULT_PARSE_LIMITS } from '../activities/parsers/index.js';
 import { loadConfig } from '../runtime/config.js';
@@ -32,7 +31,7 @@ async function main(): Promise<void> {
   // JSON logger, metrics registry, and the Temporal Runtime (installed once, before any connection):
   // SDK logs at WARN through the JSON logger, SDK metrics exported when WORKER_METRICS_PORT is set.
   const { logger, metrics, startEndpoint } = await setUpWorkerTelemetry(config);
-  const observe = { metrics: metrics.activities, logger };
+  const observers = { metrics: metrics.activities, logger };
   if (!config.temporal.address) throw new Error('TEMPORAL_ADDRESS must be set for a worker');
   // --identity or WORKER_IDENTITY names the process in workflow histories; the default is unique per process.
   const identity = parseWorkerIdentity(values.identity ?? process.env.WORKER_IDENTITY, `${queue}@${os.hostname()}:${process.pid}`);
@@ -52,9 +51,18 @@ async function main(): Promise<void> {
     });
     closers.push(() => pool.close());
     const blobs = await openBlobStore(config);
-    const activities = instrumentParseActivities(createParseActivities({ blobs, parser: pool, chunking: config.chunking }), observe);
+    const activities = createParseActivities({ blobs, parser: pool, chunking: config.chunking });
     workers.push(
-      await createParseWorker({ connection, namespace: config.temporal.namespace, identity, concurrency, shutdownGraceMs, activities, taskQueue: config.temporal.queues.parse }),
+      await createParseWorker({
+        connection,
+        namespace: config.temporal.namespace,
+        identity,
+        concurrency,
+        shutdownGraceMs,
+        observers,
+        activities,
+        taskQueue: config.temporal.queues.parse,
+      }),
     );
   }
   if (queue === 'index' || queue === 'all') {
@@ -64,7 +72,7 @@ async function main(): Promise<void> {
     const maintenance = await setUpMaintenance(config, stores);
     closers.push(() => maintenance.close());
     if (maintenance.scheduleIds.length > 0) logger.info('schedules in place', { scheduleIds: maintenance.scheduleIds });
-    const activities = { ...instrumentIndexActivities(createIndexActivities(stores), observe), ...maintenance.activities };
+    const activities = { ...createIndexActivities(stores), ...maintenance.activities };
     const workflowBundle = await bundleWorkflows();
     const concurrency = concurrencyFlag ?? config.indexConcurrency;
     workers.push(
@@ -74,6 +82,7 @@ async function main(): Promise<void> {
         identity,
         concurrency,
         shutdownGraceMs,
+        observers,
         activities,
         workflowBundle,
         taskQueue: config.temporal.queues.index,

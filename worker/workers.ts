@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { INDEX_QUEUE, PARSE_QUEUE } from '../workflows/definitions.js';
 import type { IndexActivities, MaintenanceActivities, ParseActivities } from '../activities/contracts.js';
+import { observeActivities, type ActivityObservers } from './activity-metrics.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from './drain.js';
 
 /** Entry file of the workflow bundle. */
@@ -33,6 +34,20 @@ export interface WorkerOptions {
   concurrency: number;
   /** After a shutdown request, how long in-flight activities may finish before they are cancelled (see drain.ts). */
   shutdownGraceMs?: number;
+  /** Activity metrics and logs, installed as the worker's activity interceptor. */
+  observers?: ActivityObservers;
+}
+
+/** Worker options both pools share. */
+function common(opts: WorkerOptions) {
+  return {
+    connection: opts.connection,
+    namespace: opts.namespace,
+    ...(opts.identity ? { identity: opts.identity } : {}),
+    maxConcurrentActivityTaskExecutions: opts.concurrency,
+    shutdownGraceTime: opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
+    ...(opts.observers ? { interceptors: { activity: [observeActivities(opts.observers)] } } : {}),
+  };
 }
 
 /** The index pool: every workflow plus embed, upsert, catalog and (when given) maintenance activities. */
@@ -40,26 +55,18 @@ export async function createIndexWorker(
   opts: WorkerOptions & { activities: IndexActivities & Partial<MaintenanceActivities>; workflowBundle: WorkflowBundleWithSourceMap; taskQueue?: string },
 ): Promise<Worker> {
   return Worker.create({
-    connection: opts.connection,
-    namespace: opts.namespace,
+    ...common(opts),
     taskQueue: opts.taskQueue ?? INDEX_QUEUE,
-    ...(opts.identity ? { identity: opts.identity } : {}),
     workflowBundle: opts.workflowBundle,
     activities: opts.activities as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>,
-    maxConcurrentActivityTaskExecutions: opts.concurrency,
-    shutdownGraceTime: opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
   });
 }
 
 /** The parse pool: parse and chunk, which run in isolated child processes. */
 export async function createParseWorker(opts: WorkerOptions & { activities: ParseActivities; taskQueue?: string }): Promise<Worker> {
   return Worker.create({
-    connection: opts.connection,
-    namespace: opts.namespace,
+    ...common(opts),
     taskQueue: opts.taskQueue ?? PARSE_QUEUE,
-    ...(opts.identity ? { identity: opts.identity } : {}),
     activities: opts.activities as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>,
-    maxConcurrentActivityTaskExecutions: opts.concurrency,
-    shutdownGraceTime: opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
   });
 }

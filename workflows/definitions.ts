@@ -16,23 +16,39 @@ export interface FanOutOptions {
   shardSize: number;
   /** Shard children running at once. */
   shardsInFlight: number;
-  /** Documents processed at once inside one shard. */
+  /** Documents between their first step and their end at once inside one shard. */
   documentsInFlight: number;
-  /** Chunks per embed/upsert activity. */
+  /** Documents per prepare (parse + chunk) activity. */
+  documentsPerGroup: number;
+  /** Upload bytes per prepare activity; a larger document goes on its own. */
+  bytesPerGroup: number;
+  /** Prepare activities running at once per shard. */
+  groupsInFlight: number;
+  /** Chunks per stored chunk group: the unit index packs are made of. */
   chunksPerStep: number;
+  /** Chunks per index (embed + upsert) activity, packed across documents. */
+  chunksPerPack: number;
+  /** Index activities running at once per shard. */
+  packsInFlight: number;
   /** A shard continues as new once its history passes this many events. */
   historyEventBudget: number;
 }
 
 /**
- * Defaults: at most shardsInFlight × documentsInFlight = 4 × 16 = 64 activities in flight per batch
- * (the issue allows 500); a shard of 100 documents stays near 3,000 events.
+ * Defaults: at most shardsInFlight × (groupsInFlight + packsInFlight) = 4 × (2 + 4) = 24 pipeline
+ * activities in flight per batch (the issue allows 500); a shard of 500 one-chunk documents
+ * stays near 1,000 events, because each activity carries many documents.
  */
 export const DEFAULT_FAN_OUT: FanOutOptions = {
-  shardSize: 100,
+  shardSize: 500,
   shardsInFlight: 4,
-  documentsInFlight: 16,
+  documentsInFlight: 64,
+  documentsPerGroup: 16,
+  bytesPerGroup: 16 * 1024 * 1024,
+  groupsInFlight: 2,
   chunksPerStep: 128,
+  chunksPerPack: 256,
+  packsInFlight: 4,
   historyEventBudget: 6_000,
 };
 
@@ -56,6 +72,8 @@ export interface DocumentRef {
   version: number;
   /** Set when the upload was recognised as a duplicate: nothing to do. */
   duplicateOf: string | null;
+  /** Bytes of the upload, so prepare groups stay bounded; absent in runs recorded before groups. */
+  size?: number;
 }
 
 export interface IngestShardInput {
@@ -83,14 +101,41 @@ export interface ShardResult {
   seq: number;
 }
 
-/** Snapshot of a shard's live progress. */
+/** Snapshot of a shard's live progress (runs started before grouped steps). */
 export interface ShardProgress {
   shardIndex: number;
   documents: DocumentProgress[];
   seq: number;
 }
 
-/** Snapshot of the batch: finished shards inline, running shards by workflow id to query. */
+/** A shard's documents that changed after the seq the reader passed (every document for -1). */
+export interface ShardChanges {
+  shardIndex: number;
+  seq: number;
+  documents: DocumentProgress[];
+}
+
+/** A finished shard: its final seq, and its documents when it finished after the reader's seq. */
+export interface FinishedShard {
+  shardIndex: number;
+  seq: number;
+  documents: DocumentProgress[] | null;
+}
+
+/**
+ * What the progress reader asks the batch: status, running shards to ask next, and the finished
+ * shards, whose documents come only once (when they finished after the seq the reader passed).
+ */
+export interface BatchChanges {
+  status: BatchStatus;
+  seq: number;
+  shardCount: number;
+  runningShards: { shardIndex: number; workflowId: string }[];
+  finishedShards: FinishedShard[];
+  cancelRequested: boolean;
+}
+
+/** Snapshot of the batch (runs started before grouped steps): finished shards inline, running shards by id. */
 export interface BatchProgress {
   status: BatchStatus;
   seq: number;
@@ -102,6 +147,9 @@ export interface BatchProgress {
 
 export const batchProgressQuery = defineQuery<BatchProgress>('batchProgress');
 export const shardProgressQuery = defineQuery<ShardProgress>('shardProgress');
+/** Progress since a seq: what the API's progress reader polls, so a poll costs what changed. */
+export const batchChangesQuery = defineQuery<BatchChanges, [sinceSeq: number]>('batchChanges');
+export const shardChangesQuery = defineQuery<ShardChanges, [sinceSeq: number]>('shardChanges');
 
 /**
  * Workflow ids are derived on the server from tenant, batch and run, never taken from a client:

@@ -2,15 +2,13 @@
  * Batch routes, mounted at /api/batches: upload a batch, list, read, cancel, retry, and stream
  * its progress. Each handler parses, calls the batch service, answers; the rules live there.
  */
-import type { Context } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { CreateBatchResultSchema } from '../../core/api-schemas.js';
 import { BatchListQuerySchema, BatchListResponseSchema, BatchViewSchema, IdempotencyKeySchema, RetryResponseSchema } from '../../core/contracts.js';
-import { isTerminalBatch } from '../../core/progress.js';
 import type { BatchService } from '../batch-service.js';
 import type { ApiDeps } from '../deps.js';
-import { createRouter, errorResponse, idParam, jsonResponse, tenantRoute, type AppEnv } from '../openapi.js';
+import { createRouter, errorResponse, idParam, jsonResponse, tenantRoute } from '../openapi.js';
+import { createProgressHubs, streamProgress } from '../progress-hub.js';
 import { batchSummary, pageOf } from '../views.js';
 
 const BatchParams = z.object({ batchId: idParam('The id returned by POST /api/batches.') });
@@ -80,7 +78,7 @@ const streamBatchEvents = tenantRoute({
   operationId: 'streamBatchEvents',
   summary: 'Live progress of a batch (server-sent events)',
   description:
-    'A text/event-stream of `event: progress` frames whose `id` is the snapshot seq and whose data is a BatchView as JSON, ending with one `event: done`. Works with the session cookie, so EventSource can use it.',
+    "A text/event-stream whose frames carry `id: <seq>`: one `event: snapshot` (a BatchView as JSON), then `event: progress` frames with only the documents that changed (each complete), then one `event: done` bringing the view to the catalog's final state. Works with the session cookie, so EventSource can use it; a reconnect with Last-Event-ID resumes.",
   tags,
   request: {
     params: BatchParams,
@@ -125,6 +123,9 @@ const retryBatch = tenantRoute({
 
 /** Batch routes over the batch service. */
 export function batchRoutes(deps: ApiDeps, batches: BatchService) {
+  // One progress reader per watched batch in this process, shared by all of its SSE clients.
+  const hubs = createProgressHubs({ gateway: deps.temporal, catalog: deps.catalog, pollMs: deps.ssePollMs ?? 500, logger: deps.logger });
+
   return createRouter()
     .openapi(listBatches, async (c) => {
       const query = c.req.valid('query');
@@ -142,43 +143,9 @@ export function batchRoutes(deps: ApiDeps, batches: BatchService) {
     })
     .openapi(getBatch, async (c) => c.json(await batches.view(c.get('tenantId'), c.req.valid('param').batchId), 200))
     .openapi(streamBatchEvents, async (c) => {
-      const { batchId } = c.req.valid('param');
-      await batches.view(c.get('tenantId'), batchId); // 404 before the stream opens
-      return sendBatchEvents(c, batches, c.get('tenantId'), batchId, c.req.valid('header')['last-event-id'], deps.ssePollMs ?? 500);
+      const batch = await batches.record(c.get('tenantId'), c.req.valid('param').batchId); // 404 before the stream opens
+      return streamProgress(c, hubs, batch, c.req.valid('header')['last-event-id']);
     })
     .openapi(cancelBatch, async (c) => c.json(await batches.cancel(c.get('tenantId'), c.req.valid('param').batchId), 202))
     .openapi(retryBatch, async (c) => c.json(await batches.retryBatch(c.get('tenantId'), c.req.valid('param').batchId), 202));
-}
-
-/**
- * The SSE stream: polls the batch view and sends every snapshot newer than the client's last
- * one, keep-alive comments while nothing changes, and `done` once the batch ended.
- */
-function sendBatchEvents(c: Context<AppEnv>, batches: BatchService, tenantId: string, batchId: string, lastEventIdHeader: string | undefined, pollMs: number) {
-  const lastEventId = Number(lastEventIdHeader);
-  let lastSeq = Number.isInteger(lastEventId) ? lastEventId : -1;
-  return streamSSE(c, async (stream) => {
-    let aborted = false;
-    stream.onAbort(() => {
-      aborted = true;
-    });
-    let idle = 0;
-    while (!aborted) {
-      const view = await batches.view(tenantId, batchId);
-      const terminal = isTerminalBatch(view.status);
-      if (view.seq > lastSeq || (terminal && lastSeq < 0)) {
-        lastSeq = view.seq;
-        idle = 0;
-        await stream.writeSSE({ event: 'progress', id: String(view.seq), data: JSON.stringify(view) });
-      } else if (++idle * pollMs >= 15_000) {
-        idle = 0;
-        await stream.write(': keep-alive\n\n'); // keeps proxies from closing an idle stream
-      }
-      if (terminal) {
-        await stream.writeSSE({ event: 'done', id: String(view.seq), data: JSON.stringify(view) });
-        return;
-      }
-      await stream.sleep(pollMs);
-    }
-  });
 }

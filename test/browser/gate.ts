@@ -5,8 +5,8 @@
  * the real index activities: nothing else changes.
  */
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import type { IndexActivities } from '../../activities/contracts.js';
+import { indexWithFaults } from '../index-faults.js';
 
 export interface EmbedGate {
   /** New batches wait at their first embed step until released (the default). */
@@ -17,7 +17,7 @@ export interface EmbedGate {
   release(batchId: string): void;
   /** Batch ids with an embed step waiting right now. */
   waiting(): Set<string>;
-  /** The next embed step of any batch fails once, for good, with an `internal_error`. */
+  /** In the next index step of any batch, its first document fails once, for good, with an `internal_error`. */
   failNextEmbed(): void;
   wrap(real: IndexActivities): IndexActivities;
 }
@@ -48,7 +48,7 @@ export function createEmbedGate(): EmbedGate {
     wrap(real) {
       return {
         ...real,
-        async embedChunks(input) {
+        async indexChunks(input) {
           const context = Context.current();
           waiting.set(input.batchId, (waiting.get(input.batchId) ?? 0) + 1);
           try {
@@ -64,9 +64,11 @@ export function createEmbedGate(): EmbedGate {
           if (failNext) {
             failNext = false;
             // Non-retryable: the document fails at once, as after an outage outlasting its retries.
-            throw ApplicationFailure.nonRetryable('the embedding service failed (injected by the browser test)', 'internal_error');
+            const first = input.items[0];
+            const failure = { step: 'embed', code: 'internal_error', message: 'the embedding service failed (injected by the browser test)', retryable: false } as const;
+            return indexWithFaults(real, input, (item) => (item === first ? failure : null), 'before-work');
           }
-          return real.embedChunks(input);
+          return real.indexChunks(input);
         },
       };
     },

@@ -1,13 +1,16 @@
 /**
  * Live view of one batch: load the current snapshot, then follow `GET /api/batches/{id}/events`.
- * Every SSE frame is a complete snapshot with a monotonic `seq`, so a reconnect or a reload
- * rebuilds the whole view and an older frame is simply ignored. EventSource reconnects by itself
- * (sending Last-Event-ID); while it does, `connection` is `reconnecting` so the page can say so.
+ * Every connection starts with a `snapshot` frame (the whole view), then `progress` frames carry
+ * only the documents that changed, each complete, and `done` the last changes. So a large batch
+ * costs a few kilobytes per frame, and a reconnect or a reload still rebuilds the whole view.
+ * EventSource reconnects by itself (sending Last-Event-ID, after which the server sends a new
+ * snapshot once the batch moved on); while it does, `connection` is `reconnecting` so the page
+ * can say so.
  *
  * Streams live in a registry above the pages: several batches can run at once, and a batch
  * keeps being watched (and toasts when it ends) after the person navigates away from it.
  */
-import type { BatchView } from '../../../core/contracts.js';
+import { applyBatchDelta, type BatchDelta, type BatchView } from '../../../core/contracts.js';
 import { isTerminalBatch } from '../../../core/progress.js';
 import { ApiRequestError, api, batchEventsUrl } from './api.js';
 
@@ -15,6 +18,19 @@ export type Connection = 'loading' | 'live' | 'reconnecting' | 'ended' | 'error'
 
 /** How long to wait before reopening a stream the browser gave up on (HTTP error answers). */
 const REOPEN_DELAY_MS = 2_000;
+/** EventSource.CLOSED: the browser will not reconnect by itself. */
+const SOURCE_CLOSED = 2;
+
+/** What the stream needs from the outside; the defaults are the API client and the browser's EventSource. */
+export interface BatchStreamIo {
+  load(batchId: string): Promise<BatchView>;
+  open(url: string): EventSource;
+}
+
+const browserIo: BatchStreamIo = {
+  load: (batchId) => api.batch(batchId),
+  open: (url) => new EventSource(url),
+};
 
 export class BatchStream {
   view = $state<BatchView | null>(null);
@@ -30,6 +46,7 @@ export class BatchStream {
     readonly batchId: string,
     /** Called once when a batch this stream saw running reaches an end state. */
     private readonly onFinished: (view: BatchView) => void,
+    private readonly io: BatchStreamIo = browserIo,
   ) {}
 
   /** Loads the snapshot and opens the stream (again, after a retry started a new run). */
@@ -38,8 +55,8 @@ export class BatchStream {
     this.stopSource();
     this.connection = this.view ? 'live' : 'loading';
     try {
-      const view = await api.batch(this.batchId);
-      this.accept(view, true);
+      const view = await this.io.load(this.batchId);
+      this.show(view);
       this.error = null;
     } catch (err) {
       this.error = err instanceof ApiRequestError ? err : new ApiRequestError(0, 'network_error', String(err), null);
@@ -57,15 +74,18 @@ export class BatchStream {
 
   private open(): void {
     if (this.closed) return;
-    const source = new EventSource(batchEventsUrl(this.batchId));
+    const source = this.io.open(batchEventsUrl(this.batchId));
     this.source = source;
-    const onFrame = (event: MessageEvent<string>) => {
+    source.addEventListener('snapshot', (event) => {
       this.connection = 'live';
-      this.accept(JSON.parse(event.data) as BatchView, false);
-    };
-    source.addEventListener('progress', onFrame);
+      this.show(JSON.parse((event as MessageEvent<string>).data) as BatchView);
+    });
+    source.addEventListener('progress', (event) => {
+      this.connection = 'live';
+      this.apply(JSON.parse((event as MessageEvent<string>).data) as BatchDelta);
+    });
     source.addEventListener('done', (event) => {
-      onFrame(event);
+      this.apply(JSON.parse((event as MessageEvent<string>).data) as BatchDelta);
       this.stopSource();
       this.connection = 'ended';
     });
@@ -77,7 +97,7 @@ export class BatchStream {
       this.connection = 'reconnecting';
       // CLOSED means the browser will not retry by itself (an HTTP error answer): reopen later,
       // starting from a fresh snapshot in case the batch ended while we were away.
-      if (source.readyState === EventSource.CLOSED) {
+      if (source.readyState === SOURCE_CLOSED) {
         this.stopSource();
         this.reopenTimer = setTimeout(() => void this.resume(), REOPEN_DELAY_MS);
       }
@@ -87,7 +107,7 @@ export class BatchStream {
   private async resume(): Promise<void> {
     if (this.closed) return;
     try {
-      this.accept(await api.batch(this.batchId), false);
+      this.show(await this.io.load(this.batchId));
     } catch {
       this.connection = 'reconnecting';
       this.reopenTimer = setTimeout(() => void this.resume(), REOPEN_DELAY_MS);
@@ -97,10 +117,21 @@ export class BatchStream {
     else this.open();
   }
 
-  private accept(view: BatchView, fresh: boolean): void {
-    // A retry starts a new run whose snapshots may count again from a low seq: a fresh load wins.
-    if (!fresh && this.view && view.seq < this.view.seq) return;
+  /** A whole view (a load or a snapshot frame) replaces what we had: it is what the server says now. */
+  private show(view: BatchView): void {
     this.view = view;
+    this.settle();
+  }
+
+  /** A delta applies to the view this connection's snapshot started; without one there is nothing to apply it to. */
+  private apply(delta: BatchDelta): void {
+    if (!this.view) return;
+    this.view = applyBatchDelta(this.view, delta);
+    this.settle();
+  }
+
+  private settle(): void {
+    const view = this.view!;
     if (!isTerminalBatch(view.status)) {
       this.sawRunning = true;
       return;

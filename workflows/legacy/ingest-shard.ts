@@ -1,42 +1,18 @@
 /**
+ * The shard workflow of runs started before grouped steps (type `ingestShard`), kept so those
+ * runs finish and their recorded histories replay; new shards run `ingestShardV2` (../shard.ts).
+ *
  * One shard of a batch: up to `shardSize` documents, each taken through parse → chunk →
  * (embed → upsert) per chunk range, a bounded number at a time. Sharding keeps each execution's
  * history small however large the batch; a shard that still grows past its event budget
  * continues as new with its state carried over.
  */
-import { ActivityCancellationType, CancellationScope, condition, continueAsNew, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { IndexActivities, ParseActivities, DocumentOutcome } from '../activities/contracts.js';
-import { isTerminalDocument, queuedDocument, type DocumentProgress } from '../core/progress.js';
-import { shardProgressQuery, type DocumentRef, type IngestShardInput, type ShardResult } from './definitions.js';
-import { runStep, StepFailed, type StepRetryPolicy } from './retry.js';
-
-/** Parse steps run on the parse pool's queue; a heartbeat every 5 s, so 30 s of silence means a dead worker. */
-const parseActivities = (taskQueue: string) =>
-  proxyActivities<ParseActivities>({
-    taskQueue,
-    startToCloseTimeout: '10 minutes',
-    heartbeatTimeout: '30 seconds',
-    retry: { maximumAttempts: 1 },
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  });
-
-/**
- * On cancel, wait until an in-flight embed/upsert has really stopped: otherwise an upsert could
- * land after the clean-up removed the document's vectors and leave orphans behind.
- */
-const indexActs = proxyActivities<IndexActivities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: { maximumAttempts: 1 },
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-});
-
-/** Bookkeeping activities are idempotent and cheap: let Temporal retry them without limit. */
-// Catalog writes take milliseconds; a short timeout means a dead worker costs seconds, not minutes.
-const bookkeeping = proxyActivities<IndexActivities>({
-  startToCloseTimeout: '20 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
+import { CancellationScope, continueAsNew, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { isTerminalDocument, queuedDocument, type DocumentProgress } from '../../core/progress.js';
+import { shardChangesQuery, shardProgressQuery, type DocumentRef, type IngestShardInput, type ShardResult } from '../definitions.js';
+import { bookkeeping, indexSteps as indexActs, parseSteps as parseActivities } from '../proxies.js';
+import { OutcomeRecorder } from '../outcomes.js';
+import { runStep, StepFailed, type StepRetryPolicy } from './run-step.js';
 
 const PARSE_RETRY: StepRetryPolicy = { maxAttempts: 3, initialDelayMs: 2_000, maxDelayMs: 30_000 };
 const INDEX_RETRY: StepRetryPolicy = { maxAttempts: 10, initialDelayMs: 1_000, maxDelayMs: 60_000 };
@@ -50,13 +26,15 @@ export async function ingestShard(input: IngestShardInput): Promise<ShardResult>
   // Registered before the first await, so a query that arrives while the shard loads its
   // documents gets an (empty) answer instead of an error.
   setHandler(shardProgressQuery, () => ({ shardIndex: input.shardIndex, documents, seq }));
+  // The progress reader's query; these runs answer it with every document each time.
+  setHandler(shardChangesQuery, () => ({ shardIndex: input.shardIndex, documents, seq }));
   const touch = () => {
     seq++;
   };
   const refs: DocumentRef[] = input.carried?.refs ?? (await bookkeeping.loadShardDocuments({ tenantId, batchId, run: input.run ?? 1, offset: input.offset, limit: input.limit }));
   if (!input.carried) documents = refs.map((ref) => initialProgress(ref));
 
-  const outcomes = new OutcomeRecorder(tenantId, batchId);
+  const outcomes = new OutcomeRecorder((list) => bookkeeping.recordOutcomes({ tenantId, batchId, outcomes: list }));
   if (!input.carried) {
     for (const doc of documents) if (doc.status === 'skipped') outcomes.add(doc);
   }
@@ -162,37 +140,4 @@ function initialProgress(ref: DocumentRef): DocumentProgress {
     doc.status = 'skipped';
   }
   return doc;
-}
-
-/**
- * Writes terminal outcomes to the catalog in batches: one activity per flush instead of one per
- * document, which keeps a shard's history small when hundreds of tiny documents finish at once.
- */
-class OutcomeRecorder {
-  private queue: DocumentOutcome[] = [];
-  constructor(
-    private readonly tenantId: string,
-    private readonly batchId: string,
-  ) {}
-
-  add(doc: DocumentProgress): void {
-    const { documentId, status, chunks, error, attempt, startedAt, finishedAt } = doc;
-    this.queue.push({ documentId, status, chunks, error, attempt, startedAt, finishedAt });
-  }
-
-  /** Flushes whenever something is queued, for as long as `active()` says work is going on. */
-  async run(active: () => boolean): Promise<void> {
-    while (true) {
-      await condition(() => this.queue.length > 0 || !active());
-      if (this.queue.length === 0) return;
-      await this.flush();
-    }
-  }
-
-  async flush(): Promise<void> {
-    while (this.queue.length > 0) {
-      const outcomes = this.queue.splice(0, 500);
-      await bookkeeping.recordOutcomes({ tenantId: this.tenantId, batchId: this.batchId, outcomes });
-    }
-  }
 }

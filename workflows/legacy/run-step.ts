@@ -1,9 +1,11 @@
 /**
- * Step retries run in workflow code (activities get a single attempt each) so the progress
- * snapshot can show the attempt number and the last error while a document waits to retry.
+ * Step retries of the runs recorded before grouped steps: one document, one step at a time, in
+ * workflow code (activities get a single attempt each) so the progress snapshot shows the
+ * attempt number and the last error while a document waits to retry.
  */
-import { ActivityFailure, ApplicationFailure, CancelledFailure, isCancellation, sleep } from '@temporalio/workflow';
-import { REASON_CODES, type ReasonCode } from '../core/formats.js';
+import { CancelledFailure, isCancellation, sleep } from '@temporalio/workflow';
+import type { ReasonCode } from '../../core/formats.js';
+import { classifyFailure } from '../failures.js';
 
 export interface StepRetryPolicy {
   maxAttempts: number;
@@ -19,17 +21,6 @@ export class StepFailed extends Error {
   ) {
     super(message);
   }
-}
-
-/** Reads the reason code an activity attached to a non-retryable ApplicationFailure. */
-export function classifyFailure(err: unknown): { code: ReasonCode; message: string; retryable: boolean } {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) {
-    const code = (REASON_CODES as readonly string[]).includes(cause.type ?? '') ? (cause.type as ReasonCode) : 'internal_error';
-    return { code, message: cause.message, retryable: !cause.nonRetryable };
-  }
-  const message = cause instanceof Error ? cause.message : String(cause);
-  return { code: cause && (cause as Error).name === 'TimeoutFailure' ? 'timeout' : 'internal_error', message, retryable: true };
 }
 
 /**
