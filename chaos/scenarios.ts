@@ -8,6 +8,7 @@ import type { BatchView } from '../core/contracts.js';
 import { generateBadInputs } from '../test/fixtures/bad-inputs.js';
 import { makeText } from '../test/fixtures/documents.js';
 import { readSse, type UploadFile } from '../test/http.js';
+import { startFaultProxy } from './fault-proxy.js';
 import { checkInvariants, type InvariantReport } from './invariants.js';
 import type { ChaosStack, Pool } from './stack.js';
 
@@ -195,10 +196,37 @@ export const apiKillDuringUploads: Scenario = async (stack, size) => {
   };
 };
 
+/**
+ * 4: the index workers' embedding endpoint behind a fault proxy in front of the real server:
+ * 30 % 429 with Retry-After, 10 % 500, some requests held past the client's timeout, and one
+ * answer with a vector of the wrong dimension. The one document that got it fails with
+ * `embedding_rejected` and nothing of it is written; every other document indexes.
+ */
+export const embeddingFaults: Scenario = async (stack, size) => {
+  const proxy = await startFaultProxy(stack.embeddingsUrl, { rateLimited: 0.3, serverError: 0.1, hang: 0.03, hangMs: 6_000, wrongDimensionAnswers: 1 });
+  try {
+    await stack.replaceWorkers('index', { EMBEDDINGS_BASE_URL: proxy.baseURL, EMBEDDINGS_TIMEOUT_MS: '3000' });
+    const result = await runWithFaults('embedding endpoint faults', stack, [goodDocuments(size.documents, `ef${randomUUID().slice(0, 4)}`)], { count: 0, spacingMs: 0, inject: async () => {} }, async ([view]) => {
+      const problems: string[] = [];
+      const failed = view.documents.filter((d) => d.status !== 'indexed');
+      if (proxy.counts.wrongDimension !== 1) problems.push(`the wrong-dimension answer was sent ${proxy.counts.wrongDimension} times`);
+      if (failed.length > 1) problems.push(`${failed.length} documents did not index: ${failed.map((d) => `${d.filename} ${d.status} ${d.error?.code}`).join(', ')}`);
+      for (const doc of failed) if (doc.error?.code !== 'embedding_rejected') problems.push(`${doc.filename}: ${doc.status} with ${doc.error?.code ?? 'no reason'}, expected embedding_rejected`);
+      return problems;
+    });
+    const { rateLimited, serverError, hung, wrongDimension } = proxy.counts;
+    return { ...result, faultsInjected: rateLimited + serverError + hung + wrongDimension };
+  } finally {
+    await stack.replaceWorkers('index', {});
+    await proxy.close();
+  }
+};
+
 /** Every scenario this harness runs, in order. */
 export const SCENARIOS: Record<string, Scenario> = {
   'worker-kills': workerKills,
   'temporal-restarts': temporalRestarts,
+  'embedding-faults': embeddingFaults,
   'api-kill': apiKillDuringUploads,
   poison: poisonFiles,
 };

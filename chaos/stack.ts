@@ -36,6 +36,10 @@ export interface ChaosStack {
   blobs: BlobStore;
   /** The worker processes alive now, by pool. */
   workers(pool: Pool): WorkerProcess[];
+  /** The real embedding server's base URL (ending in `/v1`). */
+  embeddingsUrl: string;
+  /** Replaces every worker of `pool` (drained with SIGTERM) by new ones with `env` added. */
+  replaceWorkers(pool: Pool, env: NodeJS.ProcessEnv): Promise<void>;
   /** SIGKILLs one worker of `pool` and starts its replacement (as a supervisor would). */
   killWorker(pool: Pool): Promise<void>;
   /** SIGKILLs the Temporal dev server and starts it again on the same ports and SQLite file. */
@@ -103,9 +107,10 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
 
     const pools: Record<Pool, WorkerProcess[]> = { parse: [], index: [] };
     let serial = 0;
+    const extraEnv: Record<Pool, NodeJS.ProcessEnv> = { parse: {}, index: {} };
     const startWorker = async (pool: Pool) => {
       serial += 1;
-      const worker = startWorkerProcess({ env: { ...env, PARSE_CONCURRENCY: '2', INDEX_CONCURRENCY: '8' }, args: ['--queue', pool, '--identity', `${pool}-${serial}@chaos`], label: `${pool}-${serial}` });
+      const worker = startWorkerProcess({ env: { ...env, PARSE_CONCURRENCY: '2', INDEX_CONCURRENCY: '8', ...extraEnv[pool] }, args: ['--queue', pool, '--identity', `${pool}-${serial}@chaos`], label: `${pool}-${serial}` });
       await worker.waitForLog('worker started', 120_000);
       pools[pool].push(worker);
     };
@@ -128,7 +133,15 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       catalog,
       vectors,
       blobs,
+      embeddingsUrl: embeddingsUrl!,
       workers: (pool) => [...pools[pool]],
+      async replaceWorkers(pool, overrides) {
+        extraEnv[pool] = overrides;
+        const old = pools[pool].splice(0);
+        for (const _ of old) await startWorker(pool);
+        for (const worker of old) worker.signal('SIGTERM');
+        await Promise.all(old.map((w) => w.exited));
+      },
       async killWorker(pool) {
         const victim = pools[pool].shift();
         if (!victim) return;
