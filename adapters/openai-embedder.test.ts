@@ -382,10 +382,13 @@ describe('dimensions and health', () => {
     expect(await embedder.dimensions()).toBe(3);
   });
 
-  it('fails a probe whose two vectors disagree, and probes again next time', async () => {
+  it('fails a probe whose two vectors disagree as retryable (not the documents\' fault), and probes again next time', async () => {
     const { embedder } = make();
     script.push((r) => ({ body: { data: (r.body.input as string[]).map((t, index) => ({ index, embedding: index === 0 ? [1, 2] : fakeVector(t) })) } }));
-    await expect(embedder.dimensions()).rejects.toMatchObject({ name: 'EmbeddingResponseError', code: 'embedding_rejected' });
+    const failure = await embedder.dimensions().catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(EmbeddingUnavailableError);
+    expect(failure).not.toBeInstanceOf(DocumentError);
+    expect((failure as Error).message).toMatch(/dimension probe: invalid embedding response: item 1 has 3 dimensions, expected 2/);
     expect(await embedder.dimensions()).toBe(3);
     await expect(embedder.embed(texts(1), 'passage')).resolves.toHaveLength(1);
   });

@@ -9,7 +9,9 @@
  * error is an EmbeddingUnavailableError, which the activity leaves retryable for the workflow's
  * step retry. Any other 4xx is permanent and never retried: 401/403 become DocumentError
  * `embedding_auth`, the rest `embedding_rejected`, with the endpoint's message, and so does a 2xx
- * answer that cannot be used; the activity turns those into non-retryable failures.
+ * answer that cannot be used; the activity turns those into non-retryable failures. The one
+ * exception is the dimension probe: its unusable answer is not the documents' fault and stays
+ * retryable (EmbeddingUnavailableError).
  *
  * Query / passage prefixes (e5 models are trained with "query: " and "passage: "):
  *   - 'e5'         the client prepends the prefix to every text;
@@ -376,6 +378,9 @@ export function createOpenAiEmbedder(opts: OpenAiEmbedderOptions): OpenAiEmbedde
         (v) => v[0].length,
         (e: unknown) => {
           dimPromise = undefined;
+          // An unusable answer to the probe says nothing about the documents waiting on it:
+          // they retry (the probe runs again) instead of failing as embedding_rejected.
+          if (e instanceof EmbeddingResponseError) throw new EmbeddingUnavailableError(`dimension probe: ${e.message}`, undefined, 1, { cause: e });
           throw e;
         },
       );
