@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -35,8 +35,17 @@ export interface BlobStore {
   blobPath(blobKey: string): string;
   /** Is the upload still stored? (Retention may have removed it.) */
   hasBlob(blobKey: string): Promise<boolean>;
-  /** Removes a stored upload (the caller checks no other document uses it). */
-  deleteBlob(blobKey: string): Promise<void>;
+  /**
+   * Removes a stored upload (the caller checks no other document uses it). With
+   * `onlyIfOlderThan` (ms since epoch) an upload written at or after that moment is kept: a new
+   * upload of the same bytes rewrites the file, so a fresh one may be about to get its document.
+   * Returns whether it was removed.
+   */
+  deleteBlob(blobKey: string, options?: { onlyIfOlderThan?: number }): Promise<boolean>;
+  /** Every stored upload with when it was last written, for retention's sweep of uploads no document uses. */
+  listBlobs(): AsyncIterable<{ blobKey: string; modifiedAt: number }>;
+  /** Removes staged files last written before `cutoff` (ms since epoch): leftovers of uploads whose process died. */
+  removeStagedBefore(cutoff: number): Promise<number>;
   writeArtifact(key: string, data: Uint8Array | string): Promise<void>;
   readArtifact(key: string): Promise<Buffer>;
   /** Size in bytes of an artifact, or null when it does not exist; lets a retried step reuse finished work. */
@@ -54,6 +63,26 @@ function checkKey(key: string): string {
     throw new Error(`invalid storage key: ${JSON.stringify(key)}`);
   }
   return key;
+}
+
+/** Names in a directory; none when it does not exist (yet). */
+async function entries(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/** Last write time in ms, or null when the file is gone (another sweep may have removed it). */
+async function modifiedTime(file: string): Promise<number | null> {
+  try {
+    return (await stat(file)).mtimeMs;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
 }
 
 /** Filesystem blob store rooted at `root` (created on demand). */
@@ -104,8 +133,34 @@ export function createFsBlobStore(root: string): BlobStore {
         () => false,
       );
     },
-    async deleteBlob(blobKey) {
-      await rm(path.join(blobsDir, checkKey(blobKey)), { force: true });
+    async deleteBlob(blobKey, options = {}) {
+      const file = path.join(blobsDir, checkKey(blobKey));
+      const modifiedAt = await modifiedTime(file);
+      if (modifiedAt === null) return false;
+      if (options.onlyIfOlderThan !== undefined && modifiedAt >= options.onlyIfOlderThan) return false;
+      await rm(file, { force: true });
+      return true;
+    },
+    async *listBlobs() {
+      // Layout: blobs/sha256/<first two hex digits>/<sha256>.
+      for (const algorithm of await entries(blobsDir)) {
+        for (const shard of await entries(path.join(blobsDir, algorithm))) {
+          for (const name of await entries(path.join(blobsDir, algorithm, shard))) {
+            const modifiedAt = await modifiedTime(path.join(blobsDir, algorithm, shard, name));
+            if (modifiedAt !== null) yield { blobKey: `${algorithm}/${shard}/${name}`, modifiedAt };
+          }
+        }
+      }
+    },
+    async removeStagedBefore(cutoff) {
+      let removed = 0;
+      for (const name of await entries(tmpDir)) {
+        const modifiedAt = await modifiedTime(path.join(tmpDir, name));
+        if (modifiedAt === null || modifiedAt >= cutoff) continue;
+        await rm(path.join(tmpDir, name), { force: true });
+        removed++;
+      }
+      return removed;
     },
     async writeArtifact(key, data) {
       const target = path.join(artifactsDir, checkKey(key));

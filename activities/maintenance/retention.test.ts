@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -51,7 +51,7 @@ describe('retention clean-up', () => {
 
   it('removes only the artifacts of documents finished longer ago than the period, and keeps uploads by default', async () => {
     const report = await applyRetention({ catalog, blobs }, { artifactDays: 7, uploadDays: null }, NOW);
-    expect(report).toEqual({ documentsChecked: 4, artifactsRemoved: 2, uploadsRemoved: 0 });
+    expect(report).toEqual({ documentsChecked: 4, artifactsRemoved: 2, uploadsRemoved: 0, strayUploadsRemoved: 0, stagedFilesRemoved: 0 });
     expect(await hasArtifacts('t1', 'old')).toBe(false);
     expect(await hasArtifacts('t1', 'old-shared')).toBe(false);
     expect(await hasArtifacts('t1', 'moving')).toBe(true); // still in a run
@@ -72,5 +72,32 @@ describe('retention clean-up', () => {
     expect(await applyRetention({ catalog, blobs }, { artifactDays: 7, uploadDays: 5 }, NOW)).toMatchObject({ uploadsRemoved: 1 });
     expect(await blobs.hasBlob(alone)).toBe(false);
     expect(await blobs.hasBlob(shared)).toBe(true);
+  });
+
+  it('sweeps uploads no document uses and staged leftovers once they are older than the grace period', async () => {
+    // What an API killed mid-upload leaves: a stored upload whose batch never reached the
+    // catalog, and a half-written staged file. Found by the API-kill fault scenario.
+    const ageTo = (file: string, at: number) => utimesSync(file, at / 1000, at / 1000);
+    const grace = 60 * 60 * 1000;
+    const strayOld = await store('stored, then the API died');
+    const strayYoung = await store('stored a moment ago, its documents are being written');
+    const used = (await catalog.getDocument('t1', 'old'))!.blobKey;
+    ageTo(blobs.blobPath(strayOld), NOW - 2 * grace);
+    ageTo(blobs.blobPath(strayYoung), NOW - grace / 2);
+    ageTo(blobs.blobPath(used), NOW - 100 * DAY);
+    const tmp = path.join(dir, 'files', 'tmp');
+    writeFileSync(path.join(tmp, 'half-written-old'), 'partial');
+    writeFileSync(path.join(tmp, 'uploading-now'), 'partial');
+    ageTo(path.join(tmp, 'half-written-old'), NOW - 2 * grace);
+    ageTo(path.join(tmp, 'uploading-now'), NOW - grace / 2);
+
+    const report = await applyRetention({ catalog, blobs }, { artifactDays: 7, uploadDays: null, strayFileGraceMs: grace }, NOW);
+    expect(report).toMatchObject({ strayUploadsRemoved: 1, stagedFilesRemoved: 1, uploadsRemoved: 0 });
+    expect(await blobs.hasBlob(strayOld)).toBe(false);
+    expect(await blobs.hasBlob(strayYoung)).toBe(true);
+    expect(await blobs.hasBlob(used)).toBe(true);
+    expect(readdirSync(tmp)).toEqual(['uploading-now']);
+    // Idempotent.
+    expect(await applyRetention({ catalog, blobs }, { artifactDays: 7, uploadDays: null, strayFileGraceMs: grace }, NOW)).toMatchObject({ strayUploadsRemoved: 0, stagedFilesRemoved: 0 });
   });
 });
