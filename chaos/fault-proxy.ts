@@ -1,21 +1,31 @@
 /**
- * An HTTP proxy in front of the real embedding server that misbehaves on purpose: it answers
- * a share of requests with 429 + Retry-After or 500, holds some past the client's timeout, and
- * once returns a vector of the wrong dimension. Everything else goes through untouched, so the
- * documents still get real embeddings. Harness tooling only.
+ * An HTTP proxy in front of the real embedding server that misbehaves on purpose: it answers a
+ * share of embedding requests with 429 + Retry-After or 500, holds some without answering until
+ * the client gives up (past its timeout), and once cuts one vector of an answer short (a wrong
+ * dimension). Everything else goes through untouched, so documents still get real embeddings.
+ * Harness tooling only.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** Shares of requests (0..1) that get each fault; the rest are forwarded. */
+/** The faults a request can get instead of an answer. */
+export type Fault = 'rateLimited' | 'serverError' | 'hang';
+
+/** Shares of embedding requests (0..1) that get each fault; the rest are forwarded. */
 export interface FaultPlan {
   rateLimited: number;
+  /** Seconds the 429 answers ask the client to wait. */
+  retryAfterSeconds: number;
   serverError: number;
-  /** Held this long before the proxy drops the connection (longer than the client's timeout). */
+  /** Held without an answer until the client closes the connection (its timeout). */
   hang: number;
-  hangMs: number;
-  /** How many embedding answers get one vector cut short (a wrong dimension). */
-  wrongDimensionAnswers: number;
+  /** Faults the first embedding requests get, in order, so every kind happens even in a short run. */
+  leadWith?: Fault[];
+  /**
+   * Picks the one request whose answer gets a vector of the wrong dimension: the first
+   * forwarded request whose inputs this accepts. Absent: no such fault.
+   */
+  wrongDimensionFor?: (inputs: string[]) => boolean;
 }
 
 /** What the proxy did, for the results table. */
@@ -31,15 +41,30 @@ export interface FaultCounts {
 export interface FaultProxy {
   baseURL: string;
   counts: FaultCounts;
+  /** The inputs of the request whose answer got the wrong-dimension vector, once it happened. */
+  readonly wrongDimensionInputs: string[] | undefined;
   /** Turns the faults off (everything forwarded) or back on. */
   setEnabled(on: boolean): void;
   close(): Promise<void>;
 }
 
-async function body(req: IncomingMessage): Promise<Buffer> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const part of req) parts.push(part as Buffer);
   return Buffer.concat(parts);
+}
+
+function inputsOf(payload: Buffer): string[] {
+  try {
+    const input = (JSON.parse(payload.toString('utf8')) as { input?: unknown }).input;
+    return Array.isArray(input) ? input.map(String) : [String(input)];
+  } catch {
+    return [];
+  }
+}
+
+function answerJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 }
 
 /** Starts the proxy on a free loopback port in front of `upstreamBaseURL` (ending in `/v1`). */
@@ -47,48 +72,57 @@ export async function startFaultProxy(upstreamBaseURL: string, plan: FaultPlan, 
   const upstream = new URL(upstreamBaseURL.endsWith('/') ? upstreamBaseURL : `${upstreamBaseURL}/`);
   const counts: FaultCounts = { forwarded: 0, rateLimited: 0, serverError: 0, hung: 0, wrongDimension: 0 };
   let enabled = true;
-  const timers = new Set<NodeJS.Timeout>();
+  let wrongDimensionInputs: string[] | undefined;
+  const held = new Set<ServerResponse>();
+
+  const lead = [...(plan.leadWith ?? [])];
+  /** Which fault, if any, this request gets. */
+  const pick = (): Fault | undefined => {
+    if (lead.length > 0) return lead.shift();
+    const roll = random();
+    if (roll < plan.rateLimited) return 'rateLimited';
+    if (roll < plan.rateLimited + plan.serverError) return 'serverError';
+    if (roll < plan.rateLimited + plan.serverError + plan.hang) return 'hang';
+    return undefined;
+  };
 
   const server: Server = createServer(async (req, res) => {
-    const payload = await body(req);
+    const payload = await readBody(req);
     const isEmbedding = req.method === 'POST' && (req.url ?? '').endsWith('/embeddings');
-    if (enabled && isEmbedding) {
-      const roll = random();
-      if (roll < plan.rateLimited) {
-        counts.rateLimited += 1;
-        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify({ error: { message: 'slow down (injected)' } }));
-        return;
-      }
-      if (roll < plan.rateLimited + plan.serverError) {
-        counts.serverError += 1;
-        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'upstream exploded (injected)' } }));
-        return;
-      }
-      if (roll < plan.rateLimited + plan.serverError + plan.hang) {
-        counts.hung += 1;
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          res.destroy();
-        }, plan.hangMs);
-        timers.add(timer);
-        return;
-      }
+    const fault = enabled && isEmbedding ? pick() : undefined;
+    if (fault === 'rateLimited') {
+      counts.rateLimited += 1;
+      return answerJson(res, 429, { error: { message: 'rate limited (injected)' } }, { 'retry-after': String(plan.retryAfterSeconds) });
     }
+    if (fault === 'serverError') {
+      counts.serverError += 1;
+      return answerJson(res, 500, { error: { message: 'server error (injected)' } });
+    }
+    if (fault === 'hang') {
+      // No answer at all: only the client's own timeout ends this request.
+      counts.hung += 1;
+      held.add(res);
+      res.on('close', () => held.delete(res));
+      return;
+    }
+
     const target = new URL((req.url ?? '/').replace(/^\/v1\//, ''), upstream);
     let answer: Response;
     try {
       answer = await fetch(target, { method: req.method, headers: { 'content-type': 'application/json' }, body: req.method === 'POST' ? payload.toString('utf8') : undefined });
     } catch (err) {
-      res.writeHead(502).end(String(err));
-      return;
+      return answerJson(res, 502, { error: { message: `upstream unreachable: ${String(err)}` } });
     }
     let text = await answer.text();
-    if (enabled && isEmbedding && answer.ok && counts.wrongDimension < plan.wrongDimensionAnswers) {
-      const parsed = JSON.parse(text) as { data: { embedding: number[] }[] };
-      if (parsed.data?.[0]?.embedding?.length > 1) {
-        parsed.data[0].embedding = parsed.data[0].embedding.slice(0, -1);
+    if (enabled && isEmbedding && answer.ok && wrongDimensionInputs === undefined && plan.wrongDimensionFor) {
+      const inputs = inputsOf(payload);
+      if (plan.wrongDimensionFor(inputs)) {
+        const parsed = JSON.parse(text) as { data: { embedding: number[] }[] };
+        const victim = parsed.data[Math.floor(random() * parsed.data.length)];
+        victim.embedding = victim.embedding.slice(0, -1);
         text = JSON.stringify(parsed);
         counts.wrongDimension += 1;
+        wrongDimensionInputs = inputs;
       }
     }
     counts.forwarded += 1;
@@ -99,11 +133,14 @@ export async function startFaultProxy(upstreamBaseURL: string, plan: FaultPlan, 
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     counts,
+    get wrongDimensionInputs() {
+      return wrongDimensionInputs;
+    },
     setEnabled: (on) => {
       enabled = on;
     },
     async close() {
-      for (const timer of timers) clearTimeout(timer);
+      for (const res of held) res.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

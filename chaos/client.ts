@@ -1,0 +1,91 @@
+/**
+ * The harness as an API client: uploads, polls a batch through restarts of the API and of
+ * Temporal, and follows a batch's event stream from the upload to its end the way the web app
+ * does (reconnecting with Last-Event-ID, reopening when the stream is refused), so the last
+ * frame compared with the catalog is the one a watcher really saw.
+ */
+import type { BatchView } from '../core/contracts.js';
+import type { UploadFile } from '../test/http.js';
+import { readSseReconnecting } from '../test/sse-client.js';
+import type { TenantKey } from './stack.js';
+
+/** Where the API is and who is asking. */
+export interface ApiTarget extends TenantKey {
+  baseUrl: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** POSTs files as one batch; status 0 when the request died (the API went away). */
+export async function upload(api: ApiTarget, files: UploadFile[], idempotencyKey?: string): Promise<{ status: number; body: any }> {
+  const form = new FormData();
+  for (const f of files) form.append('files', new Blob([f.bytes as Uint8Array<ArrayBuffer>]), f.name);
+  const headers: Record<string, string> = { authorization: `Bearer ${api.apiKey}` };
+  if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+  try {
+    const res = await fetch(`${api.baseUrl}/api/batches`, { method: 'POST', body: form, headers, signal: AbortSignal.timeout(120_000) });
+    return { status: res.status, body: await res.json().catch(() => ({})) };
+  } catch (err) {
+    return { status: 0, body: { error: (err as Error).message } };
+  }
+}
+
+/** The batch as GET /api/batches/:id shows it now; undefined while the API or Temporal is away. */
+export async function readBatch(api: ApiTarget, batchId: string): Promise<BatchView | undefined> {
+  try {
+    const res = await fetch(`${api.baseUrl}/api/batches/${batchId}`, { headers: { authorization: `Bearer ${api.apiKey}` }, signal: AbortSignal.timeout(10_000) });
+    return res.ok ? ((await res.json()) as BatchView) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Polls until the batch has ended, riding out restarts. */
+export async function waitEnded(api: () => ApiTarget, batchId: string, timeoutMs: number): Promise<BatchView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const view = await readBatch(api(), batchId);
+    if (view && view.status !== 'running') return view;
+    if (Date.now() > deadline) throw new Error(`batch ${batchId} did not end within ${timeoutMs / 1000} s`);
+    await sleep(500);
+  }
+}
+
+/** Share (0..1) of the batches' documents that have reached a terminal state, live. */
+export async function progress(api: ApiTarget, batchIds: string[]): Promise<number | undefined> {
+  let done = 0;
+  let total = 0;
+  for (const batchId of batchIds) {
+    const view = await readBatch(api, batchId);
+    if (!view) return undefined;
+    total += view.documents.length;
+    done += view.status === 'running' ? view.documents.filter((d) => ['indexed', 'failed', 'cancelled', 'skipped'].includes(d.status)).length : view.documents.length;
+  }
+  return total === 0 ? 1 : done / total;
+}
+
+/**
+ * Follows the batch's event stream until its `done` frame and returns that frame. A connection
+ * that drops is resumed with Last-Event-ID; a stream the API refuses while it or Temporal is
+ * restarting is opened again, as the web app's retry does.
+ */
+export async function follow(api: () => ApiTarget, batchId: string, timeoutMs: number): Promise<{ last: BatchView; reopened: number }> {
+  const deadline = Date.now() + timeoutMs;
+  let reopened = 0;
+  for (;;) {
+    const target = api();
+    try {
+      const session = await readSseReconnecting({
+        url: `${target.baseUrl}/api/batches/${batchId}/events`,
+        headers: { authorization: `Bearer ${target.apiKey}` },
+        deadlineMs: Math.max(1_000, deadline - Date.now()),
+      });
+      const done = [...session.frames].reverse().find((f) => f.event === 'done');
+      if (done) return { last: JSON.parse(done.data) as BatchView, reopened };
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`following batch ${batchId}: ${(err as Error).message}`);
+    }
+    reopened++;
+    await sleep(1_000);
+  }
+}
