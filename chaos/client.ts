@@ -16,14 +16,43 @@ export interface ApiTarget extends TenantKey {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How an upload is sent. */
+export interface UploadOptions {
+  idempotencyKey?: string;
+  /** Send the body in slices over this long, as a slow client would, so a crash can land mid-request. */
+  spreadOverMs?: number;
+}
+
+const SLICES = 8;
+
+/** The multipart body in slices with pauses between them. */
+function trickle(bytes: Uint8Array, overMs: number): ReadableStream<Uint8Array> {
+  let sent = 0;
+  const slice = Math.ceil(bytes.length / SLICES);
+  return new ReadableStream({
+    async pull(controller) {
+      if (sent > 0) await sleep(overMs / SLICES);
+      controller.enqueue(bytes.subarray(sent, sent + slice));
+      sent += slice;
+      if (sent >= bytes.length) controller.close();
+    },
+  });
+}
+
 /** POSTs files as one batch; status 0 when the request died (the API went away). */
-export async function upload(api: ApiTarget, files: UploadFile[], idempotencyKey?: string): Promise<{ status: number; body: any }> {
+export async function upload(api: ApiTarget, files: UploadFile[], options: UploadOptions = {}): Promise<{ status: number; body: any }> {
   const form = new FormData();
   for (const f of files) form.append('files', new Blob([f.bytes as Uint8Array<ArrayBuffer>]), f.name);
   const headers: Record<string, string> = { authorization: `Bearer ${api.apiKey}` };
-  if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+  if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
   try {
-    const res = await fetch(`${api.baseUrl}/api/batches`, { method: 'POST', body: form, headers, signal: AbortSignal.timeout(120_000) });
+    let body: FormData | ReadableStream<Uint8Array> = form;
+    if (options.spreadOverMs) {
+      const encoded = new Request('http://multipart.invalid/', { method: 'POST', body: form });
+      headers['content-type'] = encoded.headers.get('content-type')!;
+      body = trickle(new Uint8Array(await encoded.arrayBuffer()), options.spreadOverMs);
+    }
+    const res = await fetch(`${api.baseUrl}/api/batches`, { method: 'POST', body, headers, duplex: 'half', signal: AbortSignal.timeout(120_000) } as RequestInit);
     return { status: res.status, body: await res.json().catch(() => ({})) };
   } catch (err) {
     return { status: 0, body: { error: (err as Error).message } };

@@ -37,7 +37,9 @@ describe('startFaultProxy', () => {
   it('answers 429 with Retry-After, 500, or forwards, by the roll', async () => {
     upstream = await startUpstream();
     const rolls = [0.1, 0.35, 0.9];
-    proxy = await startFaultProxy(upstream.baseURL, { ...NO_FAULTS, rateLimited: 0.3, serverError: 0.1, retryAfterSeconds: 2 }, () => rolls.shift() ?? 0.9);
+    proxy = await startFaultProxy(upstream.baseURL);
+    expect((await embed(['a'])).status).toBe(200); // disarmed until armed
+    proxy.arm({ ...NO_FAULTS, rateLimited: 0.3, serverError: 0.1, retryAfterSeconds: 2 }, () => rolls.shift() ?? 0.9);
 
     const limited = await embed(['a']);
     expect(limited.status).toBe(429);
@@ -52,7 +54,8 @@ describe('startFaultProxy', () => {
 
   it('leads with the listed faults before rolling', async () => {
     upstream = await startUpstream();
-    proxy = await startFaultProxy(upstream.baseURL, { ...NO_FAULTS, leadWith: ['serverError', 'rateLimited'] });
+    proxy = await startFaultProxy(upstream.baseURL);
+    proxy.arm({ ...NO_FAULTS, leadWith: ['serverError', 'rateLimited'] });
     expect((await embed(['a'])).status).toBe(500);
     expect((await embed(['a'])).status).toBe(429);
     expect((await embed(['a'])).status).toBe(200);
@@ -60,16 +63,18 @@ describe('startFaultProxy', () => {
 
   it('holds a hung request until the client gives up', async () => {
     upstream = await startUpstream();
-    proxy = await startFaultProxy(upstream.baseURL, { ...NO_FAULTS, hang: 1 });
+    proxy = await startFaultProxy(upstream.baseURL);
+    proxy.arm({ ...NO_FAULTS, hang: 1 });
     await expect(embed(['a'], AbortSignal.timeout(200))).rejects.toThrow(/timeout|aborted/i);
     expect(proxy.counts.hung).toBe(1);
-    proxy.setEnabled(false);
+    proxy.disarm();
     expect((await embed(['a'])).status).toBe(200);
   });
 
   it('cuts one vector short, once, in the answer to the chosen request', async () => {
     upstream = await startUpstream();
-    proxy = await startFaultProxy(upstream.baseURL, { ...NO_FAULTS, wrongDimensionFor: (inputs) => inputs.some((t) => t.includes('victim')) }, () => 0.99);
+    proxy = await startFaultProxy(upstream.baseURL);
+    proxy.arm({ ...NO_FAULTS, wrongDimensionFor: (inputs) => inputs.some((t) => t.includes('victim')) }, () => 0.99);
 
     const untouched = (await (await embed(['bystander'])).json()) as { data: { embedding: number[] }[] };
     expect(untouched.data[0].embedding).toHaveLength(3);

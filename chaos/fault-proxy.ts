@@ -1,5 +1,5 @@
 /**
- * An HTTP proxy in front of the real embedding server that misbehaves on purpose: it answers a
+ * An HTTP proxy in front of the real embedding server that misbehaves on purpose when armed: it answers a
  * share of embedding requests with 429 + Retry-After or 500, holds some without answering until
  * the client gives up (past its timeout), and once cuts one vector of an answer short (a wrong
  * dimension). Everything else goes through untouched, so documents still get real embeddings.
@@ -37,14 +37,20 @@ export interface FaultCounts {
   wrongDimension: number;
 }
 
-/** A running proxy; `baseURL` ends in `/v1` like the upstream's. */
+/**
+ * A running proxy; `baseURL` ends in `/v1` like the upstream's. It starts disarmed (everything
+ * forwarded), so the workers can use it from the start and a scenario arms it when its turn comes.
+ */
 export interface FaultProxy {
   baseURL: string;
-  counts: FaultCounts;
+  /** What the proxy did since it was last armed. */
+  readonly counts: FaultCounts;
   /** The inputs of the request whose answer got the wrong-dimension vector, once it happened. */
   readonly wrongDimensionInputs: string[] | undefined;
-  /** Turns the faults off (everything forwarded) or back on. */
-  setEnabled(on: boolean): void;
+  /** Starts injecting `plan`'s faults (counts start from zero); `random` is injectable for tests. */
+  arm(plan: FaultPlan, random?: () => number): void;
+  /** Forwards everything again; requests it holds stay held until their clients give up. */
+  disarm(): void;
   close(): Promise<void>;
 }
 
@@ -67,17 +73,18 @@ function answerJson(res: ServerResponse, status: number, body: unknown, headers:
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 }
 
-/** Starts the proxy on a free loopback port in front of `upstreamBaseURL` (ending in `/v1`). */
-export async function startFaultProxy(upstreamBaseURL: string, plan: FaultPlan, random: () => number = Math.random): Promise<FaultProxy> {
+const zeroCounts = (): FaultCounts => ({ forwarded: 0, rateLimited: 0, serverError: 0, hung: 0, wrongDimension: 0 });
+
+/** Starts the proxy, disarmed, on a free loopback port in front of `upstreamBaseURL` (ending in `/v1`). */
+export async function startFaultProxy(upstreamBaseURL: string): Promise<FaultProxy> {
   const upstream = new URL(upstreamBaseURL.endsWith('/') ? upstreamBaseURL : `${upstreamBaseURL}/`);
-  const counts: FaultCounts = { forwarded: 0, rateLimited: 0, serverError: 0, hung: 0, wrongDimension: 0 };
-  let enabled = true;
+  let counts = zeroCounts();
+  let armed: { plan: FaultPlan; random: () => number; lead: Fault[] } | undefined;
   let wrongDimensionInputs: string[] | undefined;
   const held = new Set<ServerResponse>();
 
-  const lead = [...(plan.leadWith ?? [])];
   /** Which fault, if any, this request gets. */
-  const pick = (): Fault | undefined => {
+  const pick = ({ plan, random, lead }: NonNullable<typeof armed>): Fault | undefined => {
     if (lead.length > 0) return lead.shift();
     const roll = random();
     if (roll < plan.rateLimited) return 'rateLimited';
@@ -89,10 +96,11 @@ export async function startFaultProxy(upstreamBaseURL: string, plan: FaultPlan, 
   const server: Server = createServer(async (req, res) => {
     const payload = await readBody(req);
     const isEmbedding = req.method === 'POST' && (req.url ?? '').endsWith('/embeddings');
-    const fault = enabled && isEmbedding ? pick() : undefined;
+    const plan = armed?.plan;
+    const fault = armed && isEmbedding ? pick(armed) : undefined;
     if (fault === 'rateLimited') {
       counts.rateLimited += 1;
-      return answerJson(res, 429, { error: { message: 'rate limited (injected)' } }, { 'retry-after': String(plan.retryAfterSeconds) });
+      return answerJson(res, 429, { error: { message: 'rate limited (injected)' } }, { 'retry-after': String(plan?.retryAfterSeconds ?? 1) });
     }
     if (fault === 'serverError') {
       counts.serverError += 1;
@@ -114,11 +122,11 @@ export async function startFaultProxy(upstreamBaseURL: string, plan: FaultPlan, 
       return answerJson(res, 502, { error: { message: `upstream unreachable: ${String(err)}` } });
     }
     let text = await answer.text();
-    if (enabled && isEmbedding && answer.ok && wrongDimensionInputs === undefined && plan.wrongDimensionFor) {
+    if (armed && plan?.wrongDimensionFor && isEmbedding && answer.ok && wrongDimensionInputs === undefined) {
       const inputs = inputsOf(payload);
       if (plan.wrongDimensionFor(inputs)) {
         const parsed = JSON.parse(text) as { data: { embedding: number[] }[] };
-        const victim = parsed.data[Math.floor(random() * parsed.data.length)];
+        const victim = parsed.data[Math.floor(armed.random() * parsed.data.length)];
         victim.embedding = victim.embedding.slice(0, -1);
         text = JSON.stringify(parsed);
         counts.wrongDimension += 1;
@@ -132,12 +140,19 @@ export async function startFaultProxy(upstreamBaseURL: string, plan: FaultPlan, 
   const { port } = server.address() as AddressInfo;
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
-    counts,
+    get counts() {
+      return { ...counts };
+    },
     get wrongDimensionInputs() {
       return wrongDimensionInputs;
     },
-    setEnabled: (on) => {
-      enabled = on;
+    arm(plan, random = Math.random) {
+      counts = zeroCounts();
+      wrongDimensionInputs = undefined;
+      armed = { plan, random, lead: [...(plan.leadWith ?? [])] };
+    },
+    disarm() {
+      armed = undefined;
     },
     async close() {
       for (const res of held) res.destroy();

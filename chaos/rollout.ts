@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { bundleWorkflows, WORKFLOWS_ENTRY } from '../worker/workers.js';
 import { ROLLOUT_MEMO } from './rollout-patch.js';
 
@@ -55,6 +55,15 @@ export interface ReplayOutcome {
   failures: string[];
 }
 
+/** The replay worker's runtime logs only warnings; its state changes would drown the report. */
+function quietRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Installed already (an earlier replay in this process): keep it.
+  }
+}
+
 /** A visibility-query timestamp literal. */
 const since = (at: Date) => `StartTime >= '${at.toISOString()}'`;
 
@@ -87,6 +96,7 @@ export async function replayRecordedHistories(address: string, startedAt: Date, 
     for (const file of readdirSync(RECORDED_HISTORIES).filter((f) => f.endsWith('.json'))) {
       histories.push({ workflowId: `recorded ${file}`, history: historyFromJSON(JSON.parse(readFileSync(path.join(RECORDED_HISTORIES, file), 'utf8'))) });
     }
+    quietRuntime();
     const workflowBundle = await bundleWorkflows(workflowsPath);
     const failures: string[] = [];
     let replayed = 0;

@@ -290,7 +290,8 @@ export const storeOutage: Scenario = async (stack, size) => {
 export const embeddingFaults: Scenario = async (stack, size) => {
   const tag = tagOf('ef');
   const ours = new RegExp(`^(?:passage: )?Report ${tag} (\\d+),`);
-  const proxy = await startFaultProxy(stack.embeddingsUrl, {
+  const proxy = stack.embeddingProxy;
+  proxy.arm({
     rateLimited: 0.3,
     retryAfterSeconds: 1,
     serverError: 0.1,
@@ -298,15 +299,12 @@ export const embeddingFaults: Scenario = async (stack, size) => {
     leadWith: ['rateLimited', 'serverError', 'hang'],
     wrongDimensionFor: (inputs) => inputs.some((text) => ours.test(text)),
   });
-  // Few requests in flight per worker keep the real server's queue short of the timeout, so
-  // the only requests that time out are the ones the proxy holds.
-  const viaProxy = { label: 'embed-faults', env: { EMBEDDINGS_BASE_URL: proxy.baseURL, EMBEDDINGS_TIMEOUT_MS: '15000', INDEX_CONCURRENCY: '2' } };
   try {
-    await stack.rollWorkers('index', viaProxy);
     const batches = new Batches(stack);
     const firstAt = Date.now();
     await batches.upload(goodDocuments(size.embeddingFaults.documents, tag));
     const views = await batches.ended();
+    proxy.disarm();
     const victimIndex = proxy.wrongDimensionInputs?.map((text) => ours.exec(text)?.[1]).find((i) => i !== undefined);
     const victim = victimIndex === undefined ? undefined : `${tag}-${victimIndex}.txt`;
     const { rateLimited, serverError, hung, wrongDimension, forwarded } = proxy.counts;
@@ -331,8 +329,7 @@ export const embeddingFaults: Scenario = async (stack, size) => {
       return problems;
     });
   } finally {
-    await stack.rollWorkers('index', {});
-    await proxy.close();
+    proxy.disarm();
   }
 };
 
@@ -344,15 +341,18 @@ export const embeddingFaults: Scenario = async (stack, size) => {
 export const apiKillDuringUploads: Scenario = async (stack, size) => {
   const keys = Array.from({ length: size.apiKill.uploads }, () => randomUUID());
   const files = keys.map((key) => goodDocuments(2, `ak${key.slice(0, 6)}`));
+  // Clients of different speeds: the quickest are answered before the kill, the others die
+  // mid-body or while the API stores and records what it received.
+  const spreads = keys.map((_, i) => 300 + (i * 1_500) / keys.length);
+  const attempts = keys.map((key, i) => upload(owner(stack), files[i], { idempotencyKey: key, spreadOverMs: spreads[i] }));
+  await sleep(800);
   const firstAt = Date.now();
-  const attempts = keys.map((key, i) => upload(owner(stack), files[i], key));
-  await sleep(150);
   await stack.restartApi();
   const first = await Promise.all(attempts);
   const died = first.filter((a) => a.status !== 202).length;
-  const final = await Promise.all(keys.map((key, i) => (first[i].status === 202 ? first[i] : upload(owner(stack), files[i], key))));
+  const final = await Promise.all(keys.map((key, i) => (first[i].status === 202 ? first[i] : upload(owner(stack), files[i], { idempotencyKey: key }))));
   // Every client asks once more: an idempotent API must answer with the same batch.
-  const again = await Promise.all(keys.map((key, i) => upload(owner(stack), files[i], key)));
+  const again = await Promise.all(keys.map((key, i) => upload(owner(stack), files[i], { idempotencyKey: key })));
   const batches = new Batches(stack);
   const problems: string[] = [];
   keys.forEach((key, i) => {
@@ -362,7 +362,11 @@ export const apiKillDuringUploads: Scenario = async (stack, size) => {
     batches.track(final[i].body.batchId, final[i].body.documents);
   });
   const injected: Injected = { count: 1, firstAt, notes: [`API SIGKILLed during ${keys.length} uploads; ${died} requests died and were retried with their Idempotency-Key`] };
-  return conclude('API SIGKILL during uploads', stack, batches, injected, (views) => [...problems, ...allIndexed(views)]);
+  return conclude('API SIGKILL during uploads', stack, batches, injected, (views) => [
+    ...(died === 0 ? ['no upload was in flight when the API died'] : []),
+    ...problems,
+    ...allIndexed(views),
+  ]);
 };
 
 /** 6: poison files among good ones: no worker dies, each poison file fails within 3 attempts with its reason, the good ones index. */
@@ -424,7 +428,7 @@ export const rollingDeploy: Scenario = async (stack, size) => {
     return problems;
   });
   result.notes.push(replayNote);
-  await stack.rollWorkers('index', {});
+  // Version 2 stays deployed: it is the last scenario, and what a real roll-out leaves behind.
   return result;
 };
 

@@ -26,6 +26,7 @@ import { ensurePythonTools } from '../scripts/services/python-tools.js';
 import { startTemporalDevServer, type TemporalDevServer } from '../scripts/services/temporal-dev.js';
 import { startApiProcess, type ApiProcess } from '../test/api-process.js';
 import { startWorkerProcess, type WorkerProcess } from '../test/worker-process.js';
+import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 import { lanceOutage } from './lance-outage.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
@@ -69,8 +70,8 @@ export interface ChaosStack {
   blobs: BlobStore;
   /** Which stores this run uses, for the report. */
   storesDescription: string;
-  /** The real embedding server's base URL (ending in `/v1`). */
-  embeddingsUrl: string;
+  /** The index workers' way to the embedding server: forwards everything until a scenario arms it. */
+  embeddingProxy: FaultProxy;
   /** The Temporal frontend, `host:port` (the same across restarts). */
   temporalAddress: string;
   storeOutage: StoreOutage;
@@ -129,6 +130,8 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       embeddingsUrl = embeddings.baseURL;
     }
     const model = process.env.EMBEDDINGS_MODEL ?? embeddings?.model ?? (await probeEmbeddingServer(embeddingsUrl)).model;
+    const embeddingProxy = await startFaultProxy(embeddingsUrl);
+    owned.push(() => embeddingProxy.close());
 
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -178,6 +181,10 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
     const otherKey = generateApiKey();
     await catalog.addApiKey(OTHER_TENANT, otherKey.hash, otherKey.prefix);
 
+    // The index workers embed through the fault proxy. A timeout well above what the real
+    // server needs with this many requests in flight, and below what a scenario can wait for,
+    // is what makes a request the proxy holds fail as a timeout.
+    const workerEnv: NodeJS.ProcessEnv = { ...env, EMBEDDINGS_BASE_URL: embeddingProxy.baseURL, EMBEDDINGS_TIMEOUT_MS: '20000', PARSE_CONCURRENCY: '2', INDEX_CONCURRENCY: '4' };
     let api: ApiProcess = await startApiProcess(env, { echoStderr: false });
     owned.push(() => api.kill());
 
@@ -190,7 +197,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       const { env: extraEnv, workflows, label } = deployments[pool];
       const identity = `${pool}-${serial}${label ? `-${label}` : ''}@chaos`;
       const args = ['--queue', pool, '--identity', identity, ...(workflows ? ['--workflows', workflows] : [])];
-      const worker = startWorkerProcess({ env: { ...env, PARSE_CONCURRENCY: '2', INDEX_CONCURRENCY: '8', ...extraEnv }, args, label: `${pool}-${serial}` });
+      const worker = startWorkerProcess({ env: { ...workerEnv, ...extraEnv }, args, label: `${pool}-${serial}` });
       started[pool].push(worker);
       await worker.waitForLog('worker started', 180_000);
       pools[pool].push(worker);
@@ -218,7 +225,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       vectors,
       blobs,
       storesDescription,
-      embeddingsUrl,
+      embeddingProxy,
       temporalAddress: temporal.address,
       storeOutage,
       workers: (pool) => [...pools[pool]],
