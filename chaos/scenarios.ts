@@ -62,13 +62,13 @@ export const FULL_SIZE: ScenarioSizes = {
 
 /** Small enough for `npm test` on two shared cores: a few faults of every kind. */
 export const REDUCED_SIZE: ScenarioSizes = {
-  workerKills: { documents: 16, kills: 2 },
-  temporalRestarts: { documents: 12, restarts: 1 },
+  workerKills: { documents: 12, kills: 2 },
+  temporalRestarts: { documents: 10, restarts: 1 },
   storeOutage: { documents: 8, seconds: 6 },
   embeddingFaults: { documents: 8 },
   apiKill: { uploads: 4 },
   poison: { good: 6, poison: 3 },
-  rollingDeploy: { documentsPerBatch: 8 },
+  rollingDeploy: { documentsPerBatch: 6 },
 };
 
 /** Generous bounds: a stuck batch fails the scenario instead of hanging the run. */
@@ -152,6 +152,7 @@ async function conclude(name: string, stack: ChaosStack, batches: Batches, injec
   }
   const notes = [...injected.notes];
   if (reopened > 0) notes.push(`event streams reopened ${reopened} times`);
+  const checksStarted = Date.now();
   const retention = await stack.runRetention();
   if (retention.strayUploadsRemoved + retention.stagedFilesRemoved > 0) {
     notes.push(`retention removed ${retention.strayUploadsRemoved} stray uploads and ${retention.stagedFilesRemoved} staged files`);
@@ -175,6 +176,7 @@ async function conclude(name: string, stack: ChaosStack, batches: Batches, injec
   const repairs = await stack.reconcile();
   const reconcileChanges = repairs.reduce((n, r) => n + r.orphanPointsRemoved + r.stalePointsRemoved + r.pointsRestored + r.documentsRepaired + r.documentsMarkedFailed.length, 0);
   extraProblems.push(...(await extraChecks(views)), ...isolation.problems);
+  notes.push(`checks took ${((Date.now() - checksStarted) / 1000).toFixed(1)} s`);
   return {
     scenario: name,
     faultsInjected: injected.count,
@@ -408,23 +410,26 @@ export const rollingDeploy: Scenario = async (stack, size) => {
   const first = await batches.upload(goodDocuments(perBatch, tagOf('rd')));
   const firstAt = Date.now();
   let firstStillRunning = false;
+  const rollStarted = Date.now();
   await stack.rollWorkers('index', { workflows: entry, label: 'v2' }, async (rolled) => {
     if (rolled === 1) firstStillRunning = (await stack.catalog.getBatch(stack.owner.tenantId, first))?.status === 'running';
     // A batch started while version 1 and version 2 workers share the queue.
     if (rolled < stack.workers('index').length) await batches.upload(goodDocuments(perBatch, tagOf('rd')));
   });
+  const rollSeconds = (Date.now() - rollStarted) / 1000;
   await batches.upload(goodDocuments(perBatch, tagOf('rd')));
   let replayNote = 'histories not replayed';
   const result = await conclude('rolling workflow deploy', stack, batches, { count: stack.workers('index').length, firstAt, notes: [] }, async (views) => {
     const problems = allIndexed(views);
     if (!firstStillRunning) problems.push('the first batch had ended before the first worker was rolled: make it bigger');
+    const replayStarted = Date.now();
     const replay = await replayRecordedHistories(stack.temporalAddress, startedAt, entry);
     problems.push(...replay.failures.map((f) => `replay against version 2 failed: ${f}`));
     const crossed = replay.executions.filter((e) => !e.startedByV2 && e.taskIdentities.some((id) => id.includes('-v2@')) && e.taskIdentities.some((id) => !id.includes('-v2@')));
     const byV2 = replay.executions.filter((e) => e.startedByV2);
     if (crossed.length === 0) problems.push('no execution started by version 1 was continued by version 2');
     if (byV2.length === 0) problems.push('no execution took the patched branch');
-    replayNote = (`${replay.replayed} histories replayed against version 2 (${replay.executions.length} from this run); ${crossed.length} executions crossed from version 1 to 2, ${byV2.length} started by version 2`);
+    replayNote = (`${replay.replayed} histories replayed against version 2 (${replay.executions.length} from this run); ${crossed.length} executions crossed from version 1 to 2, ${byV2.length} started by version 2; the roll took ${rollSeconds.toFixed(0)} s, the replay ${((Date.now() - replayStarted) / 1000).toFixed(0)} s`);
     return problems;
   });
   result.notes.push(replayNote);
