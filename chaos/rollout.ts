@@ -8,6 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
+import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { bundleWorkflows, WORKFLOWS_ENTRY } from '../worker/workers.js';
@@ -67,6 +68,32 @@ function quietRuntime(): void {
 /** A visibility-query timestamp literal. */
 const since = (at: Date) => `StartTime >= '${at.toISOString()}'`;
 
+/** A history to replay, named for the report. */
+export interface NamedHistory {
+  workflowId: string;
+  history: History;
+}
+
+/** The histories recorded in the repository by the integration suite. */
+export function repositoryHistories(): NamedHistory[] {
+  return readdirSync(RECORDED_HISTORIES)
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => ({ workflowId: `recorded ${file}`, history: historyFromJSON(JSON.parse(readFileSync(path.join(RECORDED_HISTORIES, file), 'utf8'))) }));
+}
+
+/** Replays `histories` against the workflows module at `workflowsPath`; one failure line per history that does not replay. */
+export async function replayAgainst(workflowsPath: string, histories: NamedHistory[]): Promise<{ replayed: number; failures: string[] }> {
+  quietRuntime();
+  const workflowBundle = await bundleWorkflows(workflowsPath);
+  const failures: string[] = [];
+  let replayed = 0;
+  for await (const result of Worker.runReplayHistories({ workflowBundle }, histories)) {
+    replayed++;
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  return { replayed, failures };
+}
+
 /**
  * Reads every execution started since `startedAt` and its history from Temporal at `address`,
  * and replays them, with the repository's recorded histories, against the workflows module at
@@ -77,7 +104,7 @@ export async function replayRecordedHistories(address: string, startedAt: Date, 
   try {
     const client = new Client({ connection });
     const executions: RecordedExecution[] = [];
-    const histories: { workflowId: string; history: Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>> }[] = [];
+    const histories: NamedHistory[] = [];
     for await (const execution of client.workflow.list({ query: since(startedAt) })) {
       const history = await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
       const taskIdentities = new Set<string>();
@@ -93,18 +120,7 @@ export async function replayRecordedHistories(address: string, startedAt: Date, 
       });
       histories.push({ workflowId: `${execution.workflowId} (${execution.runId})`, history });
     }
-    for (const file of readdirSync(RECORDED_HISTORIES).filter((f) => f.endsWith('.json'))) {
-      histories.push({ workflowId: `recorded ${file}`, history: historyFromJSON(JSON.parse(readFileSync(path.join(RECORDED_HISTORIES, file), 'utf8'))) });
-    }
-    quietRuntime();
-    const workflowBundle = await bundleWorkflows(workflowsPath);
-    const failures: string[] = [];
-    let replayed = 0;
-    for await (const result of Worker.runReplayHistories({ workflowBundle }, histories)) {
-      replayed++;
-      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
-    }
-    return { executions, replayed, failures };
+    return { executions, ...(await replayAgainst(workflowsPath, [...histories, ...repositoryHistories()])) };
   } finally {
     await connection.close();
   }

@@ -17,8 +17,16 @@ export const WORKFLOWS_ENTRY = fileURLToPath(new URL('../workflows/index.ts', im
  * is rehearsed (the fault-injection harness); everything else uses the default.
  */
 export async function bundleWorkflows(entry: string = WORKFLOWS_ENTRY): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: entry, logger: quietBundlerLogger });
+  if (entry === WORKFLOWS_ENTRY) return bundleWorkflowCode({ workflowsPath: entry, logger: quietBundlerLogger });
+  // A module elsewhere (a scratch directory) still gets the SDK from docflow's own dependencies.
+  return bundleWorkflowCode({
+    workflowsPath: entry,
+    logger: quietBundlerLogger,
+    webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, modules: [...(config.resolve?.modules ?? ['node_modules']), OWN_NODE_MODULES] } }),
+  });
 }
+
+const OWN_NODE_MODULES = fileURLToPath(new URL('../node_modules', import.meta.url));
 
 const quietBundlerLogger = {
   log: () => undefined,
