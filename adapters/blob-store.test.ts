@@ -34,9 +34,11 @@ describe('filesystem blob store', () => {
   it('refuses a stream over the limit and keeps nothing', async () => {
     const root = tempRoot();
     const blobs = createFsBlobStore(root);
-    const source = Readable.from((function* () {
-      for (let i = 0; i < 100; i++) yield Buffer.alloc(1024, 1);
-    })());
+    const source = Readable.from(
+      (function* () {
+        for (let i = 0; i < 100; i++) yield Buffer.alloc(1024, 1);
+      })(),
+    );
     await expect(blobs.stage(source, 10 * 1024)).rejects.toBeInstanceOf(BlobTooLargeError);
     expect(readdirSync(path.join(root, 'tmp'))).toEqual([]);
   });

@@ -1,12 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createOpenAiEmbedder,
-  EmbeddingRequestError,
-  EmbeddingUnavailableError,
-  type OpenAiEmbedderOptions,
-} from './openai-embedder.js';
+import { createOpenAiEmbedder, EmbeddingRequestError, EmbeddingUnavailableError, type OpenAiEmbedderOptions } from './openai-embedder.js';
 import { DocumentError } from '../core/formats.js';
 
 /** What the fake server should do with one request. */
@@ -382,7 +377,7 @@ describe('dimensions and health', () => {
     expect(await embedder.dimensions()).toBe(3);
   });
 
-  it('fails a probe whose two vectors disagree as retryable (not the documents\' fault), and probes again next time', async () => {
+  it("fails a probe whose two vectors disagree as retryable (not the documents' fault), and probes again next time", async () => {
     const { embedder } = make();
     script.push((r) => ({ body: { data: (r.body.input as string[]).map((t, index) => ({ index, embedding: index === 0 ? [1, 2] : fakeVector(t) })) } }));
     const failure = await embedder.dimensions().catch((e: unknown) => e);

@@ -325,7 +325,14 @@ export function createOpenAiEmbedder(opts: OpenAiEmbedderOptions): OpenAiEmbedde
     return modePromise;
   }
 
-  async function embedBatch(texts: string[], purpose: EmbedPurpose, mode: ResolvedPrefixMode, estimate: number, signal: AbortSignal | undefined, retries: number): Promise<number[][]> {
+  async function embedBatch(
+    texts: string[],
+    purpose: EmbedPurpose,
+    mode: ResolvedPrefixMode,
+    estimate: number,
+    signal: AbortSignal | undefined,
+    retries: number,
+  ): Promise<number[][]> {
     const body: Record<string, unknown> = { model, input: texts, encoding_format: 'float' };
     if (mode === 'input_type') body.input_type = purpose;
     const res = await call(

@@ -46,7 +46,12 @@ describe('startFaultProxy', () => {
     expect(limited.headers.get('retry-after')).toBe('2');
     expect((await embed(['a'])).status).toBe(500);
     const ok = await embed(['a', 'b']);
-    expect(await ok.json()).toEqual({ data: [{ index: 0, embedding: [1, 2, 3] }, { index: 1, embedding: [1, 2, 3] }] });
+    expect(await ok.json()).toEqual({
+      data: [
+        { index: 0, embedding: [1, 2, 3] },
+        { index: 1, embedding: [1, 2, 3] },
+      ],
+    });
     // Other routes are never faulted.
     expect((await fetch(`${proxy.baseURL}/models`)).status).toBe(200);
     expect(proxy.counts).toEqual({ forwarded: 2, rateLimited: 1, serverError: 1, hung: 0, wrongDimension: 0 });

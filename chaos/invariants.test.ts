@@ -39,7 +39,20 @@ describe('checkInvariants', () => {
   const point = (documentId: string, chunkIndex: number, id = `${documentId}-${chunkIndex}`): VectorPoint => ({
     id: uuidFor(id),
     vector: [1, 0, 0],
-    payload: { tenantId: tenant, documentId, batchId: `b-${documentId}`, version: 1, chunkIndex, text: 't', filename: 'f', page: null, heading: null, sheet: null, rowStart: null, rowEnd: null },
+    payload: {
+      tenantId: tenant,
+      documentId,
+      batchId: `b-${documentId}`,
+      version: 1,
+      chunkIndex,
+      text: 't',
+      filename: 'f',
+      page: null,
+      heading: null,
+      sheet: null,
+      rowStart: null,
+      rowEnd: null,
+    },
   });
 
   const update = (documentId: string, status: 'indexed' | 'failed', chunks: number) => ({
@@ -67,10 +80,7 @@ describe('checkInvariants', () => {
     await addDocument('d1', 'text');
     await addDocument('d2', null);
     await addDocument('d3', 'more');
-    await catalog.updateDocuments(tenant, [
-      update('d1', 'indexed', 2),
-      update('d3', 'failed', 0),
-    ]);
+    await catalog.updateDocuments(tenant, [update('d1', 'indexed', 2), update('d3', 'failed', 0)]);
     await vectors.upsert(tenant, [point('d1', 0), point('d3', 0)]);
     const report = await checkInvariants({ catalog, vectors, blobs, tenantId: tenant, acceptedDocumentIds: ['d1', 'd2', 'd3', 'never-stored'] });
     expect(report.missingPoints).toBe(1);

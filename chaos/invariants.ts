@@ -100,7 +100,9 @@ export async function checkInvariants(input: InvariantInput): Promise<InvariantR
     if (!belongs) {
       report.orphans += 1;
       if (report.problems.length < 200) {
-        report.problems.push(`point ${ref.id}: orphan (document ${doc ? `${doc.filename} ${doc.status} v${doc.version}` : `${ref.documentId} unknown`}, v${ref.version} #${ref.chunkIndex})`);
+        report.problems.push(
+          `point ${ref.id}: orphan (document ${doc ? `${doc.filename} ${doc.status} v${doc.version}` : `${ref.documentId} unknown`}, v${ref.version} #${ref.chunkIndex})`,
+        );
       }
       continue;
     }
@@ -148,7 +150,9 @@ export async function checkInvariants(input: InvariantInput): Promise<InvariantR
       const seen = shown.get(doc.id);
       if (!seen || seen.status !== doc.status || (seen.error?.code ?? null) !== (doc.errorCode ?? null)) {
         report.sseMismatches += 1;
-        report.problems.push(`${doc.filename}: last SSE frame says ${seen ? `${seen.status} ${seen.error?.code ?? ''}` : 'nothing'}, the catalog ${doc.status} ${doc.errorCode ?? ''}`);
+        report.problems.push(
+          `${doc.filename}: last SSE frame says ${seen ? `${seen.status} ${seen.error?.code ?? ''}` : 'nothing'}, the catalog ${doc.status} ${doc.errorCode ?? ''}`,
+        );
       }
     }
   }

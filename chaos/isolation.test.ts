@@ -46,7 +46,7 @@ describe('checkIsolation', () => {
     expect(report.attempts).toBe(6 + 2 + 3 + 2);
   });
 
-  it('reports a point of one tenant filed in the other tenant\'s collection, and the search hit it leaks', async () => {
+  it("reports a point of one tenant filed in the other tenant's collection, and the search hit it leaks", async () => {
     const { baseUrl, catalog, alpha, beta } = await twoTenants();
     const planted = contractPoint('beta', alpha.documentIds[0], 1, [1, 0, 0]);
     await vectors!.upsert('beta', [planted]);

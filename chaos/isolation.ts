@@ -76,7 +76,7 @@ export async function checkIsolation(input: IsolationInput): Promise<IsolationRe
     ['/api/batches', 'batches', 'batchId'],
     ['/api/documents', 'documents', 'documentId'],
   ] as const) {
-    for (let cursor: string | null = '0'; cursor !== null; ) {
+    for (let cursor: string | null = '0'; cursor !== null;) {
       report.attempts++;
       const answer = await call(baseUrl, other, 'GET', `${route}?limit=100&cursor=${cursor}`);
       if (answer.status !== 200) {

@@ -85,7 +85,8 @@ export function goodDocuments(count: number, tag: string): UploadFile[] {
     bytes: makeText(
       Array.from(
         { length: 2 + (i % 3) },
-        (_, p) => `Report ${tag} ${i}, section ${p}: the reservoir ${i * 7 + p} held steady while crews logged item ${tag}-${i}-${p}. ${'Measured flows stayed within the seasonal range. '.repeat(10)}`,
+        (_, p) =>
+          `Report ${tag} ${i}, section ${p}: the reservoir ${i * 7 + p} held steady while crews logged item ${tag}-${i}-${p}. ${'Measured flows stayed within the seasonal range. '.repeat(10)}`,
       ).join('\n\n'),
     ),
   }));
@@ -137,7 +138,13 @@ interface Injected {
  * Ends a scenario: waits for every batch, runs the next retention pass, then checks the
  * invariants, tenant isolation, reconciliation and the scenario's own checks.
  */
-async function conclude(name: string, stack: ChaosStack, batches: Batches, injected: Injected, extraChecks: (views: BatchView[]) => Promise<string[]> | string[] = () => []): Promise<ScenarioResult> {
+async function conclude(
+  name: string,
+  stack: ChaosStack,
+  batches: Batches,
+  injected: Injected,
+  extraChecks: (views: BatchView[]) => Promise<string[]> | string[] = () => [],
+): Promise<ScenarioResult> {
   const views = await batches.ended();
   const recoverySeconds = (Date.now() - injected.firstAt) / 1000;
   const extraProblems: string[] = [];
@@ -192,7 +199,9 @@ async function conclude(name: string, stack: ChaosStack, batches: Batches, injec
 
 /** Every document of the batches must have indexed, whatever the fault was. */
 function allIndexed(views: BatchView[]): string[] {
-  return views.flatMap((view) => view.documents.filter((d) => d.status !== 'indexed').map((d) => `${d.filename}: ${d.status} (${d.error?.code ?? 'no code'}: ${d.error?.message ?? 'no reason'})`));
+  return views.flatMap((view) =>
+    view.documents.filter((d) => d.status !== 'indexed').map((d) => `${d.filename}: ${d.status} (${d.error?.code ?? 'no code'}: ${d.error?.message ?? 'no reason'})`),
+  );
 }
 
 /**
@@ -275,7 +284,9 @@ export const storeOutage: Scenario = async (stack, size) => {
   const injected: Injected = {
     count: 1,
     firstAt,
-    notes: [`${stack.storeOutage.kind} unreachable for ${seconds} s (${cut} ${stack.storeOutage.kind === 'lancedb' ? 'tables' : 'proxy'} cut); ${failedUpserts} upsert attempts failed during it`],
+    notes: [
+      `${stack.storeOutage.kind} unreachable for ${seconds} s (${cut} ${stack.storeOutage.kind === 'lancedb' ? 'tables' : 'proxy'} cut); ${failedUpserts} upsert attempts failed during it`,
+    ],
   };
   return conclude('vector store unreachable', stack, batches, injected, (views) => [
     ...(failedUpserts === 0 ? ['no upsert failed during the outage: it hit nothing, make the batch bigger'] : []),
@@ -313,7 +324,9 @@ export const embeddingFaults: Scenario = async (stack, size) => {
     const injected: Injected = {
       count: rateLimited + serverError + hung + wrongDimension,
       firstAt,
-      notes: [`embedding requests: ${rateLimited} answered 429, ${serverError} answered 500, ${hung} held past the timeout, ${wrongDimension} with a wrong-dimension vector (${victim ?? 'none'}), ${forwarded} forwarded`],
+      notes: [
+        `embedding requests: ${rateLimited} answered 429, ${serverError} answered 500, ${hung} held past the timeout, ${wrongDimension} with a wrong-dimension vector (${victim ?? 'none'}), ${forwarded} forwarded`,
+      ],
     };
     return await conclude('embedding endpoint faults', stack, batches, injected, async () => {
       const problems: string[] = [];
@@ -321,7 +334,8 @@ export const embeddingFaults: Scenario = async (stack, size) => {
       if (rateLimited === 0 || serverError === 0 || hung === 0) problems.push('not every kind of fault was injected');
       for (const doc of views.flatMap((v) => v.documents)) {
         if (doc.filename === victim) {
-          if (doc.status !== 'failed' || doc.error?.code !== 'embedding_rejected') problems.push(`${doc.filename} got the wrong-dimension vector but ended ${doc.status} ${doc.error?.code ?? ''}, expected failed embedding_rejected`);
+          if (doc.status !== 'failed' || doc.error?.code !== 'embedding_rejected')
+            problems.push(`${doc.filename} got the wrong-dimension vector but ended ${doc.status} ${doc.error?.code ?? ''}, expected failed embedding_rejected`);
           const points = await stack.vectors.countDocument(stack.owner.tenantId, doc.documentId);
           if (points !== 0) problems.push(`${doc.filename} has ${points} points: the wrong-dimension answer was written`);
         } else if (doc.status !== 'indexed') {
@@ -389,7 +403,8 @@ export const poisonFiles: Scenario = async (stack, size) => {
       const input = poison.find((p) => p.name === doc.filename);
       if (input) {
         const codes = allowedOutcomes(input.expect).flatMap((o) => ('codes' in o ? o.codes : []));
-        if (doc.status !== 'failed' || !codes.includes(doc.error?.code as never)) problems.push(`${doc.filename}: poison ended ${doc.status} ${doc.error?.code ?? ''}, expected failed with ${codes.join(' or ')}`);
+        if (doc.status !== 'failed' || !codes.includes(doc.error?.code as never))
+          problems.push(`${doc.filename}: poison ended ${doc.status} ${doc.error?.code ?? ''}, expected failed with ${codes.join(' or ')}`);
       } else if (doc.status !== 'indexed') problems.push(`${doc.filename}: good document ended ${doc.status}`);
       if (doc.attempt > 3) problems.push(`${doc.filename}: ${doc.attempt} attempts`);
     }
@@ -429,7 +444,7 @@ export const rollingDeploy: Scenario = async (stack, size) => {
     const byV2 = replay.executions.filter((e) => e.startedByV2);
     if (crossed.length === 0) problems.push('no execution started by version 1 was continued by version 2');
     if (byV2.length === 0) problems.push('no execution took the patched branch');
-    replayNote = (`${replay.replayed} histories replayed against version 2 (${replay.executions.length} from this run); ${crossed.length} executions crossed from version 1 to 2, ${byV2.length} started by version 2; the roll took ${rollSeconds.toFixed(0)} s, the replay ${((Date.now() - replayStarted) / 1000).toFixed(0)} s`);
+    replayNote = `${replay.replayed} histories replayed against version 2 (${replay.executions.length} from this run); ${crossed.length} executions crossed from version 1 to 2, ${byV2.length} started by version 2; the roll took ${rollSeconds.toFixed(0)} s, the replay ${((Date.now() - replayStarted) / 1000).toFixed(0)} s`;
     return problems;
   });
   result.notes.push(replayNote);

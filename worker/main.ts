@@ -51,7 +51,9 @@ async function main(): Promise<void> {
     closers.push(() => pool.close());
     const blobs = createFsBlobStore(path.join(config.dataDir, 'files'));
     const activities = instrumentParseActivities(createParseActivities({ blobs, parser: pool, chunking: config.chunking }), observe);
-    workers.push(await createParseWorker({ connection, namespace: config.temporal.namespace, identity, concurrency, shutdownGraceMs, activities, taskQueue: config.temporal.queues.parse }));
+    workers.push(
+      await createParseWorker({ connection, namespace: config.temporal.namespace, identity, concurrency, shutdownGraceMs, activities, taskQueue: config.temporal.queues.parse }),
+    );
   }
   if (queue === 'index' || queue === 'all') {
     const stores = await openStores(config, { embedderMetrics: metrics.embedder });
@@ -63,7 +65,18 @@ async function main(): Promise<void> {
     const activities = { ...instrumentIndexActivities(createIndexActivities(stores), observe), ...maintenance.activities };
     const workflowBundle = await bundleWorkflows(values.workflows === undefined ? undefined : path.resolve(values.workflows));
     const concurrency = concurrencyFlag ?? config.indexConcurrency;
-    workers.push(await createIndexWorker({ connection, namespace: config.temporal.namespace, identity, concurrency, shutdownGraceMs, activities, workflowBundle, taskQueue: config.temporal.queues.index }));
+    workers.push(
+      await createIndexWorker({
+        connection,
+        namespace: config.temporal.namespace,
+        identity,
+        concurrency,
+        shutdownGraceMs,
+        activities,
+        workflowBundle,
+        taskQueue: config.temporal.queues.index,
+      }),
+    );
   }
 
   const metricsServer = await startEndpoint();

@@ -40,7 +40,12 @@ describe('retention clean-up', () => {
     await finish('t1', 'old-shared', 'failed', NOW - 40 * DAY);
     await finish('t1', 'moving', 'embedding', null);
     await finish('t2', 'young', 'indexed', NOW - 1 * DAY);
-    for (const [tenantId, id] of [['t1', 'old'], ['t1', 'old-shared'], ['t1', 'moving'], ['t2', 'young']]) {
+    for (const [tenantId, id] of [
+      ['t1', 'old'],
+      ['t1', 'old-shared'],
+      ['t1', 'moving'],
+      ['t2', 'young'],
+    ]) {
       await blobs.writeArtifact(parsedKey(documentArtifactPrefix(tenantId, id, 1)), '{"sections":[]}');
     }
   });
@@ -98,6 +103,9 @@ describe('retention clean-up', () => {
     expect(await blobs.hasBlob(used)).toBe(true);
     expect(readdirSync(tmp)).toEqual(['uploading-now']);
     // Idempotent.
-    expect(await applyRetention({ catalog, blobs }, { artifactDays: 7, uploadDays: null, strayFileGraceMs: grace }, NOW)).toMatchObject({ strayUploadsRemoved: 0, stagedFilesRemoved: 0 });
+    expect(await applyRetention({ catalog, blobs }, { artifactDays: 7, uploadDays: null, strayFileGraceMs: grace }, NOW)).toMatchObject({
+      strayUploadsRemoved: 0,
+      stagedFilesRemoved: 0,
+    });
   });
 });

@@ -46,15 +46,9 @@ export interface RetentionReport {
 
 const DAY_MS = 86_400_000;
 /** Applies the policy at time `now` (ms since epoch); idempotent. */
-export async function applyRetention(
-  deps: RetentionDeps,
-  policy: RetentionPolicy,
-  now: number,
-  heartbeat: () => void = () => {},
-): Promise<RetentionReport> {
+export async function applyRetention(deps: RetentionDeps, policy: RetentionPolicy, now: number, heartbeat: () => void = () => {}): Promise<RetentionReport> {
   const report: RetentionReport = { documentsChecked: 0, artifactsRemoved: 0, uploadsRemoved: 0, strayUploadsRemoved: 0, stagedFilesRemoved: 0 };
-  const finishedBefore = (doc: DocumentRecord, days: number) =>
-    isTerminalDocument(doc.status) && doc.finishedAt !== null && doc.finishedAt < now - days * DAY_MS;
+  const finishedBefore = (doc: DocumentRecord, days: number) => isTerminalDocument(doc.status) && doc.finishedAt !== null && doc.finishedAt < now - days * DAY_MS;
   // Per upload: may it go? One document still inside its retention period keeps it.
   const uploadExpired = new Map<string, boolean>();
   const referenced = new Set<string>();
