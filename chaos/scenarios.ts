@@ -12,7 +12,6 @@ import { allowedOutcomes, generateBadInputs } from '../test/fixtures/bad-inputs.
 import { makeText } from '../test/fixtures/documents.js';
 import type { UploadFile } from '../test/http.js';
 import { follow, progress, upload, waitEnded, type ApiTarget } from './client.js';
-import { startFaultProxy } from './fault-proxy.js';
 import { checkInvariants, type InvariantReport } from './invariants.js';
 import { checkIsolation } from './isolation.js';
 import { replayRecordedHistories, writeRolloutEntry } from './rollout.js';
