@@ -11,7 +11,7 @@ import type { BatchView } from '../core/contracts.js';
 import { allowedOutcomes, generateBadInputs } from '../test/fixtures/bad-inputs.js';
 import { makeText } from '../test/fixtures/documents.js';
 import type { UploadFile } from '../test/http.js';
-import { follow, progress, upload, waitEnded, type ApiTarget } from './client.js';
+import { follow, progress, readBatch, upload, waitEnded, type ApiTarget } from './client.js';
 import { checkInvariants, type InvariantReport } from './invariants.js';
 import { checkIsolation } from './isolation.js';
 import { replayRecordedHistories, writeRolloutEntry } from './rollout.js';
@@ -271,10 +271,10 @@ export const temporalRestarts: Scenario = async (stack, size) => {
 export const storeOutage: Scenario = async (stack, size) => {
   const { documents, seconds } = size.storeOutage;
   const batches = new Batches(stack);
-  const [batchId] = [await batches.upload(goodDocuments(documents, tagOf('so')))];
-  // Start the outage once writes are flowing: the first document has been upserted.
+  const batchId = await batches.upload(goodDocuments(documents, tagOf('so')));
+  // Start the outage once writes are flowing: the live view shows a first document indexed.
   const deadline = Date.now() + BATCH_TIMEOUT_MS;
-  while ((await stack.catalog.listBatchDocuments(stack.owner.tenantId, batchId, 0, documents)).every((d) => d.status !== 'indexed') && Date.now() < deadline) await sleep(200);
+  while (!(await readBatch(owner(stack), batchId))?.documents.some((d) => d.status === 'indexed') && Date.now() < deadline) await sleep(200);
   const firstAt = Date.now();
   const cut = stack.storeOutage.begin();
   await sleep(seconds * 1000);
