@@ -142,6 +142,8 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       SCHEDULES: 'false',
       DEMO_TENANT: 'true',
       WORKER_SHUTDOWN_GRACE: '2s',
+      // The worker-kill scenario's batch is 500 documents, over the default of 200 per upload.
+      MAX_FILES_PER_BATCH: '1000',
     };
     const config = loadConfig(env);
     const catalog = await openCatalog(config);
