@@ -354,7 +354,7 @@ describe('response validation', () => {
 
   it('rejects a later response whose size differs from the first', async () => {
     const { embedder } = make();
-    await embedder.embed(texts(1), 'passage');
+    await embedder.embed(texts(2), 'passage');
     script.push((r) => ({ body: { data: (r.body.input as string[]).map((_, index) => ({ index, embedding: [1, 2, 3, 4] })) } }));
     await expect(embedder.embed(texts(1), 'passage')).rejects.toThrow(/expected 3/);
   });
@@ -365,6 +365,27 @@ describe('dimensions and health', () => {
     const { embedder } = make({ dimensions: 3 });
     expect(await embedder.dimensions()).toBe(3);
     expect(received).toHaveLength(0);
+  });
+
+  it('does not learn the size from a single vector, so one truncated answer cannot poison the process', async () => {
+    // Found by the embedding fault scenario: the first answer of a fresh worker was a one-text
+    // answer cut short, and every correct answer after it was rejected as the wrong size.
+    const { embedder } = make();
+    script.push(() => ({ body: { data: [{ index: 0, embedding: [1, 2] }] } }));
+    expect(await embedder.embed(texts(1), 'passage')).toEqual([[1, 2]]);
+    expect(await embedder.embed(texts(1), 'passage')).toEqual([fakeVector('text 0')]);
+    expect(await embedder.dimensions()).toBe(3);
+  });
+
+  it("fails a probe whose two vectors disagree as retryable (not the documents' fault), and probes again next time", async () => {
+    const { embedder } = make();
+    script.push((r) => ({ body: { data: (r.body.input as string[]).map((t, index) => ({ index, embedding: index === 0 ? [1, 2] : fakeVector(t) })) } }));
+    const failure = await embedder.dimensions().catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(EmbeddingUnavailableError);
+    expect(failure).not.toBeInstanceOf(DocumentError);
+    expect((failure as Error).message).toMatch(/dimension probe: invalid embedding response: item 1 has 3 dimensions, expected 2/);
+    expect(await embedder.dimensions()).toBe(3);
+    await expect(embedder.embed(texts(1), 'passage')).resolves.toHaveLength(1);
   });
 
   it('probes once when not configured', async () => {

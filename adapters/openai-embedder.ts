@@ -9,7 +9,9 @@
  * error is an EmbeddingUnavailableError, which the activity leaves retryable for the workflow's
  * step retry. Any other 4xx is permanent and never retried: 401/403 become DocumentError
  * `embedding_auth`, the rest `embedding_rejected`, with the endpoint's message, and so does a 2xx
- * answer that cannot be used; the activity turns those into non-retryable failures.
+ * answer that cannot be used; the activity turns those into non-retryable failures. The one
+ * exception is the dimension probe: its unusable answer is not the documents' fault and stays
+ * retryable (EmbeddingUnavailableError).
  *
  * Query / passage prefixes (e5 models are trained with "query: " and "passage: "):
  *   - 'e5'         the client prepends the prefix to every text;
@@ -49,7 +51,7 @@ export interface OpenAiEmbedderOptions {
   /** Local servers need no key; a placeholder is sent when omitted. */
   apiKey?: string;
   model: string;
-  /** Expected vector size; responses of another size are rejected. Probed once when omitted. */
+  /** Expected vector size; responses of another size are rejected. Probed once (two texts that must agree) when omitted. */
   dimensions?: number;
   /** Most texts per request (default 64). */
   maxBatchInputs?: number;
@@ -343,7 +345,11 @@ export function createOpenAiEmbedder(opts: OpenAiEmbedderOptions): OpenAiEmbedde
       countEmbeddingAttempts,
     );
     const vectors = validateResponse(res, texts.length, knownDim);
-    knownDim ??= vectors[0].length;
+    // The size is learned only from an answer that vouches for itself: two or more vectors of one
+    // width (the dimension probe sends two texts). A single vector could be the one truncated
+    // answer of a misbehaving endpoint, and learning it would make this process reject every
+    // correct answer after it.
+    if (knownDim === undefined && vectors.length >= 2) knownDim = vectors[0].length;
     const usage = (res as { usage?: { total_tokens?: unknown; prompt_tokens?: unknown } }).usage;
     const reported = typeof usage?.total_tokens === 'number' ? usage.total_tokens : typeof usage?.prompt_tokens === 'number' ? usage.prompt_tokens : undefined;
     counters.tokens += reported ?? estimate;
@@ -377,10 +383,13 @@ export function createOpenAiEmbedder(opts: OpenAiEmbedderOptions): OpenAiEmbedde
     },
     dimensions(): Promise<number> {
       if (knownDim !== undefined) return Promise.resolve(knownDim);
-      dimPromise ??= embedAll(['dimension probe'], 'passage', undefined, maxRetries).then(
+      dimPromise ??= embedAll(['dimension probe', 'second dimension probe'], 'passage', undefined, maxRetries).then(
         (v) => v[0].length,
         (e: unknown) => {
           dimPromise = undefined;
+          // An unusable answer to the probe says nothing about the documents waiting on it:
+          // they retry (the probe runs again) instead of failing as embedding_rejected.
+          if (e instanceof EmbeddingResponseError) throw new EmbeddingUnavailableError(`dimension probe: ${e.message}`, undefined, 1, { cause: e });
           throw e;
         },
       );

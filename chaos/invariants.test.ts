@@ -94,12 +94,27 @@ describe('checkInvariants', () => {
     expect(isClean(report)).toBe(false);
   });
 
-  it('flags a last SSE frame that disagrees with the catalog', async () => {
+  it('flags a last SSE frame that disagrees with the catalog about a document, a missing document, or the batch', async () => {
     await addDocument('d1', 'text');
     await catalog.updateDocuments(tenant, [update('d1', 'failed', 0)]);
-    const frame = { documents: [{ documentId: 'd1', status: 'indexed' }] } as never;
-    const report = await checkInvariants({ catalog, vectors, blobs, tenantId: tenant, acceptedDocumentIds: ['d1'], lastFrames: [frame] });
-    expect(report.sseMismatches).toBe(1);
+    const batchStatus = (await catalog.getBatch(tenant, 'b-d1'))!.status;
+    const frame = (status: string, documents: unknown[]) => ({ batchId: 'b-d1', status, documents }) as never;
+    const agreeing = frame(batchStatus, [{ documentId: 'd1', status: 'failed', error: { code: 'corrupt', message: 'bad' } }]);
+    const check = (lastFrames: never[]) => checkInvariants({ catalog, vectors, blobs, tenantId: tenant, acceptedDocumentIds: ['d1'], lastFrames });
+
+    expect((await check([agreeing])).sseMismatches).toBe(0);
+    expect((await check([frame(batchStatus, [{ documentId: 'd1', status: 'indexed', error: null }])])).sseMismatches).toBe(1);
+    expect((await check([frame(batchStatus, [])])).sseMismatches).toBe(1);
+    expect((await check([frame(batchStatus === 'cancelled' ? 'completed' : 'cancelled', (agreeing as { documents: unknown[] }).documents)])).sseMismatches).toBe(1);
+  });
+
+  it('counts uploads no document uses and staged leftovers as orphan files', async () => {
+    await addDocument('d1', 'text');
+    await catalog.updateDocuments(tenant, [update('d1', 'failed', 0)]);
+    await blobs.commit(await blobs.stage(Readable.from([Buffer.from('stored, never recorded')]), 1024));
+    const report = await checkInvariants({ catalog, vectors, blobs, tenantId: tenant, acceptedDocumentIds: ['d1'], stagedFiles: 2 });
+    expect(report.orphanFiles).toBe(3);
+    expect(isClean(report)).toBe(false);
   });
 });
 

@@ -1,13 +1,14 @@
 /**
  * The guarantees the fault-injection harness checks after every scenario, over the real stores
- * of the run: nothing lost, nothing duplicated, nothing orphaned, and reconciliation finds
- * nothing left to repair. Pure over injected stores, so the same checks run in the harness and
+ * of the run: nothing lost, nothing duplicated, no orphan points or files, and what a watcher
+ * saw last is what the catalog says. Pure over injected stores, so the same checks run in the harness and
  * in its unit test.
  */
 import type { BlobStore } from '../adapters/blob-store.js';
 import type { Catalog, DocumentRecord } from '../adapters/catalog.js';
 import type { VectorStore } from '../adapters/vector-store.js';
 import type { BatchView } from '../core/contracts.js';
+import { pages, readAllPages } from '../core/paging.js';
 
 /** Terminal document states: every accepted file must end in exactly one of them. */
 const TERMINAL = new Set(['indexed', 'failed', 'cancelled', 'skipped']);
@@ -24,6 +25,8 @@ export interface InvariantReport {
   duplicates: number;
   /** Points of documents that are not indexed, unknown, of another version, or past the chunk count. */
   orphans: number;
+  /** After the retention run: stored uploads no document of any tenant uses, and staged leftovers. */
+  orphanFiles: number;
   /** Indexed documents with fewer points than chunks. */
   missingPoints: number;
   /** The last SSE frame and the catalog disagree about these documents. */
@@ -42,6 +45,8 @@ export interface InvariantInput {
   acceptedDocumentIds: string[];
   /** The final `done` frame of each batch's SSE stream, when the scenario followed it. */
   lastFrames?: BatchView[];
+  /** Staged upload files still on disk (none may survive the retention run). */
+  stagedFiles?: number;
 }
 
 /** Checks every invariant; never throws for a violation, it counts it. */
@@ -55,6 +60,7 @@ export async function checkInvariants(input: InvariantInput): Promise<InvariantR
     lost: 0,
     duplicates: 0,
     orphans: 0,
+    orphanFiles: 0,
     missingPoints: 0,
     sseMismatches: 0,
     problems: [],
@@ -117,12 +123,36 @@ export async function checkInvariants(input: InvariantInput): Promise<InvariantR
     }
   }
 
+  // Every upload a document of any tenant uses; anything else in the store is an orphan file.
+  const used = new Set<string>();
+  for (const tenant of await catalog.listTenants()) {
+    for await (const page of pages((offset, limit) => catalog.listDocuments(tenant.id, { limit, offset }))) for (const doc of page) used.add(doc.blobKey);
+  }
+  for await (const upload of blobs.listBlobs()) {
+    if (used.has(upload.key)) continue;
+    report.orphanFiles += 1;
+    report.problems.push(`upload ${upload.key}: stored, but no document uses it`);
+  }
+  if (input.stagedFiles) {
+    report.orphanFiles += input.stagedFiles;
+    report.problems.push(`${input.stagedFiles} staged upload files left behind`);
+  }
+
+  // What a watcher saw last must be the catalog's final word: batch status and every document.
   for (const frame of input.lastFrames ?? []) {
-    for (const shown of frame.documents) {
-      const doc = docs.get(shown.documentId);
-      if (doc && doc.status !== shown.status) {
+    const batch = await catalog.getBatch(tenantId, frame.batchId);
+    if (batch && batch.status !== frame.status) {
+      report.sseMismatches += 1;
+      report.problems.push(`batch ${frame.batchId}: last SSE frame says ${frame.status}, the catalog ${batch.status}`);
+    }
+    const shown = new Map(frame.documents.map((d) => [d.documentId, d]));
+    for (const doc of await readAllPages((offset, limit) => catalog.listBatchDocuments(tenantId, frame.batchId, offset, limit))) {
+      const seen = shown.get(doc.id);
+      if (!seen || seen.status !== doc.status || (seen.error?.code ?? null) !== (doc.errorCode ?? null)) {
         report.sseMismatches += 1;
-        report.problems.push(`${doc.filename}: last SSE frame says ${shown.status}, the catalog ${doc.status}`);
+        report.problems.push(
+          `${doc.filename}: last SSE frame says ${seen ? `${seen.status} ${seen.error?.code ?? ''}` : 'nothing'}, the catalog ${doc.status} ${doc.errorCode ?? ''}`,
+        );
       }
     }
   }
@@ -131,5 +161,5 @@ export async function checkInvariants(input: InvariantInput): Promise<InvariantR
 
 /** True when a report shows none of the failures the harness exists to catch. */
 export function isClean(report: InvariantReport): boolean {
-  return report.lost === 0 && report.duplicates === 0 && report.orphans === 0 && report.missingPoints === 0 && report.sseMismatches === 0;
+  return report.lost === 0 && report.duplicates === 0 && report.orphans === 0 && report.orphanFiles === 0 && report.missingPoints === 0 && report.sseMismatches === 0;
 }

@@ -1,14 +1,20 @@
 /**
- * Fault scenarios: each uploads real documents through the API, injects its faults into the
- * running stack while the batch runs, waits for every batch to end, and checks the invariants.
- * Sizes are parameters so `npm run chaos` runs them at full size and `npm test` a reduced run.
+ * Fault scenarios: each uploads real documents through the API, follows every batch's event
+ * stream, injects its faults into the running stack while the batches run, waits for them to
+ * end, then runs the next retention pass and checks every invariant (invariants.ts), tenant
+ * isolation (isolation.ts) and that reconciliation finds nothing to repair. Sizes are
+ * parameters: `npm run chaos` runs the issue's full sizes, `npm test` a reduced run.
  */
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { BatchView } from '../core/contracts.js';
-import { generateBadInputs } from '../test/fixtures/bad-inputs.js';
+import { allowedOutcomes, generateBadInputs } from '../test/fixtures/bad-inputs.js';
 import { makeText } from '../test/fixtures/documents.js';
-import { readSse, viewFromFrames, type UploadFile } from '../test/http.js';
+import type { UploadFile } from '../test/http.js';
+import { follow, progress, readBatch, upload, waitEnded, type ApiTarget } from './client.js';
 import { checkInvariants, type InvariantReport } from './invariants.js';
+import { checkIsolation } from './isolation.js';
+import { replayRecordedHistories, writeRolloutEntry } from './rollout.js';
 import type { ChaosStack, Pool } from './stack.js';
 
 /** One row of the results table. */
@@ -19,210 +25,439 @@ export interface ScenarioResult extends InvariantReport {
   recoverySeconds: number;
   /** What reconciliation changed afterwards (must be nothing). */
   reconcileChanges: number;
+  /** Reads of another tenant's data that returned something (must be none), of `isolationChecks`. */
+  crossTenantReads: number;
+  isolationChecks: number;
+  /** What was injected and observed, for the report. */
+  notes: string[];
   /** Scenario-specific checks that failed. */
   extraProblems: string[];
 }
 
 /** A scenario's entry point. */
-export type Scenario = (stack: ChaosStack, size: ScenarioSize) => Promise<ScenarioResult>;
+export type Scenario = (stack: ChaosStack, size: ScenarioSizes) => Promise<ScenarioResult>;
 
 /** How big each scenario runs. */
-export interface ScenarioSize {
-  documents: number;
-  workerKills: number;
-  temporalRestarts: number;
-  poisonFiles: number;
-  concurrentUploads: number;
+export interface ScenarioSizes {
+  workerKills: { documents: number; kills: number };
+  temporalRestarts: { documents: number; restarts: number };
+  storeOutage: { documents: number; seconds: number };
+  embeddingFaults: { documents: number };
+  apiKill: { uploads: number };
+  poison: { good: number; poison: number };
+  rollingDeploy: { documentsPerBatch: number };
 }
 
-/** The issue's full sizes. */
-export const FULL_SIZE: ScenarioSize = { documents: 500, workerKills: 20, temporalRestarts: 3, poisonFiles: 10, concurrentUploads: 20 };
-/** Small enough for `npm test` on two cores. */
-export const REDUCED_SIZE: ScenarioSize = { documents: 24, workerKills: 2, temporalRestarts: 1, poisonFiles: 4, concurrentUploads: 4 };
+/** The issue's sizes. */
+export const FULL_SIZE: ScenarioSizes = {
+  workerKills: { documents: 500, kills: 20 },
+  temporalRestarts: { documents: 200, restarts: 3 },
+  storeOutage: { documents: 100, seconds: 30 },
+  embeddingFaults: { documents: 100 },
+  apiKill: { uploads: 20 },
+  poison: { good: 100, poison: 10 },
+  rollingDeploy: { documentsPerBatch: 40 },
+};
 
+/** Small enough for `npm test` on two shared cores: a few faults of every kind. */
+export const REDUCED_SIZE: ScenarioSizes = {
+  workerKills: { documents: 12, kills: 2 },
+  temporalRestarts: { documents: 10, restarts: 1 },
+  storeOutage: { documents: 8, seconds: 6 },
+  embeddingFaults: { documents: 8 },
+  apiKill: { uploads: 4 },
+  poison: { good: 6, poison: 3 },
+  rollingDeploy: { documentsPerBatch: 6 },
+};
+
+/** Generous bounds: a stuck batch fails the scenario instead of hanging the run. */
+const BATCH_TIMEOUT_MS = 1_200_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Distinct prose documents, a few chunks each, so every step has work to be interrupted in. */
+/** Words every good document contains, for the cross-tenant search probe. */
+const SEARCH_TEXT = 'reservoir flows logged by the crews';
+
+/** Distinct prose documents of one or two chunks, so embed and upsert have work to be cut in. */
 export function goodDocuments(count: number, tag: string): UploadFile[] {
   return Array.from({ length: count }, (_, i) => ({
     name: `${tag}-${i}.txt`,
     bytes: makeText(
       Array.from(
-        { length: 6 },
+        { length: 2 + (i % 3) },
         (_, p) =>
-          `Report ${tag} ${i}, section ${p}: the reservoir ${i * 7 + p} held steady while crews logged item ${tag}-${i}-${p}. ${'Measured flows stayed within the seasonal range. '.repeat(12)}`,
+          `Report ${tag} ${i}, section ${p}: the reservoir ${i * 7 + p} held steady while crews logged item ${tag}-${i}-${p}. ${'Measured flows stayed within the seasonal range. '.repeat(10)}`,
       ).join('\n\n'),
     ),
   }));
 }
 
-async function post(stack: ChaosStack, files: UploadFile[], idempotencyKey?: string): Promise<{ status: number; body: any }> {
-  const form = new FormData();
-  for (const f of files) form.append('files', new Blob([f.bytes as Uint8Array<ArrayBuffer>]), f.name);
-  const headers: Record<string, string> = { authorization: `Bearer ${stack.apiKey}` };
-  if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
-  const res = await fetch(`${stack.baseUrl}/api/batches`, { method: 'POST', body: form, headers, signal: AbortSignal.timeout(120_000) });
-  return { status: res.status, body: await res.json().catch(() => ({})) };
-}
+const owner = (stack: ChaosStack): ApiTarget => ({ baseUrl: stack.baseUrl, ...stack.owner });
+const tagOf = (prefix: string) => `${prefix}${randomUUID().slice(0, 4)}`;
 
-/** Polls until the batch is terminal, riding out an API or Temporal restart. */
-async function waitTerminal(stack: ChaosStack, batchId: string, timeoutMs: number): Promise<BatchView> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const res = await fetch(`${stack.baseUrl}/api/batches/${batchId}`, { headers: { authorization: `Bearer ${stack.apiKey}` }, signal: AbortSignal.timeout(10_000) });
-      if (res.ok) {
-        const view = (await res.json()) as BatchView;
-        if (view.status !== 'running') return view;
-      }
-    } catch {
-      // the API or Temporal is restarting; keep asking
-    }
-    if (Date.now() > deadline) throw new Error(`batch ${batchId} did not end within ${timeoutMs / 1000} s`);
-    await sleep(500);
+/** The batches a scenario started, and a watcher following each one's event stream. */
+class Batches {
+  readonly ids: string[] = [];
+  readonly accepted: string[] = [];
+  private readonly watchers: Promise<{ last: BatchView; reopened: number } | Error>[] = [];
+
+  constructor(private readonly stack: ChaosStack) {}
+
+  /** Uploads one batch (it must be accepted whole) and starts following it. */
+  async upload(files: UploadFile[]): Promise<string> {
+    const answer = await upload(owner(this.stack), files);
+    if (answer.status !== 202) throw new Error(`upload answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    this.track(answer.body.batchId, answer.body.documents);
+    return answer.body.batchId;
+  }
+
+  track(batchId: string, documents: { documentId: string }[]): void {
+    this.ids.push(batchId);
+    this.accepted.push(...documents.map((d) => d.documentId));
+    this.watchers.push(follow(() => owner(this.stack), batchId, BATCH_TIMEOUT_MS).catch((err: Error) => err));
+  }
+
+  ended(): Promise<BatchView[]> {
+    return Promise.all(this.ids.map((id) => waitEnded(() => owner(this.stack), id, BATCH_TIMEOUT_MS)));
+  }
+
+  lastFrames() {
+    return Promise.all(this.watchers);
   }
 }
 
-/** The view a watcher ends with: the stream's snapshot with its deltas applied, through `done`. */
-async function lastFrame(stack: ChaosStack, batchId: string): Promise<BatchView> {
-  const frames = await readSse(
-    `${stack.baseUrl}/api/batches/${batchId}/events`,
-    { authorization: `Bearer ${stack.apiKey}` },
-    (f) => f.event === 'done',
-    AbortSignal.timeout(60_000),
-  );
-  const view = viewFromFrames(frames);
-  if (!frames.some((f) => f.event === 'done') || !view) throw new Error(`the event stream of ${batchId} ended without a snapshot and a done frame`);
-  return view;
+/** Faults injected and what was seen, as the scenario body reports them. */
+interface Injected {
+  count: number;
+  /** When the first fault was injected (ms since epoch). */
+  firstAt: number;
+  notes: string[];
 }
 
-/** Uploads, injects `fault` until the batches end, then checks everything. */
-async function runWithFaults(
+/**
+ * Ends a scenario: waits for every batch, runs the next retention pass, then checks the
+ * invariants, tenant isolation, reconciliation and the scenario's own checks.
+ */
+async function conclude(
   name: string,
   stack: ChaosStack,
-  uploads: UploadFile[][],
-  faults: { count: number; inject: (i: number) => Promise<void>; spacingMs: number },
-  extraChecks: (views: BatchView[]) => Promise<string[]> = async () => [],
+  batches: Batches,
+  injected: Injected,
+  extraChecks: (views: BatchView[]) => Promise<string[]> | string[] = () => [],
 ): Promise<ScenarioResult> {
-  const accepted: string[] = [];
-  const batchIds: string[] = [];
-  for (const files of uploads) {
-    const answer = await post(stack, files);
-    if (answer.status !== 202) throw new Error(`${name}: upload answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-    batchIds.push(answer.body.batchId);
-    accepted.push(...answer.body.documents.map((d: { documentId: string }) => d.documentId));
+  const views = await batches.ended();
+  const recoverySeconds = (Date.now() - injected.firstAt) / 1000;
+  const extraProblems: string[] = [];
+  const lastFrames: BatchView[] = [];
+  let reopened = 0;
+  for (const [i, watched] of (await batches.lastFrames()).entries()) {
+    if (watched instanceof Error) extraProblems.push(`could not follow batch ${batches.ids[i]}: ${watched.message}`);
+    else {
+      lastFrames.push(watched.last);
+      reopened += watched.reopened;
+    }
   }
-  const firstFault = Date.now();
-  for (let i = 0; i < faults.count; i++) {
-    // Random moments: jittered around the spacing so kills land in every step.
-    await sleep(faults.spacingMs * (0.5 + Math.random()));
-    await faults.inject(i);
+  const notes = [...injected.notes];
+  if (reopened > 0) notes.push(`event streams reopened ${reopened} times`);
+  const checksStarted = Date.now();
+  const retention = await stack.runRetention();
+  if (retention.orphanUploadsRemoved + retention.stagedRemoved > 0) {
+    notes.push(`retention removed ${retention.orphanUploadsRemoved} stray uploads and ${retention.stagedRemoved} staged files`);
   }
-  const views = await Promise.all(batchIds.map((id) => waitTerminal(stack, id, 900_000)));
-  const recoverySeconds = (Date.now() - firstFault) / 1000;
-  const frames = await Promise.all(batchIds.map((id) => lastFrame(stack, id)));
   const report = await checkInvariants({
     catalog: stack.catalog,
     vectors: stack.vectors,
     blobs: stack.blobs,
-    tenantId: stack.tenantId,
-    acceptedDocumentIds: accepted,
-    lastFrames: frames,
+    tenantId: stack.owner.tenantId,
+    acceptedDocumentIds: batches.accepted,
+    lastFrames,
+    stagedFiles: stack.stagedFiles(),
   });
-  const repair = await stack.reconcile();
-  const reconcileChanges = repair.orphanPointsRemoved + repair.stalePointsRemoved + repair.pointsRestored + repair.documentsRepaired + repair.documentsMarkedFailed.length;
-  return { scenario: name, faultsInjected: faults.count, recoverySeconds, reconcileChanges, extraProblems: await extraChecks(views), ...report };
+  const isolation = await checkIsolation({
+    baseUrl: stack.baseUrl,
+    owner: { ...stack.owner, batchIds: batches.ids, documentIds: batches.accepted, searchText: SEARCH_TEXT },
+    other: stack.other,
+    catalog: stack.catalog,
+    vectors: stack.vectors,
+  });
+  const repairs = await stack.reconcile();
+  const reconcileChanges = repairs.reduce((n, r) => n + r.orphanPointsRemoved + r.stalePointsRemoved + r.pointsRestored + r.documentsRepaired + r.documentsMarkedFailed.length, 0);
+  extraProblems.push(...(await extraChecks(views)), ...isolation.problems);
+  notes.push(`checks took ${((Date.now() - checksStarted) / 1000).toFixed(1)} s`);
+  return {
+    scenario: name,
+    faultsInjected: injected.count,
+    recoverySeconds,
+    reconcileChanges,
+    crossTenantReads: isolation.problems.length,
+    isolationChecks: isolation.attempts,
+    notes,
+    extraProblems,
+    ...report,
+  };
+}
+
+/** Every document of the batches must have indexed, whatever the fault was. */
+function allIndexed(views: BatchView[]): string[] {
+  return views.flatMap((view) =>
+    view.documents.filter((d) => d.status !== 'indexed').map((d) => `${d.filename}: ${d.status} (${d.error?.code ?? 'no code'}: ${d.error?.message ?? 'no reason'})`),
+  );
+}
+
+/**
+ * Injects `count` faults at random moments spread over the batches' progress (one in each
+ * equal slice of the first 80 %), so they land in every step, from the first parse to the last
+ * upsert.
+ */
+async function atRandomMoments(stack: ChaosStack, batchIds: string[], count: number, inject: (i: number) => Promise<void>): Promise<Injected> {
+  const marks = Array.from({ length: count }, (_, i) => ((i + Math.random()) / count) * 0.8);
+  const injected: Injected = { count: 0, firstAt: Date.now(), notes: [] };
+  const deadline = Date.now() + BATCH_TIMEOUT_MS;
+  while (injected.count < count && Date.now() < deadline) {
+    const share = await progress(owner(stack), batchIds);
+    if (share === undefined) {
+      await sleep(300); // the API or Temporal is on its way back
+      continue;
+    }
+    if (share >= 1) break;
+    if (share >= marks[injected.count]) {
+      if (injected.count === 0) injected.firstAt = Date.now();
+      await inject(injected.count);
+      injected.count++;
+      continue;
+    }
+    await sleep(300);
+  }
+  return injected;
+}
+
+function allLanded(injected: Injected, wanted: number, what: string): string[] {
+  return injected.count < wanted ? [`only ${injected.count} of ${wanted} ${what} landed before the batch ended; make the batch bigger`] : [];
+}
+
+/** Log lines of failed activity attempts of `step` in the pool's workers since `since`. */
+function failedAttempts(stack: ChaosStack, pool: Pool, step: string, since: number): number {
+  return stack
+    .allWorkers(pool)
+    .flatMap((w) => w.logs)
+    .filter((l) => l.msg === 'activity failed' && l.step === step && Date.parse(String(l.time)) >= since).length;
 }
 
 /** 1: worker SIGKILLs in both pools at random moments during one batch. */
-export const workerKills: Scenario = (stack, size) =>
-  runWithFaults('worker SIGKILLs', stack, [goodDocuments(size.documents, `wk${randomUUID().slice(0, 4)}`)], {
-    count: size.workerKills,
-    spacingMs: 1_500,
-    inject: (i) => stack.killWorker((i % 2 === 0 ? 'index' : 'parse') as Pool),
-  });
+export const workerKills: Scenario = async (stack, size) => {
+  const { documents, kills } = size.workerKills;
+  const batches = new Batches(stack);
+  await batches.upload(goodDocuments(documents, tagOf('wk')));
+  const pools: Pool[] = ['index', 'parse'];
+  const injected = await atRandomMoments(stack, batches.ids, kills, (i) => stack.killWorker(pools[i % 2]));
+  injected.notes.push(`${Math.ceil(injected.count / 2)} index and ${Math.floor(injected.count / 2)} parse workers SIGKILLed and replaced`);
+  return conclude('worker SIGKILLs', stack, batches, injected, (views) => [...allLanded(injected, kills, 'kills'), ...allIndexed(views)]);
+};
 
 /** 2: the Temporal dev server SIGKILLed and restarted on the same SQLite file during a batch. */
-export const temporalRestarts: Scenario = (stack, size) =>
-  runWithFaults('Temporal server SIGKILL + restart', stack, [goodDocuments(size.documents, `tr${randomUUID().slice(0, 4)}`)], {
-    count: size.temporalRestarts,
-    spacingMs: 4_000,
-    inject: () => stack.restartTemporal(),
-  });
+export const temporalRestarts: Scenario = async (stack, size) => {
+  const { documents, restarts } = size.temporalRestarts;
+  const batches = new Batches(stack);
+  await batches.upload(goodDocuments(documents, tagOf('tr')));
+  const injected = await atRandomMoments(stack, batches.ids, restarts, () => stack.restartTemporal());
+  injected.notes.push(`Temporal dev server SIGKILLed ${injected.count} times, restarted on the same SQLite file`);
+  return conclude('Temporal server SIGKILL + restart', stack, batches, injected, (views) => [...allLanded(injected, restarts, 'restarts'), ...allIndexed(views)]);
+};
 
-/** 6: poison files among good ones: no worker dies, each poison file fails within 3 attempts, the good ones index. */
+/**
+ * 3: the vector store unreachable for every worker and the API while a batch is upserting
+ * (LanceDB: its tables taken away underneath the adapter; Qdrant: the connection cut at a
+ * proxy). Every document must still index once the store is back, none twice.
+ */
+export const storeOutage: Scenario = async (stack, size) => {
+  const { documents, seconds } = size.storeOutage;
+  const batches = new Batches(stack);
+  const batchId = await batches.upload(goodDocuments(documents, tagOf('so')));
+  // Start the outage once writes are flowing: the live view shows a first document indexed.
+  const deadline = Date.now() + BATCH_TIMEOUT_MS;
+  while (!(await readBatch(owner(stack), batchId))?.documents.some((d) => d.status === 'indexed') && Date.now() < deadline) await sleep(200);
+  const firstAt = Date.now();
+  const cut = stack.storeOutage.begin();
+  await sleep(seconds * 1000);
+  stack.storeOutage.end();
+  const failedUpserts = failedAttempts(stack, 'index', 'upsert', firstAt);
+  const injected: Injected = {
+    count: 1,
+    firstAt,
+    notes: [
+      `${stack.storeOutage.kind} unreachable for ${seconds} s (${cut} ${stack.storeOutage.kind === 'lancedb' ? 'tables' : 'proxy'} cut); ${failedUpserts} upsert attempts failed during it`,
+    ],
+  };
+  return conclude('vector store unreachable', stack, batches, injected, (views) => [
+    ...(failedUpserts === 0 ? ['no upsert failed during the outage: it hit nothing, make the batch bigger'] : []),
+    ...allIndexed(views),
+  ]);
+};
+
+/**
+ * 4: the index workers' embedding endpoint behind a fault proxy in front of the real server:
+ * 30 % 429 with Retry-After, 10 % 500, some requests never answered (the client's timeout ends
+ * them), and once a vector of the wrong dimension in the answer for one document. That document
+ * fails with `embedding_rejected` and nothing of it is written; every other document indexes.
+ */
+export const embeddingFaults: Scenario = async (stack, size) => {
+  const tag = tagOf('ef');
+  const ours = new RegExp(`^(?:passage: )?Report ${tag} (\\d+),`);
+  const proxy = stack.embeddingProxy;
+  proxy.arm({
+    rateLimited: 0.3,
+    retryAfterSeconds: 1,
+    serverError: 0.1,
+    hang: 0.04,
+    leadWith: ['rateLimited', 'serverError', 'hang'],
+    wrongDimensionFor: (inputs) => inputs.some((text) => ours.test(text)),
+  });
+  try {
+    const batches = new Batches(stack);
+    const firstAt = Date.now();
+    await batches.upload(goodDocuments(size.embeddingFaults.documents, tag));
+    const views = await batches.ended();
+    proxy.disarm();
+    const victimIndex = proxy.wrongDimensionInputs?.map((text) => ours.exec(text)?.[1]).find((i) => i !== undefined);
+    const victim = victimIndex === undefined ? undefined : `${tag}-${victimIndex}.txt`;
+    const { rateLimited, serverError, hung, wrongDimension, forwarded } = proxy.counts;
+    const injected: Injected = {
+      count: rateLimited + serverError + hung + wrongDimension,
+      firstAt,
+      notes: [
+        `embedding requests: ${rateLimited} answered 429, ${serverError} answered 500, ${hung} held past the timeout, ${wrongDimension} with a wrong-dimension vector (${victim ?? 'none'}), ${forwarded} forwarded`,
+      ],
+    };
+    return await conclude('embedding endpoint faults', stack, batches, injected, async () => {
+      const problems: string[] = [];
+      if (!victim) problems.push('no answer got the wrong-dimension vector');
+      if (rateLimited === 0 || serverError === 0 || hung === 0) problems.push('not every kind of fault was injected');
+      for (const doc of views.flatMap((v) => v.documents)) {
+        if (doc.filename === victim) {
+          if (doc.status !== 'failed' || doc.error?.code !== 'embedding_rejected')
+            problems.push(`${doc.filename} got the wrong-dimension vector but ended ${doc.status} ${doc.error?.code ?? ''}, expected failed embedding_rejected`);
+          const points = await stack.vectors.countDocument(stack.owner.tenantId, doc.documentId);
+          if (points !== 0) problems.push(`${doc.filename} has ${points} points: the wrong-dimension answer was written`);
+        } else if (doc.status !== 'indexed') {
+          problems.push(`${doc.filename}: ${doc.status} (${doc.error?.code}: ${doc.error?.message})`);
+        }
+      }
+      return problems;
+    });
+  } finally {
+    proxy.disarm();
+  }
+};
+
+/**
+ * 5: the API SIGKILLed during concurrent uploads; clients whose request died retry with the same
+ * Idempotency-Key: one batch per key, no half-accepted batch, every document indexed, and no
+ * orphan files after the next retention run.
+ */
+export const apiKillDuringUploads: Scenario = async (stack, size) => {
+  const keys = Array.from({ length: size.apiKill.uploads }, () => randomUUID());
+  const files = keys.map((key) => goodDocuments(2, `ak${key.slice(0, 6)}`));
+  // Clients of different speeds: the quickest are answered before the kill, the others die
+  // mid-body or while the API stores and records what it received.
+  const spreads = keys.map((_, i) => 300 + (i * 1_500) / keys.length);
+  const attempts = keys.map((key, i) => upload(owner(stack), files[i], { idempotencyKey: key, spreadOverMs: spreads[i] }));
+  await sleep(800);
+  const firstAt = Date.now();
+  await stack.restartApi();
+  const first = await Promise.all(attempts);
+  const died = first.filter((a) => a.status !== 202).length;
+  const final = await Promise.all(keys.map((key, i) => (first[i].status === 202 ? first[i] : upload(owner(stack), files[i], { idempotencyKey: key }))));
+  // Every client asks once more: an idempotent API must answer with the same batch.
+  const again = await Promise.all(keys.map((key, i) => upload(owner(stack), files[i], { idempotencyKey: key })));
+  const batches = new Batches(stack);
+  const problems: string[] = [];
+  keys.forEach((key, i) => {
+    if (final[i].status !== 202) return problems.push(`key ${key}: the retry answered ${final[i].status}`);
+    if (again[i].body.batchId !== final[i].body.batchId) problems.push(`key ${key}: two batches (${final[i].body.batchId}, ${again[i].body.batchId})`);
+    if (final[i].body.documents.length !== files[i].length) problems.push(`key ${key}: half-accepted batch (${final[i].body.documents.length} of ${files[i].length})`);
+    batches.track(final[i].body.batchId, final[i].body.documents);
+  });
+  const injected: Injected = { count: 1, firstAt, notes: [`API SIGKILLed during ${keys.length} uploads; ${died} requests died and were retried with their Idempotency-Key`] };
+  return conclude('API SIGKILL during uploads', stack, batches, injected, (views) => [
+    ...(died === 0 ? ['no upload was in flight when the API died'] : []),
+    ...problems,
+    ...allIndexed(views),
+  ]);
+};
+
+/** 6: poison files among good ones: no worker dies, each poison file fails within 3 attempts with its reason, the good ones index. */
 export const poisonFiles: Scenario = async (stack, size) => {
-  const poison = (await generateBadInputs())
-    .filter((input) => 'status' in input.expect && input.expect.status === 'failed')
-    .slice(0, size.poisonFiles)
-    .map((input) => ({ name: input.name, bytes: input.bytes }));
-  const good = goodDocuments(size.documents, `pf${randomUUID().slice(0, 4)}`);
-  const before = [...stack.workers('parse'), ...stack.workers('index')];
-  return runWithFaults('poison files among good ones', stack, [[...poison, ...good]], { count: 0, spacingMs: 0, inject: async () => {} }, async ([view]) => {
+  const poison = (await generateBadInputs({ log: () => {} }))
+    .filter((input) => allowedOutcomes(input.expect).every((o) => 'status' in o && o.status === 'failed'))
+    .slice(0, size.poison.poison);
+  const workers = [...stack.workers('parse'), ...stack.workers('index')];
+  const batches = new Batches(stack);
+  const firstAt = Date.now();
+  await batches.upload([...poison.map((p) => ({ name: p.name, bytes: p.bytes })), ...goodDocuments(size.poison.good, tagOf('pf'))]);
+  const injected: Injected = { count: poison.length, firstAt, notes: [`poison files: ${poison.map((p) => p.name).join(', ')}`] };
+  return conclude('poison files among good ones', stack, batches, injected, ([view]) => {
     const problems: string[] = [];
-    for (const worker of before) if (worker.child.exitCode !== null || worker.child.signalCode !== null) problems.push(`worker ${worker.child.pid} died`);
+    if (poison.length < size.poison.poison) problems.push(`only ${poison.length} poison files available`);
+    for (const worker of workers) if (worker.child.exitCode !== null || worker.child.signalCode !== null) problems.push(`worker ${worker.child.pid} died`);
     for (const doc of view.documents) {
-      const isPoison = poison.some((p) => p.name === doc.filename);
-      if (isPoison && doc.status !== 'failed') problems.push(`${doc.filename}: poison ended ${doc.status}`);
-      if (!isPoison && doc.status !== 'indexed') problems.push(`${doc.filename}: good document ended ${doc.status}`);
+      const input = poison.find((p) => p.name === doc.filename);
+      if (input) {
+        const codes = allowedOutcomes(input.expect).flatMap((o) => ('codes' in o ? o.codes : []));
+        if (doc.status !== 'failed' || !codes.includes(doc.error?.code as never))
+          problems.push(`${doc.filename}: poison ended ${doc.status} ${doc.error?.code ?? ''}, expected failed with ${codes.join(' or ')}`);
+      } else if (doc.status !== 'indexed') problems.push(`${doc.filename}: good document ended ${doc.status}`);
       if (doc.attempt > 3) problems.push(`${doc.filename}: ${doc.attempt} attempts`);
     }
     return problems;
   });
 };
 
-/** 5: the API SIGKILLed during concurrent uploads; clients retry with the same Idempotency-Key. */
-export const apiKillDuringUploads: Scenario = async (stack, size) => {
-  const keys = Array.from({ length: size.concurrentUploads }, () => randomUUID());
-  const files = keys.map((key) => goodDocuments(2, `ak${key.slice(0, 6)}`));
-  const firstFault = Date.now();
-  const attempts = keys.map((key, i) => post(stack, files[i], key).catch((err: Error) => ({ status: 0, body: { error: err.message } })));
-  await sleep(150);
-  await stack.restartApi(true);
-  const first = await Promise.all(attempts);
-  // Every client whose request died (or was refused mid-restart) retries once with the same key.
-  const final = await Promise.all(keys.map((key, i) => (first[i].status === 202 ? first[i] : post(stack, files[i], key))));
-  const again = await Promise.all(keys.map((key, i) => post(stack, files[i], key)));
-  const extraProblems: string[] = [];
-  const batchIds: string[] = [];
-  const accepted: string[] = [];
-  keys.forEach((key, i) => {
-    if (final[i].status !== 202) extraProblems.push(`key ${key}: retry answered ${final[i].status}`);
-    else if (again[i].body.batchId !== final[i].body.batchId) extraProblems.push(`key ${key}: two batches (${final[i].body.batchId}, ${again[i].body.batchId})`);
-    if (final[i].status === 202) {
-      batchIds.push(final[i].body.batchId);
-      accepted.push(...final[i].body.documents.map((d: { documentId: string }) => d.documentId));
-      if (final[i].body.documents.length !== files[i].length) extraProblems.push(`key ${key}: half-accepted batch`);
-    }
+/**
+ * 7: a workflow code change (`patched()`) deployed mid-batch: the index workers are rolled one
+ * by one to version 2 while a batch started by version 1 runs, more batches start during and
+ * after the roll, all complete, and every history the run recorded replays against version 2.
+ */
+export const rollingDeploy: Scenario = async (stack, size) => {
+  const startedAt = new Date(Date.now() - 1_000);
+  const entry = await writeRolloutEntry(path.join(stack.dataDir, 'rollout'));
+  const batches = new Batches(stack);
+  const perBatch = size.rollingDeploy.documentsPerBatch;
+  const first = await batches.upload(goodDocuments(perBatch, tagOf('rd')));
+  const firstAt = Date.now();
+  let firstStillRunning = false;
+  const rollStarted = Date.now();
+  await stack.rollWorkers('index', { workflows: entry, label: 'v2' }, async (rolled) => {
+    if (rolled === 1) firstStillRunning = (await stack.catalog.getBatch(stack.owner.tenantId, first))?.status === 'running';
+    // A batch started while version 1 and version 2 workers share the queue.
+    if (rolled < stack.workers('index').length) await batches.upload(goodDocuments(perBatch, tagOf('rd')));
   });
-  const views = await Promise.all(batchIds.map((id) => waitTerminal(stack, id, 900_000)));
-  // An accepted upload of good documents must index, whatever the API went through.
-  for (const view of views)
-    for (const doc of view.documents) if (doc.status !== 'indexed') extraProblems.push(`${doc.filename}: ${doc.status} (${doc.error?.message ?? 'no reason'})`);
-  const frames = await Promise.all(batchIds.map((id) => lastFrame(stack, id)));
-  const report = await checkInvariants({
-    catalog: stack.catalog,
-    vectors: stack.vectors,
-    blobs: stack.blobs,
-    tenantId: stack.tenantId,
-    acceptedDocumentIds: accepted,
-    lastFrames: frames,
+  const rollSeconds = (Date.now() - rollStarted) / 1000;
+  await batches.upload(goodDocuments(perBatch, tagOf('rd')));
+  let replayNote = 'histories not replayed';
+  const result = await conclude('rolling workflow deploy', stack, batches, { count: stack.workers('index').length, firstAt, notes: [] }, async (views) => {
+    const problems = allIndexed(views);
+    if (!firstStillRunning) problems.push('the first batch had ended before the first worker was rolled: make it bigger');
+    const replayStarted = Date.now();
+    const replay = await replayRecordedHistories(stack.temporalAddress, startedAt, entry);
+    problems.push(...replay.failures.map((f) => `replay against version 2 failed: ${f}`));
+    const crossed = replay.executions.filter((e) => !e.startedByV2 && e.taskIdentities.some((id) => id.includes('-v2@')) && e.taskIdentities.some((id) => !id.includes('-v2@')));
+    const byV2 = replay.executions.filter((e) => e.startedByV2);
+    if (crossed.length === 0) problems.push('no execution started by version 1 was continued by version 2');
+    if (byV2.length === 0) problems.push('no execution took the patched branch');
+    replayNote = `${replay.replayed} histories replayed against version 2 (${replay.executions.length} from this run); ${crossed.length} executions crossed from version 1 to 2, ${byV2.length} started by version 2; the roll took ${rollSeconds.toFixed(0)} s, the replay ${((Date.now() - replayStarted) / 1000).toFixed(0)} s`;
+    return problems;
   });
-  const repair = await stack.reconcile();
-  return {
-    scenario: 'API SIGKILL during uploads',
-    faultsInjected: 1,
-    recoverySeconds: (Date.now() - firstFault) / 1000,
-    reconcileChanges: repair.orphanPointsRemoved + repair.stalePointsRemoved + repair.pointsRestored + repair.documentsRepaired + repair.documentsMarkedFailed.length,
-    extraProblems,
-    ...report,
-  };
+  result.notes.push(replayNote);
+  // Version 2 stays deployed: it is the last scenario, and what a real roll-out leaves behind.
+  return result;
 };
 
 /** Every scenario this harness runs, in order. */
 export const SCENARIOS: Record<string, Scenario> = {
   'worker-kills': workerKills,
   'temporal-restarts': temporalRestarts,
+  'store-outage': storeOutage,
+  'embedding-faults': embeddingFaults,
   'api-kill': apiKillDuringUploads,
   poison: poisonFiles,
+  'rolling-deploy': rollingDeploy,
 };

@@ -29,7 +29,7 @@ import { createParsePool, type ParsePool } from '../activities/parse-pool/pool.j
 import { DEFAULT_PARSE_LIMITS } from '../activities/parsers/index.js';
 import { makePdf, makeText } from './fixtures/documents.js';
 import { allowedOutcomes, generateBadInputs, makeRedosProbe, type BadInput, type SingleExpectation } from './fixtures/bad-inputs.js';
-import { uploadBatch, waitForBatch } from './http.js';
+import { uploadBatch, viewFromFrames, waitForBatch, type SseFrame } from './http.js';
 import { startStack, type Stack } from './stack.js';
 
 const TENANT = 'demo';
@@ -303,35 +303,31 @@ describe('hostile and broken inputs through the HTTP API', () => {
     }
   });
 
-  it('streams progress to one final done frame that no filename can forge', () => {
+  it('streams a snapshot, deltas and one final done frame that no filename can forge', () => {
     expect(sseRaw.includes('\r'), 'raw CR in the event stream').toBe(false);
     const frames = sseRaw.split('\n\n').filter((f) => f.trim() !== '');
-    const events: string[] = [];
+    const parsed: SseFrame[] = [];
     for (const frame of frames) {
       const lines = frame.split('\n');
       if (lines.every((l) => l.startsWith(':'))) continue; // keep-alive comment
       let event = 'message';
+      let id: string | null = null;
       let data = '';
       for (const line of lines) {
-        expect(line, `unexpected SSE line ${JSON.stringify(line.slice(0, 120))}`).toMatch(/^(event: (progress|done)|id: \d+|data: .*|:.*)$/);
+        expect(line, `unexpected SSE line ${JSON.stringify(line.slice(0, 120))}`).toMatch(/^(event: (snapshot|progress|done)|id: \d+|data: .*|:.*)$/);
         if (line.startsWith('event: ')) event = line.slice(7);
+        if (line.startsWith('id: ')) id = line.slice(4);
         if (line.startsWith('data: ')) data += line.slice(6);
       }
-      events.push(event);
-      const parsed = JSON.parse(data) as BatchView;
-      expect(parsed.batchId).toBe(upload.body.batchId);
+      expect((JSON.parse(data) as { batchId: string }).batchId).toBe(upload.body.batchId);
+      parsed.push({ event, id, data });
     }
+    const events = parsed.map((f) => f.event);
+    expect(events[0]).toBe('snapshot');
     expect(events.at(-1)).toBe('done');
     expect(events.filter((e) => e === 'done')).toHaveLength(1);
-    expect(events.slice(0, -1).every((e) => e === 'progress')).toBe(true);
-    const last = JSON.parse(
-      frames
-        .at(-1)!
-        .split('\n')
-        .filter((l) => l.startsWith('data: '))
-        .map((l) => l.slice(6))
-        .join(''),
-    ) as BatchView;
+    expect(events.slice(1, -1).every((e) => e === 'progress')).toBe(true);
+    const last = viewFromFrames(parsed)!;
     const crlf = inputs.find((i) => i.name.startsWith('crlf'))!;
     expect(last.documents.map((d) => d.filename)).toContain(crlf.display);
   });

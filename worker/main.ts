@@ -1,9 +1,12 @@
 /**
  * Worker process: `tsx worker/main.ts --queue index|parse|all [--concurrency N] [--identity NAME]`.
+ * `--workflows FILE` bundles another workflows module instead of workflows/index.ts; it exists
+ * for rehearsing a rolling deploy of changed workflow code (`npm run chaos`), not for operators.
  * Builds the production dependencies from the environment and runs until SIGINT/SIGTERM, then
  * drains: no new tasks, in-flight activities get WORKER_SHUTDOWN_GRACE (drain.ts) to finish.
  */
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createIndexActivities, createParseActivities } from '../activities/index.js';
@@ -19,7 +22,7 @@ import { parseShutdownGrace, parseWorkerIdentity, watchDrain } from './drain.js'
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { queue: { type: 'string', default: 'all' }, concurrency: { type: 'string' }, identity: { type: 'string' } },
+    options: { queue: { type: 'string', default: 'all' }, concurrency: { type: 'string' }, identity: { type: 'string' }, workflows: { type: 'string' } },
   });
   const queue = values.queue as string;
   if (!['index', 'parse', 'all'].includes(queue)) throw new Error(`--queue must be index, parse or all (got ${queue})`);
@@ -73,7 +76,7 @@ async function main(): Promise<void> {
     closers.push(() => maintenance.close());
     if (maintenance.scheduleIds.length > 0) logger.info('schedules in place', { scheduleIds: maintenance.scheduleIds });
     const activities = { ...createIndexActivities(stores), ...maintenance.activities };
-    const workflowBundle = await bundleWorkflows();
+    const workflowBundle = await bundleWorkflows(values.workflows === undefined ? undefined : path.resolve(values.workflows));
     const concurrency = concurrencyFlag ?? config.indexConcurrency;
     workers.push(
       await createIndexWorker({

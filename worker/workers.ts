@@ -12,10 +12,22 @@ import { DEFAULT_SHUTDOWN_GRACE_MS } from './drain.js';
 /** Entry file of the workflow bundle. */
 export const WORKFLOWS_ENTRY = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-/** Bundles the workflow code once; the bundle is reused by every worker of a process. */
-export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_ENTRY, logger: quietBundlerLogger });
+/**
+ * Bundles the workflow code once; the bundle is reused by every worker of a process. `entry`
+ * replaces the product's workflows module only where a rolling deploy of changed workflow code
+ * is rehearsed (the fault-injection harness); everything else uses the default.
+ */
+export async function bundleWorkflows(entry: string = WORKFLOWS_ENTRY): Promise<WorkflowBundleWithSourceMap> {
+  if (entry === WORKFLOWS_ENTRY) return bundleWorkflowCode({ workflowsPath: entry, logger: quietBundlerLogger });
+  // A module elsewhere (a scratch directory) still gets the SDK from docflow's own dependencies.
+  return bundleWorkflowCode({
+    workflowsPath: entry,
+    logger: quietBundlerLogger,
+    webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, modules: [...(config.resolve?.modules ?? ['node_modules']), OWN_NODE_MODULES] } }),
+  });
 }
+
+const OWN_NODE_MODULES = fileURLToPath(new URL('../node_modules', import.meta.url));
 
 const quietBundlerLogger = {
   log: () => undefined,
