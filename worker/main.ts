@@ -42,6 +42,8 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const workers: Worker[] = [];
   const closers: (() => Promise<void>)[] = [];
+  // What both pools' workers are given alike.
+  const shared = { connection, namespace: config.temporal.namespace, identity, shutdownGraceMs, observers };
 
   if (queue === 'parse' || queue === 'all') {
     const concurrency = concurrencyFlag ?? config.parse.concurrency;
@@ -55,18 +57,7 @@ async function main(): Promise<void> {
     closers.push(() => pool.close());
     const blobs = await openBlobStore(config);
     const activities = createParseActivities({ blobs, parser: pool, chunking: config.chunking });
-    workers.push(
-      await createParseWorker({
-        connection,
-        namespace: config.temporal.namespace,
-        identity,
-        concurrency,
-        shutdownGraceMs,
-        observers,
-        activities,
-        taskQueue: config.temporal.queues.parse,
-      }),
-    );
+    workers.push(await createParseWorker({ ...shared, concurrency, activities, taskQueue: config.temporal.queues.parse }));
   }
   if (queue === 'index' || queue === 'all') {
     const stores = await openStores(config, { embedderMetrics: metrics.embedder, logger });
@@ -78,19 +69,7 @@ async function main(): Promise<void> {
     const activities = { ...createIndexActivities(stores), ...maintenance.activities };
     const workflowBundle = await bundleWorkflows(values.workflows === undefined ? undefined : path.resolve(values.workflows));
     const concurrency = concurrencyFlag ?? config.indexConcurrency;
-    workers.push(
-      await createIndexWorker({
-        connection,
-        namespace: config.temporal.namespace,
-        identity,
-        concurrency,
-        shutdownGraceMs,
-        observers,
-        activities,
-        workflowBundle,
-        taskQueue: config.temporal.queues.index,
-      }),
-    );
+    workers.push(await createIndexWorker({ ...shared, concurrency, activities, workflowBundle, taskQueue: config.temporal.queues.index }));
   }
 
   const metricsServer = await startEndpoint();
