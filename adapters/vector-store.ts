@@ -3,9 +3,10 @@
  * Every call is scoped to one tenant: an implementation keeps one collection/table per tenant,
  * so no query can ever reach another tenant's points.
  */
+import type { ChunkProvenance } from '../core/parsed.js';
 
 /** Payload stored with every point; what search results are built from. */
-export interface PointPayload {
+export interface PointPayload extends ChunkProvenance {
   tenantId: string;
   documentId: string;
   batchId: string;
@@ -14,18 +15,6 @@ export interface PointPayload {
   chunkIndex: number;
   text: string;
   filename: string;
-  page: number | null;
-  heading: string | null;
-  /** Every heading above the chunk, outermost first (empty when none). */
-  headingPath: string[];
-  sheet: string | null;
-  rowStart: number | null;
-  rowEnd: number | null;
-  /** Lowest OCR confidence (0..100) of the text the chunk came from; null when not OCR'd. */
-  ocrConfidence: number | null;
-  /** The chunk's place in the document's extracted text (UTF-16 offsets, end exclusive); null for chunks indexed before offsets were kept. */
-  charStart: number | null;
-  charEnd: number | null;
 }
 
 export interface VectorPoint {

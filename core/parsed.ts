@@ -42,11 +42,8 @@ export function extractedText(doc: ParsedDocument): string {
   return doc.sections.map((s) => (typeof s.text === 'string' ? s.text : '')).join(SECTION_SEPARATOR);
 }
 
-/** A chunk ready to embed; its provenance travels into the vector payload. */
-export interface Chunk {
-  index: number;
-  text: string;
-  tokens: number;
+/** Where a chunk came from in its document; travels from the chunk into the vector payload. */
+export interface ChunkProvenance {
   page: number | null;
   heading: string | null;
   /** Every heading above the chunk, outermost first; empty when the format has none. */
@@ -62,4 +59,11 @@ export interface Chunk {
    */
   charStart: number | null;
   charEnd: number | null;
+}
+
+/** A chunk ready to embed. */
+export interface Chunk extends ChunkProvenance {
+  index: number;
+  text: string;
+  tokens: number;
 }
