@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { EmbeddingRequestError, EmbeddingResponseError, EmbeddingUnavailableError } from '../adapters/openai-embedder.js';
+import { EmbeddingResponseError } from '../adapters/embedder.js';
+import { EmbeddingRequestError, EmbeddingUnavailableError } from '../adapters/openai-embedder.js';
 import { DocumentError } from '../core/formats.js';
 import { classified } from './failures.js';
 

@@ -10,7 +10,7 @@ import type { ParsedDocument } from '../core/parsed.js';
 import { chunkDocument } from '../core/chunking.js';
 import type { BlobStore } from '../adapters/blob-store.js';
 import type { Catalog } from '../adapters/catalog.js';
-import type { Embedder } from '../adapters/embedder.js';
+import { EmbeddingResponseError, type Embedder } from '../adapters/embedder.js';
 import type { VectorStore } from '../adapters/vector-store.js';
 import { chunkPoints } from './points.js';
 import {
@@ -206,6 +206,16 @@ interface PackRange {
   stored: boolean;
 }
 
+/** The document whose chunk is text number `input` of the ranges' texts, in order. */
+function documentOfInput(ranges: PackRange[], input: number): string | undefined {
+  let before = 0;
+  for (const r of ranges) {
+    if (input < before + r.chunks.length) return r.item.documentId;
+    before += r.chunks.length;
+  }
+  return undefined;
+}
+
 export interface IndexDeps {
   blobs: BlobStore;
   catalog: Catalog;
@@ -229,7 +239,10 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
   /**
    * Embeds the ranges that have no stored vectors, all texts in one call (the embedder splits it
    * into requests within the endpoint's limits). A refusal the endpoint will repeat is pinned on
-   * the document that caused it: with several documents in the pack, each is embedded on its own.
+   * the document that caused it, and the others are embedded again without it: directly when the
+   * error names the bad input (a vector of the wrong size), else by embedding each document on its
+   * own. A bad answer is never retried for the document it hit: the endpoint may well answer
+   * correctly the second time, and the document would index on an answer nobody can vouch for.
    * Anything transient is thrown, so the whole pack is retried.
    */
   const embedMissing = async (ranges: PackRange[], failures: Map<PackRange, StepFailure>, signal: AbortSignal): Promise<void> => {
@@ -245,24 +258,31 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
         at += r.chunks.length;
       }
     };
-    const documents = [...new Set(ranges.map((r) => r.item.documentId))];
-    try {
-      if (ranges.length > 0) await embedInto(ranges);
-      return;
-    } catch (err) {
-      if (!(err instanceof DocumentError)) throw err;
-      if (documents.length === 1) {
-        for (const r of ranges) failures.set(r, stepFailure('embed', err));
-        return;
-      }
-    }
-    for (const documentId of documents) {
-      const own = ranges.filter((r) => r.item.documentId === documentId);
+    const fail = (documentId: string, err: unknown) => {
+      for (const r of ranges) if (r.item.documentId === documentId) failures.set(r, stepFailure('embed', err));
+    };
+    let pending = ranges;
+    while (pending.length > 0) {
       try {
-        await embedInto(own);
+        await embedInto(pending);
+        return;
       } catch (err) {
         if (!(err instanceof DocumentError)) throw err;
-        for (const r of own) failures.set(r, stepFailure('embed', err));
+        const documents = [...new Set(pending.map((r) => r.item.documentId))];
+        const culprit = err instanceof EmbeddingResponseError && err.input !== undefined ? documentOfInput(pending, err.input) : documents.length === 1 ? documents[0] : undefined;
+        if (culprit === undefined) break;
+        fail(culprit, err);
+        pending = pending.filter((r) => r.item.documentId !== culprit);
+      }
+    }
+    if (pending.length === 0) return;
+    // A refusal that names no input: each document on its own finds out which of them it was.
+    for (const documentId of new Set(pending.map((r) => r.item.documentId))) {
+      try {
+        await embedInto(pending.filter((r) => r.item.documentId === documentId));
+      } catch (err) {
+        if (!(err instanceof DocumentError)) throw err;
+        fail(documentId, err);
       }
     }
   };

@@ -347,6 +347,22 @@ describe('response validation', () => {
     });
   }
 
+  it('names the input whose vector was bad, counted over every request of the call', async () => {
+    // The index step pins the failure on the one document that text belongs to.
+    const { embedder } = make({ dimensions: 3, maxBatchInputs: 4 });
+    script.push((r) => okEmbeddings(r.body.input as string[]));
+    script.push((r) => ({ body: { data: (r.body.input as string[]).map((t, index) => ({ index, embedding: index === 2 ? [1, 2] : fakeVector(t) })) } }));
+    const err = await embedder.embed(texts(8), 'passage').catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'EmbeddingResponseError', code: 'embedding_rejected', input: 6 });
+    expect((err as Error).message).toMatch(/2 dimensions, expected 3/);
+  });
+
+  it('names no input when the fault is the whole answer', async () => {
+    const { embedder } = make();
+    script.push((r) => ({ body: { data: (r.body.input as string[]).slice(1).map((t, index) => ({ index, embedding: fakeVector(t) })) } }));
+    expect(await embedder.embed(texts(3), 'passage').catch((e: unknown) => e)).toMatchObject({ name: 'EmbeddingResponseError', input: undefined });
+  });
+
   it('rejects vectors whose size differs from the configured dimensions', async () => {
     const { embedder } = make({ dimensions: 384 });
     await expect(embedder.embed(texts(1), 'passage')).rejects.toThrow(/expected 384/);

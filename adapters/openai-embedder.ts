@@ -38,7 +38,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import OpenAI, { APIError, APIUserAbortError } from 'openai';
 import { estimateTokens } from '../core/chunking.js';
 import { DocumentError } from '../core/formats.js';
-import type { Embedder, EmbedPurpose } from './embedder.js';
+import { EmbeddingResponseError, type Embedder, type EmbedPurpose } from './embedder.js';
 
 /** How query / passage prefixes are produced; see the module comment. */
 export type PrefixMode = 'e5' | 'input_type' | 'none' | 'auto';
@@ -109,14 +109,6 @@ export class EmbeddingRequestError extends DocumentError {
   }
 }
 
-/** The server answered 2xx but the payload is unusable (wrong count, ragged or non-finite vectors): permanent too. */
-export class EmbeddingResponseError extends DocumentError {
-  constructor(message: string) {
-    super('embedding_rejected', `invalid embedding response: ${message}`);
-    this.name = 'EmbeddingResponseError';
-  }
-}
-
 /** Transient failures outlasted the client's retries; a later attempt (the workflow's step retry) may succeed. */
 export class EmbeddingUnavailableError extends Error {
   constructor(
@@ -174,13 +166,13 @@ function validateResponse(res: unknown, expected: number, dim: number | undefine
     const at = indexed ? (item?.index as number) : pos;
     if (!Number.isInteger(at) || at < 0 || at >= expected || out[at] !== undefined) throw new EmbeddingResponseError(`bad or duplicate index ${String(at)}`);
     const vec = item?.embedding;
-    if (!Array.isArray(vec)) throw new EmbeddingResponseError(`item ${at} has no float embedding array`);
-    if (vec.length === 0) throw new EmbeddingResponseError(`item ${at} is empty`);
+    if (!Array.isArray(vec)) throw new EmbeddingResponseError(`item ${at} has no float embedding array`, at);
+    if (vec.length === 0) throw new EmbeddingResponseError(`item ${at} is empty`, at);
     if (width === undefined) width = vec.length;
-    if (vec.length !== width) throw new EmbeddingResponseError(`item ${at} has ${vec.length} dimensions, expected ${width}`);
+    if (vec.length !== width) throw new EmbeddingResponseError(`item ${at} has ${vec.length} dimensions, expected ${width}`, at);
     for (let k = 0; k < vec.length; k++) {
       const x = vec[k];
-      if (typeof x !== 'number' || !Number.isFinite(x)) throw new EmbeddingResponseError(`item ${at} has a non-finite value at ${k}`);
+      if (typeof x !== 'number' || !Number.isFinite(x)) throw new EmbeddingResponseError(`item ${at} has a non-finite value at ${k}`, at);
     }
     out[at] = vec as number[];
   }
@@ -370,7 +362,11 @@ export function createOpenAiEmbedder(opts: OpenAiEmbedderOptions): OpenAiEmbedde
     for (const [a, b] of planBatches(costs, maxBatchInputs, maxBatchTokens)) {
       let estimate = 0;
       for (let i = a; i < b; i++) estimate += costs[i];
-      const vectors = await embedBatch(sent.slice(a, b), purpose, mode, estimate, signal, retries);
+      const vectors = await embedBatch(sent.slice(a, b), purpose, mode, estimate, signal, retries).catch((e: unknown) => {
+        // The request held only [a, b): the bad item's position, made relative to all the texts.
+        if (e instanceof EmbeddingResponseError && e.input !== undefined) throw new EmbeddingResponseError(e.detail, a + e.input);
+        throw e;
+      });
       for (const v of vectors) out.push(v);
     }
     return out;

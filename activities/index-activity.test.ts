@@ -1,0 +1,101 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { describe, expect, it } from 'vitest';
+import { createFsBlobStore } from '../adapters/blob-store.js';
+import type { Catalog } from '../adapters/catalog.js';
+import { EmbeddingResponseError, type Embedder } from '../adapters/embedder.js';
+import { EmbeddingRequestError } from '../adapters/openai-embedder.js';
+import type { VectorPoint, VectorStore } from '../adapters/vector-store.js';
+import { chunkGroupKey } from './artifacts.js';
+import type { IndexInput, IndexOutput } from './contracts.js';
+import { createIndexActivities } from './index.js';
+
+const DIMENSIONS = 4;
+
+/**
+ * An embedder that answers every text with a vector of the right size, except as `refuse`
+ * decides for a whole call (throwing what the real embedder throws for it).
+ */
+function scriptedEmbedder(refuse: (texts: string[], call: number) => Error | undefined) {
+  const calls: string[][] = [];
+  const embedder: Embedder = {
+    model: 'scripted',
+    dimensions: async () => DIMENSIONS,
+    embed: async (texts) => {
+      calls.push(texts);
+      const refusal = refuse(texts, calls.length);
+      if (refusal) throw refusal;
+      return texts.map((t) => [t.length, 1, 2, 3]);
+    },
+    health: async () => ({ ok: true, detail: 'scripted' }),
+  };
+  return { embedder, calls };
+}
+
+/** Records what was written; the index step only creates the collection and upserts. */
+function recordingStore() {
+  const written: VectorPoint[] = [];
+  const store = {
+    ensureCollection: async () => undefined,
+    upsert: async (_tenantId: string, points: VectorPoint[]) => void written.push(...points),
+  } as unknown as VectorStore;
+  return { store, written };
+}
+
+/** Three one-chunk documents stored as the prepare step leaves them, and the pack that indexes them. */
+async function pack(blobs: ReturnType<typeof createFsBlobStore>): Promise<IndexInput> {
+  const items = [];
+  for (const name of ['alpha', 'beta', 'gamma']) {
+    const chunksKey = `t/${name}/v1/chunks`;
+    const chunk = { index: 0, text: `${name} chapter on tides`, tokens: 5, page: null, heading: null, headingPath: [], sheet: null, rowStart: null, rowEnd: null };
+    await blobs.writeArtifact(chunkGroupKey(chunksKey, 0), JSON.stringify([chunk]));
+    items.push({ documentId: name, version: 1, filename: `${name}.txt`, chunksKey, start: 0, end: 1 });
+  }
+  return { tenantId: 't', batchId: 'b', items };
+}
+
+async function indexPack(embedder: Embedder) {
+  const blobs = createFsBlobStore(mkdtempSync(path.join(os.tmpdir(), 'docflow-index-')));
+  const { store, written } = recordingStore();
+  const activities = createIndexActivities({ blobs, catalog: {} as Catalog, embedder, vectors: store });
+  const out: IndexOutput = await new MockActivityEnvironment().run(activities.indexChunks, await pack(blobs));
+  const outcome = Object.fromEntries(out.items.map((i) => [i.documentId, i.ok ? 'indexed' : `${i.failure.step} ${i.failure.code}`]));
+  return { outcome, written: written.map((p) => p.payload.documentId) };
+}
+
+describe('the index step (embed and upsert a pack of documents)', () => {
+  it('fails only the document whose vector came back malformed, without asking again for it, and writes the others', async () => {
+    // The endpoint returns one wrong-size vector once; asked again it might answer correctly, and
+    // the document would be indexed on an answer nobody can vouch for.
+    const { embedder, calls } = scriptedEmbedder((texts, call) =>
+      call === 1
+        ? new EmbeddingResponseError(
+            'item 1 has 3 dimensions, expected 4',
+            texts.findIndex((t) => t.startsWith('beta')),
+          )
+        : undefined,
+    );
+    const { outcome, written } = await indexPack(embedder);
+    expect(outcome).toEqual({ alpha: 'indexed', beta: 'embed embedding_rejected', gamma: 'indexed' });
+    expect(written.sort()).toEqual(['alpha', 'gamma']);
+    expect(calls).toHaveLength(2);
+    expect(calls[1].some((t) => t.startsWith('beta'))).toBe(false);
+  });
+
+  it('finds the document a refusal naming no input belongs to by embedding each on its own', async () => {
+    const { embedder, calls } = scriptedEmbedder((texts) => (texts.some((t) => t.startsWith('beta')) ? new EmbeddingRequestError(400, 'input too long') : undefined));
+    const { outcome, written } = await indexPack(embedder);
+    expect(outcome).toEqual({ alpha: 'indexed', beta: 'embed embedding_rejected', gamma: 'indexed' });
+    expect(written.sort()).toEqual(['alpha', 'gamma']);
+    expect(calls.map((c) => c.length)).toEqual([3, 1, 1, 1]);
+  });
+
+  it('retries the whole pack when the endpoint is only unavailable', async () => {
+    const { embedder } = scriptedEmbedder(() => new Error('connection reset'));
+    const blobs = createFsBlobStore(mkdtempSync(path.join(os.tmpdir(), 'docflow-index-')));
+    const activities = createIndexActivities({ blobs, catalog: {} as Catalog, embedder, vectors: recordingStore().store });
+    await expect(new MockActivityEnvironment().run(activities.indexChunks, await pack(blobs))).rejects.toThrow(/connection reset/);
+  });
+});
