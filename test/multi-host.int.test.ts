@@ -54,8 +54,7 @@ describeWithPostgres('docflow on several hosts (separate processes, no shared di
     fetch(`${api.baseUrl}${route}`, { ...init, headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
   const view = async (batchId: string) => (await (await call(`/api/batches/${batchId}`)).json()) as BatchView;
 
-  /** Waits until some documents are indexed and others are in a step: the batch is really mid-way. */
-  /** Waits until `minIndexed` documents are indexed while others are still being worked on. */
+  /** Waits until `minIndexed` documents are indexed while others are still in a step: the batch is really mid-way. */
   const waitUntilMidBatch = async (batchId: string, minIndexed = 2) => {
     const deadline = Date.now() + 240_000;
     for (;;) {
