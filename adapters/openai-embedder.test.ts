@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -318,6 +319,16 @@ describe('abort', () => {
     onRequest = () => setTimeout(() => ac.abort(new Error('shutting down')), 20);
     await expect(embedder.embed(texts(1), 'passage', ac.signal)).rejects.toThrow('shutting down');
     expect(embeddingRequests()).toHaveLength(1);
+  });
+
+  it("leaves no listener on the caller's signal, however many requests one activity sends", async () => {
+    // The client keeps a listener on every signal it is given; on the activity's own signal they
+    // piled up past Node's limit and its warning broke the JSON log.
+    const { embedder } = make({ maxBatchInputs: 1 });
+    const signal = new AbortController().signal;
+    await embedder.embed(texts(15), 'passage', signal);
+    expect(embeddingRequests()).toHaveLength(15);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
   });
 
   it('sends nothing when the signal is already aborted', async () => {

@@ -253,13 +253,26 @@ export function createOpenAiEmbedder(opts: OpenAiEmbedderOptions): OpenAiEmbedde
    * Runs one client call (which retries transient failures itself) and classifies its outcome:
    * permanent 4xx → EmbeddingRequestError, transient exhausted → EmbeddingUnavailableError.
    */
-  async function call<T>(what: string, send: () => Promise<T>, signal: AbortSignal | undefined, onFinished?: (trace: CallTrace) => void): Promise<T> {
+  async function call<T>(
+    what: string,
+    send: (signal: AbortSignal | undefined) => Promise<T>,
+    signal: AbortSignal | undefined,
+    onFinished?: (trace: CallTrace) => void,
+  ): Promise<T> {
     if (signal?.aborted) throw abortReason(signal);
     const trace: CallTrace = { statuses: [] };
+    // The client leaves a listener on the signal it is given for every request; one activity
+    // sends many, so it gets a signal of its own per call, linked to the caller's only meanwhile.
+    const scoped = new AbortController();
+    const forward = () => scoped.abort(abortReason(signal!));
+    signal?.addEventListener('abort', forward, { once: true });
     try {
       // The client's wait before a retry does not listen to the signal; its next attempt checks
       // it and sends nothing, so racing here ends the wait without leaving a request behind.
-      const out = await raceAbort(traces.run(trace, send), signal);
+      const out = await raceAbort(
+        traces.run(trace, () => send(signal ? scoped.signal : undefined)),
+        signal,
+      );
       onFinished?.(trace);
       return out;
     } catch (err) {
@@ -273,6 +286,8 @@ export function createOpenAiEmbedder(opts: OpenAiEmbedderOptions): OpenAiEmbedde
       const attempts = trace.statuses.length;
       log(`${what}: ${reason} after ${attempts} attempts`, { attempts, status });
       throw new EmbeddingUnavailableError(`${what}: ${reason} after ${attempts} attempts: ${errorText(err)}`, status, attempts, { cause: err });
+    } finally {
+      signal?.removeEventListener('abort', forward);
     }
   }
 
@@ -332,7 +347,7 @@ export function createOpenAiEmbedder(opts: OpenAiEmbedderOptions): OpenAiEmbedde
     const res = await call(
       'embeddings',
       // `input_type` is not in the OpenAI types; the client forwards unknown body fields as-is.
-      () => client.embeddings.create(body as unknown as OpenAI.EmbeddingCreateParams, { signal, maxRetries: retries }),
+      (scoped) => client.embeddings.create(body as unknown as OpenAI.EmbeddingCreateParams, { signal: scoped, maxRetries: retries }),
       signal,
       countEmbeddingAttempts,
     );
