@@ -80,19 +80,6 @@ export async function waitEnded(api: () => ApiTarget, batchId: string, timeoutMs
   }
 }
 
-/** Share (0..1) of the batches' documents that have reached a terminal state, live. */
-export async function progress(api: ApiTarget, batchIds: string[]): Promise<number | undefined> {
-  let done = 0;
-  let total = 0;
-  for (const batchId of batchIds) {
-    const view = await readBatch(api, batchId);
-    if (!view) return undefined;
-    total += view.documents.length;
-    done += view.status === 'running' ? view.documents.filter((d) => ['indexed', 'failed', 'cancelled', 'skipped'].includes(d.status)).length : view.documents.length;
-  }
-  return total === 0 ? 1 : done / total;
-}
-
 /**
  * Follows the batch's event stream until its `done` frame and returns the view it built. A connection
  * that drops is resumed with Last-Event-ID; a stream the API refuses while it or Temporal is

@@ -22,10 +22,10 @@ export interface FaultPlan {
   /** Faults the first embedding requests get, in order, so every kind happens even in a short run. */
   leadWith?: Fault[];
   /**
-   * Picks the one request whose answer gets a vector of the wrong dimension: the first
-   * forwarded request whose inputs this accepts. Absent: no such fault.
+   * Picks the one input whose vector comes back a dimension short: in the first forwarded request
+   * with inputs this accepts, a random one of them. Absent: no such fault.
    */
-  wrongDimensionFor?: (inputs: string[]) => boolean;
+  wrongDimensionFor?: (input: string) => boolean;
 }
 
 /** What the proxy did, for the results table. */
@@ -45,8 +45,8 @@ export interface FaultProxy {
   baseURL: string;
   /** What the proxy did since it was last armed. */
   readonly counts: FaultCounts;
-  /** The inputs of the request whose answer got the wrong-dimension vector, once it happened. */
-  readonly wrongDimensionInputs: string[] | undefined;
+  /** The input whose vector was cut short, once it happened. */
+  readonly wrongDimensionInput: string | undefined;
   /** Starts injecting `plan`'s faults (counts start from zero); `random` is injectable for tests. */
   arm(plan: FaultPlan, random?: () => number): void;
   /** Forwards everything again; requests it holds stay held until their clients give up. */
@@ -80,7 +80,7 @@ export async function startFaultProxy(upstreamBaseURL: string): Promise<FaultPro
   const upstream = new URL(upstreamBaseURL.endsWith('/') ? upstreamBaseURL : `${upstreamBaseURL}/`);
   let counts = zeroCounts();
   let armed: { plan: FaultPlan; random: () => number; lead: Fault[] } | undefined;
-  let wrongDimensionInputs: string[] | undefined;
+  let wrongDimensionInput: string | undefined;
   const held = new Set<ServerResponse>();
 
   /** Which fault, if any, this request gets. */
@@ -122,15 +122,18 @@ export async function startFaultProxy(upstreamBaseURL: string): Promise<FaultPro
       return answerJson(res, 502, { error: { message: `upstream unreachable: ${String(err)}` } });
     }
     let text = await answer.text();
-    if (armed && plan?.wrongDimensionFor && isEmbedding && answer.ok && wrongDimensionInputs === undefined) {
+    const cutFor = plan?.wrongDimensionFor;
+    if (armed && cutFor && isEmbedding && answer.ok && wrongDimensionInput === undefined) {
       const inputs = inputsOf(payload);
-      if (plan.wrongDimensionFor(inputs)) {
-        const parsed = JSON.parse(text) as { data: { embedding: number[] }[] };
-        const victim = parsed.data[Math.floor(armed.random() * parsed.data.length)];
+      const candidates = inputs.flatMap((input, at) => (cutFor(input) ? [at] : []));
+      if (candidates.length > 0) {
+        const parsed = JSON.parse(text) as { data: { index?: number; embedding: number[] }[] };
+        const at = candidates[Math.floor(armed.random() * candidates.length)];
+        const victim = parsed.data.find((d, position) => (d.index ?? position) === at)!;
         victim.embedding = victim.embedding.slice(0, -1);
         text = JSON.stringify(parsed);
         counts.wrongDimension += 1;
-        wrongDimensionInputs = inputs;
+        wrongDimensionInput = inputs[at];
       }
     }
     counts.forwarded += 1;
@@ -143,12 +146,12 @@ export async function startFaultProxy(upstreamBaseURL: string): Promise<FaultPro
     get counts() {
       return { ...counts };
     },
-    get wrongDimensionInputs() {
-      return wrongDimensionInputs;
+    get wrongDimensionInput() {
+      return wrongDimensionInput;
     },
     arm(plan, random = Math.random) {
       counts = zeroCounts();
-      wrongDimensionInputs = undefined;
+      wrongDimensionInput = undefined;
       armed = { plan, random, lead: [...(plan.leadWith ?? [])] };
     },
     disarm() {

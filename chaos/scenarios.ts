@@ -11,7 +11,7 @@ import type { BatchView } from '../core/contracts.js';
 import { allowedOutcomes, generateBadInputs } from '../test/fixtures/bad-inputs.js';
 import { makeText } from '../test/fixtures/documents.js';
 import type { UploadFile } from '../test/http.js';
-import { follow, progress, readBatch, upload, waitEnded, type ApiTarget } from './client.js';
+import { follow, readBatch, upload, waitEnded, type ApiTarget } from './client.js';
 import { checkInvariants, type InvariantReport } from './invariants.js';
 import { checkIsolation } from './isolation.js';
 import { replayRecordedHistories, writeRolloutEntry } from './rollout.js';
@@ -39,8 +39,14 @@ export type Scenario = (stack: ChaosStack, size: ScenarioSizes) => Promise<Scena
 
 /** How big each scenario runs. */
 export interface ScenarioSizes {
-  workerKills: { documents: number; kills: number };
-  temporalRestarts: { documents: number; restarts: number };
+  /**
+   * `sections`: of each document (two make a chunk, see goodDocuments); `windowSeconds`: the faults
+   * fall at random moments of this window, which opens when the batch starts work. The batch must
+   * outlast it (it is sized for the real local model on two cores); a fault that would come after
+   * the batch ended is reported as a problem.
+   */
+  workerKills: { documents: number; sections: number; kills: number; windowSeconds: number };
+  temporalRestarts: { documents: number; sections: number; restarts: number; windowSeconds: number };
   storeOutage: { documents: number; seconds: number };
   embeddingFaults: { documents: number };
   apiKill: { uploads: number };
@@ -50,8 +56,8 @@ export interface ScenarioSizes {
 
 /** The issue's sizes. */
 export const FULL_SIZE: ScenarioSizes = {
-  workerKills: { documents: 500, kills: 20 },
-  temporalRestarts: { documents: 200, restarts: 3 },
+  workerKills: { documents: 500, sections: 2, kills: 20, windowSeconds: 100 },
+  temporalRestarts: { documents: 200, sections: 2, restarts: 3, windowSeconds: 40 },
   storeOutage: { documents: 100, seconds: 30 },
   embeddingFaults: { documents: 100 },
   apiKill: { uploads: 20 },
@@ -61,8 +67,8 @@ export const FULL_SIZE: ScenarioSizes = {
 
 /** Small enough for `npm test` on two shared cores: a few faults of every kind. */
 export const REDUCED_SIZE: ScenarioSizes = {
-  workerKills: { documents: 12, kills: 2 },
-  temporalRestarts: { documents: 10, restarts: 1 },
+  workerKills: { documents: 12, sections: 8, kills: 2, windowSeconds: 8 },
+  temporalRestarts: { documents: 10, sections: 8, restarts: 1, windowSeconds: 5 },
   storeOutage: { documents: 8, seconds: 6 },
   embeddingFaults: { documents: 8 },
   apiKill: { uploads: 4 },
@@ -77,13 +83,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Words every good document contains, for the cross-tenant search probe. */
 const SEARCH_TEXT = 'reservoir flows logged by the crews';
 
-/** Distinct prose documents of one or two chunks, so embed and upsert have work to be cut in. */
-export function goodDocuments(count: number, tag: string): UploadFile[] {
+/**
+ * Distinct prose documents of `sections` to `sections + 2` sections of about 130 tokens each (two
+ * sections a chunk), so embed and upsert have work to be cut in.
+ */
+export function goodDocuments(count: number, tag: string, sections = 2): UploadFile[] {
   return Array.from({ length: count }, (_, i) => ({
     name: `${tag}-${i}.txt`,
     bytes: makeText(
       Array.from(
-        { length: 2 + (i % 3) },
+        { length: sections + (i % 3) },
         (_, p) =>
           `Report ${tag} ${i}, section ${p}: the reservoir ${i * 7 + p} held steady while crews logged item ${tag}-${i}-${p}. ${'Measured flows stayed within the seasonal range. '.repeat(10)}`,
       ).join('\n\n'),
@@ -203,29 +212,44 @@ function allIndexed(views: BatchView[]): string[] {
   );
 }
 
-/**
- * Injects `count` faults at random moments spread over the batches' progress (one in each
- * equal slice of the first 80 %), so they land in every step, from the first parse to the last
- * upsert.
- */
-async function atRandomMoments(stack: ChaosStack, batchIds: string[], count: number, inject: (i: number) => Promise<void>): Promise<Injected> {
-  const marks = Array.from({ length: count }, (_, i) => ((i + Math.random()) / count) * 0.8);
-  const injected: Injected = { count: 0, firstAt: Date.now(), notes: [] };
+/** Whether every batch has ended; a batch the API cannot show now (it or Temporal is restarting) has not. */
+async function allEnded(stack: ChaosStack, batchIds: string[]): Promise<boolean> {
+  for (const batchId of batchIds) {
+    const view = await readBatch(owner(stack), batchId);
+    if (!view || view.status === 'running') return false;
+  }
+  return true;
+}
+
+/** Waits until a document of the batches has left the queue: the pipeline is at work. */
+async function untilWorkStarts(stack: ChaosStack, batchIds: string[]): Promise<void> {
   const deadline = Date.now() + BATCH_TIMEOUT_MS;
-  while (injected.count < count && Date.now() < deadline) {
-    const share = await progress(owner(stack), batchIds);
-    if (share === undefined) {
-      await sleep(300); // the API or Temporal is on its way back
-      continue;
+  while (Date.now() < deadline) {
+    for (const batchId of batchIds) {
+      const view = await readBatch(owner(stack), batchId);
+      if (view && (view.status !== 'running' || view.documents.some((d) => d.status !== 'queued'))) return;
     }
-    if (share >= 1) break;
-    if (share >= marks[injected.count]) {
-      if (injected.count === 0) injected.firstAt = Date.now();
-      await inject(injected.count);
-      injected.count++;
-      continue;
-    }
-    await sleep(300);
+    await sleep(100);
+  }
+}
+
+/**
+ * Injects `count` faults at random moments of a window that opens when the batches start work:
+ * one in each equal slice of it, so they land in every step, from the first parse to the last
+ * upsert. Time, not the share of finished documents: the pipeline finishes documents in packs,
+ * so that share jumps from nothing to most of the batch at once. A fault whose moment comes after
+ * the batches ended is not injected (the count says so).
+ */
+async function atRandomMoments(stack: ChaosStack, batchIds: string[], count: number, windowSeconds: number, inject: (i: number) => Promise<void>): Promise<Injected> {
+  await untilWorkStarts(stack, batchIds);
+  const opened = Date.now();
+  const injected: Injected = { count: 0, firstAt: opened, notes: [] };
+  for (let i = 0; i < count; i++) {
+    await sleep(opened + ((i + Math.random()) / count) * windowSeconds * 1000 - Date.now());
+    if (await allEnded(stack, batchIds)) break;
+    if (i === 0) injected.firstAt = Date.now();
+    await inject(i);
+    injected.count++;
   }
   return injected;
 }
@@ -234,31 +258,31 @@ function allLanded(injected: Injected, wanted: number, what: string): string[] {
   return injected.count < wanted ? [`only ${injected.count} of ${wanted} ${what} landed before the batch ended; make the batch bigger`] : [];
 }
 
-/** Log lines of failed activity attempts of `step` in the pool's workers since `since`. */
-function failedAttempts(stack: ChaosStack, pool: Pool, step: string, since: number): number {
+/** Log lines of failed activity attempts of one of `steps` in the pool's workers since `since`. */
+function failedAttempts(stack: ChaosStack, pool: Pool, steps: string[], since: number): number {
   return stack
     .allWorkers(pool)
     .flatMap((w) => w.logs)
-    .filter((l) => l.msg === 'activity failed' && l.step === step && Date.parse(String(l.time)) >= since).length;
+    .filter((l) => l.msg === 'activity failed' && steps.includes(String(l.step)) && Date.parse(String(l.time)) >= since).length;
 }
 
 /** 1: worker SIGKILLs in both pools at random moments during one batch. */
 export const workerKills: Scenario = async (stack, size) => {
-  const { documents, kills } = size.workerKills;
+  const { documents, sections, kills, windowSeconds } = size.workerKills;
   const batches = new Batches(stack);
-  await batches.upload(goodDocuments(documents, tagOf('wk')));
+  await batches.upload(goodDocuments(documents, tagOf('wk'), sections));
   const pools: Pool[] = ['index', 'parse'];
-  const injected = await atRandomMoments(stack, batches.ids, kills, (i) => stack.killWorker(pools[i % 2]));
+  const injected = await atRandomMoments(stack, batches.ids, kills, windowSeconds, (i) => stack.killWorker(pools[i % 2]));
   injected.notes.push(`${Math.ceil(injected.count / 2)} index and ${Math.floor(injected.count / 2)} parse workers SIGKILLed and replaced`);
   return conclude('worker SIGKILLs', stack, batches, injected, (views) => [...allLanded(injected, kills, 'kills'), ...allIndexed(views)]);
 };
 
 /** 2: the Temporal dev server SIGKILLed and restarted on the same SQLite file during a batch. */
 export const temporalRestarts: Scenario = async (stack, size) => {
-  const { documents, restarts } = size.temporalRestarts;
+  const { documents, sections, restarts, windowSeconds } = size.temporalRestarts;
   const batches = new Batches(stack);
-  await batches.upload(goodDocuments(documents, tagOf('tr')));
-  const injected = await atRandomMoments(stack, batches.ids, restarts, () => stack.restartTemporal());
+  await batches.upload(goodDocuments(documents, tagOf('tr'), sections));
+  const injected = await atRandomMoments(stack, batches.ids, restarts, windowSeconds, () => stack.restartTemporal());
   injected.notes.push(`Temporal dev server SIGKILLed ${injected.count} times, restarted on the same SQLite file`);
   return conclude('Temporal server SIGKILL + restart', stack, batches, injected, (views) => [...allLanded(injected, restarts, 'restarts'), ...allIndexed(views)]);
 };
@@ -272,14 +296,16 @@ export const storeOutage: Scenario = async (stack, size) => {
   const { documents, seconds } = size.storeOutage;
   const batches = new Batches(stack);
   const batchId = await batches.upload(goodDocuments(documents, tagOf('so')));
-  // Start the outage once writes are flowing: the live view shows a first document indexed.
+  // Start the outage once the first documents are being embedded: their upsert comes within it.
+  // (Waiting for a first indexed document is too late: a pack writes all its documents at once.)
   const deadline = Date.now() + BATCH_TIMEOUT_MS;
-  while (!(await readBatch(owner(stack), batchId))?.documents.some((d) => d.status === 'indexed') && Date.now() < deadline) await sleep(200);
+  while (!(await readBatch(owner(stack), batchId))?.documents.some((d) => d.status === 'embedding') && Date.now() < deadline) await sleep(100);
   const firstAt = Date.now();
   const cut = stack.storeOutage.begin();
   await sleep(seconds * 1000);
   stack.storeOutage.end();
-  const failedUpserts = failedAttempts(stack, 'index', 'upsert', firstAt);
+  // Index packs (embed and upsert in one activity), and the upsert step of runs started before them.
+  const failedUpserts = failedAttempts(stack, 'index', ['index', 'upsert'], firstAt);
   const injected: Injected = {
     count: 1,
     firstAt,
@@ -309,7 +335,7 @@ export const embeddingFaults: Scenario = async (stack, size) => {
     serverError: 0.1,
     hang: 0.04,
     leadWith: ['rateLimited', 'serverError', 'hang'],
-    wrongDimensionFor: (inputs) => inputs.some((text) => ours.test(text)),
+    wrongDimensionFor: (input) => ours.test(input),
   });
   try {
     const batches = new Batches(stack);
@@ -317,7 +343,7 @@ export const embeddingFaults: Scenario = async (stack, size) => {
     await batches.upload(goodDocuments(size.embeddingFaults.documents, tag));
     const views = await batches.ended();
     proxy.disarm();
-    const victimIndex = proxy.wrongDimensionInputs?.map((text) => ours.exec(text)?.[1]).find((i) => i !== undefined);
+    const victimIndex = proxy.wrongDimensionInput === undefined ? undefined : ours.exec(proxy.wrongDimensionInput)?.[1];
     const victim = victimIndex === undefined ? undefined : `${tag}-${victimIndex}.txt`;
     const { rateLimited, serverError, hung, wrongDimension, forwarded } = proxy.counts;
     const injected: Injected = {
