@@ -310,7 +310,7 @@ export const storeOutage: Scenario = async (stack, size) => {
     count: 1,
     firstAt,
     notes: [
-      `${stack.storeOutage.kind} unreachable for ${seconds} s (${cut} ${stack.storeOutage.kind === 'lancedb' ? 'tables' : 'proxy'} cut); ${failedUpserts} upsert attempts failed during it`,
+      `${stack.storeOutage.kind} unreachable for ${seconds} s (${cut} ${stack.storeOutage.kind === 'lancedb' ? 'tables' : 'proxy'} cut); ${failedUpserts} index attempts failed on it`,
     ],
   };
   return conclude('vector store unreachable', stack, batches, injected, (views) => [
