@@ -13,9 +13,8 @@
  */
 import { DocumentError } from '../../core/formats.js';
 import type { FormatParser } from './types.js';
-import { sanitizeText } from './encoding.js';
 import { SectionCollector } from './collect.js';
-import { HeadingTrail, type HeadingFields } from './heading-trail.js';
+import { addSectionsByHeading, type TextBlock } from './heading-trail.js';
 import { assertNoXmlDeclarations } from './xml-guard.js';
 import { withZipParts, type ZipParts } from './zip-parts.js';
 import { walkXml } from './xml-sax.js';
@@ -46,17 +45,14 @@ export async function assertOdfNotEncrypted(parts: ZipParts): Promise<void> {
   if (encrypted) throw new DocumentError('encrypted', 'The OpenDocument file is protected by a password.');
 }
 
-/** A document event: a heading of some level, or a line of body text. */
-export type OdtBlock = { text: string; level?: number };
-
 function isHidden(attrs: Record<string, string>): boolean {
   return attrs['text:display'] === 'none' || attrs['text:is-hidden'] === 'true';
 }
 
 /** Reads content.xml's body into headings and lines, in order. */
-export function readOdtContent(xml: string): OdtBlock[] {
-  const blocks: OdtBlock[] = [];
-  const paragraphs: { text: string; level?: number }[] = [];
+export function readOdtContent(xml: string): TextBlock[] {
+  const blocks: TextBlock[] = [];
+  const paragraphs: TextBlock[] = [];
   const cells: string[][] = [];
   const rows: string[][] = [];
   let skipDepth = 0;
@@ -151,22 +147,7 @@ export const parseOdt: FormatParser = async (bytes, limits) => {
     if (!parts.has('content.xml')) throw new DocumentError('corrupt', 'The OpenDocument file has no content.xml part.');
     const blocks = readOdtContent(await parts.readText('content.xml'));
     const out = new SectionCollector(limits.maxChars);
-    const trail = new HeadingTrail();
-    let fields: HeadingFields = {};
-    let lines: string[] = [];
-    const flush = () => {
-      out.add({ text: sanitizeText(lines.join('\n')), ...fields });
-      lines = [];
-    };
-    for (const block of blocks) {
-      if (block.level !== undefined) {
-        flush();
-        trail.enter(block.level, sanitizeText(block.text));
-        fields = trail.fields();
-      }
-      lines.push(block.text);
-    }
-    flush();
+    addSectionsByHeading(blocks, out);
     return out.finish('odt');
   });
 };

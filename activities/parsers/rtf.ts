@@ -22,9 +22,8 @@
 import iconv from 'iconv-lite';
 import { DocumentError } from '../../core/formats.js';
 import type { FormatParser } from './types.js';
-import { sanitizeText } from './encoding.js';
 import { SectionCollector } from './collect.js';
-import { HeadingTrail, type HeadingFields } from './heading-trail.js';
+import { addSectionsByHeading, type TextBlock } from './heading-trail.js';
 
 /** Deeper group nesting than this is refused; real documents stay under ~30. */
 export const MAX_RTF_DEPTH = 1_000;
@@ -132,9 +131,6 @@ interface GroupState {
   outline: number;
 }
 
-/** A line of body text, or a heading of some level. */
-export type RtfBlock = { text: string; level?: number };
-
 function iconvName(codepage: number): string {
   if (codepage === 10000) return 'macintosh';
   if (codepage === 65001) return 'utf8';
@@ -142,8 +138,8 @@ function iconvName(codepage: number): string {
 }
 
 /** Reads RTF source (bytes as Latin-1 characters) into lines and headings. */
-export function readRtf(source: string): RtfBlock[] {
-  const blocks: RtfBlock[] = [];
+export function readRtf(source: string): TextBlock[] {
+  const blocks: TextBlock[] = [];
   const fonts = new Map<number, number>();
   const stack: GroupState[] = [];
   let state: GroupState = { skip: false, uc: 1, font: null, inFontTable: false, outline: -1 };
@@ -388,21 +384,6 @@ export const parseRtf: FormatParser = async (bytes, limits) => {
   const source = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   if (!source.startsWith('{\\rtf')) throw new DocumentError('corrupt', 'The file does not start with an RTF header ({\\rtf).');
   const out = new SectionCollector(limits.maxChars);
-  const trail = new HeadingTrail();
-  let fields: HeadingFields = {};
-  let lines: string[] = [];
-  const flush = () => {
-    out.add({ text: sanitizeText(lines.join('\n')), ...fields });
-    lines = [];
-  };
-  for (const block of readRtf(source)) {
-    if (block.level !== undefined) {
-      flush();
-      trail.enter(block.level, sanitizeText(block.text));
-      fields = trail.fields();
-    }
-    lines.push(block.text);
-  }
-  flush();
+  addSectionsByHeading(readRtf(source), out);
   return out.finish('rtf');
 };
