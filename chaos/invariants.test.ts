@@ -9,6 +9,7 @@ import type { Catalog } from '../adapters/catalog.js';
 import { createLanceDbStore } from '../adapters/lancedb-store.js';
 import type { VectorStore, VectorPoint } from '../adapters/vector-store.js';
 import { checkInvariants, isClean } from './invariants.js';
+import { plainPayload } from '../test/fixtures/vectors.js';
 
 // Real embedded stores in a temp dir: the checks must see what the harness would see.
 describe('checkInvariants', () => {
@@ -39,24 +40,7 @@ describe('checkInvariants', () => {
   const point = (documentId: string, chunkIndex: number, id = `${documentId}-${chunkIndex}`): VectorPoint => ({
     id: uuidFor(id),
     vector: [1, 0, 0],
-    payload: {
-      tenantId: tenant,
-      documentId,
-      batchId: `b-${documentId}`,
-      version: 1,
-      chunkIndex,
-      text: 't',
-      filename: 'f',
-      page: null,
-      heading: null,
-      headingPath: [],
-      sheet: null,
-      rowStart: null,
-      rowEnd: null,
-      ocrConfidence: null,
-      charStart: null,
-      charEnd: null,
-    },
+    payload: plainPayload({ tenantId: tenant, documentId, batchId: `b-${documentId}`, chunkIndex, text: 't', filename: 'f' }),
   });
 
   const update = (documentId: string, status: 'indexed' | 'failed', chunks: number) => ({

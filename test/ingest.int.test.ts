@@ -11,11 +11,9 @@ import { execFileSync } from 'node:child_process';
 import { ensurePythonTools } from '../scripts/services/python-tools.js';
 import { testEnv } from './env.js';
 import type { BatchView } from '../core/contracts.js';
-import { makeCsv, makeDocx, makePdf, makeText, makeXlsx } from './fixtures/documents.js';
+import { fiveFormatBatch } from './fixtures/documents.js';
 import { readSse, uploadBatch, viewFromFrames, waitForBatch } from './http.js';
 import { startStack, type Stack } from './stack.js';
-
-const DOCX_SENTENCE = 'The lighthouse keeper logs every passing ship in a leather-bound journal.';
 
 describe('ingesting a batch end to end', () => {
   let stack: Stack;
@@ -27,32 +25,7 @@ describe('ingesting a batch end to end', () => {
   });
 
   it('indexes PDF, DOCX, XLSX, CSV and TXT, streams progress to done, and finds them by meaning', async () => {
-    const files = [
-      {
-        name: 'report.pdf',
-        bytes: makePdf(['Quarterly revenue grew in the northern region thanks to wind energy contracts.', 'Page two discusses the supply chain of solar panels.']),
-      },
-      { name: 'notes.docx', bytes: makeDocx([{ text: 'Coastal operations', heading: 1 }, { text: DOCX_SENTENCE }, { text: 'Storm season begins in October.' }]) },
-      {
-        name: 'inventory.xlsx',
-        bytes: makeXlsx({
-          Stock: [
-            ['item', 'count'],
-            ['hammers', 12],
-            ['screwdrivers', 40],
-          ],
-        }),
-      },
-      {
-        name: 'cities.csv',
-        bytes: makeCsv([
-          ['city', 'country'],
-          ['Lisbon', 'Portugal'],
-          ['Turin', 'Italy'],
-        ]),
-      },
-      { name: 'recipe.txt', bytes: makeText('To bake sourdough bread, feed the starter the night before and let the dough rise slowly.') },
-    ];
+    const files = fiveFormatBatch();
     const upload = await uploadBatch(stack.baseUrl, stack.apiKey, files);
     expect(upload.status).toBe(202);
     expect(upload.body.documents).toHaveLength(5);

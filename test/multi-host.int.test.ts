@@ -20,7 +20,7 @@ import { openStores, type Stores } from '../runtime/stores.js';
 import { createScratchDatabase, describeWithPostgres, type ScratchDatabase } from '../scripts/services/postgres-scratch.js';
 import { startApiProcess, type ApiProcess } from './api-process.js';
 import { testEnv } from './env.js';
-import { makeCsv, makeDocx, makePdf, makeText, makeXlsx } from './fixtures/documents.js';
+import { fiveFormatBatch, makeText } from './fixtures/documents.js';
 import { uploadBatch, waitForBatch } from './http.js';
 import { startTestS3, type TestS3 } from './s3-server.js';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
@@ -133,29 +133,7 @@ describeWithPostgres('docflow on several hosts (separate processes, no shared di
   it('indexes a mixed batch with the pools on separate hosts, and the API host finds it', async () => {
     await startWorker('parse-host-1', 'parse');
     await startWorker('index-host-1', 'index');
-    const files = [
-      { name: 'report.pdf', bytes: makePdf(['Quarterly revenue grew in the northern region thanks to wind energy contracts.', 'Page two covers the solar panel supply chain.']) },
-      { name: 'notes.docx', bytes: makeDocx([{ text: 'Coastal operations', heading: 1 }, { text: 'The lighthouse keeper logs every passing ship in a leather-bound journal.' }]) },
-      {
-        name: 'inventory.xlsx',
-        bytes: makeXlsx({
-          Stock: [
-            ['item', 'count'],
-            ['hammers', 12],
-            ['screwdrivers', 40],
-          ],
-        }),
-      },
-      {
-        name: 'cities.csv',
-        bytes: makeCsv([
-          ['city', 'country'],
-          ['Lisbon', 'Portugal'],
-          ['Turin', 'Italy'],
-        ]),
-      },
-      { name: 'recipe.txt', bytes: makeText('To bake sourdough bread, feed the starter the night before and let the dough rise slowly.') },
-    ];
+    const files = fiveFormatBatch();
     const upload = await uploadBatch(api.baseUrl, apiKey, files);
     expect(upload.status).toBe(202);
     const done = await waitForBatch(api.baseUrl, apiKey, upload.body.batchId, 240_000);

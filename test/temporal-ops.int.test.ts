@@ -18,6 +18,7 @@ import { ensureSchedules } from '../worker/schedules.js';
 import type { ReconcileSummary, RetentionSummary } from '../workflows/maintenance.js';
 import { testEnv } from './env.js';
 import { makeText } from './fixtures/documents.js';
+import { plainPayload } from './fixtures/vectors.js';
 import { uploadBatch, waitForBatch } from './http.js';
 import { indexWithFaults } from './index-faults.js';
 import { startStack, type Stack } from './stack.js';
@@ -215,24 +216,7 @@ describe('operating runs from Temporal', () => {
       {
         id: pointId(TENANT, ghost, 1, 0),
         vector: Array.from({ length: dimensions }, (_, i) => (i === 0 ? 1 : 0)),
-        payload: {
-          tenantId: TENANT,
-          documentId: ghost,
-          batchId,
-          version: 1,
-          chunkIndex: 0,
-          text: 'orphan',
-          filename: 'ghost.txt',
-          page: null,
-          heading: null,
-          headingPath: [],
-          sheet: null,
-          rowStart: null,
-          rowEnd: null,
-          ocrConfidence: null,
-          charStart: null,
-          charEnd: null,
-        },
+        payload: plainPayload({ tenantId: TENANT, documentId: ghost, batchId, chunkIndex: 0, text: 'orphan', filename: 'ghost.txt' }),
       },
     ]);
     // Unrestorable: every point and every intermediate artifact of a document are gone.
