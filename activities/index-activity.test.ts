@@ -84,6 +84,25 @@ describe('the index step (embed and upsert a pack of documents)', () => {
     expect(calls[1].some((t) => t.startsWith('beta'))).toBe(false);
   });
 
+  it('reports the refused document even when the rest of the pack then meets a transient error', async () => {
+    // Thrown, the transient error would retry the whole pack, and the refused document with it.
+    const { embedder } = scriptedEmbedder((texts, call) =>
+      call === 1
+        ? new EmbeddingResponseError(
+            'item 1 has 3 dimensions, expected 4',
+            texts.findIndex((t) => t.startsWith('beta')),
+          )
+        : new Error('HTTP 500 after 3 attempts'),
+    );
+    const blobs = createFsBlobStore(mkdtempSync(path.join(os.tmpdir(), 'docflow-index-')));
+    const { store, written } = recordingStore();
+    const activities = createIndexActivities({ blobs, catalog: {} as Catalog, embedder, vectors: store });
+    const out: IndexOutput = await new MockActivityEnvironment().run(activities.indexChunks, await pack(blobs));
+    const failures = Object.fromEntries(out.items.map((i) => [i.documentId, i.ok ? 'indexed' : `${i.failure.code} ${i.failure.retryable ? 'retryable' : 'final'}`]));
+    expect(failures).toEqual({ alpha: 'internal_error retryable', beta: 'embedding_rejected final', gamma: 'internal_error retryable' });
+    expect(written).toEqual([]);
+  });
+
   it('finds the document a refusal naming no input belongs to by embedding each on its own', async () => {
     const { embedder, calls } = scriptedEmbedder((texts) => (texts.some((t) => t.startsWith('beta')) ? new EmbeddingRequestError(400, 'input too long') : undefined));
     const { outcome, written } = await indexPack(embedder);

@@ -243,9 +243,20 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
    * error names the bad input (a vector of the wrong size), else by embedding each document on its
    * own. A bad answer is never retried for the document it hit: the endpoint may well answer
    * correctly the second time, and the document would index on an answer nobody can vouch for.
-   * Anything transient is thrown, so the whole pack is retried.
+   * Anything transient is thrown, so the whole pack is retried; except once a document has been
+   * refused: its failure must be reported, or the pack's retry would embed it again, so the
+   * ranges not embedded yet come back as retryable failures of their own instead.
    */
   const embedMissing = async (ranges: PackRange[], failures: Map<PackRange, StepFailure>, signal: AbortSignal): Promise<void> => {
+    try {
+      await embedPinningRefusals(ranges, failures, signal);
+    } catch (err) {
+      if (failures.size === 0 || signal.aborted) throw err;
+      for (const r of ranges) if (!r.vectors && !failures.has(r)) failures.set(r, stepFailure('embed', err));
+    }
+  };
+
+  const embedPinningRefusals = async (ranges: PackRange[], failures: Map<PackRange, StepFailure>, signal: AbortSignal): Promise<void> => {
     const embedInto = async (some: PackRange[]) => {
       const vectors = await deps.embedder.embed(
         some.flatMap((r) => r.chunks.map((c) => c.text)),
