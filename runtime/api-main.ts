@@ -7,7 +7,7 @@ import { createApp } from '../api/app.js';
 import { createTemporalGateway } from '../api/temporal-gateway.js';
 import { detectAndInspect } from '../activities/parsers/detect.js';
 import { loadConfig } from './config.js';
-import { createProcessLogger } from './logger.js';
+import { createProcessLogger, logProcessWarnings } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { openStores } from './stores.js';
 import { connectTemporalClient } from './temporal-connection.js';
@@ -18,6 +18,7 @@ import { loadSessionSecret } from './session-secret.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createProcessLogger(config.logLevel, 'api');
+  logProcessWarnings(logger);
   // One registry for this process: requests, uploads, search-query embedding tokens, process metrics.
   const metrics = createMetrics();
   const stores = await openStores(config, { embedderMetrics: metrics.embedder, logger });

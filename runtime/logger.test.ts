@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
-import { createProcessLogger, temporalRuntimeLogger } from './logger.js';
+import { EventEmitter } from 'node:events';
+import { createProcessLogger, logProcessWarnings, temporalRuntimeLogger } from './logger.js';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -50,5 +51,28 @@ describe('logging and metrics configuration', () => {
     expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN: must be at least 16 characters/);
     expect(() => loadConfig({ WORKER_METRICS_PORT: '70000' })).toThrow(/WORKER_METRICS_PORT/);
     expect(() => loadConfig({ LOG_LEVEL: 'verbose' })).toThrow(/LOG_LEVEL/);
+  });
+});
+
+describe('process warnings', () => {
+  it("are written as JSON warn lines instead of Node's plain text", () => {
+    const { logger, lines } = capture();
+    const proc = new EventEmitter();
+    let printed = 0;
+    proc.on('warning', () => printed++); // stands for Node's own printer
+    logProcessWarnings(logger, proc as unknown as NodeJS.Process);
+    const warning = new Error('Possible EventTarget memory leak detected.');
+    warning.name = 'MaxListenersExceededWarning';
+    proc.emit('warning', warning);
+    expect(printed).toBe(0);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'process warning',
+        warning: 'MaxListenersExceededWarning',
+        detail: 'Possible EventTarget memory leak detected.',
+        service: 'worker',
+      }),
+    ]);
   });
 });

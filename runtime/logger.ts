@@ -37,3 +37,13 @@ export function temporalRuntimeLogger(logger: Logger, minimum: TemporalLogLevel 
     error: (message, meta) => log('ERROR', message, meta),
   };
 }
+
+/**
+ * Node prints process warnings (deprecations, listener leaks, a library's notices about Node
+ * versions) to stderr as plain text, which breaks a log of JSON lines; this takes them over and
+ * writes each as a `warn` line instead.
+ */
+export function logProcessWarnings(logger: Logger, proc: Pick<NodeJS.Process, 'removeAllListeners' | 'on'> = process): void {
+  proc.removeAllListeners('warning');
+  proc.on('warning', (warning: Error) => logger.warn('process warning', { warning: warning.name, detail: warning.message }));
+}

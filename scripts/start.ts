@@ -12,7 +12,7 @@ import { loadConfig, LOCAL_EMBEDDINGS_MODEL } from '../runtime/config.js';
 import { catalogKind, openCatalog } from '../runtime/open-catalog.js';
 import { openBlobStore } from '../runtime/stores.js';
 import { ensureDevTenant } from '../runtime/dev-tenant.js';
-import { createProcessLogger } from '../runtime/logger.js';
+import { createProcessLogger, logProcessWarnings } from '../runtime/logger.js';
 import { ensurePythonTools, REPO_ROOT } from './services/python-tools.js';
 import { ensureOcrTools } from './services/ocr-tools.js';
 import { startTemporalDevServer } from './services/temporal-dev.js';
@@ -22,6 +22,7 @@ import { ensureUiBuild } from '../ui/ensure-build.js';
 
 // JSON lines like every other process of the product; the banner at the end is for people.
 const logger = createProcessLogger('info', 'start');
+logProcessWarnings(logger);
 const log = (message: string) => logger.info(message);
 const onServiceEvent = (event: ServiceEvent) => {
   const { service, ...fields } = event;

@@ -7,7 +7,7 @@
 import { Runtime, type LogLevel as TemporalLogLevel } from '@temporalio/worker';
 import type { Logger } from '../core/logger.js';
 import type { AppConfig } from '../runtime/config.js';
-import { createProcessLogger, temporalRuntimeLogger } from '../runtime/logger.js';
+import { createProcessLogger, logProcessWarnings, temporalRuntimeLogger } from '../runtime/logger.js';
 import { createMetrics, type DocflowMetrics } from '../runtime/metrics.js';
 import { freeLoopbackPort, startWorkerMetricsServer, type WorkerMetricsServer } from './metrics-server.js';
 
@@ -31,6 +31,7 @@ function sdkLogLevel(value: string | undefined): TemporalLogLevel {
 /** Installs the Temporal Runtime; call once, first thing in the worker process. */
 export async function setUpWorkerTelemetry(config: AppConfig, env: NodeJS.ProcessEnv = process.env): Promise<WorkerTelemetry> {
   const logger = createProcessLogger(config.logLevel, 'worker');
+  logProcessWarnings(logger);
   const metrics = createMetrics();
   // Like the API's /metrics, the endpoint exists only with a token: never unauthenticated.
   const endpointOn = config.metrics.workerPort !== undefined && config.metrics.token !== undefined;
