@@ -233,6 +233,14 @@ function whereClause(filter: SearchFilter | undefined): string | undefined | nul
     if (filter.batchIds.length === 0) return null;
     parts.push(inList('batchId', 'batch id', filter.batchIds));
   }
+  if (filter?.onlyVersions && filter.onlyVersions.length > 0) {
+    const others = filter.onlyVersions.map(({ documentId, version }) => {
+      assertSafeId('document id', documentId);
+      if (!Number.isInteger(version)) throw new Error(`version must be an integer (got ${version})`);
+      return `(\`documentId\` = ${sqlString(documentId)} AND \`version\` <> ${version})`;
+    });
+    parts.push(`NOT (${others.join(' OR ')})`);
+  }
   return parts.length > 0 ? parts.join(' AND ') : undefined;
 }
 

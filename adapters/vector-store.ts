@@ -27,6 +27,12 @@ export interface VectorPoint {
 export interface SearchFilter {
   documentIds?: string[];
   batchIds?: string[];
+  /**
+   * Documents held to one version: of these, only the points of the given version match (other
+   * documents are not restricted). Search passes the documents a re-index is working on, with
+   * their active version, so a version being built or being removed is never an answer.
+   */
+  onlyVersions?: { documentId: string; version: number }[];
 }
 
 /**
