@@ -151,8 +151,10 @@ function documentCondition(documentId: string): Schemas['FieldCondition'] {
   return { key: 'documentId', match: { value: documentId } };
 }
 
-function documentFilter(documentId: string): Schemas['Filter'] {
-  return { must: [documentCondition(documentId)] };
+function documentFilter(documentId: string, exceptVersion?: number): Schemas['Filter'] {
+  if (exceptVersion === undefined) return { must: [documentCondition(documentId)] };
+  if (!Number.isInteger(exceptVersion)) throw new Error(`version must be an integer (got ${exceptVersion})`);
+  return { must: [documentCondition(documentId)], must_not: [{ key: 'version', match: { value: exceptVersion } }] };
 }
 
 /** The single unnamed vector's size, or undefined when the collection uses named vectors. */
@@ -324,17 +326,17 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
         .sort((a, b) => a.chunkIndex - b.chunkIndex);
     },
 
-    async deleteDocument(tenantId, documentId) {
+    async deleteDocument(tenantId, documentId, exceptVersion) {
       const name = collectionName(tenantId);
-      const filter = documentFilter(documentId);
+      const filter = documentFilter(documentId, exceptVersion);
       await orIfMissing(undefined, async () => {
         await client.delete(name, { wait: true, filter });
       });
     },
 
-    async countDocument(tenantId, documentId) {
+    async countDocument(tenantId, documentId, exceptVersion) {
       const name = collectionName(tenantId);
-      const filter = documentFilter(documentId);
+      const filter = documentFilter(documentId, exceptVersion);
       return orIfMissing(0, async () => (await client.count(name, { filter, exact: true })).count);
     },
 

@@ -276,6 +276,24 @@ export function describeVectorStoreContract(name: string, makeStore: MakeVectorS
       expect(await store.countAll(t)).toBe(2);
     });
 
+    it('deletes and counts every version of a document but one, leaving that one and other documents alone', async () => {
+      const t = tenant('del-except');
+      await store.upsert(t, [
+        contractPoint(t, 'doc-a', 0, [1, 0, 0, 0], { version: 1 }),
+        contractPoint(t, 'doc-a', 1, [1, 0, 0, 0], { version: 1 }),
+        contractPoint(t, 'doc-a', 0, [1, 0, 0, 0], { version: 2 }),
+        contractPoint(t, 'doc-a', 0, [1, 0, 0, 0], { version: 3 }),
+        contractPoint(t, 'doc-b', 0, [1, 0, 0, 0], { version: 1 }),
+      ]);
+      expect(await store.countDocument(t, 'doc-a', 2)).toBe(3);
+      await store.deleteDocument(t, 'doc-a', 2);
+      expect(await store.countDocument(t, 'doc-a', 2)).toBe(0);
+      expect(await store.countDocument(t, 'doc-a')).toBe(1);
+      expect((await store.documentChunks(t, 'doc-a', 2, 0, 10)).map((c) => c.chunkIndex)).toEqual([0]);
+      expect(await store.countDocument(t, 'doc-b')).toBe(1);
+      await expect(store.deleteDocument(t, "doc-a' OR '1'='1", 1)).rejects.toThrow(/invalid document id/);
+    });
+
     it('lists exactly the point ids of a document', async () => {
       const t = tenant('list');
       const docA = [0, 1, 2, 3, 4].map((i) => contractPoint(t, 'doc-a', i, [1, i, 0, 0]));
