@@ -462,6 +462,11 @@ export function describeCatalogContract(name: string, makeStore: MakeCatalogStor
       await catalog.setBatchStatus('a', 'b1', 'completed', 4);
       expect(await catalog.startReindex('a', 'b1', ['d2'], (run) => `w-r${run}`)).toEqual({ run: 3, documentIds: ['d2'] });
       expect(await catalog.getDocument('a', 'd2')).toMatchObject({ version: 3, activeVersion: 1, pendingVersion: 3 });
+      // Had d2 later failed for good (its active version lost), a retry builds and answers from its newest version.
+      await catalog.updateDocuments('a', [outcome('d2', 'failed')]);
+      await catalog.setBatchStatus('a', 'b1', 'failed', 5);
+      expect(await catalog.startRetry('a', 'b1', ['d2'], (run) => `w-r${run}`)).toEqual({ run: 4, documentIds: ['d2'] });
+      expect(await catalog.getDocument('a', 'd2')).toMatchObject({ status: 'queued', version: 3, activeVersion: 3, pendingVersion: null });
     });
 
     it('cancels only the open documents of the given run', async () => {

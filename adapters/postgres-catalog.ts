@@ -310,8 +310,10 @@ export async function openPostgresCatalog(options: PostgresCatalogOptions): Prom
         ).rows.map((r) => r.id as string);
         const wanted = documentIds === 'all' ? candidates : candidates.filter((id) => documentIds.includes(id));
         if (wanted.length === 0) return { run, documentIds: [] };
+        // A retried document is built at its newest version, which is then the active one (as on upload).
         await client.query(
-          `UPDATE documents SET run = $1, status = 'queued', error_code = NULL, error_message = NULL, attempt = 0, started_at = NULL, finished_at = NULL, chunks = 0, updated_at = $2
+          `UPDATE documents SET run = $1, status = 'queued', error_code = NULL, error_message = NULL, attempt = 0, started_at = NULL, finished_at = NULL, chunks = 0,
+             active_version = version, pending_version = NULL, updated_at = $2
            WHERE id = ANY($3::text[]) AND tenant_id = $4`,
           [run, stamp(), wanted, tenantId],
         );

@@ -185,8 +185,9 @@ export function createSqliteCatalog(file: string, now: () => Date = () => new Da
     const wanted = documentIds === 'all' ? candidates : candidates.filter((id) => documentIds.includes(id));
     if (wanted.length === 0) return { run, documentIds: [] };
     const now = stamp();
+    // A retried document is built at its newest version, which is then the active one (as on upload).
     const requeue = db.prepare(
-      "UPDATE documents SET run = ?, status = 'queued', error_code = NULL, error_message = NULL, attempt = 0, started_at = NULL, finished_at = NULL, chunks = 0, updated_at = ? WHERE id = ? AND tenant_id = ?",
+      "UPDATE documents SET run = ?, status = 'queued', error_code = NULL, error_message = NULL, attempt = 0, started_at = NULL, finished_at = NULL, chunks = 0, active_version = version, pending_version = NULL, updated_at = ? WHERE id = ? AND tenant_id = ?",
     );
     for (const id of wanted) requeue.run(run, now, id, tenantId);
     db.prepare("UPDATE batches SET current_run = ?, status = 'running', workflow_id = ?, finished_at = NULL, final_seq = NULL WHERE id = ? AND tenant_id = ?").run(
