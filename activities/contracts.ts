@@ -3,6 +3,7 @@
  * Temporal are references and counts (storage keys, chunk ranges), never text or vectors,
  * because payloads fail at 2 MB and every byte is kept in history.
  */
+import type { ChunkOptions } from '../core/chunking.js';
 import type { ReasonCode } from '../core/formats.js';
 import type { DocumentProgress } from '../core/progress.js';
 import type { DocumentRef } from '../workflows/definitions.js';
@@ -84,6 +85,8 @@ export interface PrepareInput {
   /** Chunks per stored group; an index item covers one group or part of one. */
   groupSize: number;
   documents: PrepareItem[];
+  /** Chunk sizes asked for by a re-index; what is not given comes from the worker's configuration. */
+  chunking?: Partial<ChunkOptions>;
 }
 
 /** Per-document result of a prepare group: chunked, or failed at a named step. */
@@ -139,11 +142,21 @@ export interface RecordOutcomesInput {
   tenantId: string;
   batchId: string;
   outcomes: DocumentOutcome[];
+  /**
+   * Outcomes of a re-index run: an indexed document's new version becomes the active one; any
+   * other outcome leaves the document as it was (indexed at its active version).
+   */
+  reindex?: boolean;
 }
 
 export interface RemoveVectorsInput {
   tenantId: string;
   documentIds: string[];
+  /**
+   * Remove only the points of versions other than each document's active one (a re-index: the
+   * version it replaced, or its own partial one), then record that only the active version is left.
+   */
+  inactiveOnly?: boolean;
 }
 
 export interface MarkBatchRunningInput {

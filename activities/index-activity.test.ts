@@ -4,12 +4,16 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { createFsBlobStore } from '../adapters/blob-store.js';
+import { contractDocument } from '../adapters/catalog.contract.js';
+import { createLanceDbStore } from '../adapters/lancedb-store.js';
+import { createSqliteCatalog } from '../adapters/sqlite-catalog.js';
+import { contractPoint } from '../adapters/vector-store.contract.js';
 import type { Catalog } from '../adapters/catalog.js';
 import { EmbeddingResponseError, type Embedder } from '../adapters/embedder.js';
 import { EmbeddingRequestError } from '../adapters/openai-embedder.js';
 import type { VectorPoint, VectorStore } from '../adapters/vector-store.js';
 import { chunkGroupKey } from './artifacts.js';
-import type { IndexInput, IndexOutput } from './contracts.js';
+import type { IndexInput, IndexOutput, RecordOutcomesInput } from './contracts.js';
 import { createIndexActivities } from './index.js';
 
 const DIMENSIONS = 4;
@@ -116,5 +120,60 @@ describe('the index step (embed and upsert a pack of documents)', () => {
     const blobs = createFsBlobStore(mkdtempSync(path.join(os.tmpdir(), 'docflow-index-')));
     const activities = createIndexActivities({ blobs, catalog: {} as Catalog, embedder, vectors: recordingStore().store });
     await expect(new MockActivityEnvironment().run(activities.indexChunks, await pack(blobs))).rejects.toThrow(/connection reset/);
+  });
+});
+
+describe('re-index bookkeeping (real SQLite catalog and LanceDB)', () => {
+  it('activates only complete new versions, then removes exactly the inactive versions and settles the documents', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docflow-reindex-'));
+    const catalog = createSqliteCatalog(':memory:');
+    const vectors = await createLanceDbStore({ dir: path.join(dir, 'vectors') });
+    try {
+      await catalog.ensureTenant('t');
+      await catalog.createBatch({ id: 'b', tenantId: 't', workflowId: 'w', documentCount: 2, idempotencyKey: null }, [contractDocument('done'), contractDocument('broke')]);
+      const indexed = (documentId: string, chunks: number) => ({
+        documentId,
+        status: 'indexed' as const,
+        chunks,
+        errorCode: null,
+        errorMessage: null,
+        attempt: 1,
+        startedAt: 1,
+        finishedAt: 2,
+      });
+      await catalog.updateDocuments('t', [indexed('done', 2), indexed('broke', 1)]);
+      await catalog.setBatchStatus('t', 'b', 'completed', 1);
+      await catalog.startReindex('t', 'b', 'all', () => 'w-r2');
+      // Version 1 of both, version 2 complete for one and partial for the other.
+      await vectors.upsert('t', [
+        contractPoint('t', 'done', 0, [1, 0, 0, 0], { version: 1 }),
+        contractPoint('t', 'done', 1, [1, 0, 0, 0], { version: 1 }),
+        contractPoint('t', 'done', 0, [1, 0, 0, 0], { version: 2 }),
+        contractPoint('t', 'broke', 0, [1, 0, 0, 0], { version: 1 }),
+        contractPoint('t', 'broke', 0, [1, 0, 0, 0], { version: 2 }),
+      ]);
+      const activities = createIndexActivities({ blobs: createFsBlobStore(path.join(dir, 'files')), catalog, embedder: scriptedEmbedder(() => undefined).embedder, vectors });
+      const env = new MockActivityEnvironment();
+      const input: RecordOutcomesInput = {
+        tenantId: 't',
+        batchId: 'b',
+        reindex: true,
+        outcomes: [
+          { documentId: 'done', status: 'indexed', chunks: 1, error: null, attempt: 1, startedAt: 5, finishedAt: 6 },
+          { documentId: 'broke', status: 'failed', chunks: 0, error: { code: 'internal_error', message: 'x' }, attempt: 10, startedAt: 5, finishedAt: 6 },
+        ],
+      };
+      await env.run(activities.recordOutcomes, input);
+      expect(await catalog.getDocument('t', 'done')).toMatchObject({ status: 'indexed', chunks: 1, activeVersion: 2, pendingVersion: 1 });
+      expect(await catalog.getDocument('t', 'broke')).toMatchObject({ status: 'indexed', chunks: 1, activeVersion: 1, pendingVersion: 2, errorCode: null });
+      await env.run(activities.removeDocumentVectors, { tenantId: 't', documentIds: ['done', 'broke'], inactiveOnly: true });
+      const versions = async (documentId: string) => (await vectors.listPointRefs('t')).filter((r) => r.documentId === documentId).map((r) => r.version);
+      expect(await versions('done')).toEqual([2]);
+      expect(await versions('broke')).toEqual([1]);
+      expect(await catalog.listPendingVersions('t')).toEqual([]);
+    } finally {
+      await vectors.close();
+      await catalog.close();
+    }
   });
 });

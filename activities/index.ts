@@ -7,7 +7,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { DocumentError, type DocFormat, DOC_FORMATS } from '../core/formats.js';
 import type { ParsedDocument } from '../core/parsed.js';
-import { chunkDocument } from '../core/chunking.js';
+import { chunkDocument, chunkOptionsWith, type ChunkOptions } from '../core/chunking.js';
 import type { BlobStore } from '../adapters/blob-store.js';
 import type { Catalog } from '../adapters/catalog.js';
 import { EmbeddingResponseError, type Embedder } from '../adapters/embedder.js';
@@ -131,12 +131,12 @@ export function createParseActivities(deps: ParseDeps): ParseActivities {
    * Chunks a parsed document into stored groups of `groupSize`, unless a finished manifest says
    * it is done. `parsed` is the document when the caller has it in memory (no second read).
    */
-  const chunkOne = async (input: ChunkInput, parsed?: ParsedDocument): Promise<ChunkOutput> => {
+  const chunkOne = async (input: ChunkInput, parsed?: ParsedDocument, chunking: ChunkOptions = deps.chunking): Promise<ChunkOutput> => {
     const chunksKey = chunksKeyOf(input);
     // In a group the caller looked for an earlier result already, before parsing.
     const before = parsed ? null : await chunkedBefore(chunksKey, input.groupSize);
     if (before) return before;
-    const chunks = chunkDocument(parsed ?? (await readJsonArtifact(deps.blobs, input.parsedKey, ParsedDocumentSchema)), deps.chunking);
+    const chunks = chunkDocument(parsed ?? (await readJsonArtifact(deps.blobs, input.parsedKey, ParsedDocumentSchema)), chunking);
     if (chunks.length === 0) {
       throw new DocumentError('no_extractable_text', 'The file contains no text that could be extracted (is it a scan or empty?).');
     }
@@ -167,7 +167,7 @@ export function createParseActivities(deps: ParseDeps): ParseActivities {
       const parsed = await parseOne({ ...base, format: item.format, blobKey: item.blobKey }, signal, false);
       step = 'chunk';
       try {
-        const chunked = await chunkOne({ ...base, parsedKey: parsed.parsedKey, groupSize: input.groupSize }, parsed.parsed);
+        const chunked = await chunkOne({ ...base, parsedKey: parsed.parsedKey, groupSize: input.groupSize }, parsed.parsed, chunkOptionsWith(deps.chunking, input.chunking));
         return { documentId: item.documentId, ok: true, ...chunked };
       } catch (err) {
         if (!parsed.stored && !(err instanceof DocumentError)) await deps.blobs.writeArtifact(parsed.parsedKey, JSON.stringify(parsed.parsed)).catch(() => undefined);
@@ -374,7 +374,25 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
         await deps.vectors.upsert(input.tenantId, points);
         return { upserted: points.length };
       }),
-    async recordOutcomes({ tenantId, outcomes }) {
+    async recordOutcomes({ tenantId, outcomes, reindex }) {
+      if (reindex) {
+        // A document whose new version failed stays indexed at its active version, as it was.
+        const complete = outcomes.filter((o) => o.status === 'indexed');
+        await deps.catalog.activateVersions(
+          tenantId,
+          complete.map((o) => ({
+            documentId: o.documentId,
+            status: o.status,
+            chunks: o.chunks,
+            errorCode: null,
+            errorMessage: null,
+            attempt: o.attempt,
+            startedAt: o.startedAt,
+            finishedAt: o.finishedAt,
+          })),
+        );
+        return;
+      }
       await deps.catalog.updateDocuments(
         tenantId,
         outcomes.map((o) => ({
@@ -389,7 +407,20 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
         })),
       );
     },
-    async removeDocumentVectors({ tenantId, documentIds }) {
+    async removeDocumentVectors({ tenantId, documentIds, inactiveOnly }) {
+      if (inactiveOnly) {
+        for (const documentId of documentIds) {
+          const doc = await deps.catalog.getDocument(tenantId, documentId);
+          // A document deleted meanwhile has no active version to keep.
+          const keep = doc?.activeVersion;
+          await deps.vectors.deleteDocument(tenantId, documentId, keep);
+          const left = await deps.vectors.countDocument(tenantId, documentId, keep);
+          if (left !== 0) throw new Error(`document ${documentId} still has ${left} vectors of inactive versions after delete`);
+        }
+        // Verified above: search need not hold these documents to their active version any more.
+        await deps.catalog.settleVersions(tenantId, documentIds);
+        return;
+      }
       for (const documentId of documentIds) {
         await deps.vectors.deleteDocument(tenantId, documentId);
         const left = await deps.vectors.countDocument(tenantId, documentId);

@@ -175,6 +175,8 @@ export function describeCatalogContract(name: string, makeStore: MakeCatalogStor
         errorCode: null,
         errorMessage: null,
         version: 1,
+        activeVersion: 1,
+        pendingVersion: null,
         duplicateOf: null,
         run: 1,
         attempt: 0,
@@ -384,6 +386,87 @@ export function describeCatalogContract(name: string, makeStore: MakeCatalogStor
       await catalog.setBatchStatus('a', 'b1', 'cancelled', 20);
       expect(await catalog.startRetry('a', 'b1', ['d3', 'd1'], (run) => `w-r${run}`)).toEqual({ run: 3, documentIds: ['d3'] });
       expect((await catalog.listBatchDocuments('a', 'b1', 0, 10, 3)).map((d) => d.id)).toEqual(['d3']);
+    });
+
+    it('starts a re-index run for indexed documents only, with the next version pending beside the active one', async () => {
+      const catalog = await open();
+      await catalog.ensureTenant('a');
+      await catalog.createBatch(batchOf('b1', 'a', 4), [
+        contractDocument('d1'),
+        contractDocument('d2'),
+        contractDocument('d3'),
+        contractDocument('d4', 'h-d4', { duplicateOf: 'd0' }),
+      ]);
+      await catalog.updateDocuments('a', [outcome('d1', 'indexed', { chunks: 5 }), outcome('d2', 'indexed', { chunks: 7 }), outcome('d3', 'failed')]);
+      expect(await catalog.startReindex('a', 'b1', 'all', (run) => `w-r${run}`)).toBeNull(); // still running
+      expect(await catalog.startReindex('a', 'nope', 'all', (run) => `w-r${run}`)).toBeNull();
+      await catalog.setBatchStatus('a', 'b1', 'completed_with_errors', 9);
+      expect(await catalog.startReindex('a', 'b1', ['d3', 'd4'], (run) => `w-r${run}`)).toEqual({ run: 2, documentIds: [] });
+      expect(await catalog.getBatch('a', 'b1')).toMatchObject({ status: 'completed_with_errors', currentRun: 1 });
+      clock.tick();
+      expect(await catalog.startReindex('a', 'b1', 'all', (run) => `w-r${run}`)).toEqual({ run: 2, documentIds: ['d1', 'd2'] });
+      expect(await catalog.getBatch('a', 'b1')).toMatchObject({ status: 'running', currentRun: 2, workflowId: 'w-r2', finalSeq: null, finishedAt: null });
+      // The documents stay indexed at their active version, with their chunk count, while the next one is built.
+      expect((await catalog.listBatchDocuments('a', 'b1', 0, 10, 2)).map((d) => [d.id, d.status, d.chunks, d.version, d.activeVersion, d.pendingVersion])).toEqual([
+        ['d1', 'indexed', 5, 2, 1, 2],
+        ['d2', 'indexed', 7, 2, 1, 2],
+      ]);
+      expect(await catalog.getDocument('a', 'd1')).toMatchObject({ updatedAt: clock.iso(), run: 2 });
+      expect(await catalog.listPendingVersions('a')).toEqual([
+        { documentId: 'd1', activeVersion: 1 },
+        { documentId: 'd2', activeVersion: 1 },
+      ]);
+      expect(await catalog.listPendingVersions('b')).toEqual([]);
+      // A document already re-indexing is not started again.
+      await catalog.setBatchStatus('a', 'b1', 'completed', 12);
+      expect(await catalog.startReindex('a', 'b1', ['d1'], (run) => `w-r${run}`)).toEqual({ run: 3, documentIds: [] });
+    });
+
+    it('activates a complete version in one write, then settles, and leaves a failed one inactive', async () => {
+      const catalog = await open();
+      await catalog.ensureTenant('a');
+      await catalog.createBatch(batchOf('b1', 'a', 2), [contractDocument('d1'), contractDocument('d2')]);
+      await catalog.updateDocuments('a', [outcome('d1', 'indexed', { chunks: 5 }), outcome('d2', 'indexed', { chunks: 7 })]);
+      await catalog.setBatchStatus('a', 'b1', 'completed', 3);
+      await catalog.startReindex('a', 'b1', 'all', (run) => `w-r${run}`);
+      clock.tick();
+      // Another tenant cannot activate this tenant's document.
+      await catalog.activateVersions('b', [outcome('d1', 'indexed', { chunks: 9 })]);
+      expect(await catalog.getDocument('a', 'd1')).toMatchObject({ activeVersion: 1, pendingVersion: 2, chunks: 5 });
+      await catalog.activateVersions('a', [outcome('d1', 'indexed', { chunks: 9, attempt: 2, startedAt: 10, finishedAt: 20 })]);
+      expect(await catalog.getDocument('a', 'd1')).toMatchObject({
+        status: 'indexed',
+        version: 2,
+        activeVersion: 2,
+        pendingVersion: 1,
+        chunks: 9,
+        attempt: 2,
+        startedAt: 10,
+        finishedAt: 20,
+        updatedAt: clock.iso(),
+      });
+      // A repeat finds nothing being built and changes nothing.
+      await catalog.activateVersions('a', [outcome('d1', 'indexed', { chunks: 1 })]);
+      expect(await catalog.getDocument('a', 'd1')).toMatchObject({ activeVersion: 2, pendingVersion: 1, chunks: 9 });
+      expect(await catalog.listPendingVersions('a')).toEqual([
+        { documentId: 'd1', activeVersion: 2 },
+        { documentId: 'd2', activeVersion: 1 },
+      ]);
+      // d2's re-index failed: once its partial points are gone it settles back on version 1.
+      await catalog.settleVersions('b', ['d1', 'd2']);
+      expect(await catalog.listPendingVersions('a')).toHaveLength(2);
+      await catalog.settleVersions('a', ['d1', 'd2']);
+      expect(await catalog.listPendingVersions('a')).toEqual([]);
+      expect(await catalog.getDocument('a', 'd2')).toMatchObject({ status: 'indexed', version: 2, activeVersion: 1, pendingVersion: null, chunks: 7 });
+      // The next re-index of d2 builds a version never used before.
+      await catalog.setBatchStatus('a', 'b1', 'completed', 4);
+      expect(await catalog.startReindex('a', 'b1', ['d2'], (run) => `w-r${run}`)).toEqual({ run: 3, documentIds: ['d2'] });
+      expect(await catalog.getDocument('a', 'd2')).toMatchObject({ version: 3, activeVersion: 1, pendingVersion: 3 });
+      // Had d2 later failed for good (its active version lost), a retry builds and answers from its newest version.
+      await catalog.updateDocuments('a', [outcome('d2', 'failed')]);
+      await catalog.setBatchStatus('a', 'b1', 'failed', 5);
+      expect(await catalog.startRetry('a', 'b1', ['d2'], (run) => `w-r${run}`)).toEqual({ run: 4, documentIds: ['d2'] });
+      expect(await catalog.getDocument('a', 'd2')).toMatchObject({ status: 'queued', version: 3, activeVersion: 3, pendingVersion: null });
     });
 
     it('cancels only the open documents of the given run', async () => {

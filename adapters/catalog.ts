@@ -49,7 +49,16 @@ export interface DocumentRecord {
   chunks: number;
   errorCode: ReasonCode | null;
   errorMessage: string | null;
+  /** The newest version made of this document: the one a re-index builds, or last built. */
   version: number;
+  /** The version search and the inspector answer from; a re-index moves it in one write, once its version is complete. */
+  activeVersion: number;
+  /**
+   * Another version whose points may still be in the vector store: the one a re-index is building
+   * (above activeVersion), or the one it replaced until its points are removed (below). Null when
+   * the store holds the active version only; search holds such documents to their active version.
+   */
+  pendingVersion: number | null;
   duplicateOf: string | null;
   /** The run that last (re)queued this document. */
   run: number;
@@ -103,6 +112,24 @@ export interface Catalog {
    * batch is still running; an empty list when nothing matched.
    */
   startRetry(tenantId: string, batchId: string, documentIds: string[] | 'all', workflowIdForRun: (run: number) => string): Promise<{ run: number; documentIds: string[] } | null>;
+  /**
+   * Starts a re-index run of a finished batch for the given indexed documents (or all of them):
+   * each gets the next version number as its pending version and the run's number, and stays
+   * `indexed` at its active version meanwhile; the batch points at the new workflow. Returns null
+   * when the batch is missing or still running; an empty list when no document qualifies
+   * (not indexed, a duplicate, or already re-indexing).
+   */
+  startReindex(tenantId: string, batchId: string, documentIds: string[] | 'all', workflowIdForRun: (run: number) => string): Promise<{ run: number; documentIds: string[] } | null>;
+  /**
+   * A re-indexed document's new version is complete: in one write per document it becomes the
+   * active version (with the outcome's chunk count) and the one it replaces becomes pending
+   * removal. A document without a version being built is left alone, so a repeat is harmless.
+   */
+  activateVersions(tenantId: string, updates: DocumentUpdate[]): Promise<void>;
+  /** The store holds only the active version of these documents again: their pending version is cleared. */
+  settleVersions(tenantId: string, documentIds: string[]): Promise<void>;
+  /** The documents that have a pending version, with the version search must hold them to. */
+  listPendingVersions(tenantId: string): Promise<{ documentId: string; activeVersion: number }[]>;
   /** Marks every not-yet-terminal document of a run as cancelled (documents a cancelled batch never reached). */
   cancelOpenDocuments(tenantId: string, batchId: string, run: number, message: string): Promise<number>;
   /** Removes a document's row; returns its blob key and whether another document still uses that blob. */

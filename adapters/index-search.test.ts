@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Embedder, EmbedPurpose } from './embedder.js';
-import { fusionDepth, searchIndex } from './index-search.js';
+import { fusionDepth, searchIndex, SINGLE_VERSION_INDEX } from './index-search.js';
+import { createSqliteCatalog } from './sqlite-catalog.js';
+import { contractDocument } from './catalog.contract.js';
 import { createLanceDbStore } from './lancedb-store.js';
 import { contractPoint } from './vector-store.contract.js';
 import type { VectorStore } from './vector-store.js';
@@ -45,7 +47,8 @@ describe('searchIndex (real LanceDB, scripted query embeddings)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const run = (embedder: Embedder, query: string, mode: 'dense' | 'hybrid' | 'keyword', limit = 3) => searchIndex({ vectors, embedder }, { tenantId: T, query, mode, limit });
+  const run = (embedder: Embedder, query: string, mode: 'dense' | 'hybrid' | 'keyword', limit = 3) =>
+    searchIndex({ vectors, embedder, catalog: SINGLE_VERSION_INDEX }, { tenantId: T, query, mode, limit });
   const docs = (hits: { payload: { documentId: string } }[]) => hits.map((h) => h.payload.documentId);
 
   it('dense mode embeds the query as a query and ranks by cosine similarity', async () => {
@@ -93,9 +96,37 @@ describe('searchIndex (real LanceDB, scripted query embeddings)', () => {
 
   it('passes the filter to both retrievals', async () => {
     const embedder = scriptedEmbedder({ 'XR-7734-B': [1, 0, 0, 0] });
-    const hits = await searchIndex({ vectors, embedder }, { tenantId: T, query: 'XR-7734-B', mode: 'hybrid', limit: 5, filter: { documentIds: ['doc-valve', 'doc-pump-b'] } });
+    const hits = await searchIndex(
+      { vectors, embedder, catalog: SINGLE_VERSION_INDEX },
+      { tenantId: T, query: 'XR-7734-B', mode: 'hybrid', limit: 5, filter: { documentIds: ['doc-valve', 'doc-pump-b'] } },
+    );
     expect(docs(hits)).toEqual(['doc-pump-b', 'doc-valve']);
     expect(hits.map((h) => h.matched)).toEqual(['both', 'dense']);
+  });
+
+  it('answers each document from its active version only, in every mode, and switches when the catalog does', async () => {
+    const catalog = createSqliteCatalog(':memory:');
+    try {
+      await catalog.ensureTenant(T);
+      await catalog.createBatch({ id: 'b1', tenantId: T, workflowId: 'w', documentCount: 1, idempotencyKey: null }, [contractDocument('doc-pump-b')]);
+      await catalog.updateDocuments(T, [{ documentId: 'doc-pump-b', status: 'indexed', chunks: 1, errorCode: null, errorMessage: null, attempt: 1, startedAt: 1, finishedAt: 2 }]);
+      await catalog.setBatchStatus(T, 'b1', 'completed', 1);
+      await catalog.startReindex(T, 'b1', 'all', () => 'w-r2');
+      // Version 2 is being built: its chunk is the best match for every retrieval, and must not answer yet.
+      await vectors.upsert(T, [contractPoint(T, 'doc-pump-b', 0, [1, 0, 0, 0], { version: 2, text: 'Spare pump XR-7734-B, second edition.' })]);
+      const embedder = scriptedEmbedder({ 'XR-7734-B': [1, 0, 0, 0] });
+      const versionsOf = async (mode: 'dense' | 'hybrid' | 'keyword') =>
+        (await searchIndex({ vectors, embedder, catalog }, { tenantId: T, query: 'XR-7734-B', mode, limit: 5 }))
+          .filter((h) => h.payload.documentId === 'doc-pump-b')
+          .map((h) => h.payload.version);
+      for (const mode of ['dense', 'hybrid', 'keyword'] as const) expect(await versionsOf(mode)).toEqual([1]);
+      await catalog.activateVersions(T, [{ documentId: 'doc-pump-b', status: 'indexed', chunks: 1, errorCode: null, errorMessage: null, attempt: 1, startedAt: 3, finishedAt: 4 }]);
+      // Version 1's point is still stored until it is removed, but no longer answers.
+      for (const mode of ['dense', 'hybrid', 'keyword'] as const) expect(await versionsOf(mode)).toEqual([2]);
+    } finally {
+      await vectors.deletePoints(T, [contractPoint(T, 'doc-pump-b', 0, [1, 0, 0, 0], { version: 2 }).id]);
+      await catalog.close();
+    }
   });
 
   it('reads each ranking deep enough for fusion, within bounds', () => {

@@ -10,14 +10,22 @@
  */
 import { fuseRankings, type MatchKind, type SearchMode } from '../core/hybrid-ranking.js';
 import { keywordTerms, termCoverage } from '../core/keyword-terms.js';
+import type { Catalog } from './catalog.js';
 import type { Embedder } from './embedder.js';
 import type { SearchFilter, SearchHit, VectorStore } from './vector-store.js';
 
-/** What a search needs: the tenant's vector store and the embedder its vectors came from. */
+/**
+ * What a search needs: the tenant's vector store, the embedder its vectors came from, and the
+ * catalog's word on which documents have a version other than the active one in the store.
+ */
 export interface IndexSearchDeps {
   vectors: VectorStore;
   embedder: Embedder;
+  catalog: Pick<Catalog, 'listPendingVersions'>;
 }
+
+/** For an index written without a catalog (the retrieval evaluation): every document has one version. */
+export const SINGLE_VERSION_INDEX: IndexSearchDeps['catalog'] = { listPendingVersions: async () => [] };
 
 export interface IndexSearchRequest {
   tenantId: string;
@@ -47,12 +55,19 @@ export function fusionDepth(limit: number): number {
 }
 
 /**
- * Runs one search; the results are the tenant's own chunks only, best first. Every search goes
- * through here, so this is where results will be held to each document's active version (the
- * one on its catalog record) once a document can have a new version built beside the old.
+ * Runs one search; the results are the tenant's own chunks only, best first, each document's from
+ * its active version only. The catalog knows which version is active, the store does not: so the
+ * catalog is asked which documents have another version in the store (those a re-index is
+ * building or has just replaced: few, and usually none, read through a partial index), and those
+ * documents are held to their active version inside the store's own filter. Each retrieval stays
+ * one store query that ranks only answerable points, instead of over-fetching and dropping other
+ * versions afterwards, which could leave a page short or need a second query.
  */
 export async function searchIndex(deps: IndexSearchDeps, request: IndexSearchRequest): Promise<IndexSearchHit[]> {
-  const { tenantId, query, mode, limit, filter } = request;
+  const { tenantId, query, mode, limit } = request;
+  const pending = await deps.catalog.listPendingVersions(tenantId);
+  const filter: SearchFilter | undefined =
+    pending.length === 0 ? request.filter : { ...request.filter, onlyVersions: pending.map((p) => ({ documentId: p.documentId, version: p.activeVersion })) };
   const dense = async (depth: number) => {
     const [vector] = await deps.embedder.embed([query], 'query');
     return deps.vectors.search(tenantId, vector, depth, filter);

@@ -233,12 +233,23 @@ function whereClause(filter: SearchFilter | undefined): string | undefined | nul
     if (filter.batchIds.length === 0) return null;
     parts.push(inList('batchId', 'batch id', filter.batchIds));
   }
+  if (filter?.onlyVersions && filter.onlyVersions.length > 0) {
+    const others = filter.onlyVersions.map(({ documentId, version }) => {
+      assertSafeId('document id', documentId);
+      if (!Number.isInteger(version)) throw new Error(`version must be an integer (got ${version})`);
+      return `(\`documentId\` = ${sqlString(documentId)} AND \`version\` <> ${version})`;
+    });
+    parts.push(`NOT (${others.join(' OR ')})`);
+  }
   return parts.length > 0 ? parts.join(' AND ') : undefined;
 }
 
-function documentPredicate(documentId: string): string {
+function documentPredicate(documentId: string, exceptVersion?: number): string {
   assertSafeId('document id', documentId);
-  return `\`documentId\` = ${sqlString(documentId)}`;
+  const document = `\`documentId\` = ${sqlString(documentId)}`;
+  if (exceptVersion === undefined) return document;
+  if (!Number.isInteger(exceptVersion)) throw new Error(`version must be an integer (got ${exceptVersion})`);
+  return `${document} AND \`version\` <> ${exceptVersion}`;
 }
 
 function hitsFrom(rows: Record<string, unknown>[], score: (row: Record<string, unknown>) => number): SearchHit[] {
@@ -456,18 +467,18 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
       return rows.map((row): PointPayload => payloadFromRecord(row)).sort((a, b) => a.chunkIndex - b.chunkIndex);
     },
 
-    async deleteDocument(tenantId, documentId) {
+    async deleteDocument(tenantId, documentId, exceptVersion) {
       const name = collectionName(tenantId);
-      const predicate = documentPredicate(documentId);
+      const predicate = documentPredicate(documentId, exceptVersion);
       assertOpen();
       const table = await loadTable(name);
       if (!table) return;
       await enqueue(name, () => withCommitRetry(retry, () => table.delete(predicate)));
     },
 
-    async countDocument(tenantId, documentId) {
+    async countDocument(tenantId, documentId, exceptVersion) {
       const name = collectionName(tenantId);
-      const predicate = documentPredicate(documentId);
+      const predicate = documentPredicate(documentId, exceptVersion);
       assertOpen();
       const table = await loadTable(name);
       return table ? table.countRows(predicate) : 0;

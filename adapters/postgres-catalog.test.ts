@@ -121,6 +121,27 @@ describeWithPostgres('PostgreSQL catalog', (adminUrl) => {
       expect((await migrateCatalog(pool, fixed)).applied).toEqual(fixed.map((m) => m.version));
     });
 
+    it('gives documents recorded before versions their indexed version as the active one', async () => {
+      const { url } = await scratch();
+      const pool = await admin(url);
+      await migrateCatalog(pool, CATALOG_MIGRATIONS.slice(0, 1));
+      await pool.query("INSERT INTO tenants (id, created_at) VALUES ('a', now())");
+      await pool.query("INSERT INTO batches (id, tenant_id, workflow_id, status, document_count, created_at) VALUES ('b1', 'a', 'w', 'completed', 2, now())");
+      await pool.query(
+        `INSERT INTO documents (id, tenant_id, batch_id, position, filename, format, content_hash, size, blob_key, status, version, created_at, updated_at)
+         VALUES ('d1', 'a', 'b1', 0, 'd1.txt', 'txt', 'h1', 1, 'k1', 'indexed', 1, now(), now()), ('d2', 'a', 'b1', 1, 'd2.txt', 'txt', 'h2', 1, 'k2', 'indexed', 4, now(), now())`,
+      );
+      expect((await migrateCatalog(pool)).applied).toEqual(CATALOG_MIGRATIONS.slice(1).map((m) => m.version));
+      const catalog = await openPostgresCatalog({ connectionString: url });
+      try {
+        expect(await catalog.getDocument('a', 'd1')).toMatchObject({ version: 1, activeVersion: 1, pendingVersion: null });
+        expect(await catalog.getDocument('a', 'd2')).toMatchObject({ version: 4, activeVersion: 4, pendingVersion: null });
+        expect(await catalog.listPendingVersions('a')).toEqual([]);
+      } finally {
+        await catalog.close();
+      }
+    });
+
     it('refuses a database migrated by a newer build', async () => {
       const { url } = await scratch();
       const pool = await admin(url);

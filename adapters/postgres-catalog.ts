@@ -117,6 +117,8 @@ const toDocument = (r: Row): DocumentRecord => ({
   errorCode: (r.error_code as DocumentRecord['errorCode']) ?? null,
   errorMessage: (r.error_message as string | null) ?? null,
   version: int(r.version),
+  activeVersion: int(r.active_version),
+  pendingVersion: intOrNull(r.pending_version),
   duplicateOf: (r.duplicate_of as string | null) ?? null,
   run: int(r.run),
   attempt: int(r.attempt),
@@ -308,8 +310,10 @@ export async function openPostgresCatalog(options: PostgresCatalogOptions): Prom
         ).rows.map((r) => r.id as string);
         const wanted = documentIds === 'all' ? candidates : candidates.filter((id) => documentIds.includes(id));
         if (wanted.length === 0) return { run, documentIds: [] };
+        // A retried document is built at its newest version, which is then the active one (as on upload).
         await client.query(
-          `UPDATE documents SET run = $1, status = 'queued', error_code = NULL, error_message = NULL, attempt = 0, started_at = NULL, finished_at = NULL, chunks = 0, updated_at = $2
+          `UPDATE documents SET run = $1, status = 'queued', error_code = NULL, error_message = NULL, attempt = 0, started_at = NULL, finished_at = NULL, chunks = 0,
+             active_version = version, pending_version = NULL, updated_at = $2
            WHERE id = ANY($3::text[]) AND tenant_id = $4`,
           [run, stamp(), wanted, tenantId],
         );
@@ -321,6 +325,67 @@ export async function openPostgresCatalog(options: PostgresCatalogOptions): Prom
         ]);
         return { run, documentIds: wanted };
       });
+    },
+    async startReindex(tenantId, batchId, documentIds, workflowIdForRun) {
+      return transaction(async (client) => {
+        // The batch row lock serialises this with retries and other re-indexes of the batch, as in startRetry.
+        const batch = (await client.query<Row>('SELECT * FROM batches WHERE id = $1 AND tenant_id = $2 FOR UPDATE', [batchId, tenantId])).rows[0];
+        if (!batch || batch.status === 'running') return null;
+        const run = int(batch.current_run) + 1;
+        const candidates = (
+          await client.query<Row>(
+            "SELECT id FROM documents WHERE tenant_id = $1 AND batch_id = $2 AND status = 'indexed' AND duplicate_of IS NULL AND pending_version IS NULL ORDER BY position",
+            [tenantId, batchId],
+          )
+        ).rows.map((r) => r.id as string);
+        const wanted = documentIds === 'all' ? candidates : candidates.filter((id) => documentIds.includes(id));
+        if (wanted.length === 0) return { run, documentIds: [] };
+        await client.query('UPDATE documents SET run = $1, version = version + 1, pending_version = version + 1, updated_at = $2 WHERE id = ANY($3::text[]) AND tenant_id = $4', [
+          run,
+          stamp(),
+          wanted,
+          tenantId,
+        ]);
+        await client.query("UPDATE batches SET current_run = $1, status = 'running', workflow_id = $2, finished_at = NULL, final_seq = NULL WHERE id = $3 AND tenant_id = $4", [
+          run,
+          workflowIdForRun(run),
+          batchId,
+          tenantId,
+        ]);
+        return { run, documentIds: wanted };
+      });
+    },
+    async activateVersions(tenantId, updates) {
+      const latest = lastUpdatePerDocument(updates);
+      if (latest.length === 0) return;
+      // One statement: each row's SET reads the row as it was, so the old active version becomes the pending one.
+      await query(
+        `UPDATE documents AS d SET active_version = d.pending_version, pending_version = d.active_version, status = 'indexed', chunks = u.chunks,
+           error_code = NULL, error_message = NULL, attempt = u.attempt, started_at = u.started_at, finished_at = u.finished_at, updated_at = $1
+         FROM unnest($2::text[], $3::int[], $4::int[], $5::bigint[], $6::bigint[]) AS u(id, chunks, attempt, started_at, finished_at)
+         WHERE d.id = u.id AND d.tenant_id = $7 AND d.pending_version > d.active_version`,
+        [
+          stamp(),
+          latest.map((u) => u.documentId),
+          latest.map((u) => u.chunks),
+          latest.map((u) => u.attempt),
+          latest.map((u) => u.startedAt),
+          latest.map((u) => u.finishedAt),
+          tenantId,
+        ],
+      );
+    },
+    async settleVersions(tenantId, documentIds) {
+      if (documentIds.length === 0) return;
+      await query('UPDATE documents SET pending_version = NULL, updated_at = $1 WHERE id = ANY($2::text[]) AND tenant_id = $3 AND pending_version IS NOT NULL', [
+        stamp(),
+        documentIds,
+        tenantId,
+      ]);
+    },
+    async listPendingVersions(tenantId) {
+      const { rows } = await query('SELECT id, active_version FROM documents WHERE tenant_id = $1 AND pending_version IS NOT NULL ORDER BY id', [tenantId]);
+      return rows.map((r) => ({ documentId: r.id as string, activeVersion: int(r.active_version) }));
     },
     async cancelOpenDocuments(tenantId, batchId, run, message) {
       const result = await query(

@@ -92,6 +92,18 @@ CREATE INDEX documents_tenant_created ON documents(tenant_id, created_at DESC, b
 CREATE INDEX documents_blob ON documents(blob_key);
 `,
   },
+  {
+    version: 2,
+    name: 'document versions: active and pending',
+    // Existing documents: active = their indexed version, nothing pending. Search asks for the
+    // documents with a pending version on every query, so only those rows are indexed.
+    sql: `
+ALTER TABLE documents ADD COLUMN active_version INTEGER NOT NULL DEFAULT 1;
+UPDATE documents SET active_version = version WHERE version <> 1;
+ALTER TABLE documents ADD COLUMN pending_version INTEGER;
+CREATE INDEX documents_pending ON documents(tenant_id) WHERE pending_version IS NOT NULL;
+`,
+  },
 ];
 
 /** Throws unless versions run 1..n in order: a gap or a duplicate is a programming error. */

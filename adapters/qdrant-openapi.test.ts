@@ -241,7 +241,14 @@ interface FakeCollection {
   points: Map<string, FakePoint>;
 }
 type Reply = { status: number; body: unknown };
-type Condition = { key?: string; match?: { any?: unknown[]; value?: unknown; text?: string }; range?: { gte?: number; lt?: number } };
+type Condition = {
+  key?: string;
+  match?: { any?: unknown[]; value?: unknown; text?: string };
+  range?: { gte?: number; lt?: number };
+  /** A nested filter used as a condition. */
+  must?: Condition | Condition[];
+  must_not?: Condition | Condition[];
+};
 type Prefetch = { filter?: unknown; limit?: number };
 type Formula = number | Condition | { sum: Formula[] } | { mult: Formula[] };
 
@@ -405,13 +412,19 @@ function errorReply(status: number, error: string): Reply {
   return { status, body: { status: { error }, time: 0.0001 } };
 }
 
-function conditions(filter: unknown): Condition[] {
-  const must = (filter as { must?: Condition | Condition[] } | undefined)?.must;
-  return must === undefined ? [] : Array.isArray(must) ? must : [must];
+function listOf(value: Condition | Condition[] | undefined): Condition[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/** A filter (or a nested one): every `must` condition holds and no `must_not` one does. */
+function filterHolds(filter: unknown, payload: Record<string, unknown>): boolean {
+  const f = (filter ?? {}) as Pick<Condition, 'must' | 'must_not'>;
+  return listOf(f.must).every((c) => holds(c, payload)) && !listOf(f.must_not).some((c) => holds(c, payload));
 }
 
 /** One condition on a payload; `text` is a full-text match: every word of it is in the field (word tokenizer, folded). */
 function holds(c: Condition, payload: Record<string, unknown>): boolean {
+  if (c.must !== undefined || c.must_not !== undefined) return filterHolds(c, payload);
   const value = payload[c.key ?? ''];
   if (c.match?.any) return c.match.any.includes(value);
   if (c.match && 'value' in c.match) return c.match.value === value;
@@ -424,9 +437,8 @@ function holds(c: Condition, payload: Record<string, unknown>): boolean {
 }
 
 function* matching(collection: FakeCollection, filter: unknown): Generator<[string, FakePoint]> {
-  const conds = conditions(filter);
   for (const entry of collection.points) {
-    if (conds.every((c) => holds(c, entry[1].payload))) yield entry;
+    if (filterHolds(filter, entry[1].payload)) yield entry;
   }
 }
 

@@ -100,9 +100,15 @@ function anyOf(key: string, kind: string, values: string[]): Schemas['FieldCondi
   return { key, match: { any: [...new Set(values)] } };
 }
 
-/** The conditions a filter stands for; `null` = it can match nothing (an empty id list). */
-function filterConditions(filter: SearchFilter | undefined): Schemas['FieldCondition'][] | null {
-  const must: Schemas['FieldCondition'][] = [];
+/** What a filter stands for, as Qdrant conditions; `null` = it can match nothing (an empty id list). */
+interface Scope {
+  must: Schemas['Condition'][];
+  mustNot: Schemas['Condition'][];
+}
+
+function filterScope(filter: SearchFilter | undefined): Scope | null {
+  const must: Schemas['Condition'][] = [];
+  const mustNot: Schemas['Condition'][] = [];
   if (filter?.documentIds) {
     if (filter.documentIds.length === 0) return null;
     must.push(anyOf('documentId', 'document id', filter.documentIds));
@@ -111,14 +117,19 @@ function filterConditions(filter: SearchFilter | undefined): Schemas['FieldCondi
     if (filter.batchIds.length === 0) return null;
     must.push(anyOf('batchId', 'batch id', filter.batchIds));
   }
-  return must;
+  // "Not (this document and another version)", one nested filter per document held to a version.
+  for (const { documentId, version } of filter?.onlyVersions ?? []) {
+    if (!Number.isInteger(version)) throw new Error(`version must be an integer (got ${version})`);
+    mustNot.push({ must: [documentCondition(documentId)], must_not: [{ key: 'version', match: { value: version } }] });
+  }
+  return { must, mustNot };
 }
 
-/** `undefined` = no filter; `null` = the filter can match nothing (an empty id list). */
-function searchFilter(filter: SearchFilter | undefined): Schemas['Filter'] | undefined | null {
-  const must = filterConditions(filter);
-  if (must === null) return null;
-  return must.length > 0 ? { must } : undefined;
+/** The scope plus `more` conditions, as one Qdrant filter (undefined when it has no condition). */
+function scopedFilter(scope: Scope, ...more: Schemas['Condition'][]): Schemas['Filter'] | undefined {
+  const must = [...scope.must, ...more];
+  if (must.length === 0 && scope.mustNot.length === 0) return undefined;
+  return { ...(must.length > 0 ? { must } : {}), ...(scope.mustNot.length > 0 ? { must_not: scope.mustNot } : {}) };
 }
 
 /** "The chunk's text contains this word", on the full-text index. */
@@ -140,8 +151,10 @@ function documentCondition(documentId: string): Schemas['FieldCondition'] {
   return { key: 'documentId', match: { value: documentId } };
 }
 
-function documentFilter(documentId: string): Schemas['Filter'] {
-  return { must: [documentCondition(documentId)] };
+function documentFilter(documentId: string, exceptVersion?: number): Schemas['Filter'] {
+  if (exceptVersion === undefined) return { must: [documentCondition(documentId)] };
+  if (!Number.isInteger(exceptVersion)) throw new Error(`version must be an integer (got ${exceptVersion})`);
+  return { must: [documentCondition(documentId)], must_not: [{ key: 'version', match: { value: exceptVersion } }] };
 }
 
 /** The single unnamed vector's size, or undefined when the collection uses named vectors. */
@@ -260,28 +273,31 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
     async search(tenantId, vector, limit, filter) {
       const name = collectionName(tenantId);
       assertLimit(limit);
-      const qdrantFilter = searchFilter(filter);
-      if (qdrantFilter === null || limit === 0) return [];
-      const result = await orIfMissing(null, () => client.query(name, { query: vector, limit, filter: qdrantFilter, with_payload: true, with_vector: false }));
+      const scope = filterScope(filter);
+      if (scope === null || limit === 0) return [];
+      const qdrantFilter = scopedFilter(scope);
+      const result = await orIfMissing(null, () =>
+        client.query(name, { query: vector, limit, ...(qdrantFilter ? { filter: qdrantFilter } : {}), with_payload: true, with_vector: false }),
+      );
       return hitsFrom(result?.points ?? []);
     },
 
     async keywordSearch(tenantId, text, limit, filter) {
       const name = collectionName(tenantId);
       assertLimit(limit);
-      const scope = filterConditions(filter);
+      const scope = filterScope(filter);
       const words = keywordTerms(text);
       if (scope === null || limit === 0 || words.length === 0) return [];
       if (!(await ensureTextIndex(name))) return [];
       return orIfMissing([] as SearchHit[], async () => {
-        const count = async (must: Schemas['FieldCondition'][]) => (await client.count(name, { ...(must.length > 0 ? { filter: { must } } : {}), exact: true })).count;
-        const total = await count(scope);
+        const count = async (countFilter: Schemas['Filter'] | undefined) => (await client.count(name, { ...(countFilter ? { filter: countFilter } : {}), exact: true })).count;
+        const total = await count(scopedFilter(scope));
         if (total === 0) return [];
-        const present = await Promise.all(words.map(async (word) => ({ word, n: await count([...scope, containsWord(word)]) })));
+        const present = await Promise.all(words.map(async (word) => ({ word, n: await count(scopedFilter(scope, containsWord(word))) })));
         const weighted = present.filter((w) => w.n > 0);
         if (weighted.length === 0) return [];
         const result = await client.query(name, {
-          prefetch: weighted.map(({ word }) => ({ filter: { must: [...scope, containsWord(word)] }, limit: KEYWORD_CANDIDATES_PER_WORD })),
+          prefetch: weighted.map(({ word }) => ({ filter: scopedFilter(scope, containsWord(word)), limit: KEYWORD_CANDIDATES_PER_WORD })),
           query: { formula: { sum: weighted.map(({ word, n }) => ({ mult: [idf(total, n), containsWord(word)] })) } },
           limit,
           with_payload: true,
@@ -310,17 +326,17 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
         .sort((a, b) => a.chunkIndex - b.chunkIndex);
     },
 
-    async deleteDocument(tenantId, documentId) {
+    async deleteDocument(tenantId, documentId, exceptVersion) {
       const name = collectionName(tenantId);
-      const filter = documentFilter(documentId);
+      const filter = documentFilter(documentId, exceptVersion);
       await orIfMissing(undefined, async () => {
         await client.delete(name, { wait: true, filter });
       });
     },
 
-    async countDocument(tenantId, documentId) {
+    async countDocument(tenantId, documentId, exceptVersion) {
       const name = collectionName(tenantId);
-      const filter = documentFilter(documentId);
+      const filter = documentFilter(documentId, exceptVersion);
       return orIfMissing(0, async () => (await client.count(name, { filter, exact: true })).count);
     },
 

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { contractDocument, describeCatalogContract } from './catalog.contract.js';
 import { createSqliteCatalog } from './sqlite-catalog.js';
@@ -28,5 +29,31 @@ describe('SQLite catalog', () => {
     expect(await two.getTenant('a')).toBeNull();
     expect(await two.getDocument('a', 'd1')).toBeNull();
     await Promise.all([one.close(), two.close()]);
+  });
+
+  it('brings a file made before document versions up to date: active = the indexed version, nothing pending', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docflow-catalog-'));
+    const file = path.join(dir, 'catalog.sqlite');
+    try {
+      const first = createSqliteCatalog(file);
+      await first.ensureTenant('a');
+      await first.createBatch({ id: 'b1', tenantId: 'a', workflowId: 'w', documentCount: 1, idempotencyKey: null }, [contractDocument('d1')]);
+      await first.close();
+      // The file as the release before versions left it: no version columns, a document at version 3.
+      const raw = new Database(file);
+      raw.exec('DROP INDEX documents_pending; ALTER TABLE documents DROP COLUMN pending_version; ALTER TABLE documents DROP COLUMN active_version;');
+      raw.prepare("UPDATE documents SET version = 3, status = 'indexed'").run();
+      raw.close();
+      const upgraded = createSqliteCatalog(file);
+      expect(await upgraded.getDocument('a', 'd1')).toMatchObject({ version: 3, activeVersion: 3, pendingVersion: null });
+      expect(await upgraded.listPendingVersions('a')).toEqual([]);
+      await upgraded.close();
+      // Opening it again changes nothing.
+      const again = createSqliteCatalog(file);
+      expect(await again.getDocument('a', 'd1')).toMatchObject({ version: 3, activeVersion: 3, pendingVersion: null });
+      await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

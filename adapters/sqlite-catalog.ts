@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS documents (
   error_code TEXT,
   error_message TEXT,
   version INTEGER NOT NULL DEFAULT 1,
+  active_version INTEGER NOT NULL DEFAULT 1,
+  pending_version INTEGER,
   duplicate_of TEXT,
   run INTEGER NOT NULL DEFAULT 1,
   attempt INTEGER NOT NULL DEFAULT 0,
@@ -61,6 +63,21 @@ CREATE INDEX IF NOT EXISTS documents_tenant_hash ON documents(tenant_id, content
 CREATE INDEX IF NOT EXISTS documents_tenant_created ON documents(tenant_id, created_at DESC);
 CREATE INDEX IF NOT EXISTS documents_blob ON documents(blob_key);
 `;
+
+/**
+ * Columns added after the first release, with the statements that add them to an older file
+ * (existing documents: active = their indexed version, nothing pending), and what needs them.
+ */
+const UPGRADES = [
+  {
+    column: 'active_version',
+    sql: 'ALTER TABLE documents ADD COLUMN active_version INTEGER NOT NULL DEFAULT 1; UPDATE documents SET active_version = version WHERE version <> 1;',
+  },
+  { column: 'pending_version', sql: 'ALTER TABLE documents ADD COLUMN pending_version INTEGER;' },
+] as const;
+
+/** Search asks for the documents with a pending version on every query: only those rows are indexed. */
+const AFTER_UPGRADES = 'CREATE INDEX IF NOT EXISTS documents_pending ON documents(tenant_id) WHERE pending_version IS NOT NULL;';
 
 type Row = Record<string, unknown>;
 
@@ -92,6 +109,8 @@ const toDocument = (r: Row): DocumentRecord => ({
   errorCode: (r.error_code as DocumentRecord['errorCode']) ?? null,
   errorMessage: (r.error_message as string | null) ?? null,
   version: r.version as number,
+  activeVersion: r.active_version as number,
+  pendingVersion: (r.pending_version as number | null) ?? null,
   duplicateOf: (r.duplicate_of as string | null) ?? null,
   run: r.run as number,
   attempt: r.attempt as number,
@@ -116,6 +135,12 @@ export function createSqliteCatalog(file: string, now: () => Date = () => new Da
   db.pragma('busy_timeout = 10000');
   db.pragma('foreign_keys = ON');
   db.exec(SCHEMA);
+  // One transaction: processes opening an older file together take turns, and the loser finds the columns there.
+  db.transaction(() => {
+    const have = new Set((db.prepare('PRAGMA table_info(documents)').all() as Row[]).map((r) => r.name as string));
+    for (const upgrade of UPGRADES) if (!have.has(upgrade.column)) db.exec(upgrade.sql);
+  }).immediate();
+  db.exec(AFTER_UPGRADES);
   const stamp = () => now().toISOString();
 
   const insertDocument = db.prepare(
@@ -160,8 +185,9 @@ export function createSqliteCatalog(file: string, now: () => Date = () => new Da
     const wanted = documentIds === 'all' ? candidates : candidates.filter((id) => documentIds.includes(id));
     if (wanted.length === 0) return { run, documentIds: [] };
     const now = stamp();
+    // A retried document is built at its newest version, which is then the active one (as on upload).
     const requeue = db.prepare(
-      "UPDATE documents SET run = ?, status = 'queued', error_code = NULL, error_message = NULL, attempt = 0, started_at = NULL, finished_at = NULL, chunks = 0, updated_at = ? WHERE id = ? AND tenant_id = ?",
+      "UPDATE documents SET run = ?, status = 'queued', error_code = NULL, error_message = NULL, attempt = 0, started_at = NULL, finished_at = NULL, chunks = 0, active_version = version, pending_version = NULL, updated_at = ? WHERE id = ? AND tenant_id = ?",
     );
     for (const id of wanted) requeue.run(run, now, id, tenantId);
     db.prepare("UPDATE batches SET current_run = ?, status = 'running', workflow_id = ?, finished_at = NULL, final_seq = NULL WHERE id = ? AND tenant_id = ?").run(
@@ -171,6 +197,43 @@ export function createSqliteCatalog(file: string, now: () => Date = () => new Da
       tenantId,
     );
     return { run, documentIds: wanted };
+  });
+  const startReindexTx = db.transaction((tenantId: string, batchId: string, documentIds: string[] | 'all', workflowIdForRun: (run: number) => string) => {
+    const batch = db.prepare('SELECT * FROM batches WHERE id = ? AND tenant_id = ?').get(batchId, tenantId) as Row | undefined;
+    if (!batch || batch.status === 'running') return null;
+    const run = (batch.current_run as number) + 1;
+    const candidates = (
+      db
+        .prepare("SELECT id FROM documents WHERE tenant_id = ? AND batch_id = ? AND status = 'indexed' AND duplicate_of IS NULL AND pending_version IS NULL ORDER BY position")
+        .all(tenantId, batchId) as Row[]
+    ).map((r) => r.id as string);
+    const wanted = documentIds === 'all' ? candidates : candidates.filter((id) => documentIds.includes(id));
+    if (wanted.length === 0) return { run, documentIds: [] };
+    const now = stamp();
+    const next = db.prepare('UPDATE documents SET run = ?, version = version + 1, pending_version = version + 1, updated_at = ? WHERE id = ? AND tenant_id = ?');
+    for (const id of wanted) next.run(run, now, id, tenantId);
+    db.prepare("UPDATE batches SET current_run = ?, status = 'running', workflow_id = ?, finished_at = NULL, final_seq = NULL WHERE id = ? AND tenant_id = ?").run(
+      run,
+      workflowIdForRun(run),
+      batchId,
+      tenantId,
+    );
+    return { run, documentIds: wanted };
+  });
+  // SET expressions read the row as it was, so the old active version becomes the pending one.
+  const activateVersion = db.prepare(
+    `UPDATE documents SET active_version = pending_version, pending_version = active_version, status = 'indexed', chunks = @chunks, error_code = NULL,
+       error_message = NULL, attempt = @attempt, started_at = @startedAt, finished_at = @finishedAt, updated_at = @now
+     WHERE id = @documentId AND tenant_id = @tenantId AND pending_version > active_version`,
+  );
+  const activateVersionsTx = db.transaction((tenantId: string, updates: DocumentUpdate[]) => {
+    const now = stamp();
+    for (const u of updates) activateVersion.run({ ...u, tenantId, now });
+  });
+  const settleVersion = db.prepare('UPDATE documents SET pending_version = NULL, updated_at = ? WHERE id = ? AND tenant_id = ? AND pending_version IS NOT NULL');
+  const settleVersionsTx = db.transaction((tenantId: string, documentIds: string[]) => {
+    const now = stamp();
+    for (const id of documentIds) settleVersion.run(now, id, tenantId);
   });
   const deleteDocumentTx = db.transaction((tenantId: string, documentId: string) => {
     const row = db.prepare('SELECT blob_key FROM documents WHERE id = ? AND tenant_id = ?').get(documentId, tenantId) as Row | undefined;
@@ -255,6 +318,19 @@ export function createSqliteCatalog(file: string, now: () => Date = () => new Da
     },
     async startRetry(tenantId, batchId, documentIds, workflowIdForRun) {
       return startRetryTx(tenantId, batchId, documentIds, workflowIdForRun);
+    },
+    async startReindex(tenantId, batchId, documentIds, workflowIdForRun) {
+      return startReindexTx(tenantId, batchId, documentIds, workflowIdForRun);
+    },
+    async activateVersions(tenantId, updates) {
+      activateVersionsTx(tenantId, updates);
+    },
+    async settleVersions(tenantId, documentIds) {
+      settleVersionsTx(tenantId, documentIds);
+    },
+    async listPendingVersions(tenantId) {
+      const rows = db.prepare('SELECT id, active_version FROM documents WHERE tenant_id = ? AND pending_version IS NOT NULL ORDER BY id').all(tenantId) as Row[];
+      return rows.map((r) => ({ documentId: r.id as string, activeVersion: r.active_version as number }));
     },
     async cancelOpenDocuments(tenantId, batchId, run, message) {
       return db

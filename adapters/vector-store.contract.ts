@@ -172,6 +172,36 @@ export function describeVectorStoreContract(name: string, makeStore: MakeVectorS
       expect(docs(await store.search(t, q, 10, {}))).toHaveLength(4);
     });
 
+    it('holds the listed documents to one version each, before ranking, in dense and keyword search', async () => {
+      const t = tenant('versions');
+      await store.upsert(t, [
+        // doc-a: version 1 active, version 2 being built (its points are the best matches).
+        contractPoint(t, 'doc-a', 0, [0.9, 0.1, 0, 0], { version: 1, text: 'gasket seal v1' }),
+        contractPoint(t, 'doc-a', 0, [1, 0, 0, 0], { version: 2, text: 'gasket seal v2' }),
+        contractPoint(t, 'doc-a', 1, [1, 0.01, 0, 0], { version: 2, text: 'gasket seal v2 more' }),
+        // doc-b: version 3 just activated, version 2 not removed yet.
+        contractPoint(t, 'doc-b', 0, [0.8, 0.2, 0, 0], { version: 3, text: 'gasket seal v3' }),
+        contractPoint(t, 'doc-b', 0, [0.95, 0.05, 0, 0], { version: 2, text: 'gasket seal old' }),
+        // doc-c: not listed, so not restricted.
+        contractPoint(t, 'doc-c', 0, [0.7, 0.3, 0, 0], { version: 5, text: 'gasket seal c' }),
+      ]);
+      const q = [1, 0, 0, 0];
+      const onlyVersions = [
+        { documentId: 'doc-a', version: 1 },
+        { documentId: 'doc-b', version: 3 },
+      ];
+      const seen = (hits: { payload: PointPayload }[]) => hits.map((h) => `${h.payload.documentId}@${h.payload.version}`);
+      expect(seen(await store.search(t, q, 10, { onlyVersions }))).toEqual(['doc-a@1', 'doc-b@3', 'doc-c@5']);
+      // Before the limit: the versions held back do not take the slot.
+      expect(seen(await store.search(t, q, 1, { onlyVersions }))).toEqual(['doc-a@1']);
+      expect(seen(await store.search(t, q, 10, { onlyVersions, documentIds: ['doc-b'] }))).toEqual(['doc-b@3']);
+      expect(seen(await store.keywordSearch(t, 'gasket seal', 10, { onlyVersions })).sort()).toEqual(['doc-a@1', 'doc-b@3', 'doc-c@5']);
+      expect(seen(await store.keywordSearch(t, 'gasket', 1, { onlyVersions, batchIds: ['batch-1'], documentIds: ['doc-a'] }))).toEqual(['doc-a@1']);
+      // An empty list restricts nothing.
+      expect(await store.search(t, q, 10, { onlyVersions: [] })).toHaveLength(6);
+      await expect(store.search(t, q, 10, { onlyVersions: [{ documentId: "doc-a' OR '1'='1", version: 1 }] })).rejects.toThrow(/invalid document id/);
+    });
+
     it('rejects filter and document ids that could carry query syntax', async () => {
       const t = tenant('inject');
       await store.upsert(t, [contractPoint(t, 'doc-a', 0, [1, 0, 0, 0])]);
@@ -244,6 +274,24 @@ export function describeVectorStoreContract(name: string, makeStore: MakeVectorS
       expect(await store.countAll(t)).toBe(2);
       await store.deleteDocument(t, 'doc-a'); // deleting again is a no-op
       expect(await store.countAll(t)).toBe(2);
+    });
+
+    it('deletes and counts every version of a document but one, leaving that one and other documents alone', async () => {
+      const t = tenant('del-except');
+      await store.upsert(t, [
+        contractPoint(t, 'doc-a', 0, [1, 0, 0, 0], { version: 1 }),
+        contractPoint(t, 'doc-a', 1, [1, 0, 0, 0], { version: 1 }),
+        contractPoint(t, 'doc-a', 0, [1, 0, 0, 0], { version: 2 }),
+        contractPoint(t, 'doc-a', 0, [1, 0, 0, 0], { version: 3 }),
+        contractPoint(t, 'doc-b', 0, [1, 0, 0, 0], { version: 1 }),
+      ]);
+      expect(await store.countDocument(t, 'doc-a', 2)).toBe(3);
+      await store.deleteDocument(t, 'doc-a', 2);
+      expect(await store.countDocument(t, 'doc-a', 2)).toBe(0);
+      expect(await store.countDocument(t, 'doc-a')).toBe(1);
+      expect((await store.documentChunks(t, 'doc-a', 2, 0, 10)).map((c) => c.chunkIndex)).toEqual([0]);
+      expect(await store.countDocument(t, 'doc-b')).toBe(1);
+      await expect(store.deleteDocument(t, "doc-a' OR '1'='1", 1)).rejects.toThrow(/invalid document id/);
     });
 
     it('lists exactly the point ids of a document', async () => {

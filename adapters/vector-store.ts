@@ -27,6 +27,12 @@ export interface VectorPoint {
 export interface SearchFilter {
   documentIds?: string[];
   batchIds?: string[];
+  /**
+   * Documents held to one version: of these, only the points of the given version match (other
+   * documents are not restricted). Search passes the documents a re-index is working on, with
+   * their active version, so a version being built or being removed is never an answer.
+   */
+  onlyVersions?: { documentId: string; version: number }[];
 }
 
 /**
@@ -65,10 +71,13 @@ export interface VectorStore {
    * in index order, without vectors: what the document inspector shows.
    */
   documentChunks(tenantId: string, documentId: string, version: number, from: number, limit: number): Promise<PointPayload[]>;
-  /** Removes every point of a document (all versions). */
-  deleteDocument(tenantId: string, documentId: string): Promise<void>;
-  /** Number of points a document has (all versions); used to verify deletes and detect duplicates. */
-  countDocument(tenantId: string, documentId: string): Promise<number>;
+  /**
+   * Removes every point of a document: all versions, or all but `exceptVersion` (what a re-index
+   * removes once a version is active, or after it failed).
+   */
+  deleteDocument(tenantId: string, documentId: string, exceptVersion?: number): Promise<void>;
+  /** Number of points a document has (all versions, or all but `exceptVersion`); used to verify deletes and detect duplicates. */
+  countDocument(tenantId: string, documentId: string, exceptVersion?: number): Promise<number>;
   /** Total points in the tenant's collection (0 when it does not exist). */
   countAll(tenantId: string): Promise<number>;
   /** Point ids of a document, for reconciliation and tests. */

@@ -147,6 +147,39 @@ describe('API', () => {
     }
   });
 
+  it('re-indexes with an optional, validated body; the run carries the chunk sizes', async () => {
+    const { app, client, keys, catalog, started } = await setup();
+    const created = await upload(client, keys.alpha, form(['a.txt', 'alpha text']));
+    const { batchId, documents } = (await created.json()) as { batchId: string; documents: { documentId: string }[] };
+    const documentId = documents[0].documentId;
+    await catalog.updateDocuments('alpha', [{ documentId, status: 'indexed', chunks: 1, errorCode: null, errorMessage: null, attempt: 1, startedAt: 1, finishedAt: 2 }]);
+    await catalog.setBatchStatus('alpha', batchId, 'completed', 3);
+    const post = (path: string, init: RequestInit = {}) => app.request(path, { method: 'POST', ...init, headers: { authorization: `Bearer ${keys.alpha}`, ...init.headers } });
+    const json = (body: unknown) => ({ body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    for (const bad of [{ maxTokens: 1 }, { maxTokens: 100, overlapTokens: 99 }, { overlapTokens: -1 }, { maxTokens: 1.5 }, { chunkSize: 100 }]) {
+      const res = await post(`/api/documents/${documentId}/reindex`, json(bad));
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('bad_request');
+    }
+    expect((await post(`/api/batches/${batchId}/reindex`, { body: 'maxTokens=100', headers: { 'content-type': 'text/plain' } })).status).toBe(415);
+    expect(started).toHaveLength(1);
+    const res = await client.api.documents[':documentId'].reindex.$post({ param: { documentId }, json: { maxTokens: 100, overlapTokens: 10 } }, bearer(keys.alpha));
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ batchId, run: 2, documentIds: [documentId] });
+    expect(started.at(-1)).toMatchObject({ batchId, run: 2, reindex: { maxTokens: 100, overlapTokens: 10 } });
+    // No body at all: the configured sizes.
+    await catalog.setBatchStatus('alpha', batchId, 'completed', 4);
+    await catalog.settleVersions('alpha', [documentId]);
+    const again = await post(`/api/batches/${batchId}/reindex`);
+    expect(again.status).toBe(202);
+    expect(started.at(-1)).toMatchObject({ batchId, run: 3, reindex: {} });
+    for (const route of [`/api/batches/${batchId}/reindex`, `/api/documents/${documentId}/reindex`]) {
+      const other = await app.request(route, { method: 'POST', headers: { authorization: `Bearer ${keys.beta}` } });
+      expect(other.status, route).toBe(404);
+      expect(await other.text()).not.toContain('a.txt');
+    }
+  });
+
   it('keeps a batch Temporal refused to start retryable: 503, documents cancelled with the reason, retry starts it', async () => {
     const { client, keys, deps, started } = await setup();
     const realStart = deps.temporal.startBatch;

@@ -19,10 +19,10 @@ import type { BlobStore } from '../adapters/blob-store.js';
 import type { BatchRecord, Catalog, NewDocument } from '../adapters/catalog.js';
 import type { VectorStore } from '../adapters/vector-store.js';
 import type { RejectedFile } from '../core/api-schemas.js';
-import type { BatchView, CreateBatchResponse, DeleteDocumentResponse, RetryResponse } from '../core/contracts.js';
+import type { BatchView, CreateBatchResponse, DeleteDocumentResponse, ReindexRequest, ReindexResponse, RetryResponse } from '../core/contracts.js';
 import type { Logger } from '../core/logger.js';
 import { isTerminalBatch } from '../core/progress.js';
-import { batchWorkflowId, type FanOutOptions } from '../workflows/definitions.js';
+import { batchWorkflowId, type FanOutOptions, type ReindexOptions } from '../workflows/definitions.js';
 import type { ApiMetrics } from './deps.js';
 import { ApiError, notFound } from './errors.js';
 import { readBatchView } from './progress.js';
@@ -81,14 +81,26 @@ export function createBatchService(deps: BatchServiceDeps) {
    * Starts run `run` of a batch over `documentCount` documents. A run that exists already counts
    * as started (a replayed upload). When Temporal refuses, the compensation above applies.
    */
-  const startRun = async (batch: Pick<BatchRecord, 'tenantId' | 'id'>, run: number, documentCount: number, filenames?: string[]): Promise<void> => {
+  const startRun = async (
+    batch: Pick<BatchRecord, 'tenantId' | 'id'>,
+    run: number,
+    documentCount: number,
+    filenames?: string[],
+    reindex?: { options: ReindexOptions; undo: () => Promise<void> },
+  ): Promise<void> => {
     const { tenantId, id: batchId } = batch;
     // The run's memo names its files for people reading runs in the Temporal Web UI.
     const names = filenames ?? (await catalog.listBatchDocuments(tenantId, batchId, 0, MEMO_FILENAMES, run)).map((d) => d.filename);
     try {
-      await deps.temporal.startBatch({ tenantId, batchId, documentCount, filenames: names, fanOut: deps.fanOut, run });
+      await deps.temporal.startBatch({ tenantId, batchId, documentCount, filenames: names, fanOut: deps.fanOut, run, ...(reindex ? { reindex: reindex.options } : {}) });
     } catch (err) {
       if (err instanceof BatchAlreadyStartedError) return;
+      if (reindex) {
+        // Nothing was built: the documents stay indexed as they were, and so does the batch.
+        await reindex.undo();
+        deps.logger.error('workflow start failed', { tenantId, batchId, run, error: (err as Error).message });
+        throw new ApiError(503, 'temporal_unavailable', 'The re-index could not be started; try again shortly.');
+      }
       await catalog.cancelOpenDocuments(tenantId, batchId, run, NOT_STARTED);
       await catalog.setBatchStatus(tenantId, batchId, 'failed');
       deps.logger.error('workflow start failed', { tenantId, batchId, run, error: (err as Error).message });
@@ -116,6 +128,26 @@ export function createBatchService(deps: BatchServiceDeps) {
     if (!started) throw new ApiError(409, 'batch_running', 'The batch is still running; wait for it to finish or cancel it first.');
     if (started.documentIds.length === 0) throw new ApiError(409, 'nothing_to_retry', 'There is no failed or cancelled document to retry.');
     await startRun(batch, started.run, started.documentIds.length);
+    return { batchId: batch.id, run: started.run, documentIds: started.documentIds };
+  };
+
+  /**
+   * Starts a re-index run over the indexed documents among `documentIds` (or all of the batch's):
+   * each gets its next version built beside the active one, with the asked-for chunk sizes.
+   */
+  const reindex = async (found: BatchRecord, documentIds: string[] | 'all', request: ReindexRequest): Promise<ReindexResponse> => {
+    const batch = await settled(found);
+    const started = await catalog.startReindex(batch.tenantId, batch.id, documentIds, (run) => batchWorkflowId(batch.tenantId, batch.id, run));
+    if (!started) throw new ApiError(409, 'batch_running', 'The batch is still running; wait for it to finish or cancel it first.');
+    if (started.documentIds.length === 0) throw new ApiError(409, 'nothing_to_reindex', 'There is no indexed document to re-index.');
+    const options: ReindexOptions = {};
+    if (request.maxTokens !== undefined) options.maxTokens = request.maxTokens;
+    if (request.overlapTokens !== undefined) options.overlapTokens = request.overlapTokens;
+    const undo = async () => {
+      await catalog.settleVersions(batch.tenantId, started.documentIds);
+      await catalog.setBatchStatus(batch.tenantId, batch.id, batch.status, batch.finalSeq ?? undefined);
+    };
+    await startRun(batch, started.run, started.documentIds.length, undefined, { options, undo });
     return { batchId: batch.id, run: started.run, documentIds: started.documentIds };
   };
 
@@ -201,6 +233,22 @@ export function createBatchService(deps: BatchServiceDeps) {
       const batch = await catalog.getBatch(tenantId, doc.batchId);
       if (!batch) throw notFound('document');
       return retry(batch, [doc.id]);
+    },
+
+    /** Re-indexes every indexed document of a batch as its next run. */
+    async reindexBatch(tenantId: string, batchId: string, request: ReindexRequest): Promise<ReindexResponse> {
+      return reindex(await loadBatch(tenantId, batchId), 'all', request);
+    },
+
+    /** Re-indexes one indexed document as the next run of its batch; search keeps answering from its current version meanwhile. */
+    async reindexDocument(tenantId: string, documentId: string, request: ReindexRequest): Promise<ReindexResponse> {
+      const doc = await loadDocument(tenantId, documentId);
+      if (doc.status !== 'indexed' || doc.duplicateOf !== null) {
+        throw new ApiError(409, 'not_indexed', `Only indexed documents can be re-indexed (this one is ${doc.duplicateOf ? 'a duplicate' : doc.status}).`);
+      }
+      const batch = await catalog.getBatch(tenantId, doc.batchId);
+      if (!batch) throw notFound('document');
+      return reindex(batch, [doc.id], request);
     },
 
     /**

@@ -27,10 +27,10 @@ function chunkView(p: PointPayload): ChunkView {
 export async function documentChunkPage(vectors: VectorStore, doc: DocumentRecord, query: ChunkPageQuery): Promise<DocumentChunksResponse> {
   const chunkCount = doc.status === 'indexed' ? doc.chunks : 0;
   const from = Number(query.cursor ?? 0);
-  const chunks = from < chunkCount ? await vectors.documentChunks(doc.tenantId, doc.id, doc.version, from, Math.min(query.limit, chunkCount - from)) : [];
+  const chunks = from < chunkCount ? await vectors.documentChunks(doc.tenantId, doc.id, doc.activeVersion, from, Math.min(query.limit, chunkCount - from)) : [];
   return {
     documentId: doc.id,
-    version: doc.version,
+    version: doc.activeVersion,
     chunkCount,
     chunks: chunks.map(chunkView),
     nextCursor: from + query.limit < chunkCount ? String(from + query.limit) : null,

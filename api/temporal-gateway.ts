@@ -14,6 +14,7 @@ import {
   shardChangesQuery,
   type BatchChanges,
   type FanOutOptions,
+  type ReindexOptions,
   type ShardChanges,
 } from '../workflows/definitions.js';
 import { createJsonLogger, type Logger } from '../core/logger.js';
@@ -28,7 +29,16 @@ export class BatchAlreadyStartedError extends Error {
 }
 
 export interface TemporalGateway {
-  startBatch(input: { tenantId: string; batchId: string; documentCount: number; filenames: string[]; fanOut?: Partial<FanOutOptions>; run?: number }): Promise<string>;
+  /** Starts run `run` of a batch; with `reindex`, the run builds its documents' next version. */
+  startBatch(input: {
+    tenantId: string;
+    batchId: string;
+    documentCount: number;
+    filenames: string[];
+    fanOut?: Partial<FanOutOptions>;
+    run?: number;
+    reindex?: ReindexOptions;
+  }): Promise<string>;
   /**
    * The batch's status and shards, with the documents of shards that finished after `sinceSeq`;
    * null when the workflow cannot be queried (closed, gone, or no worker answering in time).
@@ -67,13 +77,13 @@ export function createTemporalGateway(client: Client, queues: TaskQueues = { ind
     }
   };
   return {
-    async startBatch({ tenantId, batchId, documentCount, filenames, fanOut, run = 1 }) {
+    async startBatch({ tenantId, batchId, documentCount, filenames, fanOut, run = 1, reindex }) {
       const workflowId = batchWorkflowId(tenantId, batchId, run);
       await startOnce(workflowId, () =>
         client.workflow.start(ingestBatchV2, {
           taskQueue: queues.index,
           workflowId,
-          args: [{ tenantId, batchId, documentCount, fanOut, parseQueue: queues.parse, run }],
+          args: [{ tenantId, batchId, documentCount, fanOut, parseQueue: queues.parse, run, ...(reindex ? { reindex } : {}) }],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           typedSearchAttributes: new TypedSearchAttributes([
             { key: TENANT_KEY, value: tenantId },

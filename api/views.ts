@@ -31,7 +31,7 @@ export function documentDetail(d: DocumentRecord): DocumentDetail {
     duplicateOf: d.duplicateOf,
     run: d.run,
     workflowId: batchWorkflowId(d.tenantId, d.batchId, d.run),
-    version: d.version,
+    version: d.activeVersion,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };

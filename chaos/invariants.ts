@@ -96,12 +96,13 @@ export async function checkInvariants(input: InvariantInput): Promise<InvariantR
   for (const ref of await vectors.listPointRefs(tenantId)) {
     seen.set(ref.id, (seen.get(ref.id) ?? 0) + 1);
     const doc = docs.get(ref.documentId) ?? (await catalog.getDocument(tenantId, ref.documentId)) ?? undefined;
-    const belongs = doc && doc.status === 'indexed' && ref.version === doc.version && ref.chunkIndex < doc.chunks;
+    // The active version is the one the catalog vouches for (a failed re-index leaves a newer version number behind it).
+    const belongs = doc && doc.status === 'indexed' && ref.version === doc.activeVersion && ref.chunkIndex < doc.chunks;
     if (!belongs) {
       report.orphans += 1;
       if (report.problems.length < 200) {
         report.problems.push(
-          `point ${ref.id}: orphan (document ${doc ? `${doc.filename} ${doc.status} v${doc.version}` : `${ref.documentId} unknown`}, v${ref.version} #${ref.chunkIndex})`,
+          `point ${ref.id}: orphan (document ${doc ? `${doc.filename} ${doc.status} v${doc.activeVersion}` : `${ref.documentId} unknown`}, v${ref.version} #${ref.chunkIndex})`,
         );
       }
       continue;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkDocument, DEFAULT_CHUNK_OPTIONS, estimateTokens, type WorkMeter } from './chunking.js';
+import { chunkDocument, chunkOptionsWith, DEFAULT_CHUNK_OPTIONS, estimateTokens, type WorkMeter } from './chunking.js';
 import { extractedText, type Chunk, type ParsedDocument, type ParsedSection } from './parsed.js';
 
 const doc = (sections: ParsedSection[], format: ParsedDocument['format'] = 'txt'): ParsedDocument => ({ format, sections });
@@ -408,5 +408,20 @@ describe('chunkDocument linearity (work counted, not timed)', () => {
     const b = measure(text + text + text + text, 8_000);
     expect(b.steps / a.steps).toBeGreaterThan(3.5);
     expect(b.steps / a.steps).toBeLessThan(4.5);
+  });
+});
+
+describe('chunkOptionsWith', () => {
+  const configured = { maxTokens: 300, overlapTokens: 40 };
+  it('takes what a re-index asked for over the configured options', () => {
+    expect(chunkOptionsWith(configured, undefined)).toEqual(configured);
+    expect(chunkOptionsWith(configured, {})).toEqual(configured);
+    expect(chunkOptionsWith(configured, { maxTokens: 120 })).toEqual({ maxTokens: 120, overlapTokens: 40 });
+    expect(chunkOptionsWith(configured, { maxTokens: 120, overlapTokens: 0 })).toEqual({ maxTokens: 120, overlapTokens: 0 });
+  });
+  it('shrinks an overlap that does not fit the size to what fits', () => {
+    expect(chunkOptionsWith(configured, { maxTokens: 20 })).toEqual({ maxTokens: 20, overlapTokens: 18 });
+    expect(chunkOptionsWith(configured, { overlapTokens: 500 })).toEqual({ maxTokens: 300, overlapTokens: 298 });
+    expect(chunkOptionsWith(configured, { maxTokens: 2 })).toEqual({ maxTokens: 2, overlapTokens: 0 });
   });
 });

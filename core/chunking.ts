@@ -62,6 +62,15 @@ export interface ChunkOptions {
 /** Defaults sized for multilingual-e5-small (512-token window) with generous headroom for the estimate. */
 export const DEFAULT_CHUNK_OPTIONS: Readonly<ChunkOptions> = Object.freeze({ maxTokens: 300, overlapTokens: 40 });
 
+/**
+ * The options a re-index asked for over the configured ones. An overlap that does not fit the
+ * asked-for size (left at its configured value, or asked for alone) shrinks to what fits.
+ */
+export function chunkOptionsWith(configured: ChunkOptions, asked: Partial<ChunkOptions> | undefined): ChunkOptions {
+  const maxTokens = asked?.maxTokens ?? configured.maxTokens;
+  return { maxTokens, overlapTokens: Math.min(asked?.overlapTokens ?? configured.overlapTokens, Math.max(0, maxTokens - 2)) };
+}
+
 /** Whitespace gaps longer than this are collapsed in chunk text. */
 const MAX_VERBATIM_GAP = 16;
 

@@ -183,6 +183,33 @@ export type DocumentListResponse = z.infer<typeof DocumentListResponseSchema>;
 export const RetryResponseSchema = z.object({ batchId: z.string(), run: z.number().int(), documentIds: z.array(z.string()) }).meta({ id: 'RetryResult' });
 export type RetryResponse = z.infer<typeof RetryResponseSchema>;
 
+/**
+ * Chunk sizes of a re-index, in estimated tokens, within the chunker's own bounds
+ * (core/chunking.ts); what is left out comes from the worker's configuration, and an overlap
+ * that does not fit the size shrinks to fit.
+ */
+export const ReindexRequestSchema = z
+  .object({
+    maxTokens: z.number().int().min(2).max(8192).optional().meta({ description: 'Largest chunk, in estimated tokens (the configured CHUNK_MAX_TOKENS when left out).' }),
+    overlapTokens: z
+      .number()
+      .int()
+      .min(0)
+      .max(8190)
+      .optional()
+      .meta({ description: 'Tokens a chunk repeats from the one before (the configured CHUNK_OVERLAP_TOKENS when left out); at most maxTokens - 2.' }),
+  })
+  .strict()
+  .refine((r) => r.maxTokens === undefined || r.overlapTokens === undefined || r.overlapTokens <= r.maxTokens - 2, {
+    message: 'overlapTokens must be at most maxTokens - 2',
+    path: ['overlapTokens'],
+  })
+  .meta({ id: 'ReindexRequest' });
+export type ReindexRequest = z.infer<typeof ReindexRequestSchema>;
+/** The run that builds the next version of each listed document; search answers from the current one until each is complete. */
+export const ReindexResponseSchema = z.object({ batchId: z.string(), run: z.number().int(), documentIds: z.array(z.string()) }).meta({ id: 'ReindexResult' });
+export type ReindexResponse = z.infer<typeof ReindexResponseSchema>;
+
 export const DeleteDocumentResponseSchema = z.object({ documentId: z.string(), deleted: z.literal(true), vectorsRemaining: z.literal(0) }).meta({ id: 'DeleteDocumentResult' });
 export type DeleteDocumentResponse = z.infer<typeof DeleteDocumentResponseSchema>;
 

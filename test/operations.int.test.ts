@@ -197,13 +197,15 @@ describe('batch and document operations', () => {
       ['GET', `/api/batches/${batchId}/events`],
       ['POST', `/api/batches/${batchId}/cancel`],
       ['POST', `/api/batches/${batchId}/retry`],
+      ['POST', `/api/batches/${batchId}/reindex`, '{"maxTokens":100}'],
       ['GET', `/api/documents/${documentId}`],
       ['GET', `/api/documents/${documentId}/chunks`],
       ['POST', `/api/documents/${documentId}/retry`],
+      ['POST', `/api/documents/${documentId}/reindex`, '{}'],
       ['DELETE', `/api/documents/${documentId}`],
     ];
-    for (const [method, path] of routes) {
-      const res = await api(path, { method }, otherKey);
+    for (const [method, path, body] of routes) {
+      const res = await api(path, { method, ...(body ? { body } : {}) }, otherKey);
       const text = await res.text();
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(text).not.toContain('private-ledger');

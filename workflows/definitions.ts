@@ -52,6 +52,15 @@ export const DEFAULT_FAN_OUT: FanOutOptions = {
   historyEventBudget: 6_000,
 };
 
+/**
+ * A re-index run: the run's documents get their next version built beside the active one, with
+ * these chunk sizes (what is not given comes from the worker's configuration).
+ */
+export interface ReindexOptions {
+  maxTokens?: number;
+  overlapTokens?: number;
+}
+
 export interface IngestBatchInput {
   tenantId: string;
   batchId: string;
@@ -61,6 +70,8 @@ export interface IngestBatchInput {
   parseQueue?: string;
   /** 1 for the upload; each retry of failed documents is a new run with only those documents. */
   run?: number;
+  /** Set when the run re-indexes its documents rather than indexing them for the first time. */
+  reindex?: ReindexOptions;
 }
 
 /** What a shard needs to know about one document; loaded from the catalog, never file content. */
@@ -85,6 +96,7 @@ export interface IngestShardInput {
   fanOut: FanOutOptions;
   parseQueue: string;
   run: number;
+  reindex?: ReindexOptions;
   /** Carried across continue-as-new. */
   carried?: ShardCarry;
 }

@@ -12,7 +12,7 @@ import { condition, isCancellation, sleep, workflowInfo } from '@temporalio/work
 import type { IndexedRange, PreparedDocument, StepFailure } from '../activities/contracts.js';
 import type { ReasonCode } from '../core/formats.js';
 import { isTerminalDocument, type DocumentProgress, type DocumentStatus } from '../core/progress.js';
-import type { DocumentRef, FanOutOptions } from './definitions.js';
+import type { DocumentRef, FanOutOptions, ReindexOptions } from './definitions.js';
 import { classifyFailure } from './failures.js';
 import { chunkRanges, retryDelayMs, takeBounded } from './packing.js';
 import { bookkeeping, indexSteps, parseSteps } from './proxies.js';
@@ -68,6 +68,8 @@ export interface PipelineOptions {
   changed(index: number): void;
   /** A document reached its end in this run. */
   finished(doc: DocumentProgress): void;
+  /** Set for a re-index run: chunk sizes for the prepare step, and a failure removes only the version being built. */
+  reindex?: ReindexOptions;
 }
 
 const STATUS_OF_STEP: Record<StepFailure['step'], DocumentStatus> = { parse: 'parsing', chunk: 'chunking', embed: 'embedding', upsert: 'embedding' };
@@ -181,6 +183,7 @@ export class DocumentPipeline {
           batchId,
           groupSize: fanOut.chunksPerStep,
           documents: group.map((t) => ({ documentId: t.ref.documentId, version: t.ref.version, format: t.ref.format, blobKey: t.ref.blobKey })),
+          ...(this.o.reindex ? { chunking: this.o.reindex } : {}),
         });
         results = out.documents;
       } catch (err) {
@@ -299,10 +302,17 @@ export class DocumentPipeline {
     return ended;
   }
 
-  /** A document that fails half-way must not stay half-searchable: its vectors go first. */
+  /**
+   * A document that fails half-way must not stay half-searchable: its vectors go first. A failed
+   * re-index removes only the version it was building; the active one keeps answering.
+   */
   private async removeAndFail(ended: Tracked[]): Promise<void> {
     for (const t of ended) t.phase = 'done';
-    await bookkeeping.removeDocumentVectors({ tenantId: this.o.tenantId, documentIds: ended.map((t) => t.ref.documentId) });
+    await bookkeeping.removeDocumentVectors({
+      tenantId: this.o.tenantId,
+      documentIds: ended.map((t) => t.ref.documentId),
+      ...(this.o.reindex ? { inactiveOnly: true } : {}),
+    });
     for (const t of ended) {
       t.doc.chunks = 0;
       this.finish(t, 'failed', t.failure);

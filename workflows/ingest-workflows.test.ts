@@ -9,13 +9,25 @@ import { Context } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DocumentOutcome, IndexActivities, IndexedRange, IndexItem, ParseActivities, PreparedDocument, PrepareItem, StepFailure } from '../activities/contracts.js';
+import type {
+  DocumentOutcome,
+  IndexActivities,
+  IndexedRange,
+  IndexItem,
+  ParseActivities,
+  PreparedDocument,
+  PrepareInput,
+  PrepareItem,
+  RecordOutcomesInput,
+  RemoveVectorsInput,
+  StepFailure,
+} from '../activities/contracts.js';
 import { ensureTimeSkippingServer } from '../scripts/services/python-tools.js';
 import { indexedValueType } from '../scripts/services/temporal-dev.js';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
 import { bundleWorkflows } from '../worker/workers.js';
 import { ingestBatchV2 } from './batch.js';
-import { shardChangesQuery, shardWorkflowId, type FanOutOptions, type ShardChanges } from './definitions.js';
+import { shardChangesQuery, shardWorkflowId, type FanOutOptions, type IngestBatchInput, type ShardChanges } from './definitions.js';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -60,6 +72,11 @@ function mockActivities(documentCount: number, mocks: Mocks) {
     finalStatus: null as string | null,
     cancelledOpen: 0,
     prepareCalls: [] as string[][],
+    prepareChunking: [] as PrepareInput['chunking'][],
+    outcomeCalls: [] as Omit<RecordOutcomesInput, 'tenantId' | 'batchId'>[],
+    removeCalls: [] as Omit<RemoveVectorsInput, 'tenantId'>[],
+    /** Outcome writes and removals in the order they happened: `outcome:<id>`, `remove:<id>`. */
+    events: [] as string[],
     shardRuns: new Set<string>(),
   };
   const unused = () => Promise.reject(new Error('not used by these workflows'));
@@ -89,10 +106,14 @@ function mockActivities(documentCount: number, mocks: Mocks) {
       }
       return { items: results };
     },
-    async recordOutcomes({ outcomes }) {
+    async recordOutcomes({ outcomes, reindex }) {
+      record.outcomeCalls.push({ outcomes, reindex });
+      record.events.push(...outcomes.map((o) => `outcome:${o.documentId}`));
       for (const o of outcomes) record.outcomes.set(o.documentId, o);
     },
-    async removeDocumentVectors({ documentIds }) {
+    async removeDocumentVectors({ documentIds, inactiveOnly }) {
+      record.removeCalls.push({ documentIds, inactiveOnly });
+      record.events.push(...documentIds.map((id) => `remove:${id}`));
       record.removed.push(documentIds);
     },
     async cancelOpenDocuments() {
@@ -106,8 +127,9 @@ function mockActivities(documentCount: number, mocks: Mocks) {
     upsertChunks: unused,
   };
   const parse: ParseActivities = {
-    async prepareDocuments({ documents }) {
+    async prepareDocuments({ documents, chunking }) {
       record.prepareCalls.push(documents.map((d) => d.documentId));
+      record.prepareChunking.push(chunking);
       const results: PreparedDocument[] = [];
       for (const doc of documents as PrepareItem[]) {
         const answer = (await mocks.prepare?.(doc.documentId, attempt(`prepare:${doc.documentId}`))) ?? { chunkCount: 1 };
@@ -128,7 +150,13 @@ function mockActivities(documentCount: number, mocks: Mocks) {
 let serial = 0;
 
 /** Runs one batch on a fresh worker; `during` runs while the batch does (e.g. to query or cancel it). */
-async function runBatch(documentCount: number, mocks: Mocks, fanOut: Partial<FanOutOptions> = {}, during?: (ids: { workflowId: string; shard0: string }) => Promise<void>) {
+async function runBatch(
+  documentCount: number,
+  mocks: Mocks,
+  fanOut: Partial<FanOutOptions> = {},
+  during?: (ids: { workflowId: string; shard0: string }) => Promise<void>,
+  extra: Pick<IngestBatchInput, 'reindex'> = {},
+) {
   const taskQueue = `wf-test-${++serial}`;
   const { activities, record, attempts } = mockActivities(documentCount, mocks);
   // Heartbeats (which carry cancellation to a running step) are sent often, so a cancel lands in well under a second.
@@ -139,7 +167,7 @@ async function runBatch(documentCount: number, mocks: Mocks, fanOut: Partial<Fan
     const handle = await env.client.workflow.start(ingestBatchV2, {
       taskQueue,
       workflowId,
-      args: [{ tenantId: 't', batchId, documentCount, parseQueue: taskQueue, fanOut }],
+      args: [{ tenantId: 't', batchId, documentCount, parseQueue: taskQueue, fanOut, ...extra }],
     });
     await during?.({ workflowId, shard0: shardWorkflowId('t', batchId, 0) });
     return handle.result();
@@ -164,6 +192,48 @@ async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean): Prom
 }
 
 describe('ingestBatchV2 and its shards', () => {
+  it('re-indexes: chunk sizes reach the prepare step, outcomes activate before old versions go, a failure removes only the version being built', async () => {
+    const run = await runBatch(
+      3,
+      {
+        prepare: () => ({ chunkCount: 2 }),
+        index: (range) => (range === 'd1:1' ? failure('upsert', 'internal_error', false) : null),
+      },
+      { chunksPerStep: 1 },
+      undefined,
+      { reindex: { maxTokens: 50 } },
+    );
+    expect(run.result).toEqual({ status: 'completed_with_errors' });
+    expect(run.record.prepareChunking.length).toBeGreaterThan(0);
+    expect(run.record.prepareChunking.every((c) => c?.maxTokens === 50 && c.overlapTokens === undefined)).toBe(true);
+    // Every outcome is recorded as a re-index's, and every removal keeps the active version.
+    expect(run.record.outcomeCalls.length).toBeGreaterThan(0);
+    expect(run.record.outcomeCalls.every((c) => c.reindex === true)).toBe(true);
+    expect(run.record.removeCalls.every((c) => c.inactiveOnly === true)).toBe(true);
+    // d1's partial version went before it failed; after each outcome write, the written documents' inactive versions go.
+    const failedAt = run.record.removeCalls.findIndex((c) => c.documentIds.length === 1 && c.documentIds[0] === 'd1');
+    expect(failedAt).toBeGreaterThanOrEqual(0);
+    expect(new Set(run.record.removeCalls.flatMap((c) => c.documentIds))).toEqual(new Set(['d0', 'd1', 'd2']));
+    expect(run.record.outcomes.get('d1')).toMatchObject({ status: 'failed' });
+    expect(run.record.outcomes.get('d0')).toMatchObject({ status: 'indexed', chunks: 2 });
+    // An indexed document's old version is removed only after its new one was recorded (activated).
+    for (const id of ['d0', 'd2']) {
+      expect(run.record.events.indexOf(`remove:${id}`)).toBeGreaterThan(-1);
+      expect(run.record.events.indexOf(`outcome:${id}`)).toBeLessThan(run.record.events.indexOf(`remove:${id}`));
+    }
+  });
+
+  it('runs without re-index options exactly as before: no chunk sizes, no re-index outcomes, whole-document removal', async () => {
+    const run = await runBatch(
+      2,
+      { prepare: () => ({ chunkCount: 2 }), index: (range) => (range === 'd1:1' ? failure('upsert', 'internal_error', false) : null) },
+      { chunksPerStep: 1 },
+    );
+    expect(run.record.prepareChunking.every((c) => c === undefined)).toBe(true);
+    expect(run.record.outcomeCalls.every((c) => c.reindex === undefined)).toBe(true);
+    expect(run.record.removeCalls).toEqual([{ documentIds: ['d1'], inactiveOnly: undefined }]);
+  });
+
   it('retries a document that failed retryably, shows the attempt and the last error meanwhile, and records the failure in the history', async () => {
     const secondTry = gate();
     const flakyFailure = failure('parse', 'internal_error', true);

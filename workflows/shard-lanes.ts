@@ -26,6 +26,8 @@ export function shardChild(
         fanOut,
         parseQueue: input.parseQueue ?? PARSE_QUEUE,
         run,
+        // Only when set, so the shards of every other run are started exactly as before.
+        ...(input.reindex ? { reindex: input.reindex } : {}),
       },
     ],
     // Shards carry tenant and batch too, so one search-attribute query lists a whole batch.

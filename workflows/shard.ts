@@ -31,7 +31,16 @@ export async function ingestShardV2(input: IngestShardInput): Promise<ShardResul
 
   const refs: DocumentRef[] =
     input.carried?.refs ?? (await localBookkeeping.loadShardDocuments({ tenantId, batchId, run: input.run ?? 1, offset: input.offset, limit: input.limit }));
-  const outcomes = new OutcomeRecorder((list) => localBookkeeping.recordOutcomes({ tenantId, batchId, outcomes: list }));
+  const outcomes = new OutcomeRecorder(
+    input.reindex
+      ? async (list) => {
+          // The new versions become active first (one catalog write each); only then are the
+          // versions they replace removed, with the partial ones of documents that failed.
+          await localBookkeeping.recordOutcomes({ tenantId, batchId, outcomes: list, reindex: true });
+          await bookkeeping.removeDocumentVectors({ tenantId, documentIds: list.map((o) => o.documentId), inactiveOnly: true });
+        }
+      : (list) => localBookkeeping.recordOutcomes({ tenantId, batchId, outcomes: list }),
+  );
   if (!input.carried) {
     documents = refs.map(initialProgress);
     seq++;
@@ -48,6 +57,7 @@ export async function ingestShardV2(input: IngestShardInput): Promise<ShardResul
     documents,
     changed,
     finished: (doc) => outcomes.add(doc),
+    ...(input.reindex ? { reindex: input.reindex } : {}),
   });
   let working = true;
   const [work, recording] = await Promise.allSettled([
@@ -69,8 +79,8 @@ export async function ingestShardV2(input: IngestShardInput): Promise<ShardResul
         outcomes.add(doc);
       }
       if (stopped.length > 0) {
-        // Partial vectors of unfinished documents must not stay searchable.
-        await bookkeeping.removeDocumentVectors({ tenantId, documentIds: stopped.map(([d]) => d.documentId) });
+        // Partial vectors of unfinished documents must not stay searchable (of a re-index: only the version it was building).
+        await bookkeeping.removeDocumentVectors({ tenantId, documentIds: stopped.map(([d]) => d.documentId), ...(input.reindex ? { inactiveOnly: true } : {}) });
       }
       await outcomes.flush();
     });

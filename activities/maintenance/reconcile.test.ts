@@ -64,6 +64,41 @@ describe('reconciling a tenant', () => {
     expect(await vectors.countDocument('t1', 'failed')).toBe(0);
   });
 
+  it('keeps the active version and the version a re-index is building, and removes every other version', async () => {
+    await catalog.setBatchStatus('t1', 'b1', 'completed_with_errors', 1);
+    await catalog.startReindex('t1', 'b1', ['done'], () => 'w1-r2');
+    await vectors.upsert('t1', [
+      contractPoint('t1', 'done', 0, [1, 0, 0, 0], { version: 1 }),
+      contractPoint('t1', 'done', 1, [1, 1, 0, 0], { version: 1 }),
+      contractPoint('t1', 'done', 0, [1, 0, 1, 0], { version: 2 }), // being built: its chunk count is not known yet
+      contractPoint('t1', 'done', 5, [1, 0, 1, 0], { version: 2 }),
+      contractPoint('t1', 'done', 0, [1, 0, 0, 1], { version: 7 }), // neither
+    ]);
+    const blobs = createFsBlobStore(path.join(dir, 'files'));
+    const versions = async () => (await vectors.listPointRefs('t1')).map((r) => `${r.version}/${r.chunkIndex}`).sort();
+    expect(await reconcileTenant({ catalog, vectors, blobs, embedder }, 't1')).toMatchObject({ stalePointsRemoved: 1, documentsRepaired: 0, documentsMarkedFailed: [] });
+    expect(await versions()).toEqual(['1/0', '1/1', '2/0', '2/5']);
+    // Version 2 complete and active: version 1 is what the re-index replaced, and goes.
+    await catalog.activateVersions('t1', [{ documentId: 'done', status: 'indexed', chunks: 6, errorCode: null, errorMessage: null, attempt: 1, startedAt: 3, finishedAt: 4 }]);
+    await vectors.upsert(
+      't1',
+      [1, 2, 3, 4].map((i) => contractPoint('t1', 'done', i, [1, 0, 1, 0], { version: 2 })),
+    );
+    expect(await reconcileTenant({ catalog, vectors, blobs, embedder }, 't1')).toMatchObject({ stalePointsRemoved: 2, documentsRepaired: 0, documentsMarkedFailed: [] });
+    expect(await versions()).toEqual(['2/0', '2/1', '2/2', '2/3', '2/4', '2/5']);
+  });
+
+  it('leaves a document whose active version cannot be restored to the re-index building its next one', async () => {
+    await catalog.setBatchStatus('t1', 'b1', 'completed_with_errors', 1);
+    await catalog.startReindex('t1', 'b1', ['done'], () => 'w1-r2');
+    await vectors.upsert('t1', [contractPoint('t1', 'done', 0, [1, 0, 1, 0], { version: 2 })]);
+    // Version 1's points are all gone, and so are its artifacts.
+    const report = await reconcileTenant({ catalog, vectors, blobs: createFsBlobStore(path.join(dir, 'files')), embedder }, 't1');
+    expect(report.documentsMarkedFailed).toEqual([]);
+    expect(await catalog.getDocument('t1', 'done')).toMatchObject({ status: 'indexed', activeVersion: 1, pendingVersion: 2 });
+    expect(await vectors.countDocument('t1', 'done')).toBe(1);
+  });
+
   it('re-embeds a lost point whose vectors artifact is gone, from the stored chunks', async () => {
     const blobs = createFsBlobStore(path.join(dir, 'files'));
     const chunksKey = `${documentArtifactPrefix('t1', 'done', 1)}/chunks`;

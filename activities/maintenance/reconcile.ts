@@ -1,10 +1,12 @@
 /**
- * Reconciliation of one tenant: the catalog says which documents are indexed and how many
- * chunks each has; the vector store must hold exactly those points. Orphans (points of
- * deleted, failed or cancelled documents, or of an old version) are removed; missing points of
- * an indexed document are restored from its stored chunks and vectors, re-embedding a group
- * only when its vectors artifact is gone. A document that cannot be restored (its artifacts
- * expired) is marked failed, so no document ever claims `indexed` without its vectors.
+ * Reconciliation of one tenant: the catalog says which documents are indexed, at which active
+ * version and with how many chunks; the vector store must hold exactly those points, plus the
+ * points of a version a re-index is building (the re-index run owns those, and removes them if
+ * it fails). Orphans (points of deleted, failed or cancelled documents, or of any other version,
+ * such as one a re-index replaced) are removed; missing points of an indexed document's active
+ * version are restored from its stored chunks and vectors, re-embedding a group only when its
+ * vectors artifact is gone. A document that cannot be restored (its artifacts expired) is marked
+ * failed, so no document ever claims `indexed` without its vectors.
  */
 import type { BlobStore } from '../../adapters/blob-store.js';
 import type { Catalog, DocumentRecord } from '../../adapters/catalog.js';
@@ -38,7 +40,7 @@ export interface ReconcileReport {
   documentsChecked: number;
   /** Points whose document is gone or not indexed. */
   orphanPointsRemoved: number;
-  /** Points of an indexed document's older version, or beyond its chunk count. */
+  /** Points of an indexed document's version that is neither active nor being built, or beyond its chunk count. */
   stalePointsRemoved: number;
   documentsRepaired: number;
   pointsRestored: number;
@@ -54,6 +56,16 @@ async function allDocuments(catalog: Catalog, tenantId: string): Promise<Map<str
   return out;
 }
 
+/** The version a re-index is building for this document, if any: its points are not orphans. */
+function versionBeingBuilt(doc: DocumentRecord): number | null {
+  return doc.pendingVersion !== null && doc.pendingVersion > doc.activeVersion ? doc.pendingVersion : null;
+}
+
+/** Whether a point of an indexed document belongs there: its active version within the chunk count, or the version being built. */
+function belongs(doc: DocumentRecord, point: PointRef): boolean {
+  return (point.version === doc.activeVersion && point.chunkIndex < doc.chunks) || point.version === versionBeingBuilt(doc);
+}
+
 async function readJson<T>(blobs: BlobStore, key: string, schema: z.ZodType<T>): Promise<T | null> {
   if ((await blobs.artifactSize(key)) === null) return null;
   return readJsonArtifact(blobs, key, schema);
@@ -64,7 +76,7 @@ async function readJson<T>(blobs: BlobStore, key: string, schema: z.ZodType<T>):
  * Returns the number of points written, or null when the artifacts needed are gone.
  */
 async function restorePoints(deps: ReconcileDeps, doc: DocumentRecord, missing: number[]): Promise<number | null> {
-  const prefix = documentArtifactPrefix(doc.tenantId, doc.id, doc.version);
+  const prefix = documentArtifactPrefix(doc.tenantId, doc.id, doc.activeVersion);
   const chunksKey = `${prefix}/chunks`;
   const manifest = await readJson(deps.blobs, chunkManifestKey(chunksKey), ChunkManifestSchema);
   if (!manifest || manifest.chunkCount !== doc.chunks) return null;
@@ -87,8 +99,8 @@ async function restorePoints(deps: ReconcileDeps, doc: DocumentRecord, missing: 
       );
       await deps.blobs.writeArtifact(key, encodeVectors(vectors));
     }
-    const points = chunkPoints({ tenantId: doc.tenantId, documentId: doc.id, batchId: doc.batchId, version: doc.version, filename: doc.filename }, group, vectors).filter((p) =>
-      wanted.has(p.payload.chunkIndex),
+    const points = chunkPoints({ tenantId: doc.tenantId, documentId: doc.id, batchId: doc.batchId, version: doc.activeVersion, filename: doc.filename }, group, vectors).filter(
+      (p) => wanted.has(p.payload.chunkIndex),
     );
     await deps.vectors.ensureCollection(doc.tenantId, dimensions);
     await deps.vectors.upsert(doc.tenantId, points);
@@ -129,7 +141,7 @@ export async function reconcileTenant(deps: ReconcileDeps, tenantId: string, hea
       orphanIds.push(...points.map((p) => p.id));
       continue;
     }
-    staleIds.push(...points.filter((p) => p.version !== doc.version || p.chunkIndex >= doc.chunks).map((p) => p.id));
+    staleIds.push(...points.filter((p) => !belongs(doc, p)).map((p) => p.id));
   }
   await deps.vectors.deletePoints(tenantId, orphanIds);
   await deps.vectors.deletePoints(tenantId, staleIds);
@@ -140,7 +152,7 @@ export async function reconcileTenant(deps: ReconcileDeps, tenantId: string, hea
   for (const doc of documents.values()) {
     report.documentsChecked++;
     if (doc.status !== 'indexed') continue;
-    const present = new Set((pointsOf.get(doc.id) ?? []).filter((p) => p.version === doc.version).map((p) => p.chunkIndex));
+    const present = new Set((pointsOf.get(doc.id) ?? []).filter((p) => p.version === doc.activeVersion).map((p) => p.chunkIndex));
     const missing: number[] = [];
     for (let i = 0; i < doc.chunks; i++) if (!present.has(i)) missing.push(i);
     if (missing.length === 0) continue;
@@ -151,6 +163,8 @@ export async function reconcileTenant(deps: ReconcileDeps, tenantId: string, hea
       report.pointsRestored += restored;
       continue;
     }
+    // A re-index is replacing this version: its run decides, and removing every point now would take the new version's too.
+    if (versionBeingBuilt(doc) !== null) continue;
     await deps.vectors.deleteDocument(tenantId, doc.id);
     await deps.catalog.updateDocuments(tenantId, [
       {

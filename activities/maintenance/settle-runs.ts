@@ -55,6 +55,14 @@ export async function settleClosedRun(deps: SettleDeps, batch: BatchRecord): Pro
   const documents = await readAllPages((offset, limit) => deps.catalog.listBatchDocuments(batch.tenantId, batch.id, offset, limit, current.currentRun));
   // A step may have written part of a document's vectors before the run ended: none may stay.
   for (const doc of documents) {
+    if (doc.pendingVersion !== null) {
+      // A re-index that ended here: the version it was building (or the one it replaced) goes, the active one stays.
+      await deps.vectors.deleteDocument(batch.tenantId, doc.id, doc.activeVersion);
+      const others = await deps.vectors.countDocument(batch.tenantId, doc.id, doc.activeVersion);
+      if (others !== 0) throw new Error(`document ${doc.id} still has ${others} vectors of inactive versions after delete`);
+      await deps.catalog.settleVersions(batch.tenantId, [doc.id]);
+      continue;
+    }
     if (doc.status === 'indexed' || doc.status === 'skipped') continue;
     await deps.vectors.deleteDocument(batch.tenantId, doc.id);
     const left = await deps.vectors.countDocument(batch.tenantId, doc.id);

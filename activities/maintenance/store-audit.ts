@@ -30,9 +30,11 @@ export function emptyReferences(): CatalogReferences {
 }
 
 /** Records one document's references. */
-export function addDocument(refs: CatalogReferences, doc: { tenantId: string; id: string; version: number; blobKey: string }): void {
+export function addDocument(refs: CatalogReferences, doc: { tenantId: string; id: string; version: number; activeVersion: number; blobKey: string }): void {
   refs.blobKeys.add(doc.blobKey);
+  // The newest version (being built, or last built) and the active one, which a failed re-index leaves behind it.
   refs.artifactPrefixes.add(documentArtifactPrefix(doc.tenantId, doc.id, doc.version));
+  refs.artifactPrefixes.add(documentArtifactPrefix(doc.tenantId, doc.id, doc.activeVersion));
 }
 
 /** Walks every tenant's documents once. */

@@ -4,7 +4,15 @@
  */
 import { z } from 'zod';
 import { CreateBatchResultSchema } from '../../core/api-schemas.js';
-import { BatchListQuerySchema, BatchListResponseSchema, BatchViewSchema, IdempotencyKeySchema, RetryResponseSchema } from '../../core/contracts.js';
+import {
+  BatchListQuerySchema,
+  BatchListResponseSchema,
+  BatchViewSchema,
+  IdempotencyKeySchema,
+  ReindexRequestSchema,
+  ReindexResponseSchema,
+  RetryResponseSchema,
+} from '../../core/contracts.js';
 import type { BatchService } from '../batch-service.js';
 import type { ApiDeps } from '../deps.js';
 import { createRouter, errorResponse, idParam, jsonResponse, tenantRoute } from '../openapi.js';
@@ -121,6 +129,28 @@ const retryBatch = tenantRoute({
   },
 });
 
+const reindexBatch = tenantRoute({
+  method: 'post',
+  path: '/{batchId}/reindex',
+  operationId: 'reindexBatch',
+  summary: 'Re-index every indexed document of a batch',
+  description:
+    "Starts a new run of the batch that builds each indexed document's next version beside the current one, optionally with other chunk sizes. Search keeps answering from the current version until the new one is complete, then switches to it and the old version's vectors are removed; a document whose re-index fails or is cancelled keeps its current version.",
+  tags,
+  request: {
+    params: BatchParams,
+    body: { required: false, description: 'Optional chunk sizes; the configured ones when left out.', content: { 'application/json': { schema: ReindexRequestSchema } } },
+  },
+  responses: {
+    202: jsonResponse(ReindexResponseSchema, 'The re-index run started.'),
+    400: errorResponse('The body is not a valid re-index request.'),
+    404: missing,
+    409: errorResponse('The batch is still running (code `batch_running`), or has no indexed document (code `nothing_to_reindex`).'),
+    415: errorResponse('The body is not application/json.'),
+    503: errorResponse('The re-index could not be started; try again.'),
+  },
+});
+
 /** Batch routes over the batch service. */
 export function batchRoutes(deps: ApiDeps, batches: BatchService) {
   // One progress reader per watched batch in this process, shared by all of its SSE clients.
@@ -147,5 +177,6 @@ export function batchRoutes(deps: ApiDeps, batches: BatchService) {
       return streamProgress(c, hubs, batch, c.req.valid('header')['last-event-id']);
     })
     .openapi(cancelBatch, async (c) => c.json(await batches.cancel(c.get('tenantId'), c.req.valid('param').batchId), 202))
-    .openapi(retryBatch, async (c) => c.json(await batches.retryBatch(c.get('tenantId'), c.req.valid('param').batchId), 202));
+    .openapi(retryBatch, async (c) => c.json(await batches.retryBatch(c.get('tenantId'), c.req.valid('param').batchId), 202))
+    .openapi(reindexBatch, async (c) => c.json(await batches.reindexBatch(c.get('tenantId'), c.req.valid('param').batchId, c.req.valid('json')), 202));
 }

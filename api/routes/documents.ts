@@ -1,7 +1,7 @@
 /**
  * Document routes, mounted at /api/documents: list, read, its chunks (the inspector), retry one,
- * delete. Retry and delete
- * are batch-service use cases; the reads come straight from the catalog.
+ * re-index one, delete. Retry, re-index and delete are batch-service use cases; the reads come
+ * straight from the catalog.
  */
 import { z } from 'zod';
 import {
@@ -11,6 +11,8 @@ import {
   DocumentDetailSchema,
   DocumentListQuerySchema,
   DocumentListResponseSchema,
+  ReindexRequestSchema,
+  ReindexResponseSchema,
   RetryResponseSchema,
 } from '../../core/contracts.js';
 import type { BatchService } from '../batch-service.js';
@@ -72,6 +74,28 @@ const retryDocument = tenantRoute({
   },
 });
 
+const reindexDocument = tenantRoute({
+  method: 'post',
+  path: '/{documentId}/reindex',
+  operationId: 'reindexDocument',
+  summary: 'Re-index one indexed document',
+  description:
+    "Starts a new run of the document's batch that builds the document's next version beside the current one, optionally with other chunk sizes. Search keeps answering from the current version until the new one is complete, then switches to it and the old version's vectors are removed; if the re-index fails or is cancelled the current version stays.",
+  tags,
+  request: {
+    params: DocumentParams,
+    body: { required: false, description: 'Optional chunk sizes; the configured ones when left out.', content: { 'application/json': { schema: ReindexRequestSchema } } },
+  },
+  responses: {
+    202: jsonResponse(ReindexResponseSchema, 'The re-index run started.'),
+    400: errorResponse('The body is not a valid re-index request.'),
+    404: missing,
+    409: errorResponse('The document is not indexed (code `not_indexed`), is being re-indexed, or its batch is still running (code `batch_running`).'),
+    415: errorResponse('The body is not application/json.'),
+    503: errorResponse('The re-index could not be started; try again.'),
+  },
+});
+
 const deleteDocument = tenantRoute({
   method: 'delete',
   path: '/{documentId}',
@@ -108,5 +132,6 @@ export function documentRoutes(deps: ApiDeps, batches: BatchService) {
       return c.json(await documentChunkPage(deps.vectors, doc, c.req.valid('query')), 200);
     })
     .openapi(retryDocument, async (c) => c.json(await batches.retryDocument(c.get('tenantId'), c.req.valid('param').documentId), 202))
+    .openapi(reindexDocument, async (c) => c.json(await batches.reindexDocument(c.get('tenantId'), c.req.valid('param').documentId, c.req.valid('json')), 202))
     .openapi(deleteDocument, async (c) => c.json(await batches.deleteDocument(c.get('tenantId'), c.req.valid('param').documentId), 200));
 }
