@@ -449,15 +449,21 @@ export const rollingDeploy: Scenario = async (stack, size) => {
   const perBatch = size.rollingDeploy.documentsPerBatch;
   const first = await batches.upload(goodDocuments(perBatch, tagOf('rd')));
   const firstAt = Date.now();
-  // The deploy starts mid-batch; that version 2 really took over running work is proven below by
-  // the executions that crossed from one version to the other (how long the first worker takes
-  // to drain decides whether that is the first batch or the one started during the roll).
+  // The batches must still be running when the roll ends, whatever the machine's speed: while
+  // the workers roll, the embedding endpoint answers 500, so index steps fail and the workflows
+  // back off and retry (timers and failures are workflow tasks too, taken by either version).
+  // Once every worker runs version 2 it answers again, and the batches end on version 2 alone.
+  stack.embeddingProxy.arm({ rateLimited: 0, retryAfterSeconds: 1, serverError: 1, hang: 0 });
   const firstStillRunning = (await stack.catalog.getBatch(stack.owner.tenantId, first))?.status === 'running';
   const rollStarted = Date.now();
-  await stack.rollWorkers('index', { workflows: entry, label: 'v2' }, async (rolled) => {
-    // A batch started while version 1 and version 2 workers share the queue.
-    if (rolled < stack.workers('index').length) await batches.upload(goodDocuments(perBatch, tagOf('rd')));
-  });
+  try {
+    await stack.rollWorkers('index', { workflows: entry, label: 'v2' }, async (rolled) => {
+      // A batch started while version 1 and version 2 workers share the queue.
+      if (rolled < stack.workers('index').length) await batches.upload(goodDocuments(perBatch, tagOf('rd')));
+    });
+  } finally {
+    stack.embeddingProxy.disarm();
+  }
   const rollSeconds = (Date.now() - rollStarted) / 1000;
   await batches.upload(goodDocuments(perBatch, tagOf('rd')));
   let replayNote = 'histories not replayed';
