@@ -4,14 +4,17 @@
  * origin under the production CSP, real Temporal, workers, parsers, embeddings and LanceDB.
  * One person's session, in order: sign in, upload three files of which one is broken, watch
  * it finish live, read why the broken one failed, retry it, run two batches at once, reload
- * mid-batch, cancel mid-batch, search and open the document at the passage found, delete,
- * Italian + dark theme, phone width, sign out.
+ * mid-batch, cancel mid-batch, search and open the document at the passage found, re-index it
+ * with smaller chunks while it stays searchable, delete, Italian + dark theme, phone width,
+ * sign out.
  * Every screen is saved to test-results/screenshots/ (ignored by git).
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DocumentChunksResponse, SearchResponse } from '../../core/contracts.js';
+import { DEV_TENANT } from '../../runtime/dev-tenant.js';
 import { ensureUiBuild, UI_BUILD_DIR } from '../../ui/ensure-build.js';
 import { makeDocx, makePdf, makeText } from '../fixtures/documents.js';
 import { makeTruncatedPdf } from '../fixtures/hostile.js';
@@ -26,7 +29,11 @@ const FILES = {
   report: {
     name: 'harbour-report.pdf',
     mimeType: 'application/pdf',
-    buffer: makePdf(['Harbour authority annual report.', 'The lighthouse keeper counted seventeen herons nesting on the breakwater in spring.']),
+    // A longer first page, so a re-index with smaller chunks cuts it into several.
+    buffer: makePdf([
+      ['Harbour authority annual report.', ...Array.from({ length: 12 }, (_, i) => `Entry ${i + 1}: ships came in with the tide and left before dawn.`)].join('\n'),
+      'The lighthouse keeper counted seventeen herons nesting on the breakwater in spring.',
+    ]),
   },
   notes: {
     name: 'meeting-notes.docx',
@@ -377,6 +384,107 @@ describe('web app in Chromium against the real stack', () => {
     await page.waitForURL(new RegExp(`/batches/${firstBatch}#doc-`));
     await row(FILES.report.name).waitFor();
     expect(await page.locator('tr.target').getAttribute('data-filename')).toBe(FILES.report.name);
+  });
+
+  it('re-indexes the document from its page with smaller chunks, while every search finds it', async () => {
+    // Back to the document as the search result opened it (the test before went on to its batch).
+    await page.goBack();
+    await page.waitForURL(/\/documents\/[A-Za-z0-9-]+\?chunk=\d+&q=/);
+    await page.locator('[data-testid="chunk"][aria-current="location"]').waitFor();
+    const documentId = new URL(page.url()).pathname.split('/').pop()!;
+    const apiGet = async <T>(p: string) => (await (await fetch(`${stack.baseUrl}${p}`, { headers: { authorization: `Bearer ${stack.apiKey}` } })).json()) as T;
+    const before = await apiGet<DocumentChunksResponse>(`/api/documents/${documentId}/chunks?limit=100`);
+    expect(before.version).toBe(1);
+    expect(Math.max(...before.chunks.map((c) => c.tokens))).toBeGreaterThan(40);
+    expect(await page.getByTestId('chunk').count()).toBe(before.chunkCount);
+
+    // The form refuses what the API would refuse, in plain words, before sending anything.
+    await page.getByTestId('reindex-max-tokens').fill('40');
+    await page.getByTestId('reindex-overlap-tokens').fill('39');
+    await page.getByTestId('reindex-submit').click();
+    expect(await page.getByTestId('reindex-invalid').textContent()).toContain('at least 2 tokens smaller than the largest chunk');
+    await page.getByTestId('reindex-overlap-tokens').fill('0');
+
+    // A script searches the document through the API every 200 ms, by meaning, words and both in
+    // turn, and notes when the store held both versions' points (the window that matters).
+    const modes = ['hybrid', 'dense', 'keyword'];
+    const missed: string[] = [];
+    let searches = 0;
+    let withBothVersions = 0;
+    let searching = true;
+    const loop = (async () => {
+      while (searching) {
+        const mode = modes[searches % modes.length];
+        const res = await fetch(`${stack.baseUrl}/api/search`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ query: 'seventeen herons nesting on the breakwater', limit: 5, mode }),
+        });
+        const results = res.ok ? ((await res.json()) as SearchResponse).results : [];
+        searches++;
+        if (!results.some((r) => r.documentId === documentId)) missed.push(`${mode}: HTTP ${res.status} ${JSON.stringify(results.map((r) => r.filename))}`);
+        const oldPoints = (await stack.vectors.documentChunks(DEV_TENANT, documentId, 1, 0, 100)).length;
+        if (oldPoints > 0 && (await stack.vectors.countDocument(DEV_TENANT, documentId, 1)) > 0) withBothVersions++;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+
+    try {
+      // The run waits at its embedding step until the page has shown it live; once written, its
+      // points stay beside the old version's a moment before the switch.
+      gate.hold(firstBatch);
+      gate.lingerAfterWrite(firstBatch, 1_500);
+      await markDocument();
+      await page.getByTestId('reindex-submit').click();
+      await page.getByTestId('reindex-progress').waitFor();
+      await untilHeld(firstBatch);
+      await page.getByTestId('reindex-live').waitFor();
+      await expect.poll(() => page.getByTestId('reindex-progress').textContent()).toContain('Re-indexing — step: Embedding');
+      expect(await page.getByTestId('reindex-progress').textContent()).toMatch(/Chunks embedded: 0 of \d+/);
+      expect(await page.getByTestId('reindex-batch').getAttribute('href')).toBe(`/batches/${firstBatch}#doc-${documentId}`);
+      expect(await page.getByTestId('reindex-batch').textContent()).toContain('Run 3');
+      await shot('document-reindexing');
+
+      gate.release(firstBatch);
+      await page.getByTestId('reindex-done').waitFor({ timeout: WAIT });
+      // A few more searches after the switch and the removal of the old version.
+      const until = searches + 3;
+      await expect.poll(() => searches, { timeout: WAIT, interval: 100 }).toBeGreaterThanOrEqual(until);
+    } finally {
+      searching = false;
+      await loop;
+    }
+    expect(missed).toEqual([]);
+    expect(searches).toBeGreaterThan(5);
+    expect(withBothVersions).toBeGreaterThan(0);
+
+    // The page read the document again without a reload: version 2, more and smaller chunks,
+    // and the old version's chunk index is no longer marked as the search's passage.
+    const after = await apiGet<DocumentChunksResponse>(`/api/documents/${documentId}/chunks?limit=100`);
+    expect(after.version).toBe(2);
+    expect(after.chunkCount).toBeGreaterThan(before.chunkCount);
+    await expect.poll(() => page.getByTestId('document-version').textContent()).toBe('2');
+    await expect.poll(() => page.getByTestId('chunk').count()).toBe(after.chunkCount);
+    expect(await page.getByTestId('chunk-count').textContent()).toContain(`${after.chunkCount} chunks`);
+    const tokens = (await page.locator('[data-testid="chunk"] [data-testid="chunk-detail"]').allTextContents())
+      .filter((d) => d.endsWith(' tokens'))
+      .map((d) => Number.parseInt(d, 10));
+    expect(tokens).toHaveLength(after.chunkCount);
+    for (const n of tokens) expect(n).toBeLessThanOrEqual(40);
+    expect(await page.locator('[data-testid="chunk"][aria-current="location"]').count()).toBe(0);
+    expect(await page.getByTestId('chunks').textContent()).toContain('seventeen herons');
+    expect(await stillSameDocument()).toBe(true);
+    await shot('document-reindexed');
+
+    // In the store: exactly the new version's points, none of the old one's.
+    expect(await stack.vectors.countDocument(DEV_TENANT, documentId)).toBe(after.chunkCount);
+    expect(await stack.vectors.countDocument(DEV_TENANT, documentId, 2)).toBe(0);
+    expect((await stack.vectors.documentChunks(DEV_TENANT, documentId, 1, 0, 100)).length).toBe(0);
+
+    // On to the document's batch, where the next test starts.
+    await page.getByTestId('document-batch').click();
+    await page.waitForURL(new RegExp(`/batches/${firstBatch}#doc-`));
+    await row(FILES.notes.name).waitFor();
   });
 
   it('opens a document from its batch and from the Documents list', async () => {

@@ -15,6 +15,10 @@ export interface EmbedGate {
   openAll(): void;
   /** Lets one batch through. */
   release(batchId: string): void;
+  /** Holds a batch that was let through again, for its next run (a re-index, say). */
+  hold(batchId: string): void;
+  /** After each index step of a batch has written its points, waits `ms` more, so searches run while the store holds both versions. */
+  lingerAfterWrite(batchId: string, ms: number): void;
   /** Batch ids with an embed step waiting right now. */
   waiting(): Set<string>;
   /** In the next index step of any batch, its first document fails once, for good, with an `internal_error`. */
@@ -26,6 +30,7 @@ export function createEmbedGate(): EmbedGate {
   let open = false;
   const released = new Set<string>();
   const waiting = new Map<string, number>();
+  const lingering = new Map<string, number>();
   let failNext = false;
   const passes = (batchId: string) => open || released.has(batchId);
 
@@ -38,6 +43,12 @@ export function createEmbedGate(): EmbedGate {
     },
     release(batchId) {
       released.add(batchId);
+    },
+    hold(batchId) {
+      released.delete(batchId);
+    },
+    lingerAfterWrite(batchId, ms) {
+      lingering.set(batchId, ms);
     },
     failNextEmbed() {
       failNext = true;
@@ -68,7 +79,10 @@ export function createEmbedGate(): EmbedGate {
             const failure = { step: 'embed', code: 'internal_error', message: 'the embedding service failed (injected by the browser test)', retryable: false } as const;
             return indexWithFaults(real, input, (item) => (item === first ? failure : null), 'before-work');
           }
-          return real.indexChunks(input);
+          const out = await real.indexChunks(input);
+          const linger = lingering.get(input.batchId);
+          if (linger) await new Promise((resolve) => setTimeout(resolve, linger));
+          return out;
         },
       };
     },

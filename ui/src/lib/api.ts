@@ -13,8 +13,10 @@ import {
   DocumentDetailSchema,
   DocumentListResponseSchema,
   ErrorBodySchema,
+  ReindexResponseSchema,
   RetryResponseSchema,
   SearchResponseSchema,
+  type ReindexRequest,
   type SearchRequestBody,
 } from '../../../core/contracts.js';
 import { LimitsSchema, SessionSchema, type CreateBatchResult, type Limits, type SessionLoginRequest } from '../../../core/api-schemas.js';
@@ -115,6 +117,7 @@ export const api = {
   retryDocument: (documentId: string) => request(RetryResponseSchema, 'POST', `/api/documents/${encodeURIComponent(documentId)}/retry`),
   documents: (params: { status?: DocumentStatus; batchId?: string; cursor?: string; limit?: number }) =>
     request(DocumentListResponseSchema, 'GET', `/api/documents${query(params)}`),
+  reindexDocument: (documentId: string, body: ReindexRequest) => request(ReindexResponseSchema, 'POST', `/api/documents/${encodeURIComponent(documentId)}/reindex`, body),
   deleteDocument: (documentId: string) => request(DeleteDocumentResponseSchema, 'DELETE', `/api/documents/${encodeURIComponent(documentId)}`),
   document: (documentId: string) => request(DocumentDetailSchema, 'GET', `/api/documents/${encodeURIComponent(documentId)}`),
   documentChunks: (documentId: string, params: { cursor?: string; limit?: number }) =>

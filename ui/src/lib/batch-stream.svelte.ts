@@ -41,6 +41,8 @@ export class BatchStream {
   private reopenTimer: ReturnType<typeof setTimeout> | null = null;
   private sawRunning = false;
   private closed = false;
+  /** Counts start() calls: only the latest one's load is shown and followed. */
+  private starts = 0;
 
   constructor(
     readonly batchId: string,
@@ -49,16 +51,23 @@ export class BatchStream {
     private readonly io: BatchStreamIo = browserIo,
   ) {}
 
-  /** Loads the snapshot and opens the stream (again, after a retry started a new run). */
+  /**
+   * Loads the snapshot and opens the stream (again, after a retry started a new run). A start made
+   * while an earlier one is still loading supersedes it: the earlier load may predate the new run,
+   * and following both would leave two streams open.
+   */
   async start(): Promise<void> {
+    const start = ++this.starts;
     this.closed = false;
     this.stopSource();
     this.connection = this.view ? 'live' : 'loading';
     try {
       const view = await this.io.load(this.batchId);
+      if (start !== this.starts) return;
       this.show(view);
       this.error = null;
     } catch (err) {
+      if (start !== this.starts) return;
       this.error = err instanceof ApiRequestError ? err : new ApiRequestError(0, 'network_error', String(err), null);
       this.connection = 'error';
       return;

@@ -156,6 +156,30 @@ describe('BatchStream', () => {
     expect(finished).toHaveLength(0);
   });
 
+  it('lets a start made while another is loading supersede it: only the later load is shown, one stream is opened', async () => {
+    const sources: FakeEventSource[] = [];
+    const pending: ((v: BatchView) => void)[] = [];
+    const stream = new BatchStream('b1', () => {}, {
+      load: () => new Promise<BatchView>((resolve) => pending.push(resolve)),
+      open: (url) => {
+        const source = new FakeEventSource(url);
+        sources.push(source);
+        return source as unknown as EventSource;
+      },
+    });
+    const first = stream.start();
+    const second = stream.start();
+    // The later load (the batch's new run) answers first; the earlier one, of the ended run, last.
+    pending[1](view(5, 'running', [doc('d1', 'queued')]));
+    await second;
+    pending[0](view(4, 'completed', [doc('d1', 'indexed', 3)]));
+    await first;
+    expect(stream.view?.status).toBe('running');
+    expect(sources).toHaveLength(1);
+    sources[0].frame('snapshot', view(6, 'running', [doc('d1', 'embedding')]));
+    expect(stream.connection).toBe('live');
+  });
+
   it('stops for good on close: no reopening after the browser gives up', async () => {
     const { stream, sources } = setUp([view(3, 'running', [doc('a', 'queued')])]);
     await stream.start();

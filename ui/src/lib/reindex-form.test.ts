@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import type { BatchView } from '../../../core/contracts.js';
+import { REINDEX_LIMITS, reindexEnd, reindexRequest } from './reindex-form.js';
+
+const view = (workflowId: string, status: BatchView['status'], documentStatus: BatchView['documents'][number]['status']): BatchView => ({
+  batchId: 'b1',
+  status,
+  createdAt: '2026-01-01T00:00:00Z',
+  seq: 3,
+  workflowId,
+  documents: [{ documentId: 'd1', filename: 'a.txt', status: documentStatus, chunks: 4, chunksTotal: 4, attempt: 1, error: null, startedAt: 1, finishedAt: 2, duplicateOf: null }],
+});
+
+describe('re-index form', () => {
+  it('takes its limits from the contract', () => {
+    expect(REINDEX_LIMITS).toEqual({ maxTokens: { min: 2, max: 8192 }, overlapTokens: { min: 0, max: 8190 } });
+  });
+
+  it('leaves empty settings out, so the configured sizes apply', () => {
+    expect(reindexRequest(null, null)).toEqual({ ok: true, body: {} });
+    expect(reindexRequest(undefined, 10)).toEqual({ ok: true, body: { overlapTokens: 10 } });
+    expect(reindexRequest(60, 0)).toEqual({ ok: true, body: { maxTokens: 60, overlapTokens: 0 } });
+  });
+
+  it('names the setting the API would refuse', () => {
+    expect(reindexRequest(1, null)).toEqual({ ok: false, problem: 'maxTokens' });
+    expect(reindexRequest(8193, null)).toEqual({ ok: false, problem: 'maxTokens' });
+    expect(reindexRequest(2.5, null)).toEqual({ ok: false, problem: 'maxTokens' });
+    expect(reindexRequest(null, -1)).toEqual({ ok: false, problem: 'overlapTokens' });
+    expect(reindexRequest(60, 59)).toEqual({ ok: false, problem: 'overlapTooLarge' });
+    expect(reindexRequest(60, 58)).toEqual({ ok: true, body: { maxTokens: 60, overlapTokens: 58 } });
+  });
+
+  it('sees the end of the run it started, not of the run shown before', () => {
+    expect(reindexEnd(null, null, 'd1')).toBeNull();
+    // The stream still shows the earlier, finished run: that is not the re-index's end.
+    expect(reindexEnd(view('ingest-t-b1', 'completed', 'indexed'), 'ingest-t-b1', 'd1')).toBeNull();
+    expect(reindexEnd(view('ingest-t-b1-r2', 'running', 'embedding'), 'ingest-t-b1', 'd1')).toBeNull();
+    expect(reindexEnd(view('ingest-t-b1-r2', 'completed', 'indexed'), 'ingest-t-b1', 'd1')).toMatchObject({ indexed: true, document: { documentId: 'd1' } });
+    expect(reindexEnd(view('ingest-t-b1-r2', 'failed', 'failed'), null, 'd1')).toMatchObject({ indexed: false });
+  });
+});

@@ -1,0 +1,54 @@
+/**
+ * The re-index form of the document page, kept apart from the page so it can be tested alone:
+ * the inputs' limits and the request body, both taken from the shared contract schema, so the
+ * form refuses exactly what the API would refuse, and says why in the person's language.
+ */
+import type { z } from 'zod';
+import { ReindexRequestSchema, type BatchView, type DocumentView, type ReindexRequest } from '../../../core/contracts.js';
+import { isTerminalBatch } from '../../../core/progress.js';
+
+function bounds(schema: z.ZodNumber): { min: number; max: number } {
+  // The schema sets both bounds; a missing one would be a contract change this build must notice.
+  if (schema.minValue === null || schema.maxValue === null) throw new Error('the re-index contract lost its bounds');
+  return { min: schema.minValue, max: schema.maxValue };
+}
+
+/** What the API accepts for each chunking setting, in estimated tokens. */
+export const REINDEX_LIMITS = {
+  maxTokens: bounds(ReindexRequestSchema.shape.maxTokens.unwrap()),
+  overlapTokens: bounds(ReindexRequestSchema.shape.overlapTokens.unwrap()),
+} as const;
+
+/** Why the form cannot be sent; the page turns each into a sentence. */
+export type ReindexFormProblem = 'maxTokens' | 'overlapTokens' | 'overlapTooLarge';
+
+/**
+ * The request body from the two inputs (a number input gives null when empty); an empty input
+ * is left out, so the API uses the configured size.
+ */
+export function reindexRequest(
+  maxTokens: number | null | undefined,
+  overlapTokens: number | null | undefined,
+): { ok: true; body: ReindexRequest } | { ok: false; problem: ReindexFormProblem } {
+  const body: Record<string, number> = {};
+  if (maxTokens !== null && maxTokens !== undefined) body.maxTokens = maxTokens;
+  if (overlapTokens !== null && overlapTokens !== undefined) body.overlapTokens = overlapTokens;
+  const parsed = ReindexRequestSchema.safeParse(body);
+  if (parsed.success) return { ok: true, body: parsed.data };
+  const issue = parsed.error.issues[0];
+  if (issue?.path[0] === 'maxTokens') return { ok: false, problem: 'maxTokens' };
+  // The overlap's own range is checked first; the cross-field rule only applies to a valid one.
+  return { ok: false, problem: issue?.code === 'custom' ? 'overlapTooLarge' : 'overlapTokens' };
+}
+
+/**
+ * How a re-index run ended, from its batch's live view: `view` must be of the run the re-index
+ * started, not the earlier run the stream may still have shown when it was asked for (a batch's
+ * workflow id differs from run to run). Null while the run goes on; otherwise whether the
+ * document's new version is the one search now answers from.
+ */
+export function reindexEnd(view: BatchView | null, earlierWorkflowId: string | null, documentId: string): { indexed: boolean; document: DocumentView | null } | null {
+  if (!view || view.workflowId === earlierWorkflowId || !isTerminalBatch(view.status)) return null;
+  const document = view.documents.find((d) => d.documentId === documentId) ?? null;
+  return { indexed: document?.status === 'indexed', document };
+}
