@@ -164,7 +164,7 @@ async function main(): Promise<void> {
   let local: EmbeddingServer | undefined;
   try {
     stack = await step('starting the stack (Temporal dev server, API, parse and index workers)', () =>
-      startChaosStack({ dataDir: path.join(work, 'stack'), log, embedThroughFaultProxy: false, indexConcurrency: 8 }),
+      startChaosStack({ dataDir: path.join(work, 'stack'), log, embedThroughFaultProxy: false, indexConcurrency: 8, maxFilesPerBatch: 10_000 }),
     );
     const target: Target = { baseUrl: stack.baseUrl, apiKey: stack.owner.apiKey, temporalAddress: stack.temporalAddress };
     // Each round writes to a tenant (a vector collection) of its own, in both modes, so no round
@@ -329,7 +329,7 @@ async function main(): Promise<void> {
       delete process.env.NODE_OPTIONS;
       delete process.env.DOCFLOW_CPU_PROFILE_DIR;
       stack = await step('starting the stack on the local model', () =>
-        startChaosStack({ dataDir: path.join(work, 'stack-local'), log, embedThroughFaultProxy: false, indexConcurrency: 8 }),
+        startChaosStack({ dataDir: path.join(work, 'stack-local'), log, embedThroughFaultProxy: false, indexConcurrency: 8, maxFilesPerBatch: 10_000 }),
       );
       const localTarget: Target = { baseUrl: stack.baseUrl, apiKey: stack.owner.apiKey, temporalAddress: stack.temporalAddress };
       const prose = proseDocs(plan.prose);

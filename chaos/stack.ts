@@ -112,6 +112,8 @@ export interface ChaosStackOptions {
   embedThroughFaultProxy?: boolean;
   /** Activities in flight per index worker (INDEX_CONCURRENCY); default 4. */
   indexConcurrency?: number;
+  /** Files one upload may hold (MAX_FILES_PER_BATCH); default 1,000, for the 500-document kill scenario. */
+  maxFilesPerBatch?: number;
 }
 
 const OTHER_TENANT = 'chaos-other';
@@ -153,7 +155,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       DEMO_TENANT: 'true',
       WORKER_SHUTDOWN_GRACE: '2s',
       // The worker-kill scenario's batch is 500 documents, over the default of 200 per upload.
-      MAX_FILES_PER_BATCH: '1000',
+      MAX_FILES_PER_BATCH: String(options.maxFilesPerBatch ?? 1_000),
     };
     const config = loadConfig(env);
     const catalog = await openCatalog(config);
