@@ -375,27 +375,8 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
         return { upserted: points.length };
       }),
     async recordOutcomes({ tenantId, outcomes, reindex }) {
-      if (reindex) {
-        // A document whose new version failed stays indexed at its active version, as it was.
-        const complete = outcomes.filter((o) => o.status === 'indexed');
-        await deps.catalog.activateVersions(
-          tenantId,
-          complete.map((o) => ({
-            documentId: o.documentId,
-            status: o.status,
-            chunks: o.chunks,
-            errorCode: null,
-            errorMessage: null,
-            attempt: o.attempt,
-            startedAt: o.startedAt,
-            finishedAt: o.finishedAt,
-          })),
-        );
-        return;
-      }
-      await deps.catalog.updateDocuments(
-        tenantId,
-        outcomes.map((o) => ({
+      const updates = (list: typeof outcomes) =>
+        list.map((o) => ({
           documentId: o.documentId,
           status: o.status,
           chunks: o.chunks,
@@ -404,8 +385,13 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
           attempt: o.attempt,
           startedAt: o.startedAt,
           finishedAt: o.finishedAt,
-        })),
-      );
+        }));
+      if (reindex) {
+        // A document whose new version failed stays indexed at its active version, as it was.
+        await deps.catalog.activateVersions(tenantId, updates(outcomes.filter((o) => o.status === 'indexed')));
+        return;
+      }
+      await deps.catalog.updateDocuments(tenantId, updates(outcomes));
     },
     async removeDocumentVectors({ tenantId, documentIds, inactiveOnly }) {
       if (inactiveOnly) {
