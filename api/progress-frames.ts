@@ -10,7 +10,7 @@
  * seq whose documents have not all arrived; a client cut off mid-split reconnects with the
  * previous id and gets a snapshot, which replaces whatever parts it applied.
  */
-import type { BatchDelta } from '../core/contracts.js';
+import type { BatchDelta, DocumentView } from '../core/contracts.js';
 
 /** Largest JSON of a progress or done frame: well under the 64 KB a frame may reach after the snapshot. */
 export const MAX_FRAME_BYTES = 48 * 1024;
@@ -34,7 +34,7 @@ const CLOSING = ']}';
 export type DeltaHead = Omit<BatchDelta, 'documents'>;
 
 /** Serializes one document view for `deltaFrames`. */
-export function serializeDocument(view: unknown): SerializedDocument {
+export function serializeDocument(view: DocumentView): SerializedDocument {
   const json = JSON.stringify(view);
   return { json, bytes: Buffer.byteLength(json) };
 }
