@@ -1,10 +1,16 @@
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { BatchRecord, Catalog } from '../adapters/catalog.js';
+import type { BatchRecord, Catalog, DocumentUpdate } from '../adapters/catalog.js';
 import { createSqliteCatalog } from '../adapters/sqlite-catalog.js';
-import { applyBatchDelta, type BatchDelta, type BatchView } from '../core/contracts.js';
+import { applyBatchDelta, BatchDeltaSchema, type BatchDelta, type BatchView } from '../core/contracts.js';
 import type { DocumentProgress } from '../core/progress.js';
+import { readSseReconnecting } from '../test/sse-client.js';
 import type { BatchChanges, ShardChanges } from '../workflows/definitions.js';
-import { createProgressHubs, type ProgressFrame, type ProgressWatch } from './progress-hub.js';
+import { MAX_FRAME_BYTES } from './progress-frames.js';
+import { createProgressHubs, streamProgress, type ProgressFrame, type ProgressWatch } from './progress-hub.js';
 import { readBatchView } from './progress.js';
 import type { TemporalGateway } from './temporal-gateway.js';
 
@@ -53,7 +59,7 @@ function readOnly(catalog: Catalog): Catalog {
   });
 }
 
-async function setUp(count = 3) {
+async function setUp(count = 3, maxFrameBytes?: number) {
   const catalog = createSqliteCatalog(':memory:');
   await catalog.ensureTenant('t');
   const documents = Array.from({ length: count }, (_, i) => ({
@@ -68,7 +74,7 @@ async function setUp(count = 3) {
   await catalog.createBatch({ id: 'b', tenantId: 't', workflowId: 'run', documentCount: count, idempotencyKey: null }, documents);
   const batch = (await catalog.getBatch('t', 'b')) as BatchRecord;
   const run = fakeRun(documents.map((d) => d.id));
-  const hubs = createProgressHubs({ gateway: run.gateway, catalog: readOnly(catalog), pollMs: POLL_MS });
+  const hubs = createProgressHubs({ gateway: run.gateway, catalog: readOnly(catalog), pollMs: POLL_MS, maxFrameBytes });
   return { catalog, batch, run, hubs };
 }
 
@@ -80,6 +86,31 @@ async function nextAll(watches: ProgressWatch[], idleMs = 60_000): Promise<Progr
 }
 
 const next = async (watch: ProgressWatch, idleMs?: number) => (await nextAll([watch], idleMs))[0];
+
+/** A client's view after applying `frames` in order, as the web app does (a snapshot replaces, a delta applies). */
+function applyFrames(view: BatchView | null, frames: readonly { event: string; data: string }[]): BatchView {
+  for (const frame of frames) {
+    if (frame.event === 'snapshot') view = JSON.parse(frame.data) as BatchView;
+    else view = applyBatchDelta(view!, BatchDeltaSchema.parse(JSON.parse(frame.data)));
+  }
+  return view!;
+}
+
+/** Every document of the batch ended in the catalog, with an error long enough to make the rows weigh. */
+async function endInCatalog(catalog: Catalog, count: number, finalSeq: number): Promise<void> {
+  const updates: DocumentUpdate[] = Array.from({ length: count }, (_, i) => ({
+    documentId: `d${i}`,
+    status: i % 2 === 0 ? 'indexed' : 'failed',
+    chunks: i % 2 === 0 ? 3 : 0,
+    errorCode: i % 2 === 0 ? null : 'corrupt',
+    errorMessage: i % 2 === 0 ? null : `The PDF structure is broken: no cross-reference table at offset ${i}`,
+    attempt: 1,
+    startedAt: 10,
+    finishedAt: 20 + i,
+  }));
+  await catalog.updateDocuments('t', updates);
+  await catalog.setBatchStatus('t', 'b', 'completed_with_errors', finalSeq);
+}
 
 describe('the progress hub', () => {
   beforeEach(() => vi.useFakeTimers());
@@ -166,5 +197,141 @@ describe('the progress hub', () => {
     ]);
     expect(run.calls.batch).toBe(0);
     watch.close();
+  });
+
+  it('splits a delta of thousands of documents into frames of at most 48 KiB, each a delta on its own, with the id on the last only', async () => {
+    const count = 3_000;
+    const { batch, run, hubs } = await setUp(count);
+    const watches = [hubs.watch(batch, -1), hubs.watch(batch, -1)];
+    const [[snapshot], [other]] = await nextAll(watches);
+    expect(other.data).toBe(snapshot.data);
+    const before = applyFrames(null, [snapshot]);
+
+    // A whole pack ends between two reads: every document changes at once.
+    for (let i = 0; i < count; i++) run.move(`d${i}`, { status: 'indexed', chunks: 2, chunksTotal: 2, attempt: 1, startedAt: 5, finishedAt: 6 + i });
+    const [frames, shared] = await nextAll(watches);
+
+    expect(frames.length).toBeGreaterThan(5);
+    for (const frame of frames) expect(Buffer.byteLength(frame.data)).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+    // Built once for the seq and shared by every watcher in step.
+    expect(shared).toHaveLength(frames.length);
+    shared.forEach((frame, i) => expect(frame).toBe(frames[i]));
+
+    const last = frames.at(-1)!;
+    const lastDelta = JSON.parse(last.data) as BatchDelta;
+    expect(last).toMatchObject({ event: 'progress', id: String(lastDelta.seq) });
+    expect(lastDelta.seq).toBeGreaterThan(Number(snapshot.id));
+    for (const frame of frames.slice(0, -1)) {
+      // The leading parts: no id (Last-Event-ID stays the snapshot's), and the seq the client already has.
+      expect(frame.event).toBe('progress');
+      expect(frame).not.toHaveProperty('id');
+      expect(JSON.parse(frame.data)).toMatchObject({ status: 'running', seq: Number(snapshot.id), workflowId: lastDelta.workflowId });
+    }
+
+    // Each changed document exactly once, whole, in batch order.
+    const sent = frames.flatMap((f) => (JSON.parse(f.data) as BatchDelta).documents);
+    expect(sent.map((d) => d.documentId)).toEqual(before.documents.map((d) => d.documentId));
+    expect(sent.every((d) => d.status === 'indexed' && d.filename.startsWith('f'))).toBe(true);
+
+    // Applied in order, the parts give what one unsplit delta would, and what a new watcher's snapshot says.
+    const view = applyFrames(before, frames);
+    expect(view).toEqual(applyBatchDelta(before, { ...lastDelta, documents: sent }));
+    const late = hubs.watch(batch, -1);
+    expect(view).toEqual(applyFrames(null, await next(late)));
+    for (const w of [...watches, late]) w.close();
+  });
+
+  it('sends a large done as progress parts without id and then done with the id, ending exactly at the catalog', async () => {
+    const count = 2_000;
+    const { catalog, batch, run, hubs } = await setUp(count);
+    const watch = hubs.watch(batch, -1);
+    const [snapshot] = await next(watch);
+    let view = applyFrames(null, [snapshot]);
+
+    await endInCatalog(catalog, count, 9_000);
+    const frames = await next(watch);
+    expect(frames.length).toBeGreaterThan(5);
+    expect(frames.map((f) => f.event)).toEqual([...Array<string>(frames.length - 1).fill('progress'), 'done']);
+    expect(frames.filter((f) => f.id !== undefined).map((f) => f.id)).toEqual(['9000']);
+    for (const frame of frames) {
+      expect(Buffer.byteLength(frame.data)).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+      view = applyFrames(view, [frame]);
+      // The end is announced by the last part only, once every document has arrived.
+      expect(view.status).toBe(frame === frames.at(-1) ? 'completed_with_errors' : 'running');
+    }
+    expect(view).toEqual(await readBatchView(run.gateway, catalog, (await catalog.getBatch('t', 'b'))!));
+    expect(await watch.next(0)).toBeNull();
+    watch.close();
+  });
+
+  it('brings a client cut off mid-split (Last-Event-ID still the previous seq) to exactly the catalog state', async () => {
+    const count = 2_000;
+    const { catalog, batch, run, hubs } = await setUp(count);
+    const watch = hubs.watch(batch, -1);
+    const [snapshot] = await next(watch);
+    for (let i = 0; i < count; i++) run.move(`d${i}`, { status: 'embedding', attempt: 1, chunksTotal: 4, startedAt: 5 });
+    const frames = await next(watch);
+    expect(frames.length).toBeGreaterThan(2);
+
+    // The line drops after the first part: the client applied it, and its last id is the snapshot's.
+    const partial = applyFrames(null, [snapshot, frames[0]]);
+    expect(partial.seq).toBe(Number(snapshot.id));
+    watch.close();
+
+    const again = hubs.watch(batch, Number(snapshot.id));
+    const resumed = await next(again);
+    expect(resumed.map((f) => f.event)).toEqual(['snapshot']);
+    expect(Number(resumed[0].id)).toBe(Number(frames.at(-1)!.id));
+    let view = applyFrames(partial, resumed);
+    expect(view).toEqual(applyFrames(null, [snapshot, ...frames]));
+
+    await endInCatalog(catalog, count, 9_000);
+    view = applyFrames(view, await next(again));
+    expect(view).toEqual(await readBatchView(run.gateway, catalog, (await catalog.getBatch('t', 'b'))!));
+    again.close();
+  });
+});
+
+describe('the progress stream on the wire', () => {
+  it('writes no id line for the leading parts of a split, so an EventSource-like client keeps the previous id and resumes from it', async () => {
+    const count = 40;
+    const { catalog, batch, run, hubs } = await setUp(count, 2_048);
+    const app = new Hono().get('/events', (c) => streamProgress(c, hubs, batch, c.req.header('last-event-id')));
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`;
+    try {
+      // Reads until the first part without an id, as a connection cut mid-split would leave it.
+      let moved = false;
+      const cut = await readSseReconnecting({
+        url,
+        deadlineMs: 20_000,
+        onFrame: (f) => {
+          if (f.event !== 'snapshot' || moved) return;
+          moved = true;
+          for (let i = 0; i < count; i++) run.move(`d${i}`, { status: 'chunking', attempt: 1, startedAt: 5 });
+        },
+        stopAt: (f) => f.id === null,
+      });
+      expect(cut.frames.map((f) => [f.event, f.id === null])).toEqual([
+        ['snapshot', false],
+        ['progress', true],
+      ]);
+      expect(Buffer.byteLength(cut.frames[1].data)).toBeLessThanOrEqual(2_048);
+
+      // The batch ends meanwhile; the client comes back with the last id it saw, the snapshot's.
+      await endInCatalog(catalog, count, 9_000);
+      const resumed = await readSseReconnecting({ url, deadlineMs: 20_000, headers: { 'last-event-id': cut.frames[0].id! } });
+      expect(resumed.frames.map((f) => [f.event, f.id])).toEqual([
+        ['snapshot', '9000'],
+        ['done', '9000'],
+      ]);
+      const view = applyFrames(applyFrames(null, cut.frames), resumed.frames);
+      expect(view).toEqual(await readBatchView(run.gateway, catalog, (await catalog.getBatch('t', 'b'))!));
+    } finally {
+      // Ends the client's idle keep-alive sockets too, which would otherwise hold close() for seconds.
+      (server as Server).closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -11,30 +11,30 @@
  * exactly the catalog's state. The hub never writes anywhere.
  *
  * Frames: `snapshot` (the whole view) first on every connection, then `progress` (a delta), and
- * one `done` (the last delta). A reconnecting client (Last-Event-ID) gets its new snapshot once
- * the batch has moved past that id, so no id is ever repeated or goes backwards.
+ * one `done` (the last delta). A delta larger than `maxFrameBytes` goes out as several frames of
+ * which only the last carries the id (progress-frames.ts). A reconnecting client (Last-Event-ID)
+ * gets its new snapshot once the batch has moved past that id, so no id is ever repeated or goes
+ * backwards.
  */
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { BatchRecord, Catalog } from '../adapters/catalog.js';
-import type { BatchDelta, BatchView, DocumentView } from '../core/contracts.js';
+import type { BatchView, DocumentView } from '../core/contracts.js';
 import type { Logger } from '../core/logger.js';
 import { isTerminalBatch, type BatchStatus } from '../core/progress.js';
+import { deltaFrames, MAX_FRAME_BYTES, serializeDocument, type ProgressFrame, type SerializedDocument } from './progress-frames.js';
 import { allDocuments, documentFromCatalog, freshCursor, readLiveChanges, withLive, type ProgressCursor } from './progress.js';
 import type { TemporalGateway } from './temporal-gateway.js';
 
-/** One SSE frame, ready to write. */
-export interface ProgressFrame {
-  event: 'snapshot' | 'progress' | 'done';
-  id: string;
-  data: string;
-}
+export type { ProgressFrame } from './progress-frames.js';
 
 export interface ProgressHubOptions {
   gateway: TemporalGateway;
   catalog: Catalog;
   /** How often each batch's reader polls while someone watches. */
   pollMs: number;
+  /** Largest JSON of a progress or done frame; larger deltas are split. Defaults to MAX_FRAME_BYTES. */
+  maxFrameBytes?: number;
   logger?: Logger;
 }
 
@@ -47,6 +47,8 @@ export interface ProgressWatch {
 
 interface Entry {
   view: DocumentView;
+  /** The view serialized once per change: compared on every read and written into every delta. */
+  serialized: SerializedDocument;
   /** Hub seq at which this document last changed. */
   changedAt: number;
 }
@@ -124,8 +126,8 @@ class BatchHub {
   private built: Promise<void> | null = null;
   private readonly watchers = new Set<Watcher>();
   private timer: NodeJS.Timeout | null = null;
-  /** Serialized frames of the current seq, by the seq a watcher comes from: shared by watchers in step. */
-  private frameCache = new Map<string, string>();
+  /** Frames of the current seq, by the seq a watcher comes from: built once, shared by watchers in step. */
+  private frameCache = new Map<string, ProgressFrame[]>();
 
   constructor(
     private readonly batch: Pick<BatchRecord, 'tenantId' | 'id' | 'workflowId' | 'createdAt'>,
@@ -174,23 +176,24 @@ class BatchHub {
     const frames: ProgressFrame[] = [];
     const id = String(this.seq);
     if (w.fresh && (this.seq > w.seq || w.seq < 0)) {
-      frames.push({ event: 'snapshot', id, data: this.cached('snapshot', () => JSON.stringify(this.snapshot())) });
+      frames.push(...this.cached('snapshot', () => [{ event: 'snapshot', id, data: JSON.stringify(this.snapshot()) }]));
       w.fresh = false;
       w.seq = this.seq;
     }
     if (this.ended) {
       // A connection that got no snapshot already had everything (its Last-Event-ID is the end).
       const from = w.fresh ? this.seq : w.seq;
-      frames.push({ event: 'done', id, data: this.cached(`delta:${from}`, () => JSON.stringify(this.delta(from))) });
+      frames.push(...this.cached(`delta:${from}`, () => this.delta(from, 'done')));
       w.done = true;
     } else if (this.seq > w.seq) {
-      frames.push({ event: 'progress', id, data: this.cached(`delta:${w.seq}`, () => JSON.stringify(this.delta(w.seq))) });
+      const from = w.seq;
+      frames.push(...this.cached(`delta:${from}`, () => this.delta(from, 'progress')));
     }
     w.seq = this.seq;
     return frames;
   }
 
-  private cached(key: string, build: () => string): string {
+  private cached(key: string, build: () => ProgressFrame[]): ProgressFrame[] {
     let data = this.frameCache.get(key);
     if (data === undefined) {
       data = build();
@@ -210,13 +213,15 @@ class BatchHub {
     };
   }
 
-  private delta(sinceSeq: number): BatchDelta {
-    const documents: DocumentView[] = [];
+  /** The documents changed since `sinceSeq`, as one frame or, when large, several. */
+  private delta(sinceSeq: number, event: 'progress' | 'done'): ProgressFrame[] {
+    const documents: SerializedDocument[] = [];
     for (const id of this.order) {
       const entry = this.entries.get(id)!;
-      if (entry.changedAt > sinceSeq) documents.push(entry.view);
+      if (entry.changedAt > sinceSeq) documents.push(entry.serialized);
     }
-    return { batchId: this.batch.id, status: this.status, seq: this.seq, workflowId: this.workflowId, documents };
+    const head = { batchId: this.batch.id, status: this.status, seq: this.seq, workflowId: this.workflowId };
+    return deltaFrames(head, sinceSeq, documents, event, this.o.maxFrameBytes ?? MAX_FRAME_BYTES);
   }
 
   /**
@@ -228,8 +233,11 @@ class BatchHub {
     let changed = false;
     for (const view of views) {
       const entry = this.entries.get(view.documentId);
-      if (!entry || JSON.stringify(entry.view) === JSON.stringify(view)) continue;
+      if (!entry) continue;
+      const serialized = serializeDocument(view);
+      if (serialized.json === entry.serialized.json) continue;
       entry.view = view;
+      entry.serialized = serialized;
       entry.changedAt = next;
       changed = true;
     }
@@ -260,7 +268,10 @@ class BatchHub {
       if (this.order.length === 0) {
         this.seq = Math.max(0, record.finalSeq ?? 0);
         this.order = rows.map((r) => r.id);
-        for (const r of rows) this.entries.set(r.id, { view: documentFromCatalog(r), changedAt: this.seq });
+        for (const r of rows) {
+          const view = documentFromCatalog(r);
+          this.entries.set(r.id, { view, serialized: serializeDocument(view), changedAt: this.seq });
+        }
       }
       if (terminal) {
         this.commit(rows.map(documentFromCatalog), record.finalSeq ?? 0);

@@ -42,7 +42,9 @@ export type BatchView = z.infer<typeof BatchViewSchema>;
 /**
  * An SSE `progress` or `done` frame after the first `snapshot`: the batch's status and seq now,
  * and only the documents that changed since the previous frame, each complete. A client applies
- * them by documentId to the view it has; the frame's seq replaces the view's.
+ * them by documentId to the view it has; the frame's seq replaces the view's. A delta too large
+ * for one frame comes as several, each a delta of its own: the leading parts (without event id)
+ * say a running batch and the seq the client already has, the last one the status and seq now.
  */
 export const BatchDeltaSchema = BatchViewSchema.pick({ batchId: true, status: true, seq: true, workflowId: true }).extend({
   documents: z.array(DocumentViewSchema),

@@ -86,7 +86,7 @@ const streamBatchEvents = tenantRoute({
   operationId: 'streamBatchEvents',
   summary: 'Live progress of a batch (server-sent events)',
   description:
-    "A text/event-stream whose frames carry `id: <seq>`: one `event: snapshot` (a BatchView as JSON), then `event: progress` frames with only the documents that changed (each complete), then one `event: done` bringing the view to the catalog's final state. Works with the session cookie, so EventSource can use it; a reconnect with Last-Event-ID resumes.",
+    "A text/event-stream whose frames carry `id: <seq>`: one `event: snapshot` (a BatchView as JSON), then `event: progress` frames with only the documents that changed (each complete, as a BatchDelta), then one `event: done` bringing the view to the catalog's final state. A progress or done frame holds at most 48 KiB of JSON: a larger delta is split into consecutive `progress` frames of whole documents, and only the last part carries the `id` (for a large done, the last part is the `done`); the leading parts say status `running` and the seq the client already has. Works with the session cookie, so EventSource can use it; a reconnect with Last-Event-ID (the previous seq after a cut mid-split) resumes with a new snapshot.",
   tags,
   request: {
     params: BatchParams,

@@ -2,7 +2,8 @@
  * Live view of one batch: load the current snapshot, then follow `GET /api/batches/{id}/events`.
  * Every connection starts with a `snapshot` frame (the whole view), then `progress` frames carry
  * only the documents that changed, each complete, and `done` the last changes. So a large batch
- * costs a few kilobytes per frame, and a reconnect or a reload still rebuilds the whole view.
+ * costs at most 48 KiB per frame (the server splits a larger delta into parts applied one by one,
+ * only the last with an id), and a reconnect or a reload still rebuilds the whole view.
  * EventSource reconnects by itself (sending Last-Event-ID, after which the server sends a new
  * snapshot once the batch moved on); while it does, `connection` is `reconnecting` so the page
  * can say so.

@@ -27,8 +27,9 @@ class FakeEventSource {
     this.readyState = 1;
     this.onopen?.();
   }
-  frame(event: 'snapshot' | 'progress' | 'done', data: BatchView | BatchDelta): void {
-    this.lastEventId = String(data.seq);
+  /** A frame arrives; with `id` null it has no id line, and the browser keeps the previous Last-Event-ID. */
+  frame(event: 'snapshot' | 'progress' | 'done', data: BatchView | BatchDelta, id: string | null = String(data.seq)): void {
+    if (id !== null) this.lastEventId = id;
     for (const listener of this.listeners.get(event) ?? []) listener({ data: JSON.stringify(data) } as MessageEvent<string>);
   }
   /** The line dropped; `givesUp` is an HTTP error answer, after which a browser does not retry. */
@@ -105,6 +106,27 @@ describe('BatchStream', () => {
     expect(stream.connection).toBe('ended');
     expect(src.closed).toBe(true);
     expect(stream.view).toEqual(view(12, 'completed', [doc('a', 'indexed', 3), doc('b', 'indexed', 1), doc('c', 'indexed', 2)]));
+    expect(finished).toEqual([stream.view]);
+  });
+
+  it('applies a delta split over several frames (only the last with an id) part by part, and ends once, on the last', async () => {
+    const { stream, sources, finished } = setUp([view(3, 'running', [doc('a', 'queued'), doc('b', 'queued'), doc('c', 'queued')])]);
+    await stream.start();
+    const src = sources[0];
+    src.opened();
+    src.frame('snapshot', view(4, 'running', [doc('a', 'queued'), doc('b', 'queued'), doc('c', 'queued')]));
+    // The server's leading parts say the seq the client has and a running batch, and carry no id.
+    src.frame('progress', delta(4, 'running', [doc('a', 'indexed', 1)]), null);
+    src.frame('progress', delta(4, 'running', [doc('b', 'indexed', 2)]), null);
+    expect(src.lastEventId).toBe('4');
+    expect(stream.connection).toBe('live');
+    expect(stream.view?.documents.map((d) => d.status)).toEqual(['indexed', 'indexed', 'queued']);
+    expect(finished).toHaveLength(0);
+
+    src.frame('done', delta(12, 'completed', [doc('c', 'indexed', 3)]));
+    expect(src.lastEventId).toBe('12');
+    expect(stream.connection).toBe('ended');
+    expect(stream.view).toEqual(view(12, 'completed', [doc('a', 'indexed', 1), doc('b', 'indexed', 2), doc('c', 'indexed', 3)]));
     expect(finished).toEqual([stream.view]);
   });
 
