@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BatchView } from '../../../core/contracts.js';
-import { REINDEX_LIMITS, reindexEnd, reindexRequest } from './reindex-form.js';
+import { ApiRequestError } from './api.js';
+import { REINDEX_LIMITS, batchReindexable, reindexEnd, reindexRefusal, reindexRequest } from './reindex-form.js';
 
 const view = (workflowId: string, status: BatchView['status'], documentStatus: BatchView['documents'][number]['status']): BatchView => ({
   batchId: 'b1',
@@ -38,5 +39,29 @@ describe('re-index form', () => {
     expect(reindexEnd(view('ingest-t-b1-r2', 'running', 'embedding'), 'ingest-t-b1', 'd1')).toBeNull();
     expect(reindexEnd(view('ingest-t-b1-r2', 'completed', 'indexed'), 'ingest-t-b1', 'd1')).toMatchObject({ indexed: true, document: { documentId: 'd1' } });
     expect(reindexEnd(view('ingest-t-b1-r2', 'failed', 'failed'), null, 'd1')).toMatchObject({ indexed: false });
+  });
+
+  it('offers a batch re-index once the batch has ended with a document of its own indexed', () => {
+    expect(batchReindexable(null)).toBe(false);
+    expect(batchReindexable(view('ingest-t-b1', 'running', 'indexed'))).toBe(false);
+    expect(batchReindexable(view('ingest-t-b1', 'completed', 'indexed'))).toBe(true);
+    expect(batchReindexable(view('ingest-t-b1', 'completed_with_errors', 'indexed'))).toBe(true);
+    expect(batchReindexable(view('ingest-t-b1', 'failed', 'failed'))).toBe(false);
+    expect(batchReindexable(view('ingest-t-b1', 'cancelled', 'cancelled'))).toBe(false);
+    // A duplicate is `skipped` and shares another document's vectors: nothing of its own to re-index.
+    const duplicate = view('ingest-t-b1', 'completed', 'skipped');
+    duplicate.documents[0].duplicateOf = 'd0';
+    expect(batchReindexable(duplicate)).toBe(false);
+  });
+
+  it("recognises the API's refusals the pages explain, and leaves other errors as they are", () => {
+    const refused = (status: number, code: string) => new ApiRequestError(status, code, 'server words', 'req-1');
+    expect(reindexRefusal(refused(409, 'batch_running'))).toBe('running');
+    expect(reindexRefusal(refused(409, 'not_indexed'))).toBe('notIndexed');
+    expect(reindexRefusal(refused(409, 'nothing_to_reindex'))).toBe('nothingToReindex');
+    expect(reindexRefusal(refused(503, 'temporal_unavailable'))).toBe('unavailable');
+    expect(reindexRefusal(refused(404, 'not_found'))).toBeNull();
+    expect(reindexRefusal(new Error('boom'))).toBeNull();
+    expect(reindexRefusal(null)).toBeNull();
   });
 });

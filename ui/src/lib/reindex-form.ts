@@ -1,11 +1,13 @@
 /**
- * The re-index form of the document page, kept apart from the page so it can be tested alone:
- * the inputs' limits and the request body, both taken from the shared contract schema, so the
- * form refuses exactly what the API would refuse, and says why in the person's language.
+ * The re-index form of the document and batch pages, kept apart from the pages so it can be
+ * tested alone: the inputs' limits and the request body, both taken from the shared contract
+ * schema, so the form refuses exactly what the API would refuse, and says why in the person's
+ * language; and which of the API's refusals the pages put in their own words.
  */
 import type { z } from 'zod';
 import { ReindexRequestSchema, type BatchView, type DocumentView, type ReindexRequest } from '../../../core/contracts.js';
 import { isTerminalBatch } from '../../../core/progress.js';
+import { ApiRequestError } from './api.js';
 
 function bounds(schema: z.ZodNumber): { min: number; max: number } {
   // The schema sets both bounds; a missing one would be a contract change this build must notice.
@@ -51,4 +53,33 @@ export function reindexEnd(view: BatchView | null, earlierWorkflowId: string | n
   if (!view || view.workflowId === earlierWorkflowId || !isTerminalBatch(view.status)) return null;
   const document = view.documents.find((d) => d.documentId === documentId) ?? null;
   return { indexed: document?.status === 'indexed', document };
+}
+
+/**
+ * Whether a batch can be re-indexed as a whole: it has ended (the API refuses a running batch)
+ * and has a document of its own that is indexed (duplicates share another document's vectors).
+ */
+export function batchReindexable(view: BatchView | null): boolean {
+  if (!view || !isTerminalBatch(view.status)) return false;
+  return view.documents.some((d) => d.status === 'indexed' && d.duplicateOf === null);
+}
+
+/** An API refusal of a re-index that the pages explain in their own words. */
+export type ReindexRefusal = 'running' | 'notIndexed' | 'nothingToReindex' | 'unavailable';
+
+/** The refusal among the API's error codes, or null for any other error (shown as the server put it). */
+export function reindexRefusal(err: unknown): ReindexRefusal | null {
+  if (!(err instanceof ApiRequestError)) return null;
+  switch (err.code) {
+    case 'batch_running':
+      return 'running';
+    case 'not_indexed':
+      return 'notIndexed';
+    case 'nothing_to_reindex':
+      return 'nothingToReindex';
+    case 'temporal_unavailable':
+      return 'unavailable';
+    default:
+      return null;
+  }
 }
