@@ -5,8 +5,8 @@
  * One person's session, in order: sign in, upload three files of which one is broken, watch
  * it finish live, read why the broken one failed, retry it, run two batches at once, reload
  * mid-batch, cancel mid-batch, search and open the document at the passage found, re-index it
- * with smaller chunks while it stays searchable, re-index a whole batch from its page, delete,
- * Italian + dark theme, phone width, sign out.
+ * with smaller chunks while it stays searchable, re-index a whole batch from its page, see a
+ * failed re-index reported as failed, delete, Italian + dark theme, phone width, sign out.
  * Every screen is saved to test-results/screenshots/ (ignored by git).
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -598,6 +598,29 @@ describe('web app in Chromium against the real stack', () => {
     await expect.poll(() => page.getByTestId('batch-status').textContent(), { timeout: WAIT }).toBe('Completed');
     await form.getByTestId('reindex-submit').waitFor();
     expect(await page.getByTestId('reindex-error').count()).toBe(0);
+  });
+
+  it('says on the document page that its re-index failed, and search still answers from the old version', async () => {
+    await signedIn();
+    const batchId = await upload([textFile('buoy-log.txt', 'The red buoy at the harbour mouth was repainted in March and relit in April.')]);
+    gate.release(batchId);
+    await expect.poll(() => page.getByTestId('batch-status').textContent(), { timeout: WAIT }).toBe('Completed');
+    await row('buoy-log.txt').getByTestId('document-link').click();
+    await page.getByTestId('reindex-form').waitFor();
+    expect(await page.getByTestId('document-version').textContent()).toBe('1');
+
+    // The new version's embedding fails for good: the run ends, and the record is still
+    // `indexed` at version 1, as it should be; the page must not call that a success.
+    gate.failNextEmbed();
+    await page.getByTestId('reindex-max-tokens').fill('30');
+    await page.getByTestId('reindex-submit').click();
+    const failed = page.getByTestId('reindex-failed');
+    await failed.waitFor({ timeout: WAIT });
+    expect(await failed.textContent()).toContain('The re-index did not complete: search still answers from the previous version.');
+    expect(await page.getByTestId('reindex-done').count()).toBe(0);
+    expect(await page.getByTestId('document-version').textContent()).toBe('1');
+    await page.getByTestId('reindex-form').waitFor(); // and it can be tried again
+    await shot('document-reindex-failed');
   });
 
   it('signs out', async () => {
