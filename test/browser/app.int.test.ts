@@ -5,15 +5,15 @@
  * One person's session, in order: sign in, upload three files of which one is broken, watch
  * it finish live, read why the broken one failed, retry it, run two batches at once, reload
  * mid-batch, cancel mid-batch, search and open the document at the passage found, re-index it
- * with smaller chunks while it stays searchable, delete, Italian + dark theme, phone width,
- * sign out.
+ * with smaller chunks while it stays searchable, re-index a whole batch from its page, see a
+ * failed re-index reported as failed, delete, Italian + dark theme, phone width, sign out.
  * Every screen is saved to test-results/screenshots/ (ignored by git).
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DocumentChunksResponse, SearchResponse } from '../../core/contracts.js';
+import type { DocumentChunksResponse, DocumentListResponse, SearchResponse } from '../../core/contracts.js';
 import { DEV_TENANT } from '../../runtime/dev-tenant.js';
 import { ensureUiBuild, UI_BUILD_DIR } from '../../ui/ensure-build.js';
 import { makeDocx, makePdf, makeText } from '../fixtures/documents.js';
@@ -78,6 +78,18 @@ async function upload(files: { name: string; mimeType: string; buffer: Buffer }[
   await page.waitForURL(/\/batches\/[A-Za-z0-9-]+$/, { timeout: WAIT });
   await page.getByTestId('document-row').first().waitFor({ timeout: WAIT });
   return batchIdFromUrl();
+}
+
+/** Signs in unless the session already is (a test run alone, with -t, starts signed out). */
+async function signedIn(): Promise<void> {
+  await page.goto(`${stack.baseUrl}/`);
+  const key = page.getByLabel('API key');
+  const home = page.getByRole('heading', { name: 'Upload documents' });
+  await key.or(home).first().waitFor();
+  if (!(await key.isVisible())) return;
+  await key.fill(stack.apiKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await home.waitFor();
 }
 
 async function untilHeld(batchId: string): Promise<void> {
@@ -522,6 +534,93 @@ describe('web app in Chromium against the real stack', () => {
     });
     const body = (await res.json()) as { results: { filename: string }[] };
     expect(body.results.map((r) => r.filename)).not.toContain(FILES.notes.name);
+  });
+
+  it('re-indexes a whole batch from its page with smaller chunks, following the new run live', async () => {
+    await signedIn();
+    // Two short documents, cut at the stack's size (120 tokens); at 30, into more chunks.
+    const tide = (place: string) => Array.from({ length: 8 }, (_, i) => `At ${place}, gauge ${i + 1} read two metres of water at dawn.`).join(' ');
+    const batchId = await upload([textFile('tides-north.txt', tide('the north pier')), textFile('tides-south.txt', tide('the south jetty'))]);
+    const form = page.getByTestId('batch-reindex');
+    // Not offered while the batch runs: the API would refuse it.
+    expect(await form.count()).toBe(0);
+    gate.release(batchId);
+    await expect.poll(() => page.getByTestId('batch-status').textContent(), { timeout: WAIT }).toBe('Completed');
+    const apiGet = async <T>(p: string) => (await (await fetch(`${stack.baseUrl}${p}`, { headers: { authorization: `Bearer ${stack.apiKey}` } })).json()) as T;
+    const documents = async () => (await apiGet<DocumentListResponse>(`/api/documents?batchId=${batchId}`)).documents;
+    const before = await documents();
+    expect(before.map((d) => d.version)).toEqual([1, 1]);
+    const chunksBefore = new Map(before.map((d) => [d.documentId, d.chunks]));
+
+    // The same checks as the document's form, in the same words, before anything is sent.
+    await form.getByTestId('reindex-max-tokens').fill('1');
+    await form.getByTestId('reindex-submit').click();
+    expect(await form.getByTestId('reindex-invalid').textContent()).toContain('The largest chunk must be a whole number from 2 to 8192.');
+    await form.getByTestId('reindex-max-tokens').fill('30');
+    await form.getByTestId('reindex-overlap-tokens').fill('0');
+
+    // The new run waits at its embedding step, so the page is seen following it live.
+    gate.hold(batchId);
+    await markDocument();
+    await form.getByTestId('reindex-submit').click();
+    await expect.poll(() => page.getByTestId('toast').allTextContents()).toContainEqual(expect.stringContaining('Re-index started (run 2)'));
+    await untilHeld(batchId);
+    await page.getByTestId('live').waitFor();
+    expect(await page.getByTestId('batch-status').textContent()).toBe('Running');
+    expect(await page.getByTestId('temporal-link').getAttribute('href')).toMatch(/-r2$/);
+    expect(await form.count()).toBe(0);
+    await shot('batch-reindexing');
+
+    gate.release(batchId);
+    await expect.poll(() => page.getByTestId('batch-status').textContent(), { timeout: WAIT }).toBe('Completed');
+    expect(await page.getByTestId('document-status').allTextContents()).toEqual(['Indexed', 'Indexed']);
+    expect(await stillSameDocument()).toBe(true);
+    // Read through the API: both documents answer from their new version, cut into more chunks.
+    const after = await documents();
+    expect(after).toHaveLength(2);
+    for (const d of after) {
+      expect(d.version).toBe(2);
+      expect(d.chunks).toBeGreaterThan(chunksBefore.get(d.documentId)!);
+    }
+    await form.waitFor();
+    await shot('batch-reindexed');
+
+    // A run started elsewhere meanwhile (this page still shows the batch ended): the page's
+    // request is refused in plain words, and the page follows the run that is in the way.
+    gate.hold(batchId);
+    const elsewhere = await fetch(`${stack.baseUrl}/api/batches/${batchId}/reindex`, { method: 'POST', headers: { authorization: `Bearer ${stack.apiKey}` } });
+    expect(elsewhere.status).toBe(202);
+    await form.getByTestId('reindex-submit').click();
+    expect(await page.getByTestId('reindex-error').textContent()).toBe('This batch is still running: wait until it finishes, or cancel it.');
+    await expect.poll(() => page.getByTestId('temporal-link').getAttribute('href'), { timeout: WAIT }).toMatch(/-r3$/);
+    expect(await page.getByTestId('batch-status').textContent()).toBe('Running');
+    gate.release(batchId);
+    await expect.poll(() => page.getByTestId('batch-status').textContent(), { timeout: WAIT }).toBe('Completed');
+    await form.getByTestId('reindex-submit').waitFor();
+    expect(await page.getByTestId('reindex-error').count()).toBe(0);
+  });
+
+  it('says on the document page that its re-index failed, and search still answers from the old version', async () => {
+    await signedIn();
+    const batchId = await upload([textFile('buoy-log.txt', 'The red buoy at the harbour mouth was repainted in March and relit in April.')]);
+    gate.release(batchId);
+    await expect.poll(() => page.getByTestId('batch-status').textContent(), { timeout: WAIT }).toBe('Completed');
+    await row('buoy-log.txt').getByTestId('document-link').click();
+    await page.getByTestId('reindex-form').waitFor();
+    expect(await page.getByTestId('document-version').textContent()).toBe('1');
+
+    // The new version's embedding fails for good: the run ends, and the record is still
+    // `indexed` at version 1, as it should be; the page must not call that a success.
+    gate.failNextEmbed();
+    await page.getByTestId('reindex-max-tokens').fill('30');
+    await page.getByTestId('reindex-submit').click();
+    const failed = page.getByTestId('reindex-failed');
+    await failed.waitFor({ timeout: WAIT });
+    expect(await failed.textContent()).toContain('The re-index did not complete: search still answers from the previous version.');
+    expect(await page.getByTestId('reindex-done').count()).toBe(0);
+    expect(await page.getByTestId('document-version').textContent()).toBe('1');
+    await page.getByTestId('reindex-form').waitFor(); // and it can be tried again
+    await shot('document-reindex-failed');
   });
 
   it('signs out', async () => {

@@ -114,6 +114,7 @@ export const api = {
   batches: (params: { status?: BatchStatus; cursor?: string; limit?: number }) => request(BatchListResponseSchema, 'GET', `/api/batches${query(params)}`),
   cancelBatch: (batchId: string) => request(BatchViewSchema, 'POST', `/api/batches/${encodeURIComponent(batchId)}/cancel`),
   retryBatch: (batchId: string) => request(RetryResponseSchema, 'POST', `/api/batches/${encodeURIComponent(batchId)}/retry`),
+  reindexBatch: (batchId: string, body: ReindexRequest) => request(ReindexResponseSchema, 'POST', `/api/batches/${encodeURIComponent(batchId)}/reindex`, body),
   retryDocument: (documentId: string) => request(RetryResponseSchema, 'POST', `/api/documents/${encodeURIComponent(documentId)}/retry`),
   documents: (params: { status?: DocumentStatus; batchId?: string; cursor?: string; limit?: number }) =>
     request(DocumentListResponseSchema, 'GET', `/api/documents${query(params)}`),

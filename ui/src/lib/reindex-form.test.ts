@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { BatchView } from '../../../core/contracts.js';
-import { REINDEX_LIMITS, reindexEnd, reindexRequest } from './reindex-form.js';
+import type { BatchView, DocumentDetail } from '../../../core/contracts.js';
+import { ApiRequestError } from './api.js';
+import { REINDEX_LIMITS, batchReindexable, reindexEnded, reindexOutcome, reindexRefusal, reindexRequest } from './reindex-form.js';
 
 const view = (workflowId: string, status: BatchView['status'], documentStatus: BatchView['documents'][number]['status']): BatchView => ({
   batchId: 'b1',
@@ -32,11 +33,64 @@ describe('re-index form', () => {
   });
 
   it('sees the end of the run it started, not of the run shown before', () => {
-    expect(reindexEnd(null, null, 'd1')).toBeNull();
+    expect(reindexEnded(null, null)).toBe(false);
     // The stream still shows the earlier, finished run: that is not the re-index's end.
-    expect(reindexEnd(view('ingest-t-b1', 'completed', 'indexed'), 'ingest-t-b1', 'd1')).toBeNull();
-    expect(reindexEnd(view('ingest-t-b1-r2', 'running', 'embedding'), 'ingest-t-b1', 'd1')).toBeNull();
-    expect(reindexEnd(view('ingest-t-b1-r2', 'completed', 'indexed'), 'ingest-t-b1', 'd1')).toMatchObject({ indexed: true, document: { documentId: 'd1' } });
-    expect(reindexEnd(view('ingest-t-b1-r2', 'failed', 'failed'), null, 'd1')).toMatchObject({ indexed: false });
+    expect(reindexEnded(view('ingest-t-b1', 'completed', 'indexed'), 'ingest-t-b1')).toBe(false);
+    expect(reindexEnded(view('ingest-t-b1-r2', 'running', 'embedding'), 'ingest-t-b1')).toBe(false);
+    expect(reindexEnded(view('ingest-t-b1-r2', 'completed', 'indexed'), 'ingest-t-b1')).toBe(true);
+    expect(reindexEnded(view('ingest-t-b1-r2', 'failed', 'failed'), null)).toBe(true);
+  });
+
+  it('judges the outcome by the version search answers from, since a failed new version leaves the record indexed', () => {
+    const record = (version: number, status: DocumentDetail['status'] = 'indexed', error: DocumentDetail['error'] = null): DocumentDetail => ({
+      documentId: 'd1',
+      batchId: 'b1',
+      filename: 'a.txt',
+      format: 'txt',
+      size: 10,
+      contentHash: 'h',
+      status,
+      chunks: 4,
+      attempt: 1,
+      error,
+      duplicateOf: null,
+      run: 2,
+      workflowId: 'ingest-t-b1-r2',
+      version,
+      createdAt: '2026-01-01T00:00:00Z',
+      updatedAt: '2026-01-01T00:00:00Z',
+    });
+    const seen = { code: 'internal_error', message: 'the embedding service failed' } as const;
+    expect(reindexOutcome(1, record(2), null)).toEqual({ indexed: true, failure: null });
+    // A failure seen on the way is not the outcome when the new version did become active.
+    expect(reindexOutcome(1, record(2), seen)).toEqual({ indexed: true, failure: null });
+    // The record says indexed, at the version it had: the re-index failed, for the reason seen live if any.
+    expect(reindexOutcome(1, record(1), seen)).toEqual({ indexed: false, failure: seen });
+    expect(reindexOutcome(1, record(1), null)).toEqual({ indexed: false, failure: null });
+    expect(reindexOutcome(1, record(1, 'failed', seen), null)).toEqual({ indexed: false, failure: seen });
+  });
+
+  it('offers a batch re-index once the batch has ended with a document of its own indexed', () => {
+    expect(batchReindexable(null)).toBe(false);
+    expect(batchReindexable(view('ingest-t-b1', 'running', 'indexed'))).toBe(false);
+    expect(batchReindexable(view('ingest-t-b1', 'completed', 'indexed'))).toBe(true);
+    expect(batchReindexable(view('ingest-t-b1', 'completed_with_errors', 'indexed'))).toBe(true);
+    expect(batchReindexable(view('ingest-t-b1', 'failed', 'failed'))).toBe(false);
+    expect(batchReindexable(view('ingest-t-b1', 'cancelled', 'cancelled'))).toBe(false);
+    // A duplicate is `skipped` and shares another document's vectors: nothing of its own to re-index.
+    const duplicate = view('ingest-t-b1', 'completed', 'skipped');
+    duplicate.documents[0].duplicateOf = 'd0';
+    expect(batchReindexable(duplicate)).toBe(false);
+  });
+
+  it("recognises the API's refusals the pages explain, and leaves other errors as they are", () => {
+    const refused = (status: number, code: string) => new ApiRequestError(status, code, 'server words', 'req-1');
+    expect(reindexRefusal(refused(409, 'batch_running'))).toBe('running');
+    expect(reindexRefusal(refused(409, 'not_indexed'))).toBe('notIndexed');
+    expect(reindexRefusal(refused(409, 'nothing_to_reindex'))).toBe('nothingToReindex');
+    expect(reindexRefusal(refused(503, 'temporal_unavailable'))).toBe('unavailable');
+    expect(reindexRefusal(refused(404, 'not_found'))).toBeNull();
+    expect(reindexRefusal(new Error('boom'))).toBeNull();
+    expect(reindexRefusal(null)).toBeNull();
   });
 });

@@ -1,11 +1,13 @@
 /**
- * The re-index form of the document page, kept apart from the page so it can be tested alone:
- * the inputs' limits and the request body, both taken from the shared contract schema, so the
- * form refuses exactly what the API would refuse, and says why in the person's language.
+ * The re-index form of the document and batch pages, kept apart from the pages so it can be
+ * tested alone: the inputs' limits and the request body, both taken from the shared contract
+ * schema, so the form refuses exactly what the API would refuse, and says why in the person's
+ * language; and which of the API's refusals the pages put in their own words.
  */
 import type { z } from 'zod';
-import { ReindexRequestSchema, type BatchView, type DocumentView, type ReindexRequest } from '../../../core/contracts.js';
+import { ReindexRequestSchema, type BatchView, type DocumentDetail, type ReindexRequest } from '../../../core/contracts.js';
 import { isTerminalBatch } from '../../../core/progress.js';
+import { ApiRequestError } from './api.js';
 
 function bounds(schema: z.ZodNumber): { min: number; max: number } {
   // The schema sets both bounds; a missing one would be a contract change this build must notice.
@@ -42,13 +44,54 @@ export function reindexRequest(
 }
 
 /**
- * How a re-index run ended, from its batch's live view: `view` must be of the run the re-index
- * started, not the earlier run the stream may still have shown when it was asked for (a batch's
- * workflow id differs from run to run). Null while the run goes on; otherwise whether the
- * document's new version is the one search now answers from.
+ * Whether the re-index run has ended, from its batch's live view: `view` must be of the run the
+ * re-index started, not the earlier run the stream may still have shown when it was asked for (a
+ * batch's workflow id differs from run to run).
  */
-export function reindexEnd(view: BatchView | null, earlierWorkflowId: string | null, documentId: string): { indexed: boolean; document: DocumentView | null } | null {
-  if (!view || view.workflowId === earlierWorkflowId || !isTerminalBatch(view.status)) return null;
-  const document = view.documents.find((d) => d.documentId === documentId) ?? null;
-  return { indexed: document?.status === 'indexed', document };
+export function reindexEnded(view: BatchView | null, earlierWorkflowId: string | null): boolean {
+  return view !== null && view.workflowId !== earlierWorkflowId && isTerminalBatch(view.status);
+}
+
+/** Why a document's new version failed: its reason code and the step's own words. */
+export type ReindexFailure = NonNullable<DocumentDetail['error']>;
+
+/**
+ * How a document's re-index turned out, from its record read again once the run ended. The
+ * run's last frame, like the record, is the catalog's: a document whose new version failed is
+ * `indexed` there, at its old version and with no reason. So what tells the outcome is whether
+ * the version search answers from moved on; the reason is the failure the live view showed
+ * while the run went on, if it showed one before the run's end replaced it.
+ */
+export function reindexOutcome(versionBefore: number, after: DocumentDetail, seenFailure: ReindexFailure | null): { indexed: boolean; failure: ReindexFailure | null } {
+  const indexed = after.status === 'indexed' && after.version > versionBefore;
+  return { indexed, failure: indexed ? null : (seenFailure ?? after.error) };
+}
+
+/**
+ * Whether a batch can be re-indexed as a whole: it has ended (the API refuses a running batch)
+ * and has a document of its own that is indexed (duplicates share another document's vectors).
+ */
+export function batchReindexable(view: BatchView | null): boolean {
+  if (!view || !isTerminalBatch(view.status)) return false;
+  return view.documents.some((d) => d.status === 'indexed' && d.duplicateOf === null);
+}
+
+/** An API refusal of a re-index that the pages explain in their own words. */
+export type ReindexRefusal = 'running' | 'notIndexed' | 'nothingToReindex' | 'unavailable';
+
+/** The refusal among the API's error codes, or null for any other error (shown as the server put it). */
+export function reindexRefusal(err: unknown): ReindexRefusal | null {
+  if (!(err instanceof ApiRequestError)) return null;
+  switch (err.code) {
+    case 'batch_running':
+      return 'running';
+    case 'not_indexed':
+      return 'notIndexed';
+    case 'nothing_to_reindex':
+      return 'nothingToReindex';
+    case 'temporal_unavailable':
+      return 'unavailable';
+    default:
+      return null;
+  }
 }
