@@ -22,7 +22,13 @@ export const chunkManifestKey = (chunksKey: string) => `${chunksKey}/manifest.js
 export const ChunkManifestSchema = z.object({ chunkCount: z.number().int().min(0), groupSize: z.number().int().min(1) });
 export type ChunkManifest = z.infer<typeof ChunkManifestSchema>;
 export const chunkGroupKey = (chunksKey: string, start: number) => `${chunksKey}/${start}.json`;
-export const vectorsKey = (prefix: string, start: number) => `${prefix}/vectors/${start}.f32`;
+/**
+ * The stored vectors of one chunk group, per index generation: each generation has its own
+ * embedding model, so vectors cached for one must never be read as another's. Generation 1 keeps
+ * the key it always had.
+ */
+export const vectorsKey = (prefix: string, start: number, generation = 1) =>
+  generation === 1 ? `${prefix}/vectors/${start}.f32` : `${prefix}/vectors-g${generation}/${start}.f32`;
 
 /** Vectors travel between embed and upsert as raw float32, row after row. */
 export function encodeVectors(vectors: number[][]): Uint8Array {

@@ -213,3 +213,54 @@ export interface MaintenanceActivities {
   /** Vector-store housekeeping for one tenant's collection; returns what was done. */
   compactTenantVectors(input: { tenantId: string }): Promise<string>;
 }
+
+/** Steps of an embedding-model switch (workflows/model-switch.ts); served by the index pool. */
+export interface ModelSwitchActivities {
+  /**
+   * Records the new index space as being built for `model` and creates its collections. Refuses
+   * (non-retryable) a model that is not configured, the model already in use, or a second switch
+   * while one runs. A retry of the same run finds its own space again.
+   */
+  openIndexSpace(input: { tenantId: string; model: string; workflowId: string }): Promise<OpenedIndexSpace>;
+  /**
+   * Copies a page of the tenant's indexed documents (in id order, after `after`) from the active
+   * space into space `generation`, re-embedding their stored chunk texts with its model; nothing is
+   * parsed again. With `verify`, a document whose active version is already complete there is
+   * skipped. A document the new model refuses is reported, not thrown.
+   */
+  copyToIndexSpace(input: CopyToSpaceInput): Promise<CopyToSpaceOutput>;
+  /** Removes points of space `generation` that the catalog no longer backs (deleted documents, replaced versions). */
+  pruneIndexSpace(input: { tenantId: string; generation: number }): Promise<{ removed: number }>;
+  /** The swap: space `generation` answers search from now on, in one catalog write. */
+  activateIndexSpace(input: { tenantId: string; generation: number }): Promise<void>;
+  /** Drops the collections of a replaced or abandoned space and records it as closed. */
+  dropIndexSpace(input: { tenantId: string; generation: number }): Promise<void>;
+}
+
+export interface OpenedIndexSpace {
+  generation: number;
+  /** The space serving search while the new one is built. */
+  previousGeneration: number;
+  previousModel: string;
+  /** Indexed documents when the switch began, for progress. */
+  documents: number;
+}
+
+export interface CopyToSpaceInput {
+  tenantId: string;
+  generation: number;
+  /** Document id the previous page ended at; null for the first page. */
+  after: string | null;
+  limit: number;
+  verify: boolean;
+}
+
+export interface CopyToSpaceOutput {
+  /** Where the next page starts; null when this was the last. */
+  next: string | null;
+  /** Indexed documents looked at. */
+  documents: number;
+  /** Documents written to the new space (all of them on the first pass, the incomplete ones when verifying). */
+  copied: number;
+  failed: { documentId: string; filename: string; reason: string }[];
+}

@@ -5,10 +5,11 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { createFsBlobStore } from '../adapters/blob-store.js';
 import { contractDocument } from '../adapters/catalog.contract.js';
+import { createTenantSpaces, fixedSpaces, modelSet, spaceRoutedStore } from '../adapters/index-spaces.js';
 import { createLanceDbStore } from '../adapters/lancedb-store.js';
 import { createSqliteCatalog } from '../adapters/sqlite-catalog.js';
 import { contractPoint } from '../adapters/vector-store.contract.js';
-import type { Catalog } from '../adapters/catalog.js';
+import type { Catalog, IndexSpaceRecord } from '../adapters/catalog.js';
 import { EmbeddingResponseError, type Embedder } from '../adapters/embedder.js';
 import { EmbeddingRequestError } from '../adapters/openai-embedder.js';
 import type { VectorPoint, VectorStore } from '../adapters/vector-store.js';
@@ -63,7 +64,7 @@ async function pack(blobs: ReturnType<typeof createFsBlobStore>): Promise<IndexI
 async function indexPack(embedder: Embedder) {
   const blobs = createFsBlobStore(mkdtempSync(path.join(os.tmpdir(), 'docflow-index-')));
   const { store, written } = recordingStore();
-  const activities = createIndexActivities({ blobs, catalog: {} as Catalog, embedder, vectors: store });
+  const activities = createIndexActivities({ blobs, catalog: {} as Catalog, vectors: store, spaces: fixedSpaces(store, embedder) });
   const out: IndexOutput = await new MockActivityEnvironment().run(activities.indexChunks, await pack(blobs));
   const outcome = Object.fromEntries(out.items.map((i) => [i.documentId, i.ok ? 'indexed' : `${i.failure.step} ${i.failure.code}`]));
   return { outcome, written: written.map((p) => p.payload.documentId) };
@@ -100,7 +101,7 @@ describe('the index step (embed and upsert a pack of documents)', () => {
     );
     const blobs = createFsBlobStore(mkdtempSync(path.join(os.tmpdir(), 'docflow-index-')));
     const { store, written } = recordingStore();
-    const activities = createIndexActivities({ blobs, catalog: {} as Catalog, embedder, vectors: store });
+    const activities = createIndexActivities({ blobs, catalog: {} as Catalog, vectors: store, spaces: fixedSpaces(store, embedder) });
     const out: IndexOutput = await new MockActivityEnvironment().run(activities.indexChunks, await pack(blobs));
     const failures = Object.fromEntries(out.items.map((i) => [i.documentId, i.ok ? 'indexed' : `${i.failure.code} ${i.failure.retryable ? 'retryable' : 'final'}`]));
     expect(failures).toEqual({ alpha: 'internal_error retryable', beta: 'embedding_rejected final', gamma: 'internal_error retryable' });
@@ -118,7 +119,8 @@ describe('the index step (embed and upsert a pack of documents)', () => {
   it('retries the whole pack when the endpoint is only unavailable', async () => {
     const { embedder } = scriptedEmbedder(() => new Error('connection reset'));
     const blobs = createFsBlobStore(mkdtempSync(path.join(os.tmpdir(), 'docflow-index-')));
-    const activities = createIndexActivities({ blobs, catalog: {} as Catalog, embedder, vectors: recordingStore().store });
+    const { store } = recordingStore();
+    const activities = createIndexActivities({ blobs, catalog: {} as Catalog, vectors: store, spaces: fixedSpaces(store, embedder) });
     await expect(new MockActivityEnvironment().run(activities.indexChunks, await pack(blobs))).rejects.toThrow(/connection reset/);
   });
 });
@@ -152,7 +154,12 @@ describe('re-index bookkeeping (real SQLite catalog and LanceDB)', () => {
         contractPoint('t', 'broke', 0, [1, 0, 0, 0], { version: 1 }),
         contractPoint('t', 'broke', 0, [1, 0, 0, 0], { version: 2 }),
       ]);
-      const activities = createIndexActivities({ blobs: createFsBlobStore(path.join(dir, 'files')), catalog, embedder: scriptedEmbedder(() => undefined).embedder, vectors });
+      const activities = createIndexActivities({
+        blobs: createFsBlobStore(path.join(dir, 'files')),
+        catalog,
+        vectors,
+        spaces: fixedSpaces(vectors, scriptedEmbedder(() => undefined).embedder),
+      });
       const env = new MockActivityEnvironment();
       const input: RecordOutcomesInput = {
         tenantId: 't',
@@ -175,5 +182,85 @@ describe('re-index bookkeeping (real SQLite catalog and LanceDB)', () => {
       await vectors.close();
       await catalog.close();
     }
+  });
+});
+
+describe('the index step during an embedding-model switch', () => {
+  /** Spaces from catalog rows that change as `rows` is reassigned, each generation its own recording store. */
+  function switchingSpaces(defaultEmbedder: Embedder, other: Embedder) {
+    const stores = new Map<number, ReturnType<typeof recordingStore>>();
+    const storeOf = (generation: number) => {
+      if (!stores.has(generation)) stores.set(generation, recordingStore());
+      return stores.get(generation)!;
+    };
+    const base = { ...storeOf(1).store, forGeneration: (g: number) => storeOf(g).store } as unknown as VectorStore;
+    const state = { rows: [] as IndexSpaceRecord[] };
+    const spaces = createTenantSpaces({ catalog: { listIndexSpaces: async () => state.rows }, vectors: base, models: modelSet(defaultEmbedder, [other]) });
+    const written = (generation: number) => storeOf(generation).written.map((p) => `${p.payload.documentId}:${p.vector.length}`);
+    return { spaces, base, state, written };
+  }
+  const space = (generation: number, model: string, state: IndexSpaceRecord['state']): IndexSpaceRecord => ({
+    tenantId: 't',
+    generation,
+    model,
+    dimensions: 4,
+    state,
+    workflowId: null,
+    createdAt: '',
+    activatedAt: null,
+  });
+  const otherModel = (fail?: Error): Embedder => ({
+    model: 'other',
+    dimensions: async () => 2,
+    health: async () => ({ ok: true, detail: 'other' }),
+    embed: async (texts) => {
+      if (fail) throw fail;
+      return texts.map(() => [1, 0]);
+    },
+  });
+
+  it('writes the pack to the space being built too, with that space’s own model', async () => {
+    const { embedder } = scriptedEmbedder(() => undefined);
+    const { spaces, base, state, written } = switchingSpaces(embedder, otherModel());
+    state.rows = [space(1, 'scripted', 'active'), space(2, 'other', 'building')];
+    const blobs = createFsBlobStore(mkdtempSync(path.join(os.tmpdir(), 'docflow-index-')));
+    const activities = createIndexActivities({ blobs, catalog: {} as Catalog, vectors: spaceRoutedStore(base, spaces), spaces });
+    const out: IndexOutput = await new MockActivityEnvironment().run(activities.indexChunks, await pack(blobs));
+    expect(out.items.every((i) => i.ok)).toBe(true);
+    expect(written(1).sort()).toEqual(['alpha:4', 'beta:4', 'gamma:4']);
+    expect(written(2).sort()).toEqual(['alpha:2', 'beta:2', 'gamma:2']);
+  });
+
+  it('indexes the documents even when the space being built cannot be written (its switch copies them later)', async () => {
+    const { embedder } = scriptedEmbedder(() => undefined);
+    const { spaces, base, state, written } = switchingSpaces(embedder, otherModel(new Error('HTTP 503 after 3 attempts')));
+    state.rows = [space(1, 'scripted', 'active'), space(2, 'other', 'building')];
+    const blobs = createFsBlobStore(mkdtempSync(path.join(os.tmpdir(), 'docflow-index-')));
+    const activities = createIndexActivities({ blobs, catalog: {} as Catalog, vectors: spaceRoutedStore(base, spaces), spaces });
+    const out: IndexOutput = await new MockActivityEnvironment().run(activities.indexChunks, await pack(blobs));
+    expect(out.items.every((i) => i.ok)).toBe(true);
+    expect(written(1)).toHaveLength(3);
+    expect(written(2)).toEqual([]);
+  });
+
+  it('also writes a space that became active while the pack ran, so the swap cannot lose it', async () => {
+    const { embedder } = scriptedEmbedder(() => undefined);
+    const { spaces, base, state, written } = switchingSpaces(embedder, otherModel());
+    state.rows = [space(1, 'scripted', 'active')];
+    const blobs = createFsBlobStore(mkdtempSync(path.join(os.tmpdir(), 'docflow-index-')));
+    // The swap lands between the pack's first read of the spaces and its write.
+    const swapping = {
+      ...spaces,
+      writable: async (tenantId: string) => {
+        const now = await spaces.writable(tenantId);
+        state.rows = [space(1, 'scripted', 'retiring'), space(2, 'other', 'active')];
+        return now;
+      },
+    };
+    const activities = createIndexActivities({ blobs, catalog: {} as Catalog, vectors: spaceRoutedStore(base, spaces), spaces: swapping });
+    const out: IndexOutput = await new MockActivityEnvironment().run(activities.indexChunks, await pack(blobs));
+    expect(out.items.every((i) => i.ok)).toBe(true);
+    expect(written(1)).toHaveLength(3);
+    expect(written(2).sort()).toEqual(['alpha:2', 'beta:2', 'gamma:2']);
   });
 });

@@ -10,8 +10,9 @@ import type { ParsedDocument } from '../core/parsed.js';
 import { chunkDocument, chunkOptionsWith, type ChunkOptions } from '../core/chunking.js';
 import type { BlobStore } from '../adapters/blob-store.js';
 import type { Catalog } from '../adapters/catalog.js';
-import { EmbeddingResponseError, type Embedder } from '../adapters/embedder.js';
-import type { VectorStore } from '../adapters/vector-store.js';
+import { EmbeddingResponseError } from '../adapters/embedder.js';
+import type { LiveSpace, TenantSpaces } from '../adapters/index-spaces.js';
+import type { VectorPoint, VectorStore } from '../adapters/vector-store.js';
 import { chunkPoints } from './points.js';
 import {
   chunkGroupKey,
@@ -219,8 +220,10 @@ function documentOfInput(ranges: PackRange[], input: number): string | undefined
 export interface IndexDeps {
   blobs: BlobStore;
   catalog: Catalog;
-  embedder: Embedder;
+  /** The store as routed by index space (adapters/index-spaces.ts): deletes reach every space. */
   vectors: VectorStore;
+  /** Which space (collection and embedding model) each write goes to. */
+  spaces: TenantSpaces;
   heartbeatMs?: number;
 }
 
@@ -232,7 +235,8 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
     if (group.length !== end - start) throw new Error(`chunk group ${start} has ${group.length} chunks, expected ${end - start}`);
     return group;
   };
-  const vectorsKeyOf = (tenantId: string, documentId: string, version: number, start: number) => vectorsKey(documentArtifactPrefix(tenantId, documentId, version), start);
+  const vectorsKeyOf = (space: LiveSpace, tenantId: string, documentId: string, version: number, start: number) =>
+    vectorsKey(documentArtifactPrefix(tenantId, documentId, version), start, space.generation);
   /** Vectors stored for a range by an earlier attempt or run: never paid for twice. */
   const hasVectors = async (key: string, rows: number, dimensions: number) => (await deps.blobs.artifactSize(key)) === rows * dimensions * Float32Array.BYTES_PER_ELEMENT;
 
@@ -247,18 +251,18 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
    * refused: its failure must be reported, or the pack's retry would embed it again, so the
    * ranges not embedded yet come back as retryable failures of their own instead.
    */
-  const embedMissing = async (ranges: PackRange[], failures: Map<PackRange, StepFailure>, signal: AbortSignal): Promise<void> => {
+  const embedMissing = async (space: LiveSpace, ranges: PackRange[], failures: Map<PackRange, StepFailure>, signal: AbortSignal): Promise<void> => {
     try {
-      await embedPinningRefusals(ranges, failures, signal);
+      await embedPinningRefusals(space, ranges, failures, signal);
     } catch (err) {
       if (failures.size === 0 || signal.aborted) throw err;
       for (const r of ranges) if (!r.vectors && !failures.has(r)) failures.set(r, stepFailure('embed', err));
     }
   };
 
-  const embedPinningRefusals = async (ranges: PackRange[], failures: Map<PackRange, StepFailure>, signal: AbortSignal): Promise<void> => {
+  const embedPinningRefusals = async (space: LiveSpace, ranges: PackRange[], failures: Map<PackRange, StepFailure>, signal: AbortSignal): Promise<void> => {
     const embedInto = async (some: PackRange[]) => {
-      const vectors = await deps.embedder.embed(
+      const vectors = await space.embedder.embed(
         some.flatMap((r) => r.chunks.map((c) => c.text)),
         'passage',
         signal,
@@ -298,6 +302,72 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
     }
   };
 
+  /**
+   * During an embedding-model switch the pack's chunks also go to the space being built, embedded
+   * by that space's model. Written after the active space, then the tenant's spaces are read
+   * again: a switch that began (or swapped) while this pack ran gets the pack too, so the switch's
+   * copy, which starts after its space exists, and this write between them miss nothing.
+   * The space being built never holds up indexing: if its model refuses a document or its
+   * endpoint is down, the document is still indexed in the space that serves search, and the
+   * switch's verification pass copies it (or reports it) before any swap. A space that became
+   * active while the pack ran is different: it serves search now, so failing to write it fails
+   * the pack, which is retried.
+   */
+  const writeOtherSpaces = async (tenantId: string, batchId: string, written: LiveSpace, building: LiveSpace[], ready: PackRange[], signal: AbortSignal) => {
+    const done = new Set([written.generation]);
+    const writeTo = async (target: LiveSpace) => {
+      done.add(target.generation);
+      const points = await embedForSpace(target, tenantId, batchId, ready, signal);
+      if (points.length === 0) return;
+      await target.vectors.ensureCollection(tenantId, await target.embedder.dimensions());
+      await target.vectors.upsert(tenantId, points);
+    };
+    for (const target of building) {
+      try {
+        await writeTo(target);
+      } catch (err) {
+        if (signal.aborted) throw err;
+        Context.current().log.warn('writing the index space being built failed; its switch will copy these documents', {
+          generation: target.generation,
+          model: target.model,
+          error: String(err),
+        });
+      }
+    }
+    for (const target of await deps.spaces.writable(tenantId)) if (!done.has(target.generation)) await writeTo(target);
+  };
+
+  /** The ranges' points as `target`'s model embeds them; ranges of documents it refuses are left out. */
+  const embedForSpace = async (target: LiveSpace, tenantId: string, batchId: string, ranges: PackRange[], signal: AbortSignal): Promise<VectorPoint[]> => {
+    const pointsOf = async (some: PackRange[]) => {
+      const vectors = await target.embedder.embed(
+        some.flatMap((r) => r.chunks.map((c) => c.text)),
+        'passage',
+        signal,
+      );
+      let at = 0;
+      return some.flatMap((r) => {
+        const rows = vectors.slice(at, at + r.chunks.length);
+        at += r.chunks.length;
+        return chunkPoints({ ...r.item, tenantId, batchId }, r.chunks, rows);
+      });
+    };
+    try {
+      return await pointsOf(ranges);
+    } catch (err) {
+      if (!(err instanceof DocumentError)) throw err;
+    }
+    const points: VectorPoint[] = [];
+    for (const documentId of new Set(ranges.map((r) => r.item.documentId))) {
+      try {
+        points.push(...(await pointsOf(ranges.filter((r) => r.item.documentId === documentId))));
+      } catch (err) {
+        if (!(err instanceof DocumentError)) throw err;
+      }
+    }
+    return points;
+  };
+
   return {
     async loadShardDocuments({ tenantId, batchId, run, offset, limit }) {
       const docs = await deps.catalog.listBatchDocuments(tenantId, batchId, offset, limit, run);
@@ -314,10 +384,11 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
     indexChunks: (input) =>
       classified(() =>
         withHeartbeat(heartbeatMs, async (signal) => {
-          const dimensions = await deps.embedder.dimensions();
+          const [space, ...building] = await deps.spaces.writable(input.tenantId);
+          const dimensions = await space.embedder.dimensions();
           const ranges: PackRange[] = await Promise.all(
             input.items.map(async (item) => {
-              const key = vectorsKeyOf(input.tenantId, item.documentId, item.version, item.start);
+              const key = vectorsKeyOf(space, input.tenantId, item.documentId, item.version, item.start);
               const chunks = await readGroup(item.chunksKey, item.start, item.end);
               const vectors = (await hasVectors(key, chunks.length, dimensions)) ? decodeVectors(await deps.blobs.readArtifact(key), dimensions) : null;
               return { item, key, chunks, vectors, stored: vectors !== null };
@@ -325,6 +396,7 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
           );
           const failures = new Map<PackRange, StepFailure>();
           await embedMissing(
+            space,
             ranges.filter((r) => !r.vectors),
             failures,
             signal,
@@ -334,9 +406,10 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
           await Promise.all(ready.filter((r) => !r.stored).map((r) => deps.blobs.writeArtifact(r.key, encodeVectors(r.vectors!))));
           if (ready.length > 0) {
             const points = ready.flatMap((r) => chunkPoints({ ...r.item, tenantId: input.tenantId, batchId: input.batchId }, r.chunks, r.vectors!));
-            await deps.vectors.ensureCollection(input.tenantId, dimensions);
+            await space.vectors.ensureCollection(input.tenantId, dimensions);
             // One write for the whole pack: every commit costs the store far more than its rows.
-            await deps.vectors.upsert(input.tenantId, points);
+            await space.vectors.upsert(input.tenantId, points);
+            await writeOtherSpaces(input.tenantId, input.batchId, space, building, ready, signal);
           }
           return {
             items: ranges.map((r): IndexedRange => {
@@ -349,12 +422,13 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
       ),
     embedChunks: (input) =>
       classified(async () => {
-        const key = vectorsKeyOf(input.tenantId, input.documentId, input.version, input.start);
-        const dimensions = await deps.embedder.dimensions();
+        const space = await deps.spaces.active(input.tenantId);
+        const key = vectorsKeyOf(space, input.tenantId, input.documentId, input.version, input.start);
+        const dimensions = await space.embedder.dimensions();
         if (await hasVectors(key, input.end - input.start, dimensions)) return { vectorsKey: key, dimensions };
         const group = await readGroup(input.chunksKey, input.start, input.end);
         const vectors = await withHeartbeat(heartbeatMs, (signal) =>
-          deps.embedder.embed(
+          space.embedder.embed(
             group.map((c) => c.text),
             'passage',
             signal,
@@ -365,13 +439,14 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
       }),
     upsertChunks: (input) =>
       classified(async () => {
+        const space = await deps.spaces.active(input.tenantId);
         const group = await readGroup(input.chunksKey, input.start, input.end);
-        const dimensions = await deps.embedder.dimensions();
+        const dimensions = await space.embedder.dimensions();
         const vectors = decodeVectors(await deps.blobs.readArtifact(input.vectorsKey), dimensions);
         if (vectors.length !== group.length) throw new Error(`vectors artifact has ${vectors.length} rows, expected ${group.length}`);
         const points = chunkPoints(input, group, vectors);
-        await deps.vectors.ensureCollection(input.tenantId, dimensions);
-        await deps.vectors.upsert(input.tenantId, points);
+        await space.vectors.ensureCollection(input.tenantId, dimensions);
+        await space.vectors.upsert(input.tenantId, points);
         return { upserted: points.length };
       }),
     async recordOutcomes({ tenantId, outcomes, reindex }) {

@@ -342,6 +342,14 @@ export function describeCatalogContract(name: string, makeStore: MakeCatalogStor
       expect(await ids({ limit: 10, offset: 0, batchId: 'b3' })).toEqual(['d5', 'd4']);
       expect(await ids({ limit: 10, offset: 0, batchId: 'b3', status: 'indexed' })).toEqual(['d4']);
       expect(await ids({ limit: 10, offset: 0, batchId: 'e' })).toEqual([]);
+      // The keyset walk: id order, pages that continue where the last one ended, one tenant only.
+      const after = async (afterId: string | null, limit: number) => (await catalog.listDocumentsAfter('a', afterId, limit)).map((d) => d.id);
+      expect(await after(null, 2)).toEqual(['d1', 'd2']);
+      expect(await after('d2', 2)).toEqual(['d3', 'd4']);
+      expect(await after('d4', 2)).toEqual(['d5']);
+      expect(await after('d5', 2)).toEqual([]);
+      await catalog.deleteDocument('a', 'd3');
+      expect(await after('d2', 2)).toEqual(['d4', 'd5']);
     });
 
     it('finds the oldest indexed document with the same content, within a tenant', async () => {
@@ -467,6 +475,126 @@ export function describeCatalogContract(name: string, makeStore: MakeCatalogStor
       await catalog.setBatchStatus('a', 'b1', 'failed', 5);
       expect(await catalog.startRetry('a', 'b1', ['d2'], (run) => `w-r${run}`)).toEqual({ run: 4, documentIds: ['d2'] });
       expect(await catalog.getDocument('a', 'd2')).toMatchObject({ status: 'queued', version: 3, activeVersion: 3, pendingVersion: null });
+    });
+
+    describe('index spaces', () => {
+      const gen1 = { model: 'model-a', dimensions: 8 };
+      const switchTo = (model: string, workflowId: string, dimensions = 16) => ({ model, dimensions, workflowId });
+
+      it('records generation 1 as active and opens generation 2 as building on the first switch', async () => {
+        const catalog = await open();
+        await catalog.ensureTenant('a');
+        const tenantCreated = clock.iso();
+        expect(await catalog.listIndexSpaces('a')).toEqual([]);
+        clock.tick();
+        const opened = await catalog.beginIndexSpace('a', switchTo('model-b', 'switch-1'), gen1);
+        const gen2 = { tenantId: 'a', generation: 2, model: 'model-b', dimensions: 16, state: 'building', workflowId: 'switch-1', createdAt: clock.iso(), activatedAt: null };
+        expect(opened).toEqual(gen2);
+        expect(await catalog.listIndexSpaces('a')).toEqual([
+          { tenantId: 'a', generation: 1, model: 'model-a', dimensions: 8, state: 'active', workflowId: null, createdAt: tenantCreated, activatedAt: tenantCreated },
+          gen2,
+        ]);
+      });
+
+      it('opens one switch at a time: refused while building and while retiring, then generation 3', async () => {
+        const catalog = await open();
+        await catalog.ensureTenant('a');
+        await catalog.beginIndexSpace('a', switchTo('model-b', 'switch-1'), gen1);
+        const before = await catalog.listIndexSpaces('a');
+        expect(await catalog.beginIndexSpace('a', switchTo('model-c', 'switch-2'), gen1)).toBeNull();
+        expect(await catalog.listIndexSpaces('a')).toEqual(before);
+
+        clock.tick();
+        expect(await catalog.activateIndexSpace('a', 2)).toBe(true);
+        expect((await catalog.listIndexSpaces('a')).map((s) => [s.generation, s.state, s.activatedAt])).toEqual([
+          [1, 'retiring', before[0].activatedAt],
+          [2, 'active', clock.iso()],
+        ]);
+        // A repeat, or a generation that is not building, changes nothing.
+        expect(await catalog.activateIndexSpace('a', 2)).toBe(false);
+        expect(await catalog.activateIndexSpace('a', 1)).toBe(false);
+        expect(await catalog.activateIndexSpace('a', 7)).toBe(false);
+        expect((await catalog.listIndexSpaces('a')).map((s) => s.state)).toEqual(['retiring', 'active']);
+
+        expect(await catalog.beginIndexSpace('a', switchTo('model-c', 'switch-2'), gen1)).toBeNull();
+        await catalog.closeIndexSpace('a', 1);
+        await catalog.closeIndexSpace('a', 1); // repeat-safe
+        await catalog.closeIndexSpace('a', 2); // the active one is left alone
+        expect((await catalog.listIndexSpaces('a')).map((s) => s.state)).toEqual(['retired', 'active']);
+
+        const third = await catalog.beginIndexSpace('a', switchTo('model-c', 'switch-2', 32), gen1);
+        expect(third).toMatchObject({ generation: 3, model: 'model-c', dimensions: 32, state: 'building', workflowId: 'switch-2' });
+      });
+
+      it('abandons a failed switch, leaves the active space alone, and never reuses its generation', async () => {
+        const catalog = await open();
+        await catalog.ensureTenant('a');
+        await catalog.beginIndexSpace('a', switchTo('model-b', 'switch-1'), gen1);
+        await catalog.closeIndexSpace('a', 2);
+        await catalog.closeIndexSpace('a', 2);
+        expect((await catalog.listIndexSpaces('a')).map((s) => [s.generation, s.state, s.activatedAt === null])).toEqual([
+          [1, 'active', false],
+          [2, 'abandoned', true],
+        ]);
+        // An abandoned space cannot be activated after all.
+        expect(await catalog.activateIndexSpace('a', 2)).toBe(false);
+        // The next switch builds a new generation; `current` is not used again once generation 1 is recorded.
+        const next = await catalog.beginIndexSpace('a', switchTo('model-b', 'switch-2'), { model: 'ignored', dimensions: 3 });
+        expect(next).toMatchObject({ generation: 3, state: 'building', workflowId: 'switch-2' });
+        await catalog.closeIndexSpace('a', 3);
+        expect((await catalog.beginIndexSpace('a', switchTo('model-b', 'switch-3'), gen1))?.generation).toBe(4);
+        expect((await catalog.listIndexSpaces('a')).map((s) => [s.generation, s.model, s.state])).toEqual([
+          [1, 'model-a', 'active'],
+          [2, 'model-b', 'abandoned'],
+          [3, 'model-b', 'abandoned'],
+          [4, 'model-b', 'building'],
+        ]);
+      });
+
+      it('keeps each tenant to its own spaces', async () => {
+        const catalog = await open();
+        await catalog.ensureTenant('a');
+        await catalog.ensureTenant('b');
+        await catalog.beginIndexSpace('a', switchTo('model-b', 'switch-a'), gen1);
+        // b's switch is not blocked by a's, and starts from its own generation 1.
+        expect(await catalog.beginIndexSpace('b', switchTo('model-c', 'switch-b'), { model: 'model-a', dimensions: 8 })).toMatchObject({ tenantId: 'b', generation: 2 });
+        expect(await catalog.activateIndexSpace('b', 2)).toBe(true);
+        await catalog.closeIndexSpace('b', 1);
+        // Another tenant's calls never reach a's spaces.
+        expect(await catalog.activateIndexSpace('c', 2)).toBe(false);
+        await catalog.closeIndexSpace('c', 2);
+        expect((await catalog.listIndexSpaces('a')).map((s) => [s.tenantId, s.generation, s.state])).toEqual([
+          ['a', 1, 'active'],
+          ['a', 2, 'building'],
+        ]);
+        expect((await catalog.listIndexSpaces('b')).map((s) => [s.generation, s.model, s.state])).toEqual([
+          [1, 'model-a', 'retired'],
+          [2, 'model-c', 'active'],
+        ]);
+        expect(await catalog.listIndexSpaces('c')).toEqual([]);
+      });
+
+      it('refuses invalid models, dimensions and generations before writing anything', async () => {
+        const catalog = await open();
+        await catalog.ensureTenant('a');
+        await expect(catalog.beginIndexSpace('a', switchTo('', 'w'), gen1)).rejects.toThrow('invalid index space next.model');
+        await expect(catalog.beginIndexSpace('a', switchTo('m', 'w', 0), gen1)).rejects.toThrow('invalid index space next.dimensions');
+        await expect(catalog.beginIndexSpace('a', switchTo('m', 'w'), { model: 'm0', dimensions: 1.5 })).rejects.toThrow('invalid index space current.dimensions');
+        await expect(catalog.activateIndexSpace('a', 0)).rejects.toThrow('invalid index generation');
+        await expect(catalog.closeIndexSpace('a', Number.NaN)).rejects.toThrow('invalid index generation');
+        expect(await catalog.listIndexSpaces('a')).toEqual([]);
+      });
+
+      it('lets only one of two simultaneous switches of a tenant open a space', async () => {
+        const [one, two] = [await open(), await open()];
+        await one.ensureTenant('a');
+        const results = await Promise.all([one.beginIndexSpace('a', switchTo('model-b', 'w-1'), gen1), two.beginIndexSpace('a', switchTo('model-c', 'w-2'), gen1)]);
+        expect(results.filter((r) => r === null)).toHaveLength(1);
+        expect((await one.listIndexSpaces('a')).map((s) => [s.generation, s.state])).toEqual([
+          [1, 'active'],
+          [2, 'building'],
+        ]);
+      });
     });
 
     it('cancels only the open documents of the given run', async () => {

@@ -4,6 +4,7 @@
  */
 import type { BatchStatus, DocumentStatus } from '../core/progress.js';
 import type { ReasonCode } from '../core/formats.js';
+import { z } from 'zod';
 
 export interface TenantRecord {
   id: string;
@@ -83,6 +84,57 @@ export interface DocumentUpdate {
   finishedAt: number | null;
 }
 
+/**
+ * Life of an index space. `building`: a model switch is filling its collection while the active
+ * one serves. `active`: the one search answers from (one per tenant). `retiring`: replaced, its
+ * collection not yet dropped. `retired`: replaced and dropped. `abandoned`: a switch that failed or
+ * was cancelled, its collection dropped. A tenant has at most one space building or retiring, so
+ * at most two collections exist at any moment.
+ */
+export type IndexSpaceState = 'building' | 'active' | 'retiring' | 'retired' | 'abandoned';
+
+/** One generation of a tenant's vector collection, tied to the embedding model that filled it. */
+export interface IndexSpaceRecord {
+  tenantId: string;
+  /** 1 = the collection every tenant starts with; +1 for each model switch; never reused. */
+  generation: number;
+  model: string;
+  dimensions: number;
+  state: IndexSpaceState;
+  /** The switch workflow that builds it; null for generation 1. */
+  workflowId: string | null;
+  /** When the space was opened; for generation 1, which served from the start, the tenant's creation. */
+  createdAt: string;
+  /** When it became active (null while building, or never); for generation 1, the tenant's creation. */
+  activatedAt: string | null;
+}
+
+/** The embedding model of an index space, as `beginIndexSpace` takes it. */
+export const indexSpaceModelSchema = z.object({
+  model: z.string().min(1).max(200),
+  dimensions: z.number().int().positive().max(65_536),
+});
+
+const indexSpaceSwitchSchema = indexSpaceModelSchema.extend({ workflowId: z.string().min(1).max(1000) });
+
+/**
+ * Checks `beginIndexSpace`'s arguments before anything is written, with a message naming the
+ * field, so both catalogs refuse the same inputs the same way.
+ */
+export function parseIndexSpaceArgs(
+  next: { model: string; dimensions: number; workflowId: string },
+  current: { model: string; dimensions: number },
+): { next: z.infer<typeof indexSpaceSwitchSchema>; current: z.infer<typeof indexSpaceModelSchema> } {
+  return { next: parseOrThrow('next', indexSpaceSwitchSchema, next), current: parseOrThrow('current', indexSpaceModelSchema, current) };
+}
+
+function parseOrThrow<T>(what: string, schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new Error(`invalid index space ${[what, ...issue.path.map(String)].join('.')}: ${issue.message}`);
+}
+
 export interface Catalog {
   ensureTenant(tenantId: string): Promise<TenantRecord>;
   getTenant(tenantId: string): Promise<TenantRecord | null>;
@@ -104,6 +156,12 @@ export interface Catalog {
   getDocument(tenantId: string, documentId: string): Promise<DocumentRecord | null>;
   /** Documents of a batch in upload order, a page at a time; with `run`, only that run's. */
   listBatchDocuments(tenantId: string, batchId: string, offset: number, limit: number, run?: number): Promise<DocumentRecord[]>;
+  /**
+   * A tenant's documents in id order, after `afterId` (null: from the start): a keyset walk that
+   * neither skips nor repeats a row when documents are added or deleted meanwhile, unlike
+   * offsets. What an embedding-model switch pages through.
+   */
+  listDocumentsAfter(tenantId: string, afterId: string | null, limit: number): Promise<DocumentRecord[]>;
   /** A tenant's documents, newest first, optionally filtered. */
   listDocuments(tenantId: string, opts: { limit: number; offset: number; status?: DocumentStatus; batchId?: string }): Promise<DocumentRecord[]>;
   /**
@@ -137,6 +195,39 @@ export interface Catalog {
   /** An indexed document of this tenant with the same content, for duplicate detection. */
   findIndexedByHash(tenantId: string, contentHash: string): Promise<DocumentRecord | null>;
   updateDocuments(tenantId: string, updates: DocumentUpdate[]): Promise<void>;
+
+  /**
+   * Every space the tenant ever had, by generation. Empty for a tenant that never switched (its
+   * generation 1 uses the configured model; callers supply that default). The rows are kept for
+   * good (a few per tenant): they are what keeps generations from being reused. Nothing deletes
+   * tenants or their catalog rows today (retention removes files, not records); a tenant deletion
+   * added later must delete these rows too (the foreign key to tenants enforces it).
+   */
+  listIndexSpaces(tenantId: string): Promise<IndexSpaceRecord[]>;
+  /**
+   * Opens the next generation as 'building' for `next.model`. When the tenant has no rows yet,
+   * first records generation 1 as 'active' with `current` (the model that filled it). Returns
+   * null, and changes nothing, when a space is already 'building' or 'retiring': one switch at a
+   * time, and never a third collection. One transaction, serialised per tenant, so of two
+   * simultaneous calls exactly one opens a space.
+   */
+  beginIndexSpace(
+    tenantId: string,
+    next: { model: string; dimensions: number; workflowId: string },
+    current: { model: string; dimensions: number },
+  ): Promise<IndexSpaceRecord | null>;
+  /**
+   * In one transaction: the 'building' space `generation` becomes 'active' (activatedAt = now)
+   * and the previously active one 'retiring'. Returns false (and changes nothing) unless
+   * `generation` is building, so a repeat after success is harmless and reports false.
+   */
+  activateIndexSpace(tenantId: string, generation: number): Promise<boolean>;
+  /**
+   * A space whose collection has been dropped: 'retiring' → 'retired', or 'building' →
+   * 'abandoned' (a failed or cancelled switch). Anything else is left alone (repeat-safe).
+   */
+  closeIndexSpace(tenantId: string, generation: number): Promise<void>;
+
   health(): Promise<{ ok: boolean; detail: string }>;
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Embedder, EmbedPurpose } from './embedder.js';
 import { fusionDepth, searchIndex, SINGLE_VERSION_INDEX } from './index-search.js';
+import { fixedSpaces } from './index-spaces.js';
 import { createSqliteCatalog } from './sqlite-catalog.js';
 import { contractDocument } from './catalog.contract.js';
 import { createLanceDbStore } from './lancedb-store.js';
@@ -48,7 +49,7 @@ describe('searchIndex (real LanceDB, scripted query embeddings)', () => {
   });
 
   const run = (embedder: Embedder, query: string, mode: 'dense' | 'hybrid' | 'keyword', limit = 3) =>
-    searchIndex({ vectors, embedder, catalog: SINGLE_VERSION_INDEX }, { tenantId: T, query, mode, limit });
+    searchIndex({ spaces: fixedSpaces(vectors, embedder), catalog: SINGLE_VERSION_INDEX }, { tenantId: T, query, mode, limit });
   const docs = (hits: { payload: { documentId: string } }[]) => hits.map((h) => h.payload.documentId);
 
   it('dense mode embeds the query as a query and ranks by cosine similarity', async () => {
@@ -97,7 +98,7 @@ describe('searchIndex (real LanceDB, scripted query embeddings)', () => {
   it('passes the filter to both retrievals', async () => {
     const embedder = scriptedEmbedder({ 'XR-7734-B': [1, 0, 0, 0] });
     const hits = await searchIndex(
-      { vectors, embedder, catalog: SINGLE_VERSION_INDEX },
+      { spaces: fixedSpaces(vectors, embedder), catalog: SINGLE_VERSION_INDEX },
       { tenantId: T, query: 'XR-7734-B', mode: 'hybrid', limit: 5, filter: { documentIds: ['doc-valve', 'doc-pump-b'] } },
     );
     expect(docs(hits)).toEqual(['doc-pump-b', 'doc-valve']);
@@ -116,7 +117,7 @@ describe('searchIndex (real LanceDB, scripted query embeddings)', () => {
       await vectors.upsert(T, [contractPoint(T, 'doc-pump-b', 0, [1, 0, 0, 0], { version: 2, text: 'Spare pump XR-7734-B, second edition.' })]);
       const embedder = scriptedEmbedder({ 'XR-7734-B': [1, 0, 0, 0] });
       const versionsOf = async (mode: 'dense' | 'hybrid' | 'keyword') =>
-        (await searchIndex({ vectors, embedder, catalog }, { tenantId: T, query: 'XR-7734-B', mode, limit: 5 }))
+        (await searchIndex({ spaces: fixedSpaces(vectors, embedder), catalog }, { tenantId: T, query: 'XR-7734-B', mode, limit: 5 }))
           .filter((h) => h.payload.documentId === 'doc-pump-b')
           .map((h) => h.payload.version);
       for (const mode of ['dense', 'hybrid', 'keyword'] as const) expect(await versionsOf(mode)).toEqual([1]);

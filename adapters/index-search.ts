@@ -11,16 +11,16 @@
 import { fuseRankings, type MatchKind, type SearchMode } from '../core/hybrid-ranking.js';
 import { keywordTerms, termCoverage } from '../core/keyword-terms.js';
 import type { Catalog } from './catalog.js';
-import type { Embedder } from './embedder.js';
-import type { SearchFilter, SearchHit, VectorStore } from './vector-store.js';
+import type { TenantSpaces } from './index-spaces.js';
+import type { SearchFilter, SearchHit } from './vector-store.js';
 
 /**
- * What a search needs: the tenant's vector store, the embedder its vectors came from, and the
- * catalog's word on which documents have a version other than the active one in the store.
+ * What a search needs: the tenant's active index space (its collection, and the embedding model
+ * that filled it, which must embed the query too), and the catalog's word on which documents have
+ * a version other than the active one in the store.
  */
 export interface IndexSearchDeps {
-  vectors: VectorStore;
-  embedder: Embedder;
+  spaces: Pick<TenantSpaces, 'active'>;
   catalog: Pick<Catalog, 'listPendingVersions'>;
 }
 
@@ -65,17 +65,17 @@ export function fusionDepth(limit: number): number {
  */
 export async function searchIndex(deps: IndexSearchDeps, request: IndexSearchRequest): Promise<IndexSearchHit[]> {
   const { tenantId, query, mode, limit } = request;
-  const pending = await deps.catalog.listPendingVersions(tenantId);
+  const [space, pending] = await Promise.all([deps.spaces.active(tenantId), deps.catalog.listPendingVersions(tenantId)]);
   const filter: SearchFilter | undefined =
     pending.length === 0 ? request.filter : { ...request.filter, onlyVersions: pending.map((p) => ({ documentId: p.documentId, version: p.activeVersion })) };
   const dense = async (depth: number) => {
-    const [vector] = await deps.embedder.embed([query], 'query');
-    return deps.vectors.search(tenantId, vector, depth, filter);
+    const [vector] = await space.embedder.embed([query], 'query');
+    return space.vectors.search(tenantId, vector, depth, filter);
   };
   if (mode === 'dense') return (await dense(limit)).map((hit) => ({ ...hit, matched: 'dense' }));
-  if (mode === 'keyword') return (await deps.vectors.keywordSearch(tenantId, query, limit, filter)).map((hit) => ({ ...hit, matched: 'keyword' }));
+  if (mode === 'keyword') return (await space.vectors.keywordSearch(tenantId, query, limit, filter)).map((hit) => ({ ...hit, matched: 'keyword' }));
   const depth = fusionDepth(limit);
-  const [byMeaning, byWords] = await Promise.all([dense(depth), deps.vectors.keywordSearch(tenantId, query, depth, filter)]);
+  const [byMeaning, byWords] = await Promise.all([dense(depth), space.vectors.keywordSearch(tenantId, query, depth, filter)]);
   // A keyword result votes only when it holds at least half of the query's words, and in
   // proportion to the share it holds: an exact identifier (all its parts) counts in full, while
   // a question's passing word in some other passage does not outvote the embeddings.

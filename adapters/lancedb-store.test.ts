@@ -50,6 +50,47 @@ describe('LanceDB store specifics', () => {
     await Promise.all(stores.map((s) => s.close()));
   });
 
+  it('keeps each generation in its own table directory, and drops only that one', async () => {
+    const dir = await tempDir();
+    const store = await createLanceDbStore({ dir });
+    await store.upsert('acme', [contractPoint('acme', 'doc-a', 0, [1, 0, 0, 0])]);
+    await store.forGeneration(2).upsert('acme', [contractPoint('acme', 'doc-a', 0, [1, 0])]);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.lance')).sort()).toEqual(['tenant_acme_docs.lance', 'tenant_acme_docs_g2.lance']);
+    await store.forGeneration(2).dropCollection('acme');
+    expect((await readdir(dir)).filter((f) => f.endsWith('.lance'))).toEqual(['tenant_acme_docs.lance']);
+    // Closing a generation's view leaves the shared connection open; closing the store closes it.
+    await store.forGeneration(2).close();
+    expect(await store.countAll('acme')).toBe(1);
+    await store.close();
+    await expect(store.forGeneration(2).countAll('acme')).rejects.toThrow(/closed/);
+  });
+
+  it('forgets a table another instance dropped: reads answer as for a missing one, a write creates it again', async () => {
+    const dir = await tempDir();
+    const [reader, dropper] = await Promise.all([createLanceDbStore({ dir }), createLanceDbStore({ dir })]);
+    const g2 = reader.forGeneration(2);
+    await g2.upsert('acme', [contractPoint('acme', 'doc-a', 0, [1, 0, 0, 0], { text: 'pump' })]);
+    // The reader has the table open and its vector size cached.
+    expect(await g2.countAll('acme')).toBe(1);
+    expect(await g2.keywordSearch('acme', 'pump', 5)).toHaveLength(1);
+    await dropper.forGeneration(2).dropCollection('acme');
+    expect(await g2.countAll('acme')).toBe(0);
+    expect(await g2.search('acme', [1, 0, 0, 0], 5)).toEqual([]);
+    expect(await g2.keywordSearch('acme', 'pump', 5)).toEqual([]);
+    expect(await g2.listPointRefs('acme')).toEqual([]);
+    await g2.deleteDocument('acme', 'doc-a');
+    // Created again, by the other instance and with another vector size: the reader follows.
+    await dropper.forGeneration(2).upsert('acme', [contractPoint('acme', 'doc-b', 0, [0, 1, 0, 0, 0, 0])]);
+    expect(await g2.countAll('acme')).toBe(1);
+    await g2.upsert('acme', [contractPoint('acme', 'doc-c', 0, [1, 0, 0, 0, 0, 0])]);
+    expect(await dropper.forGeneration(2).countAll('acme')).toBe(2);
+    // And a write after another drop recreates it from the writer's side too.
+    await dropper.forGeneration(2).dropCollection('acme');
+    await g2.upsert('acme', [contractPoint('acme', 'doc-d', 0, [1, 0])]);
+    expect(await dropper.forGeneration(2).countAll('acme')).toBe(1);
+    await Promise.all([reader.close(), dropper.close()]);
+  });
+
   it('creates a new tenant table safely when several instances race to create it', async () => {
     const dir = await tempDir();
     const stores = await Promise.all([1, 2, 3, 4].map(() => createLanceDbStore({ dir })));

@@ -1,6 +1,9 @@
 /**
  * The embedded default vector store: LanceDB tables in a local directory (or, for several hosts,
- * under a prefix of the S3-compatible object store), one table per tenant.
+ * under a prefix of the S3-compatible object store), one table per tenant and index generation
+ * (`tenant_<id>_docs`, then `tenant_<id>_docs_g<n>` after model switches; core/ids.ts). Every
+ * per-table cache below (opened tables, vector sizes, the write queues) is keyed by table name, so
+ * generations never share an entry, and dropCollection forgets its table in all of them.
  *
  * Concurrency model. LanceDB commits optimistically: a writer that loses a race either is retried
  * inside LanceDB or fails with "Retryable commit conflict ... Please retry" (seen on concurrent
@@ -30,7 +33,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Float64, Int32, List, Schema, Utf8 } from 'apache-arrow';
-import { assertSafeId, collectionName } from '../core/ids.js';
+import { assertGeneration, assertSafeId, collectionName } from '../core/ids.js';
 import { keywordTerms } from '../core/keyword-terms.js';
 import type { PointPayload, PointRef, SearchFilter, SearchHit, VectorPoint, VectorStore } from './vector-store.js';
 import { assertChunkPage, assertDimensions, assertLimit, validatePoints, lastPerId, payloadFromRecord } from './point-validation.js';
@@ -144,6 +147,17 @@ function isAlreadyDone(err: unknown): boolean {
 function isTableNotFound(err: unknown): boolean {
   const message = err instanceof Error ? err.message : String(err);
   return /table '[^']*' was not found/i.test(message);
+}
+
+/**
+ * The error a cached table gives once its version directory is unreadable, e.g. "Not found:
+ * .../tenant_x_docs_g2.lance/_versions" (LanceDB 0.31): the table was dropped by another
+ * process, or the storage under it failed. Only the table listing tells the two apart (see
+ * `droppedMeanwhile`); a failed storage must keep failing, never read as an empty table.
+ */
+function isVersionsMissing(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : String(err);
+  return isTableNotFound(err) || /not found: \S*\.lance\/_versions/i.test(message);
 }
 
 function sleep(ms: number): Promise<void> {
@@ -370,11 +384,59 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
   }
 
   async function checkDimensions(name: string, table: lancedb.Table, dimensions: number): Promise<lancedb.Table> {
-    const actual = await tableDimensions(name, table);
+    let actual = await tableDimensions(name, table);
+    if (actual !== dimensions) {
+      // Before refusing, ask the table itself: the cached size may be of a table another process
+      // has dropped since (reading a dropped table's schema fails as "gone", and the caller retries).
+      dimensionsOf.delete(name);
+      actual = await tableDimensions(name, table);
+    }
     if (actual !== dimensions) {
       throw new Error(`table ${name} stores ${actual}-dimensional vectors, got ${dimensions}`);
     }
     return table;
+  }
+
+  /**
+   * True when `err` says a cached table's data is gone and the table is no longer listed: another
+   * process dropped it. A table still listed (a storage outage, a lost mount) is not dropped, and
+   * the error stands. Only asked on that error path, so listing every table is affordable.
+   */
+  async function droppedMeanwhile(name: string, err: unknown): Promise<boolean> {
+    if (!isVersionsMissing(err)) return false;
+    let startAfter: string | undefined;
+    for (;;) {
+      const page = await db.tableNames({ startAfter, limit: 1000 });
+      if (page.includes(name)) return false;
+      if (page.length < 1000) return true;
+      startAfter = page[page.length - 1];
+    }
+  }
+
+  /** Forgets a table in every per-table cache; returns the cached handle it held, if any. */
+  function forgetTable(name: string): Promise<lancedb.Table | null> | undefined {
+    const cached = tables.get(name);
+    tables.delete(name);
+    dimensionsOf.delete(name);
+    return cached;
+  }
+
+  /**
+   * Runs `op` on the table, or answers `missing` when there is none. A cached table that another
+   * process dropped meanwhile is forgotten and looked up afresh once: a dropped collection then
+   * reads as missing (or as the one created since), instead of failing until this process restarts.
+   */
+  async function withTable<T>(name: string, missing: T, op: (table: lancedb.Table) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const table = await loadTable(name);
+      if (!table) return missing;
+      try {
+        return await op(table);
+      } catch (err) {
+        if (attempt > 1 || !(await droppedMeanwhile(name, err))) throw err;
+        if ((await tables.get(name)?.catch(() => null)) === table) forgetTable(name);
+      }
+    }
   }
 
   async function getOrCreateTable(name: string, dimensions: number): Promise<lancedb.Table> {
@@ -392,171 +454,226 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
     return checkDimensions(name, created, dimensions);
   }
 
-  return {
-    async ensureCollection(tenantId, dimensions) {
-      const name = collectionName(tenantId);
-      assertDimensions(dimensions);
-      assertOpen();
-      await getOrCreateTable(name, dimensions);
-    },
-
-    async upsert(tenantId, points) {
-      const name = collectionName(tenantId);
-      if (points.length === 0) return;
-      const dimensions = validatePoints(tenantId, points);
-      assertOpen();
-      const rows = lastPerId(points).map(toRow);
-      const table = await getOrCreateTable(name, dimensions);
-      await enqueue(name, () => withCommitRetry(retry, () => table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows)));
-      await refreshKeywordIndexIfStale(name, table);
-    },
-
-    async search(tenantId, vector, limit, filter) {
-      const name = collectionName(tenantId);
-      assertLimit(limit);
-      const where = whereClause(filter);
-      assertOpen();
-      if (where === null || limit === 0) return [];
-      const table = await loadTable(name);
-      if (!table) return [];
-      let query = table
-        .vectorSearch(vector)
-        .column('vector')
-        .distanceType('cosine')
-        .limit(limit)
-        .select(['id', ...PAYLOAD_COLUMNS, '_distance']);
-      if (where) query = query.where(where);
-      // Cosine distance is 1 - cosine similarity; report the similarity, as Qdrant does.
-      return hitsFrom((await query.toArray()) as Record<string, unknown>[], (row) => 1 - Number(row._distance));
-    },
-
-    async keywordSearch(tenantId, text, limit, filter) {
-      const name = collectionName(tenantId);
-      assertLimit(limit);
-      const where = whereClause(filter);
-      // The query's own words, re-joined: nothing in it can act as query syntax, and the number
-      // of words searched is bounded.
-      const words = keywordTerms(text).join(' ');
-      assertOpen();
-      if (where === null || limit === 0 || words === '') return [];
-      const table = await loadTable(name);
-      if (!table) return [];
-      let query = table
-        .query()
-        .fullTextSearch(new lancedb.MatchQuery(words, 'text'))
-        .limit(limit)
-        .select(['id', ...PAYLOAD_COLUMNS, '_score']);
-      if (where) query = query.where(where);
-      return hitsFrom((await query.toArray()) as Record<string, unknown>[], (row) => Number(row._score));
-    },
-
-    async documentChunks(tenantId, documentId, version, from, limit) {
-      const name = collectionName(tenantId);
-      const predicate = documentPredicate(documentId);
-      assertChunkPage(version, from, limit);
-      assertOpen();
-      if (limit === 0) return [];
-      const table = await loadTable(name);
-      if (!table) return [];
-      // Chunk indexes of a version are 0..n-1, so a page is an index range.
-      const rows = (await table
-        .query()
-        .where(`${predicate} AND \`version\` = ${version} AND \`chunkIndex\` >= ${from} AND \`chunkIndex\` < ${from + limit}`)
-        .select([...PAYLOAD_COLUMNS])
-        .toArray()) as Record<string, unknown>[];
-      return rows.map((row): PointPayload => payloadFromRecord(row)).sort((a, b) => a.chunkIndex - b.chunkIndex);
-    },
-
-    async deleteDocument(tenantId, documentId, exceptVersion) {
-      const name = collectionName(tenantId);
-      const predicate = documentPredicate(documentId, exceptVersion);
-      assertOpen();
-      const table = await loadTable(name);
-      if (!table) return;
-      await enqueue(name, () => withCommitRetry(retry, () => table.delete(predicate)));
-    },
-
-    async countDocument(tenantId, documentId, exceptVersion) {
-      const name = collectionName(tenantId);
-      const predicate = documentPredicate(documentId, exceptVersion);
-      assertOpen();
-      const table = await loadTable(name);
-      return table ? table.countRows(predicate) : 0;
-    },
-
-    async countAll(tenantId) {
-      const name = collectionName(tenantId);
-      assertOpen();
-      const table = await loadTable(name);
-      return table ? table.countRows() : 0;
-    },
-
-    async listDocumentPointIds(tenantId, documentId) {
-      const name = collectionName(tenantId);
-      const predicate = documentPredicate(documentId);
-      assertOpen();
-      const table = await loadTable(name);
-      if (!table) return [];
-      const rows = (await table.query().where(predicate).select(['id']).toArray()) as { id: string }[];
-      return rows.map((r) => String(r.id)).sort();
-    },
-
-    async listPointRefs(tenantId) {
-      const name = collectionName(tenantId);
-      assertOpen();
-      const table = await loadTable(name);
-      if (!table) return [];
-      const rows = (await table.query().select(['id', 'documentId', 'version', 'chunkIndex']).toArray()) as Record<string, unknown>[];
-      return rows.map((r): PointRef => ({ id: String(r.id), documentId: String(r.documentId), version: Number(r.version), chunkIndex: Number(r.chunkIndex) }));
-    },
-
-    async deletePoints(tenantId, ids) {
-      const name = collectionName(tenantId);
-      assertOpen();
-      if (ids.length === 0) return;
-      const table = await loadTable(name);
-      if (!table) return;
-      // Bounded predicates: one statement per few hundred ids keeps the SQL small.
-      for (let i = 0; i < ids.length; i += DELETE_IDS_PER_STATEMENT) {
-        const predicate = inList('id', 'point id', ids.slice(i, i + DELETE_IDS_PER_STATEMENT));
-        await enqueue(name, () => withCommitRetry(retry, () => table.delete(predicate)));
-      }
-    },
-
-    async compact(tenantId) {
-      const name = collectionName(tenantId);
-      assertOpen();
-      const table = await loadTable(name);
-      if (!table) return 'no table';
-      // Every merge-insert leaves a version and small files behind, and rows outside the full-text index.
-      const stats = await optimize(name, table);
-      return `${stats.compaction.fragmentsRemoved} fragments merged into ${stats.compaction.fragmentsAdded}, ${stats.prune.oldVersionsRemoved} old versions removed`;
-    },
-
-    async health() {
-      try {
+  /** The store's methods on the tables of one index generation; every cache is shared, keyed by table name. */
+  function view(generation: number): VectorStore {
+    return {
+      async ensureCollection(tenantId, dimensions) {
+        const name = collectionName(tenantId, generation);
+        assertDimensions(dimensions);
         assertOpen();
-        // Usable = we can write a file there (on a local disk) and LanceDB can list it.
-        if (dir) {
-          const probe = path.join(dir, `.health-${process.pid}-${randomUUID()}`);
-          await writeFile(probe, 'ok');
-          await rm(probe, { force: true });
+        try {
+          await getOrCreateTable(name, dimensions);
+        } catch (err) {
+          if (!(await droppedMeanwhile(name, err))) throw err;
+          forgetTable(name); // dropped by another process behind our cache: create it afresh
+          await getOrCreateTable(name, dimensions);
         }
-        await db.tableNames({ limit: 1 });
-        return { ok: true, detail: `lancedb at ${location}` };
-      } catch (err) {
-        return { ok: false, detail: `lancedb at ${location} unusable: ${err instanceof Error ? err.message : String(err)}` };
-      }
-    },
+      },
 
-    async close() {
-      if (closed) return;
-      closed = true;
-      await drain(); // let in-flight writes commit before their tables are closed
-      const opened = await Promise.allSettled([...tables.values()]);
-      for (const r of opened) if (r.status === 'fulfilled' && r.value) r.value.close();
-      tables.clear();
-      db.close();
-    },
-  };
+      async upsert(tenantId, points) {
+        const name = collectionName(tenantId, generation);
+        if (points.length === 0) return;
+        const dimensions = validatePoints(tenantId, points);
+        assertOpen();
+        const rows = lastPerId(points).map(toRow);
+        const write = async () => {
+          const table = await getOrCreateTable(name, dimensions);
+          await enqueue(name, () => withCommitRetry(retry, () => table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows)));
+          return table;
+        };
+        let table: lancedb.Table;
+        try {
+          table = await write();
+        } catch (err) {
+          if (!(await droppedMeanwhile(name, err))) throw err;
+          // Dropped by another process behind our cache: the write creates the table again, as on first use.
+          forgetTable(name);
+          table = await write();
+        }
+        await refreshKeywordIndexIfStale(name, table);
+      },
+
+      async search(tenantId, vector, limit, filter) {
+        const name = collectionName(tenantId, generation);
+        assertLimit(limit);
+        const where = whereClause(filter);
+        assertOpen();
+        if (where === null || limit === 0) return [];
+        return withTable(name, [] as SearchHit[], async (table) => {
+          let query = table
+            .vectorSearch(vector)
+            .column('vector')
+            .distanceType('cosine')
+            .limit(limit)
+            .select(['id', ...PAYLOAD_COLUMNS, '_distance']);
+          if (where) query = query.where(where);
+          // Cosine distance is 1 - cosine similarity; report the similarity, as Qdrant does.
+          return hitsFrom((await query.toArray()) as Record<string, unknown>[], (row) => 1 - Number(row._distance));
+        });
+      },
+
+      async keywordSearch(tenantId, text, limit, filter) {
+        const name = collectionName(tenantId, generation);
+        assertLimit(limit);
+        const where = whereClause(filter);
+        // The query's own words, re-joined: nothing in it can act as query syntax, and the number
+        // of words searched is bounded.
+        const words = keywordTerms(text).join(' ');
+        assertOpen();
+        if (where === null || limit === 0 || words === '') return [];
+        return withTable(name, [] as SearchHit[], async (table) => {
+          let query = table
+            .query()
+            .fullTextSearch(new lancedb.MatchQuery(words, 'text'))
+            .limit(limit)
+            .select(['id', ...PAYLOAD_COLUMNS, '_score']);
+          if (where) query = query.where(where);
+          return hitsFrom((await query.toArray()) as Record<string, unknown>[], (row) => Number(row._score));
+        });
+      },
+
+      async documentChunks(tenantId, documentId, version, from, limit) {
+        const name = collectionName(tenantId, generation);
+        const predicate = documentPredicate(documentId);
+        assertChunkPage(version, from, limit);
+        assertOpen();
+        if (limit === 0) return [];
+        return withTable(name, [] as PointPayload[], async (table) => {
+          // Chunk indexes of a version are 0..n-1, so a page is an index range.
+          const rows = (await table
+            .query()
+            .where(`${predicate} AND \`version\` = ${version} AND \`chunkIndex\` >= ${from} AND \`chunkIndex\` < ${from + limit}`)
+            .select([...PAYLOAD_COLUMNS])
+            .toArray()) as Record<string, unknown>[];
+          return rows.map((row): PointPayload => payloadFromRecord(row)).sort((a, b) => a.chunkIndex - b.chunkIndex);
+        });
+      },
+
+      async deleteDocument(tenantId, documentId, exceptVersion) {
+        const name = collectionName(tenantId, generation);
+        const predicate = documentPredicate(documentId, exceptVersion);
+        assertOpen();
+        await withTable(name, undefined, (table) => enqueue(name, () => withCommitRetry(retry, () => table.delete(predicate))));
+      },
+
+      async countDocument(tenantId, documentId, exceptVersion) {
+        const name = collectionName(tenantId, generation);
+        const predicate = documentPredicate(documentId, exceptVersion);
+        assertOpen();
+        return withTable(name, 0, (table) => table.countRows(predicate));
+      },
+
+      async countAll(tenantId) {
+        const name = collectionName(tenantId, generation);
+        assertOpen();
+        return withTable(name, 0, (table) => table.countRows());
+      },
+
+      async listDocumentPointIds(tenantId, documentId) {
+        const name = collectionName(tenantId, generation);
+        const predicate = documentPredicate(documentId);
+        assertOpen();
+        return withTable(name, [] as string[], async (table) => {
+          const rows = (await table.query().where(predicate).select(['id']).toArray()) as { id: string }[];
+          return rows.map((r) => String(r.id)).sort();
+        });
+      },
+
+      async listPointRefs(tenantId) {
+        const name = collectionName(tenantId, generation);
+        assertOpen();
+        return withTable(name, [] as PointRef[], async (table) => {
+          const rows = (await table.query().select(['id', 'documentId', 'version', 'chunkIndex']).toArray()) as Record<string, unknown>[];
+          return rows.map((r): PointRef => ({ id: String(r.id), documentId: String(r.documentId), version: Number(r.version), chunkIndex: Number(r.chunkIndex) }));
+        });
+      },
+
+      async deletePoints(tenantId, ids) {
+        const name = collectionName(tenantId, generation);
+        assertOpen();
+        if (ids.length === 0) return;
+        // Bounded predicates: one statement per few hundred ids keeps the SQL small.
+        for (let i = 0; i < ids.length; i += DELETE_IDS_PER_STATEMENT) {
+          const predicate = inList('id', 'point id', ids.slice(i, i + DELETE_IDS_PER_STATEMENT));
+          await withTable(name, undefined, (table) => enqueue(name, () => withCommitRetry(retry, () => table.delete(predicate))));
+        }
+      },
+
+      forGeneration(next) {
+        return forGeneration(next);
+      },
+
+      async dropCollection(tenantId) {
+        const name = collectionName(tenantId, generation);
+        assertOpen();
+        // Queued behind this process's writes to the table, so none of them lands after the drop.
+        await enqueue(name, async () => {
+          // Every cache is keyed by table name and must forget this one, so a later create starts afresh.
+          const table = await forgetTable(name)?.catch(() => null);
+          table?.close();
+          try {
+            await db.dropTable(name);
+          } catch (err) {
+            if (!isTableNotFound(err)) throw err; // already dropped: a repeat, or another process
+          }
+          // A read may have opened (and cached) the table again while it was being dropped.
+          forgetTable(name);
+        });
+      },
+
+      async compact(tenantId) {
+        const name = collectionName(tenantId, generation);
+        assertOpen();
+        return withTable(name, 'no table', async (table) => {
+          // Every merge-insert leaves a version and small files behind, and rows outside the full-text index.
+          const stats = await optimize(name, table);
+          return `${stats.compaction.fragmentsRemoved} fragments merged into ${stats.compaction.fragmentsAdded}, ${stats.prune.oldVersionsRemoved} old versions removed`;
+        });
+      },
+
+      async health() {
+        try {
+          assertOpen();
+          // Usable = we can write a file there (on a local disk) and LanceDB can list it.
+          if (dir) {
+            const probe = path.join(dir, `.health-${process.pid}-${randomUUID()}`);
+            await writeFile(probe, 'ok');
+            await rm(probe, { force: true });
+          }
+          await db.tableNames({ limit: 1 });
+          return { ok: true, detail: `lancedb at ${location}` };
+        } catch (err) {
+          return { ok: false, detail: `lancedb at ${location} unusable: ${err instanceof Error ? err.message : String(err)}` };
+        }
+      },
+
+      async close() {
+        // Only the store the factory returned owns the connection; a generation's view shares it.
+        if (generation === 1) await closeAll();
+      },
+    };
+  }
+
+  async function closeAll(): Promise<void> {
+    if (closed) return;
+    closed = true;
+    await drain(); // let in-flight writes commit before their tables are closed
+    const opened = await Promise.allSettled([...tables.values()]);
+    for (const r of opened) if (r.status === 'fulfilled' && r.value) r.value.close();
+    tables.clear();
+    db.close();
+  }
+
+  const views = new Map<number, VectorStore>();
+  function forGeneration(generation: number): VectorStore {
+    assertGeneration(generation);
+    let store = views.get(generation);
+    if (!store) {
+      store = view(generation);
+      views.set(generation, store);
+    }
+    return store;
+  }
+
+  return forGeneration(1);
 }

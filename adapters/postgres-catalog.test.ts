@@ -92,7 +92,7 @@ describeWithPostgres('PostgreSQL catalog', (adminUrl) => {
       const { rows } = await pool.query(`SELECT version, name FROM ${MIGRATIONS_TABLE} ORDER BY version`);
       expect(rows).toEqual(CATALOG_MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
       const tables = await pool.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename");
-      expect(tables.rows.map((r) => r.tablename)).toEqual(['api_keys', 'batches', MIGRATIONS_TABLE, 'documents', 'tenants']);
+      expect(tables.rows.map((r) => r.tablename)).toEqual(['api_keys', 'batches', MIGRATIONS_TABLE, 'documents', 'index_spaces', 'tenants']);
     });
 
     it('migrates exactly once when many processes start at the same moment', async () => {

@@ -7,7 +7,18 @@
  */
 import pg from 'pg';
 import type { BatchStatus } from '../core/progress.js';
-import type { ApiKeyRecord, BatchRecord, Catalog, DocumentRecord, DocumentUpdate, TenantRecord } from './catalog.js';
+import { assertGeneration } from '../core/ids.js';
+import {
+  parseIndexSpaceArgs,
+  type ApiKeyRecord,
+  type BatchRecord,
+  type Catalog,
+  type DocumentRecord,
+  type DocumentUpdate,
+  type IndexSpaceRecord,
+  type IndexSpaceState,
+  type TenantRecord,
+} from './catalog.js';
 import { CATALOG_MIGRATIONS, migrateCatalog, type Migration } from './postgres-migrations.js';
 import { inTransaction } from './postgres-transaction.js';
 
@@ -126,6 +137,17 @@ const toDocument = (r: Row): DocumentRecord => ({
   finishedAt: intOrNull(r.finished_at),
   createdAt: iso(r.created_at),
   updatedAt: iso(r.updated_at),
+});
+
+const toIndexSpace = (r: Row): IndexSpaceRecord => ({
+  tenantId: r.tenant_id as string,
+  generation: int(r.generation),
+  model: r.model as string,
+  dimensions: int(r.dimensions),
+  state: r.state as IndexSpaceState,
+  workflowId: (r.workflow_id as string | null) ?? null,
+  createdAt: iso(r.created_at),
+  activatedAt: isoOrNull(r.activated_at),
 });
 
 /** The last update per document wins, as when SQLite applies them one after another. */
@@ -278,6 +300,11 @@ export async function openPostgresCatalog(options: PostgresCatalogOptions): Prom
               limit,
               offset,
             ]);
+      return rows.map(toDocument);
+    },
+    async listDocumentsAfter(tenantId, afterId, limit) {
+      // COLLATE "C": byte order, the order SQLite compares ids in, so both walk the same way.
+      const { rows } = await query('SELECT * FROM documents WHERE tenant_id = $1 AND id COLLATE "C" > $2 ORDER BY id COLLATE "C" LIMIT $3', [tenantId, afterId ?? '', limit]);
       return rows.map(toDocument);
     },
     async listDocuments(tenantId, { limit, offset, status, batchId }) {
@@ -444,6 +471,54 @@ export async function openPostgresCatalog(options: PostgresCatalogOptions): Prom
           ],
         );
       });
+    },
+    async listIndexSpaces(tenantId) {
+      return (await query('SELECT * FROM index_spaces WHERE tenant_id = $1 ORDER BY generation', [tenantId])).rows.map(toIndexSpace);
+    },
+    async beginIndexSpace(tenantId, next, current) {
+      const args = parseIndexSpaceArgs(next, current);
+      return transaction(async (client) => {
+        // A tenant's switches take turns (released at COMMIT/ROLLBACK): the second of two
+        // simultaneous calls sees the first one's building space and gets null, as with SQLite.
+        await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`docflow-index-space:${tenantId}`]);
+        const spaces = (await client.query<Row>('SELECT generation, state FROM index_spaces WHERE tenant_id = $1', [tenantId])).rows;
+        if (spaces.some((r) => r.state === 'building' || r.state === 'retiring')) return null;
+        if (spaces.length === 0) {
+          // Generation 1 served since the tenant was created, unrecorded; it is written down the moment it stops being the only one.
+          await client.query(
+            `INSERT INTO index_spaces (tenant_id, generation, model, dimensions, state, workflow_id, created_at, activated_at)
+             SELECT id, 1, $1, $2, 'active', NULL, created_at, created_at FROM tenants WHERE id = $3`,
+            [args.current.model, args.current.dimensions, tenantId],
+          );
+        }
+        const generation = Math.max(1, ...spaces.map((r) => int(r.generation))) + 1;
+        const { rows } = await client.query<Row>(
+          `INSERT INTO index_spaces (tenant_id, generation, model, dimensions, state, workflow_id, created_at, activated_at)
+           VALUES ($1, $2, $3, $4, 'building', $5, $6, NULL) RETURNING *`,
+          [tenantId, generation, args.next.model, args.next.dimensions, args.next.workflowId, stamp()],
+        );
+        return toIndexSpace(rows[0]);
+      });
+    },
+    async activateIndexSpace(tenantId, generation) {
+      assertGeneration(generation);
+      return transaction(async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`docflow-index-space:${tenantId}`]);
+        // The row lock makes a concurrent closeIndexSpace of this generation wait, then find it active and leave it.
+        const building = await client.query("SELECT 1 FROM index_spaces WHERE tenant_id = $1 AND generation = $2 AND state = 'building' FOR UPDATE", [tenantId, generation]);
+        if (building.rowCount === 0) return false;
+        // The old active one first: the unique index allows one active space per tenant at any moment.
+        await client.query("UPDATE index_spaces SET state = 'retiring' WHERE tenant_id = $1 AND state = 'active'", [tenantId]);
+        await client.query("UPDATE index_spaces SET state = 'active', activated_at = $1 WHERE tenant_id = $2 AND generation = $3", [stamp(), tenantId, generation]);
+        return true;
+      });
+    },
+    async closeIndexSpace(tenantId, generation) {
+      assertGeneration(generation);
+      await query(
+        "UPDATE index_spaces SET state = CASE state WHEN 'retiring' THEN 'retired' ELSE 'abandoned' END WHERE tenant_id = $1 AND generation = $2 AND state IN ('retiring', 'building')",
+        [tenantId, generation],
+      );
     },
     async health() {
       let timer: NodeJS.Timeout | undefined;

@@ -104,6 +104,30 @@ ALTER TABLE documents ADD COLUMN pending_version INTEGER;
 CREATE INDEX documents_pending ON documents(tenant_id) WHERE pending_version IS NOT NULL;
 `,
   },
+  {
+    version: 3,
+    name: 'index spaces: generations of a tenant collection per embedding model',
+    // No rows for existing tenants: a tenant without rows is on generation 1 with the configured
+    // model. The partial unique indexes hold the invariants even against a buggy caller: one
+    // active, one building and one retiring space per tenant at most (that building and retiring
+    // never coexist is beginIndexSpace's rule; an index cannot say it and let activation swap).
+    sql: `
+CREATE TABLE index_spaces (
+  tenant_id TEXT COLLATE "C" NOT NULL REFERENCES tenants(id),
+  generation INTEGER NOT NULL CHECK (generation >= 1),
+  model TEXT NOT NULL,
+  dimensions INTEGER NOT NULL CHECK (dimensions > 0),
+  state TEXT NOT NULL CHECK (state IN ('building', 'active', 'retiring', 'retired', 'abandoned')),
+  workflow_id TEXT,
+  created_at TIMESTAMPTZ NOT NULL,
+  activated_at TIMESTAMPTZ,
+  PRIMARY KEY (tenant_id, generation)
+);
+CREATE UNIQUE INDEX index_spaces_one_active ON index_spaces(tenant_id) WHERE state = 'active';
+CREATE UNIQUE INDEX index_spaces_one_building ON index_spaces(tenant_id) WHERE state = 'building';
+CREATE UNIQUE INDEX index_spaces_one_retiring ON index_spaces(tenant_id) WHERE state = 'retiring';
+`,
+  },
 ];
 
 /** Throws unless versions run 1..n in order: a gap or a duplicate is a programming error. */

@@ -23,7 +23,8 @@ import type { VectorStore } from './vector-store.js';
 import { cosine } from '../test/fixtures/vectors.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const specPath = path.resolve(repoRoot, '../shared/qdrant/openapi.json');
+// QDRANT_OPENAPI_JSON points elsewhere, e.g. from a worktree that is not beside the shared folder.
+const specPath = process.env.QDRANT_OPENAPI_JSON ? path.resolve(process.env.QDRANT_OPENAPI_JSON) : path.resolve(repoRoot, '../shared/qdrant/openapi.json');
 const specExists = existsSync(specPath);
 if (!specExists) {
   console.warn(
@@ -333,6 +334,8 @@ class FakeQdrant {
       this.collections.set(name, { size: vectors.size, indexes: new Map(), points: new Map() });
       return ok(true);
     }
+    // Qdrant answers `false` for a collection that was not there.
+    if (operationId === 'delete_collection') return ok(this.collections.delete(name));
     const collection = this.collections.get(name);
     if (!collection) return errorReply(404, `Not found: Collection \`${name}\` doesn't exist!`);
     switch (operationId) {
@@ -842,6 +845,62 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
       expect(await store.countAll('fresh')).toBe(1);
     });
 
+    it('addresses a later index generation as its own collection, named tenant_<id>_docs_g<n>', async () => {
+      const g2 = store.forGeneration(2);
+      await g2.upsert(T, [contractPoint(T, 'doc-a', 0, [1, 0])]);
+      expect(fake.requests.map((r) => r.path)).toEqual([
+        `/collections/${C}_g2`,
+        `/collections/${C}_g2`,
+        `/collections/${C}_g2`,
+        `/collections/${C}_g2/index`,
+        `/collections/${C}_g2/index`,
+        `/collections/${C}_g2/index`,
+        `/collections/${C}_g2/points`,
+      ]);
+      expect(fake.collections.get(`${C}_g2`)?.size).toBe(2);
+      fake.reset();
+      expect(await g2.countAll(T)).toBe(1);
+      expect(await store.countAll(T)).toBe(fake.collections.get(C)!.points.size);
+      expect(fake.requests.map((r) => r.path)).toEqual([`/collections/${C}_g2/points/count`, `/collections/${C}/points/count`]);
+    });
+
+    it('drops a generation’s collection with one delete, idempotently, and creates it afresh on the next write', async () => {
+      const g2 = store.forGeneration(2);
+      await g2.dropCollection(T);
+      expect(fake.operationIds()).toEqual(['delete_collection']);
+      expect(fake.requests[0].path).toBe(`/collections/${C}_g2`);
+      expect(fake.requests[0].body).toBeUndefined();
+      expect(fake.collections.has(`${C}_g2`)).toBe(false);
+      expect(fake.collections.has(C)).toBe(true);
+      fake.reset();
+      // Missing already: `false` from the server, or a 404, is success.
+      await g2.dropCollection(T);
+      fake.injected.set('delete_collection', [404]);
+      await g2.dropCollection(T);
+      fake.injected.clear();
+      expect(fake.operationIds()).toEqual(['delete_collection', 'delete_collection']);
+      fake.reset();
+      // Other failures are reported.
+      fake.injected.set('delete_collection', [403]);
+      await expect(g2.dropCollection(T)).rejects.toThrow();
+      fake.injected.clear();
+      fake.reset();
+      // The dropped collection is no longer taken for existing: the next write creates it (another size is fine).
+      await g2.upsert(T, [contractPoint(T, 'doc-a', 0, [1, 0, 0])]);
+      expect(fake.operationIds()).toEqual([
+        'get_collection',
+        'create_collection',
+        'get_collection',
+        'create_field_index',
+        'create_field_index',
+        'create_field_index',
+        'upsert_points',
+      ]);
+      expect(fake.collections.get(`${C}_g2`)?.size).toBe(3);
+      await g2.dropCollection(T);
+      await expect(g2.dropCollection('Bad Tenant')).rejects.toThrow(/invalid tenant id/);
+    });
+
     it('health reports an unreachable server as not ok', async () => {
       const dead = createQdrantStore({ url: 'http://127.0.0.1:9' });
       const h = await dead.health();
@@ -852,7 +911,18 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
     it('covered every operation the adapter uses', () => {
       // Guard against a refactor silently dropping one of the validated paths above.
       expect([...exercised].sort()).toEqual(
-        ['count_points', 'create_collection', 'create_field_index', 'delete_points', 'get_collection', 'query_points', 'root', 'scroll_points', 'upsert_points'].sort(),
+        [
+          'count_points',
+          'create_collection',
+          'create_field_index',
+          'delete_collection',
+          'delete_points',
+          'get_collection',
+          'query_points',
+          'root',
+          'scroll_points',
+          'upsert_points',
+        ].sort(),
       );
     });
   });

@@ -30,8 +30,9 @@ describe.skipIf(!url)('Qdrant live', () => {
     async dropTenants(tenantIds) {
       const client = new QdrantClient({ url: url!, apiKey, checkCompatibility: false });
       for (const id of tenantIds) {
-        // A tenant whose test never wrote has no collection: nothing to drop.
-        await client.deleteCollection(collectionName(id)).catch(() => undefined);
+        // A tenant whose test never wrote has no collection: nothing to drop. The contract's
+        // index-generation tests write generations up to 5.
+        for (const generation of [1, 2, 3, 4, 5]) await client.deleteCollection(collectionName(id, generation)).catch(() => undefined);
       }
     },
   });

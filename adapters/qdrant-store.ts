@@ -1,6 +1,7 @@
 /**
  * The at-scale vector store: Qdrant through its official REST client, one collection per tenant
- * (`tenant_<id>_docs`) with keyword payload indexes on documentId and batchId for filtering and a
+ * and index generation (`tenant_<id>_docs`, then `tenant_<id>_docs_g<n>` after model switches)
+ * with keyword payload indexes on documentId and batchId for filtering and a
  * full-text payload index on `text` for keyword search. A missing collection is a normal state
  * (a tenant that has indexed nothing yet): reads answer empty and writes create it. Dense scores
  * are Qdrant's cosine similarity, higher = closer, the same semantics as the LanceDB store.
@@ -14,7 +15,7 @@
  * search fuses ranks, never scores, so the two stores stay interchangeable.
  */
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
-import { assertSafeId, collectionName } from '../core/ids.js';
+import { assertGeneration, assertSafeId, collectionName } from '../core/ids.js';
 import { keywordTerms, MAX_WORD_LENGTH } from '../core/keyword-terms.js';
 import type { PointPayload, PointRef, SearchFilter, SearchHit, VectorStore } from './vector-store.js';
 import { assertChunkPage, assertDimensions, assertLimit, validatePoints, lastPerId, payloadFromRecord } from './point-validation.js';
@@ -252,143 +253,180 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
     }
   }
 
-  return {
-    async ensureCollection(tenantId, dimensions) {
-      const name = collectionName(tenantId);
-      assertDimensions(dimensions);
-      await ensure(name, dimensions);
-    },
+  /** The store's methods on the collections of one index generation; the client and caches are shared, keyed by name. */
+  function view(generation: number): VectorStore {
+    return {
+      async ensureCollection(tenantId, dimensions) {
+        const name = collectionName(tenantId, generation);
+        assertDimensions(dimensions);
+        await ensure(name, dimensions);
+      },
 
-    async upsert(tenantId, points) {
-      const name = collectionName(tenantId);
-      if (points.length === 0) return;
-      const dimensions = validatePoints(tenantId, points);
-      await ensure(name, dimensions);
-      const structs = lastPerId(points).map((p): Schemas['PointStruct'] => ({ id: p.id, vector: p.vector, payload: { ...p.payload } }));
-      for (let i = 0; i < structs.length; i += upsertBatchSize) {
-        await upsertBatch(name, dimensions, structs.slice(i, i + upsertBatchSize));
-      }
-    },
-
-    async search(tenantId, vector, limit, filter) {
-      const name = collectionName(tenantId);
-      assertLimit(limit);
-      const scope = filterScope(filter);
-      if (scope === null || limit === 0) return [];
-      const qdrantFilter = scopedFilter(scope);
-      const result = await orIfMissing(null, () =>
-        client.query(name, { query: vector, limit, ...(qdrantFilter ? { filter: qdrantFilter } : {}), with_payload: true, with_vector: false }),
-      );
-      return hitsFrom(result?.points ?? []);
-    },
-
-    async keywordSearch(tenantId, text, limit, filter) {
-      const name = collectionName(tenantId);
-      assertLimit(limit);
-      const scope = filterScope(filter);
-      const words = keywordTerms(text);
-      if (scope === null || limit === 0 || words.length === 0) return [];
-      if (!(await ensureTextIndex(name))) return [];
-      return orIfMissing([] as SearchHit[], async () => {
-        const count = async (countFilter: Schemas['Filter'] | undefined) => (await client.count(name, { ...(countFilter ? { filter: countFilter } : {}), exact: true })).count;
-        const total = await count(scopedFilter(scope));
-        if (total === 0) return [];
-        const present = await Promise.all(words.map(async (word) => ({ word, n: await count(scopedFilter(scope, containsWord(word))) })));
-        const weighted = present.filter((w) => w.n > 0);
-        if (weighted.length === 0) return [];
-        const result = await client.query(name, {
-          prefetch: weighted.map(({ word }) => ({ filter: scopedFilter(scope, containsWord(word)), limit: KEYWORD_CANDIDATES_PER_WORD })),
-          query: { formula: { sum: weighted.map(({ word, n }) => ({ mult: [idf(total, n), containsWord(word)] })) } },
-          limit,
-          with_payload: true,
-          with_vector: false,
-        });
-        return hitsFrom(result.points);
-      });
-    },
-
-    async documentChunks(tenantId, documentId, version, from, limit) {
-      const name = collectionName(tenantId);
-      const document = documentCondition(documentId);
-      assertChunkPage(version, from, limit);
-      if (limit === 0) return [];
-      const result = await orIfMissing(null, () =>
-        client.scroll(name, {
-          // Chunk indexes of a version are 0..n-1, so a page is an index range: at most `limit` points.
-          filter: { must: [document, { key: 'version', match: { value: version } }, { key: 'chunkIndex', range: { gte: from, lt: from + limit } }] },
-          limit,
-          with_payload: true,
-          with_vector: false,
-        }),
-      );
-      return (result?.points ?? [])
-        .map((p): PointPayload => payloadFromRecord(p.payload as Record<string, unknown> | null | undefined))
-        .sort((a, b) => a.chunkIndex - b.chunkIndex);
-    },
-
-    async deleteDocument(tenantId, documentId, exceptVersion) {
-      const name = collectionName(tenantId);
-      const filter = documentFilter(documentId, exceptVersion);
-      await orIfMissing(undefined, async () => {
-        await client.delete(name, { wait: true, filter });
-      });
-    },
-
-    async countDocument(tenantId, documentId, exceptVersion) {
-      const name = collectionName(tenantId);
-      const filter = documentFilter(documentId, exceptVersion);
-      return orIfMissing(0, async () => (await client.count(name, { filter, exact: true })).count);
-    },
-
-    async countAll(tenantId) {
-      const name = collectionName(tenantId);
-      return orIfMissing(0, async () => (await client.count(name, { exact: true })).count);
-    },
-
-    async listDocumentPointIds(tenantId, documentId) {
-      const name = collectionName(tenantId);
-      const points = await scrollAll(name, documentFilter(documentId), false);
-      return points.map((p) => String(p.id)).sort();
-    },
-
-    async listPointRefs(tenantId) {
-      const name = collectionName(tenantId);
-      const points = await scrollAll(name, undefined, ['documentId', 'version', 'chunkIndex']);
-      return points.map((p): PointRef => {
-        const payload = (p.payload ?? {}) as Record<string, unknown>;
-        return { id: String(p.id), documentId: String(payload.documentId), version: Number(payload.version), chunkIndex: Number(payload.chunkIndex) };
-      });
-    },
-
-    async deletePoints(tenantId, ids) {
-      const name = collectionName(tenantId);
-      if (ids.length === 0) return;
-      for (const id of ids) assertSafeId('point id', id);
-      await orIfMissing(undefined, async () => {
-        for (let i = 0; i < ids.length; i += scrollPageSize) {
-          await client.delete(name, { wait: true, points: ids.slice(i, i + scrollPageSize) });
+      async upsert(tenantId, points) {
+        const name = collectionName(tenantId, generation);
+        if (points.length === 0) return;
+        const dimensions = validatePoints(tenantId, points);
+        await ensure(name, dimensions);
+        const structs = lastPerId(points).map((p): Schemas['PointStruct'] => ({ id: p.id, vector: p.vector, payload: { ...p.payload } }));
+        for (let i = 0; i < structs.length; i += upsertBatchSize) {
+          await upsertBatch(name, dimensions, structs.slice(i, i + upsertBatchSize));
         }
-      });
-    },
+      },
 
-    async compact() {
-      // Qdrant's own optimizers merge segments and vacuum deleted points in the background.
-      return 'done by Qdrant itself';
-    },
+      async search(tenantId, vector, limit, filter) {
+        const name = collectionName(tenantId, generation);
+        assertLimit(limit);
+        const scope = filterScope(filter);
+        if (scope === null || limit === 0) return [];
+        const qdrantFilter = scopedFilter(scope);
+        const result = await orIfMissing(null, () =>
+          client.query(name, { query: vector, limit, ...(qdrantFilter ? { filter: qdrantFilter } : {}), with_payload: true, with_vector: false }),
+        );
+        return hitsFrom(result?.points ?? []);
+      },
 
-    async health() {
-      try {
-        const info = await client.versionInfo();
-        return { ok: true, detail: `qdrant ${info.version} at ${options.url}` };
-      } catch (err) {
-        return { ok: false, detail: `qdrant at ${options.url} unreachable: ${errorText(err).trim()}` };
-      }
-    },
+      async keywordSearch(tenantId, text, limit, filter) {
+        const name = collectionName(tenantId, generation);
+        assertLimit(limit);
+        const scope = filterScope(filter);
+        const words = keywordTerms(text);
+        if (scope === null || limit === 0 || words.length === 0) return [];
+        if (!(await ensureTextIndex(name))) return [];
+        return orIfMissing([] as SearchHit[], async () => {
+          const count = async (countFilter: Schemas['Filter'] | undefined) => (await client.count(name, { ...(countFilter ? { filter: countFilter } : {}), exact: true })).count;
+          const total = await count(scopedFilter(scope));
+          if (total === 0) return [];
+          const present = await Promise.all(words.map(async (word) => ({ word, n: await count(scopedFilter(scope, containsWord(word))) })));
+          const weighted = present.filter((w) => w.n > 0);
+          if (weighted.length === 0) return [];
+          const result = await client.query(name, {
+            prefetch: weighted.map(({ word }) => ({ filter: scopedFilter(scope, containsWord(word)), limit: KEYWORD_CANDIDATES_PER_WORD })),
+            query: { formula: { sum: weighted.map(({ word, n }) => ({ mult: [idf(total, n), containsWord(word)] })) } },
+            limit,
+            with_payload: true,
+            with_vector: false,
+          });
+          return hitsFrom(result.points);
+        });
+      },
 
-    async close() {
-      // The REST client holds no resources that need releasing; its keep-alive sockets time out.
-      ensured.clear();
-      textIndexed.clear();
-    },
-  };
+      async documentChunks(tenantId, documentId, version, from, limit) {
+        const name = collectionName(tenantId, generation);
+        const document = documentCondition(documentId);
+        assertChunkPage(version, from, limit);
+        if (limit === 0) return [];
+        const result = await orIfMissing(null, () =>
+          client.scroll(name, {
+            // Chunk indexes of a version are 0..n-1, so a page is an index range: at most `limit` points.
+            filter: { must: [document, { key: 'version', match: { value: version } }, { key: 'chunkIndex', range: { gte: from, lt: from + limit } }] },
+            limit,
+            with_payload: true,
+            with_vector: false,
+          }),
+        );
+        return (result?.points ?? [])
+          .map((p): PointPayload => payloadFromRecord(p.payload as Record<string, unknown> | null | undefined))
+          .sort((a, b) => a.chunkIndex - b.chunkIndex);
+      },
+
+      async deleteDocument(tenantId, documentId, exceptVersion) {
+        const name = collectionName(tenantId, generation);
+        const filter = documentFilter(documentId, exceptVersion);
+        await orIfMissing(undefined, async () => {
+          await client.delete(name, { wait: true, filter });
+        });
+      },
+
+      async countDocument(tenantId, documentId, exceptVersion) {
+        const name = collectionName(tenantId, generation);
+        const filter = documentFilter(documentId, exceptVersion);
+        return orIfMissing(0, async () => (await client.count(name, { filter, exact: true })).count);
+      },
+
+      async countAll(tenantId) {
+        const name = collectionName(tenantId, generation);
+        return orIfMissing(0, async () => (await client.count(name, { exact: true })).count);
+      },
+
+      async listDocumentPointIds(tenantId, documentId) {
+        const name = collectionName(tenantId, generation);
+        const points = await scrollAll(name, documentFilter(documentId), false);
+        return points.map((p) => String(p.id)).sort();
+      },
+
+      async listPointRefs(tenantId) {
+        const name = collectionName(tenantId, generation);
+        const points = await scrollAll(name, undefined, ['documentId', 'version', 'chunkIndex']);
+        return points.map((p): PointRef => {
+          const payload = (p.payload ?? {}) as Record<string, unknown>;
+          return { id: String(p.id), documentId: String(payload.documentId), version: Number(payload.version), chunkIndex: Number(payload.chunkIndex) };
+        });
+      },
+
+      async deletePoints(tenantId, ids) {
+        const name = collectionName(tenantId, generation);
+        if (ids.length === 0) return;
+        for (const id of ids) assertSafeId('point id', id);
+        await orIfMissing(undefined, async () => {
+          for (let i = 0; i < ids.length; i += scrollPageSize) {
+            await client.delete(name, { wait: true, points: ids.slice(i, i + scrollPageSize) });
+          }
+        });
+      },
+
+      forGeneration(next) {
+        return forGeneration(next);
+      },
+
+      async dropCollection(tenantId) {
+        const name = collectionName(tenantId, generation);
+        // Forgotten before and after: a call racing the drop must not keep the collection marked as there.
+        const forget = () => {
+          ensured.delete(name);
+          textIndexed.delete(name);
+        };
+        forget();
+        // A missing collection is already dropped (404 on current servers; older ones answer `false`).
+        await orIfMissing(undefined, async () => {
+          await client.deleteCollection(name);
+        });
+        forget();
+      },
+
+      async compact() {
+        // Qdrant's own optimizers merge segments and vacuum deleted points in the background.
+        return 'done by Qdrant itself';
+      },
+
+      async health() {
+        try {
+          const info = await client.versionInfo();
+          return { ok: true, detail: `qdrant ${info.version} at ${options.url}` };
+        } catch (err) {
+          return { ok: false, detail: `qdrant at ${options.url} unreachable: ${errorText(err).trim()}` };
+        }
+      },
+
+      async close() {
+        // The REST client holds no resources that need releasing; its keep-alive sockets time out.
+        // Only the store the factory returned forgets the shared caches; a generation's view shares them.
+        if (generation !== 1) return;
+        ensured.clear();
+        textIndexed.clear();
+      },
+    };
+  }
+
+  const views = new Map<number, VectorStore>();
+  function forGeneration(generation: number): VectorStore {
+    assertGeneration(generation);
+    let store = views.get(generation);
+    if (!store) {
+      store = view(generation);
+      views.set(generation, store);
+    }
+    return store;
+  }
+
+  return forGeneration(1);
 }

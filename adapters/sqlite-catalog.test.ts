@@ -56,4 +56,23 @@ describe('SQLite catalog', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('gives a file made before index spaces the table, empty: every tenant on generation 1', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docflow-catalog-'));
+    const file = path.join(dir, 'catalog.sqlite');
+    try {
+      const first = createSqliteCatalog(file);
+      await first.ensureTenant('a');
+      await first.close();
+      const raw = new Database(file);
+      raw.exec('DROP TABLE index_spaces;');
+      raw.close();
+      const upgraded = createSqliteCatalog(file);
+      expect(await upgraded.listIndexSpaces('a')).toEqual([]);
+      expect(await upgraded.beginIndexSpace('a', { model: 'm2', dimensions: 4, workflowId: 'w' }, { model: 'm1', dimensions: 2 })).toMatchObject({ generation: 2 });
+      await upgraded.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -4,7 +4,19 @@
  */
 import Database from 'better-sqlite3';
 import type { BatchStatus } from '../core/progress.js';
-import type { ApiKeyRecord, BatchRecord, Catalog, DocumentRecord, DocumentUpdate, NewDocument, TenantRecord } from './catalog.js';
+import { assertGeneration } from '../core/ids.js';
+import {
+  parseIndexSpaceArgs,
+  type ApiKeyRecord,
+  type BatchRecord,
+  type Catalog,
+  type DocumentRecord,
+  type DocumentUpdate,
+  type IndexSpaceRecord,
+  type IndexSpaceState,
+  type NewDocument,
+  type TenantRecord,
+} from './catalog.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS tenants (
@@ -62,6 +74,23 @@ CREATE INDEX IF NOT EXISTS documents_batch ON documents(batch_id, position);
 CREATE INDEX IF NOT EXISTS documents_tenant_hash ON documents(tenant_id, content_hash, status);
 CREATE INDEX IF NOT EXISTS documents_tenant_created ON documents(tenant_id, created_at DESC);
 CREATE INDEX IF NOT EXISTS documents_blob ON documents(blob_key);
+-- Generations of a tenant's vector collection (catalog.ts IndexSpaceRecord). An older file gets the
+-- table, empty, when opened: a tenant without rows is on generation 1. The partial unique indexes
+-- hold one active, one building and one retiring space per tenant at most.
+CREATE TABLE IF NOT EXISTS index_spaces (
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  generation INTEGER NOT NULL CHECK (generation >= 1),
+  model TEXT NOT NULL,
+  dimensions INTEGER NOT NULL CHECK (dimensions > 0),
+  state TEXT NOT NULL CHECK (state IN ('building', 'active', 'retiring', 'retired', 'abandoned')),
+  workflow_id TEXT,
+  created_at TEXT NOT NULL,
+  activated_at TEXT,
+  PRIMARY KEY (tenant_id, generation)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS index_spaces_one_active ON index_spaces(tenant_id) WHERE state = 'active';
+CREATE UNIQUE INDEX IF NOT EXISTS index_spaces_one_building ON index_spaces(tenant_id) WHERE state = 'building';
+CREATE UNIQUE INDEX IF NOT EXISTS index_spaces_one_retiring ON index_spaces(tenant_id) WHERE state = 'retiring';
 `;
 
 /**
@@ -118,6 +147,17 @@ const toDocument = (r: Row): DocumentRecord => ({
   finishedAt: (r.finished_at as number | null) ?? null,
   createdAt: r.created_at as string,
   updatedAt: r.updated_at as string,
+});
+
+const toIndexSpace = (r: Row): IndexSpaceRecord => ({
+  tenantId: r.tenant_id as string,
+  generation: r.generation as number,
+  model: r.model as string,
+  dimensions: r.dimensions as number,
+  state: r.state as IndexSpaceState,
+  workflowId: (r.workflow_id as string | null) ?? null,
+  createdAt: r.created_at as string,
+  activatedAt: (r.activated_at as string | null) ?? null,
 });
 
 const toKey = (r: Row): ApiKeyRecord => ({
@@ -243,6 +283,34 @@ export function createSqliteCatalog(file: string, now: () => Date = () => new Da
     return { blobKey: row.blob_key as string, blobStillUsed: (others.n as number) > 0 };
   });
 
+  const insertIndexSpace = db.prepare(
+    `INSERT INTO index_spaces (tenant_id, generation, model, dimensions, state, workflow_id, created_at, activated_at)
+     VALUES (@tenantId, @generation, @model, @dimensions, @state, @workflowId, @now, @activatedAt)`,
+  );
+  const beginIndexSpaceTx = db.transaction((tenantId: string, next: { model: string; dimensions: number; workflowId: string }, current: { model: string; dimensions: number }) => {
+    const spaces = db.prepare('SELECT generation, state FROM index_spaces WHERE tenant_id = ?').all(tenantId) as Row[];
+    if (spaces.some((r) => r.state === 'building' || r.state === 'retiring')) return null;
+    const now = stamp();
+    if (spaces.length === 0) {
+      // Generation 1 served since the tenant was created, unrecorded; it is written down the moment it stops being the only one.
+      db.prepare(
+        `INSERT INTO index_spaces (tenant_id, generation, model, dimensions, state, workflow_id, created_at, activated_at)
+           SELECT id, 1, ?, ?, 'active', NULL, created_at, created_at FROM tenants WHERE id = ?`,
+      ).run(current.model, current.dimensions, tenantId);
+    }
+    const generation = Math.max(1, ...spaces.map((r) => r.generation as number)) + 1;
+    insertIndexSpace.run({ tenantId, generation, ...next, state: 'building', now, activatedAt: null });
+    return toIndexSpace(db.prepare('SELECT * FROM index_spaces WHERE tenant_id = ? AND generation = ?').get(tenantId, generation) as Row);
+  });
+  const activateIndexSpaceTx = db.transaction((tenantId: string, generation: number) => {
+    const building = db.prepare("SELECT 1 FROM index_spaces WHERE tenant_id = ? AND generation = ? AND state = 'building'").get(tenantId, generation);
+    if (!building) return false;
+    // The old active one first: the unique index allows one active space per tenant at any moment.
+    db.prepare("UPDATE index_spaces SET state = 'retiring' WHERE tenant_id = ? AND state = 'active'").run(tenantId);
+    db.prepare("UPDATE index_spaces SET state = 'active', activated_at = ? WHERE tenant_id = ? AND generation = ?").run(stamp(), tenantId, generation);
+    return true;
+  });
+
   return {
     async ensureTenant(tenantId) {
       db.prepare('INSERT OR IGNORE INTO tenants (id, created_at) VALUES (?, ?)').run(tenantId, stamp());
@@ -307,6 +375,12 @@ export function createSqliteCatalog(file: string, now: () => Date = () => new Da
       ) as Row[];
       return rows.map(toDocument);
     },
+    async listDocumentsAfter(tenantId, afterId, limit) {
+      const rows = db
+        .prepare('SELECT * FROM documents WHERE tenant_id = @tenantId AND id > @afterId ORDER BY id LIMIT @limit')
+        .all({ tenantId, afterId: afterId ?? '', limit }) as Row[];
+      return rows.map(toDocument);
+    },
     async listDocuments(tenantId, { limit, offset, status, batchId }) {
       const where = ['tenant_id = @tenantId'];
       if (status) where.push('status = @status');
@@ -349,6 +423,24 @@ export function createSqliteCatalog(file: string, now: () => Date = () => new Da
     },
     async updateDocuments(tenantId, updates) {
       updateDocumentsTx(tenantId, updates);
+    },
+    async listIndexSpaces(tenantId) {
+      return (db.prepare('SELECT * FROM index_spaces WHERE tenant_id = ? ORDER BY generation').all(tenantId) as Row[]).map(toIndexSpace);
+    },
+    async beginIndexSpace(tenantId, next, current) {
+      const args = parseIndexSpaceArgs(next, current);
+      // Immediate: the write lock is taken before the read, so two processes cannot both see "no switch" and both open one.
+      return beginIndexSpaceTx.immediate(tenantId, args.next, args.current);
+    },
+    async activateIndexSpace(tenantId, generation) {
+      assertGeneration(generation);
+      return activateIndexSpaceTx.immediate(tenantId, generation);
+    },
+    async closeIndexSpace(tenantId, generation) {
+      assertGeneration(generation);
+      db.prepare(
+        "UPDATE index_spaces SET state = CASE state WHEN 'retiring' THEN 'retired' ELSE 'abandoned' END WHERE tenant_id = ? AND generation = ? AND state IN ('retiring', 'building')",
+      ).run(tenantId, generation);
     },
     async health() {
       try {

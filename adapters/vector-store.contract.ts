@@ -418,6 +418,96 @@ export function describeVectorStoreContract(name: string, makeStore: MakeVectorS
       });
     });
 
+    describe('index generations', () => {
+      it('addresses generation 1 as the store itself and refuses invalid generations', () => {
+        expect(store.forGeneration(1)).toBe(store);
+        expect(store.forGeneration(2)).toBe(store.forGeneration(2));
+        expect(store.forGeneration(2).forGeneration(1)).toBe(store);
+        for (const bad of [0, -1, 1.5, Number.NaN]) expect(() => store.forGeneration(bad), String(bad)).toThrow(/invalid index generation/);
+      });
+
+      it('keeps generation 2 in a separate collection: points, counts, dense and keyword search, vector size', async () => {
+        const t = tenant('gen-separate');
+        const g2 = store.forGeneration(2);
+        await store.upsert(t, [contractPoint(t, 'doc-a', 0, [1, 0, 0, 0], { text: 'pump housing G1-ALPHA' }), contractPoint(t, 'doc-a', 1, [0, 1, 0, 0])]);
+        // Another model: another vector size, in the same tenant's next generation.
+        await g2.upsert(t, [contractPoint(t, 'doc-b', 0, [1, 0, 0, 0, 0, 0], { text: 'pump housing G2-BETA' })]);
+        expect(await store.countAll(t)).toBe(2);
+        expect(await g2.countAll(t)).toBe(1);
+        expect(await store.countDocument(t, 'doc-b')).toBe(0);
+        expect(await g2.countDocument(t, 'doc-a')).toBe(0);
+        expect((await store.search(t, [1, 0, 0, 0], 10)).map((h) => h.payload.documentId)).toEqual(['doc-a', 'doc-a']);
+        expect((await g2.search(t, [1, 0, 0, 0, 0, 0], 10)).map((h) => h.payload.documentId)).toEqual(['doc-b']);
+        expect((await store.keywordSearch(t, 'pump housing', 10)).map((h) => h.payload.documentId)).toEqual(['doc-a']);
+        expect((await g2.keywordSearch(t, 'pump housing', 10)).map((h) => h.payload.documentId)).toEqual(['doc-b']);
+        expect(await g2.keywordSearch(t, 'G1-ALPHA', 10)).toEqual([]);
+        expect((await g2.listPointRefs(t)).map((r) => r.documentId)).toEqual(['doc-b']);
+        expect(await g2.documentChunks(t, 'doc-b', 1, 0, 5)).toHaveLength(1);
+        expect(await g2.documentChunks(t, 'doc-a', 1, 0, 5)).toEqual([]);
+        // Each generation keeps its own vector size.
+        await expect(g2.upsert(t, [contractPoint(t, 'doc-c', 0, [1, 0, 0, 0])])).rejects.toThrow();
+        await expect(store.ensureCollection(t, 6)).rejects.toThrow();
+        await g2.ensureCollection(t, 6);
+        // Deletes stay in their generation.
+        await g2.deleteDocument(t, 'doc-a');
+        expect(await store.countDocument(t, 'doc-a')).toBe(2);
+        await store.deleteDocument(t, 'doc-b');
+        expect(await g2.countDocument(t, 'doc-b')).toBe(1);
+        // A third generation of the tenant is separate from both, and another tenant's g2 from this one's.
+        expect(await store.forGeneration(3).countAll(t)).toBe(0);
+        const other = tenant('gen-other');
+        expect(await g2.countAll(other)).toBe(0);
+      });
+
+      it('drops only the one generation of the one tenant, idempotently, and can create it again', async () => {
+        const t = tenant('gen-drop');
+        const neighbour = tenant('gen-drop-n');
+        const g2 = store.forGeneration(2);
+        await store.upsert(t, [contractPoint(t, 'doc-a', 0, [1, 0, 0, 0])]);
+        await g2.upsert(t, [contractPoint(t, 'doc-a', 0, [0, 1, 0, 0]), contractPoint(t, 'doc-a', 1, [0, 0, 1, 0])]);
+        await g2.upsert(neighbour, [contractPoint(neighbour, 'doc-a', 0, [1, 0, 0, 0])]);
+
+        await g2.dropCollection(t);
+        expect(await g2.countAll(t)).toBe(0);
+        expect(await g2.search(t, [0, 1, 0, 0], 5)).toEqual([]);
+        expect(await g2.keywordSearch(t, 'text', 5)).toEqual([]);
+        expect(await g2.listPointRefs(t)).toEqual([]);
+        expect(await store.countAll(t)).toBe(1);
+        expect(await g2.countAll(neighbour)).toBe(1);
+        // Idempotent, also for a collection that never existed.
+        await g2.dropCollection(t);
+        await store.forGeneration(5).dropCollection(t);
+
+        // Created again from scratch, with another vector size: nothing of the dropped one is remembered.
+        await g2.upsert(t, [contractPoint(t, 'doc-z', 0, [1, 0, 0, 0, 0, 0, 0, 0], { text: 'fresh start' })]);
+        expect(await g2.countAll(t)).toBe(1);
+        expect((await g2.search(t, [1, 0, 0, 0, 0, 0, 0, 0], 5)).map((h) => h.payload.documentId)).toEqual(['doc-z']);
+        expect((await g2.keywordSearch(t, 'fresh', 5)).map((h) => h.payload.documentId)).toEqual(['doc-z']);
+
+        // Generation 1 can be dropped the same way (a retired space), leaving the next one.
+        await store.dropCollection(t);
+        expect(await store.countAll(t)).toBe(0);
+        expect(await g2.countAll(t)).toBe(1);
+        await store.ensureCollection(t, DIMS);
+        expect(await store.countAll(t)).toBe(0);
+      });
+
+      it('drops a collection right after concurrent writes to it, and creates it again', async () => {
+        const t = tenant('gen-drop-busy');
+        const g3 = store.forGeneration(3);
+        await Promise.all([0, 1, 2].map((i) => g3.upsert(t, [contractPoint(t, `doc-${i}`, 0, [1, i, 0, 0])])));
+        await g3.dropCollection(t);
+        expect(await g3.countAll(t)).toBe(0);
+        expect(await g3.listDocumentPointIds(t, 'doc-0')).toEqual([]);
+        await g3.upsert(t, [contractPoint(t, 'doc-x', 0, [1, 0, 0, 0])]);
+        expect(await g3.countAll(t)).toBe(1);
+      });
+
+      it('rejects an invalid tenant id when dropping', async () => {
+        await expect(store.forGeneration(2).dropCollection('Bad Tenant')).rejects.toThrow(/invalid tenant id/);
+      });
+    });
+
     it('reads one version of a document a page of chunks at a time, in order, with every payload field', async () => {
       const t = tenant('chunks');
       expect(await store.documentChunks(t, 'doc-a', 1, 0, 10)).toEqual([]);

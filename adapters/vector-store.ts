@@ -2,6 +2,15 @@
  * The one interface both vector stores implement (embedded LanceDB by default, Qdrant at scale).
  * Every call is scoped to one tenant: an implementation keeps one collection/table per tenant,
  * so no query can ever reach another tenant's points.
+ *
+ * Index generations: a tenant that switches embedding model gets a new collection per switch
+ * (catalog.ts IndexSpaceRecord), because vectors of two models are not comparable and may differ
+ * in size. A store addresses one generation; the factories return generation 1 (the collections
+ * named as before switches existed), and `forGeneration` gives the same store on another one.
+ * Nothing in the product enumerates collections (health lists one name at most, to prove the
+ * store answers; maintenance works tenant by tenant through the catalog); code that ever does must
+ * map names with core/ids.ts parseCollectionName, so a `_g<n>` collection is neither taken for
+ * another tenant's nor skipped.
  */
 import type { ChunkProvenance } from '../core/parsed.js';
 
@@ -91,7 +100,26 @@ export interface VectorStore {
    * that do it themselves. Returns what was done, for the retention run's summary.
    */
   compact(tenantId: string): Promise<string>;
+  /**
+   * The same store addressing the tenants' collections of index generation `generation`:
+   * 1 = the collections used so far (names unchanged), n ≥ 2 = `tenant_<id>_docs_g<n>`
+   * (core/ids.ts collectionName). Shares connections and caches with the store it came from;
+   * calling it again with the same generation returns the same object. Throws unless
+   * `generation` is a positive safe integer.
+   */
+  forGeneration(generation: number): VectorStore;
+  /**
+   * Drops the tenant's collection of this generation entirely (points and indexes); idempotent.
+   * For a collection nothing reads or writes any more (a retired or abandoned index space): a
+   * write racing the drop may recreate it. A dropped collection can be created again.
+   */
+  dropCollection(tenantId: string): Promise<void>;
   /** Cheap liveness check for /api/health. */
   health(): Promise<{ ok: boolean; detail: string }>;
+  /**
+   * Releases the shared connection: on the store a factory returned (the generation-1 store),
+   * it closes every generation's view with it; on another generation's view it does nothing, so
+   * code handed a view cannot close the store under everyone else.
+   */
   close(): Promise<void>;
 }

@@ -18,6 +18,7 @@ import { observeRequests } from './request-log.js';
 import { createTokenBucketLimiter, DEFAULT_RATE_LIMIT, rateLimit } from './rate-limit.js';
 import { batchRoutes } from './routes/batches.js';
 import { documentRoutes } from './routes/documents.js';
+import { embeddingModelRoutes } from './routes/embedding-model.js';
 import { healthRoutes } from './routes/health.js';
 import { limitsRoutes } from './routes/limits.js';
 import { searchRoutes } from './routes/search.js';
@@ -82,7 +83,8 @@ export function createApp(given: ApiDeps) {
     .route('/api/limits', limitsRoutes(deps.limits, deps.temporalUi))
     .route('/api/batches', batchRoutes(deps, batches))
     .route('/api/documents', documentRoutes(deps, batches))
-    .route('/api/search', searchRoutes(deps));
+    .route('/api/search', searchRoutes(deps))
+    .route('/api/embedding-model', embeddingModelRoutes(deps));
 
   api.all('/api/*', () => {
     throw new ApiError(404, 'not_found', 'No such route.');

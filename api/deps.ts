@@ -3,6 +3,7 @@ import type { BlobStore } from '../adapters/blob-store.js';
 import type { BatchRecord, Catalog } from '../adapters/catalog.js';
 import type { Embedder } from '../adapters/embedder.js';
 import type { VectorStore } from '../adapters/vector-store.js';
+import type { TenantSpaces } from '../adapters/index-spaces.js';
 import type { Logger } from '../core/logger.js';
 import type { FanOutOptions } from '../workflows/definitions.js';
 import type { RateLimitOptions } from './rate-limit.js';
@@ -35,8 +36,12 @@ export interface ApiMetrics {
 export interface ApiDeps {
   catalog: Catalog;
   blobs: BlobStore;
+  /** Routed by index space (adapters/index-spaces.ts): reads the tenant's active collection, deletes reach all. */
   vectors: VectorStore;
+  /** The default model's embedder, for the health check. */
   embedder: Embedder;
+  /** Each tenant's collections and embedding models: search embeds queries with the active one's. */
+  spaces: TenantSpaces;
   temporal: TemporalGateway;
   inspectFile: FileInspector;
   limits: UploadLimits;

@@ -27,6 +27,9 @@ function fakeRun(documentIds: string[]) {
   const gateway: TemporalGateway = {
     startBatch: async () => 'unused',
     cancelBatch: async () => undefined,
+    startModelSwitch: async () => null,
+    modelSwitch: async () => null,
+    cancelModelSwitch: async () => false,
     health: async () => ({ ok: true, detail: 'fake' }),
     async batchChanges(): Promise<BatchChanges> {
       calls.batch++;

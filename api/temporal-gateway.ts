@@ -3,9 +3,10 @@
  * Routes never hold a Temporal client directly, which keeps tenant checks in front of it.
  * The batch workflow is started by function reference, so a rename is a compile error here.
  */
-import { Client, QueryRejectedError, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
+import { Client, QueryRejectedError, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { ingestBatchV2 } from '../workflows/batch.js';
+import { modelSwitchProgressQuery, modelSwitchWorkflowId, switchEmbeddingModel, type ModelSwitchProgress } from '../workflows/model-switch.js';
 import {
   INDEX_QUEUE,
   PARSE_QUEUE,
@@ -48,6 +49,12 @@ export interface TemporalGateway {
   shardChanges(workflowId: string, sinceSeq: number): Promise<ShardChanges | null>;
   /** Requests cancellation; the workflow cleans up partial vectors before it ends. */
   cancelBatch(workflowId: string): Promise<void>;
+  /** Starts the tenant's embedding-model switch; returns its workflow id, or null when one is already running. */
+  startModelSwitch(tenantId: string, model: string): Promise<string | null>;
+  /** The tenant's latest switch, running or ended (its last state); null when there is none. */
+  modelSwitch(tenantId: string): Promise<(ModelSwitchProgress & { workflowId: string; running: boolean }) | null>;
+  /** Requests cancellation of the running switch; false when none runs. */
+  cancelModelSwitch(tenantId: string): Promise<boolean>;
   health(): Promise<{ ok: boolean; detail: string }>;
 }
 
@@ -60,7 +67,17 @@ export interface TaskQueues {
   parse: string;
 }
 
-export function createTemporalGateway(client: Client, queues: TaskQueues = { index: INDEX_QUEUE, parse: PARSE_QUEUE }, logger: Logger = createJsonLogger()): TemporalGateway {
+export interface GatewayOptions {
+  /** How long a model switch keeps the replaced collection after the swap (the workflow's default when unset). */
+  modelSwitchRetireAfterMs?: number;
+}
+
+export function createTemporalGateway(
+  client: Client,
+  queues: TaskQueues = { index: INDEX_QUEUE, parse: PARSE_QUEUE },
+  logger: Logger = createJsonLogger(),
+  options: GatewayOptions = {},
+): TemporalGateway {
   // A closed run still answers queries (a worker replays its history) with its last state, which
   // for a terminated run is "running" forever. Batch queries are refused once the run is closed,
   // so the caller learns it ended and can settle it (see readBatchView).
@@ -104,6 +121,47 @@ export function createTemporalGateway(client: Client, queues: TaskQueues = { ind
     },
     async cancelBatch(workflowId) {
       await client.workflow.getHandle(workflowId).cancel();
+    },
+    async startModelSwitch(tenantId, model) {
+      const workflowId = modelSwitchWorkflowId(tenantId);
+      try {
+        await client.workflow.start(switchEmbeddingModel, {
+          taskQueue: queues.index,
+          workflowId,
+          args: [{ tenantId, model, ...(options.modelSwitchRetireAfterMs !== undefined ? { retireAfterMs: options.modelSwitchRetireAfterMs } : {}) }],
+          // One switch per tenant at a time; a new one may follow once the last has ended.
+          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+          typedSearchAttributes: new TypedSearchAttributes([{ key: TENANT_KEY, value: tenantId }]),
+        });
+        return workflowId;
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) return null;
+        throw err;
+      }
+    },
+    async modelSwitch(tenantId) {
+      const workflowId = modelSwitchWorkflowId(tenantId);
+      const handle = client.workflow.getHandle(workflowId);
+      try {
+        const running = (await handle.describe()).status.name === 'RUNNING';
+        // A closed run still answers with its last state: a worker replays its history.
+        const progress = await handle.query(modelSwitchProgressQuery);
+        return { ...progress, workflowId, running };
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return null;
+        throw err;
+      }
+    },
+    async cancelModelSwitch(tenantId) {
+      const handle = client.workflow.getHandle(modelSwitchWorkflowId(tenantId));
+      try {
+        if ((await handle.describe()).status.name !== 'RUNNING') return false;
+        await handle.cancel();
+        return true;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      }
     },
     async health() {
       try {

@@ -15,6 +15,7 @@ import { createApp, type ApiApp } from './app.js';
 import type { ApiDeps } from './deps.js';
 import { generateApiKey } from './keys.js';
 import { BatchAlreadyStartedError, type TemporalGateway } from './temporal-gateway.js';
+import { fixedSpaces } from '../adapters/index-spaces.js';
 
 /** A fixed secret so tests can also mint tokens of their own. */
 export const TEST_SESSION_SECRET = 'test-session-secret-of-at-least-32-bytes';
@@ -50,6 +51,15 @@ export async function createTestApp(overrides: Partial<ApiDeps> = {}) {
       return null;
     },
     async cancelBatch() {},
+    async startModelSwitch() {
+      return null;
+    },
+    async modelSwitch() {
+      return null;
+    },
+    async cancelModelSwitch() {
+      return false;
+    },
     async health() {
       return { ok: true, detail: 'fake' };
     },
@@ -74,6 +84,8 @@ export async function createTestApp(overrides: Partial<ApiDeps> = {}) {
     ssePollMs: 10,
     sessions: { secret: TEST_SESSION_SECRET },
     ...overrides,
+    // Search reads through the spaces: over the vector store and embedder the test ends up with.
+    spaces: overrides.spaces ?? fixedSpaces(overrides.vectors ?? vectors, overrides.embedder ?? embedder),
   };
   const app = createApp(deps);
   return { app, client: typedClient(app), catalog, keys, progress, started, deps };

@@ -45,9 +45,36 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * A bag-of-words unit vector: each lower-cased word adds 1 to the component its hash picks. Texts
+ * sharing words point the same way, so dense search over these vectors finds documents by their
+ * words: a second, entirely different "model" for tests that switch a tenant's embedding model.
+ */
+export function wordVector(text: string, dimensions: number): number[] {
+  const out = new Array<number>(dimensions).fill(0);
+  for (const word of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
+    out[createHash('sha1').update(word).digest().readUInt32LE(0) % dimensions] += 1;
+  }
+  const norm = Math.sqrt(out.reduce((a, v) => a + v * v, 0)) || 1;
+  return out.map((v) => Math.round((v / norm) * 1e6) / 1e6);
+}
+
+export interface LoopbackOptions {
+  latencyMs?: number;
+  dimensions?: number;
+  /** The model name it answers to (default: the benchmark's). */
+  model?: string;
+  /** How a text becomes a vector (default: vectorFor, seeded by the whole text). */
+  vectorOf?: (text: string, dimensions: number) => number[];
+  /** Inputs answered with a 400, as an endpoint refusing them would (tests of refusals). */
+  refuses?: (text: string) => boolean;
+}
+
 /** Starts the endpoint on a free loopback port. */
-export async function startLoopbackEmbedder(options: { latencyMs?: number; dimensions?: number } = {}): Promise<LoopbackEmbedder> {
+export async function startLoopbackEmbedder(options: LoopbackOptions = {}): Promise<LoopbackEmbedder> {
   const dimensions = options.dimensions ?? 384;
+  const model = options.model ?? LOOPBACK_MODEL;
+  const vectorOf = options.vectorOf ?? vectorFor;
   let latencyMs = options.latencyMs ?? 0;
   const counters = { requests: 0, inputs: 0 };
   const server: Server = createServer((req, res) => {
@@ -57,7 +84,7 @@ export async function startLoopbackEmbedder(options: { latencyMs?: number; dimen
         res.end(JSON.stringify(body));
       };
       if (req.method === 'GET' && req.url === '/v1/models') {
-        return reply(200, { object: 'list', data: [{ id: LOOPBACK_MODEL, object: 'model', owned_by: 'docflow-bench' }] });
+        return reply(200, { object: 'list', data: [{ id: model, object: 'model', owned_by: 'docflow-bench' }] });
       }
       if (req.method !== 'POST' || req.url !== '/v1/embeddings') return reply(404, { error: { message: 'not found' } });
       let inputs: string[];
@@ -68,14 +95,15 @@ export async function startLoopbackEmbedder(options: { latencyMs?: number; dimen
         return reply(400, { error: { message: 'invalid JSON' } });
       }
       if (inputs.length === 0) return reply(400, { error: { message: 'input must not be empty' } });
+      if (options.refuses && inputs.some(options.refuses)) return reply(400, { error: { message: 'this input is refused' } });
       if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
       counters.requests++;
       counters.inputs += inputs.length;
       const tokens = inputs.reduce((n, t) => n + Math.ceil(t.length / 4), 0);
       reply(200, {
         object: 'list',
-        model: LOOPBACK_MODEL,
-        data: inputs.map((text, index) => ({ object: 'embedding', index, embedding: vectorFor(text, dimensions) })),
+        model,
+        data: inputs.map((text, index) => ({ object: 'embedding', index, embedding: vectorOf(text, dimensions) })),
         usage: { prompt_tokens: tokens, total_tokens: tokens },
       });
     })();

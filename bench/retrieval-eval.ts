@@ -10,6 +10,7 @@ import { DEFAULT_PARSE_LIMITS, parserRegistry } from '../activities/parsers/inde
 import { chunkPoints } from '../activities/points.js';
 import type { Embedder } from '../adapters/embedder.js';
 import { SINGLE_VERSION_INDEX, searchIndex } from '../adapters/index-search.js';
+import { fixedSpaces } from '../adapters/index-spaces.js';
 import type { VectorStore } from '../adapters/vector-store.js';
 import { chunkDocument, DEFAULT_CHUNK_OPTIONS } from '../core/chunking.js';
 import { SEARCH_MODES, type SearchMode } from '../core/hybrid-ranking.js';
@@ -77,7 +78,7 @@ export async function evaluateRetrieval(options: EvaluateRetrievalOptions): Prom
   for (const mode of SEARCH_MODES) {
     for (const q of set.queries) {
       const target = set.passages.get(q.target)!.text;
-      const hits = await searchIndex({ vectors, embedder, catalog: SINGLE_VERSION_INDEX }, { tenantId, query: q.query, mode, limit: 5 });
+      const hits = await searchIndex({ spaces: fixedSpaces(vectors, embedder), catalog: SINGLE_VERSION_INDEX }, { tenantId, query: q.query, mode, limit: 5 });
       const at = hits.findIndex((h) => h.payload.text.includes(target));
       const key = `${mode}/${q.kind}`;
       const tally = found.get(key) ?? { hits: 0, top1: 0, top5: 0 };

@@ -16,6 +16,7 @@ import { createQdrantStore } from '../adapters/qdrant-store.js';
 import type { VectorStore } from '../adapters/vector-store.js';
 import { applyRetention, type RetentionReport } from '../activities/maintenance/retention.js';
 import { reconcileTenant, type ReconcileReport } from '../activities/maintenance/reconcile.js';
+import { fixedSpaces } from '../adapters/index-spaces.js';
 import { generateApiKey } from '../api/keys.js';
 import { loadConfig } from '../runtime/config.js';
 import { ensureDevTenant } from '../runtime/dev-tenant.js';
@@ -291,7 +292,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       runRetention: () => applyRetention({ catalog, blobs }, { artifactDays: config.maintenance.retention.artifactDays, uploadDays: null }, Date.now() + LEFTOVER_AGE_MS),
       async reconcile() {
         const reports: ReconcileReport[] = [];
-        for (const tenantId of ['demo', OTHER_TENANT]) reports.push(await reconcileTenant({ catalog, vectors, blobs, embedder }, tenantId));
+        for (const tenantId of ['demo', OTHER_TENANT]) reports.push(await reconcileTenant({ catalog, vectors, blobs, spaces: fixedSpaces(vectors, embedder) }, tenantId));
         return reports;
       },
       async close() {

@@ -247,3 +247,44 @@ export const DocumentChunksResponseSchema = z
   })
   .meta({ id: 'DocumentChunks' });
 export type DocumentChunksResponse = z.infer<typeof DocumentChunksResponseSchema>;
+
+/** Moving the tenant to another embedding model (a long-running switch; search keeps working). */
+export const ModelSwitchRequestSchema = z
+  .object({ model: z.string().min(1).max(200).meta({ description: 'One of the models GET /api/embedding-model lists.' }) })
+  .strict()
+  .meta({ id: 'ModelSwitchRequest' });
+export type ModelSwitchRequest = z.infer<typeof ModelSwitchRequestSchema>;
+
+export const ModelSwitchPhaseSchema = z.enum(['starting', 'copying', 'verifying', 'swapping', 'retiring', 'done', 'failed', 'cancelled']);
+
+/** A switch's progress, as its workflow reports it (live while it runs, final once it ended). */
+export const ModelSwitchViewSchema = z
+  .object({
+    workflowId: z.string(),
+    model: z.string(),
+    previousModel: z.string().nullable(),
+    generation: z.number().int().nullable().meta({ description: 'The index generation being built (each switch makes a new collection).' }),
+    phase: ModelSwitchPhaseSchema,
+    documents: z.number().int().meta({ description: 'Indexed documents when the switch began.' }),
+    copied: z.number().int(),
+    verifyPasses: z.number().int(),
+    repaired: z.number().int().meta({ description: 'Documents verification found incomplete and copied again.' }),
+    swapped: z.boolean().meta({ description: 'Search answers from the new model already.' }),
+    failed: z.array(z.object({ documentId: z.string(), filename: z.string(), reason: z.string() })),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'ModelSwitch' });
+export type ModelSwitchView = z.infer<typeof ModelSwitchViewSchema>;
+
+export const EmbeddingModelStateSchema = z
+  .object({
+    model: z.string().meta({ description: 'The model the tenant is indexed and searched with.' }),
+    generation: z.number().int(),
+    models: z.array(z.string()).meta({ description: 'Models this installation can switch a tenant to.' }),
+    switch: ModelSwitchViewSchema.nullable().meta({ description: 'The latest switch, running or ended; null if there never was one.' }),
+  })
+  .meta({ id: 'EmbeddingModelState' });
+export type EmbeddingModelState = z.infer<typeof EmbeddingModelStateSchema>;
+
+/** The answer to a cancel: the switch ends on its own once it has cleaned up. */
+export const ModelSwitchCancelResponseSchema = z.object({ cancelling: z.literal(true) }).meta({ id: 'ModelSwitchCancelResult' });

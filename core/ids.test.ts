@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validate as uuidValidate, version as uuidVersion } from 'uuid';
-import { assertSafeId, assertTenantId, collectionName, isUuid, pointId, POINT_ID_NAMESPACE } from './ids.js';
+import { assertGeneration, assertSafeId, assertTenantId, collectionName, isUuid, parseCollectionName, pointId, POINT_ID_NAMESPACE } from './ids.js';
 
 describe('pointId', () => {
   it('is a UUIDv5 that is stable across calls (a retried upsert overwrites)', () => {
@@ -62,6 +62,44 @@ describe('tenant ids and collection names', () => {
     expect(collectionName('acme')).toBe('tenant_acme_docs');
     expect(collectionName('acme-2')).toBe('tenant_acme-2_docs');
     expect(() => collectionName('ACME')).toThrow(/invalid tenant id/);
+  });
+
+  it('names generation 1 as before and later generations with a _g<n> suffix, validating the generation', () => {
+    expect(collectionName('acme', 1)).toBe('tenant_acme_docs');
+    expect(collectionName('acme', 2)).toBe('tenant_acme_docs_g2');
+    expect(collectionName('acme', 137)).toBe('tenant_acme_docs_g137');
+    for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, '2' as unknown as number]) {
+      expect(() => collectionName('acme', bad), String(bad)).toThrow(/invalid index generation/);
+    }
+    expect(() => assertGeneration(Number.MAX_SAFE_INTEGER)).not.toThrow();
+  });
+
+  it('maps every collection name back to the one tenant and generation that made it', () => {
+    // Tenant ids may contain `_docs` and `_g<n>` themselves; names must still never collide.
+    const tenants = ['acme', 'acme_docs', 'acme_docs_g2', 'x_docs_g2_docs', 'a', 'a-b_g3'];
+    const seen = new Map<string, string>();
+    for (const tenantId of tenants) {
+      for (const generation of [1, 2, 3, 10]) {
+        const name = collectionName(tenantId, generation);
+        expect(parseCollectionName(name), name).toEqual({ tenantId, generation });
+        expect(seen.get(name), name).toBeUndefined();
+        seen.set(name, `${tenantId}/${generation}`);
+      }
+    }
+    expect(parseCollectionName('tenant_acme_docs_g2')).toEqual({ tenantId: 'acme', generation: 2 });
+    expect(parseCollectionName('tenant_acme_docs_g2_docs')).toEqual({ tenantId: 'acme_docs_g2', generation: 1 });
+    for (const foreign of [
+      'tenant_acme_docs_g1',
+      'tenant_acme_docs_g02',
+      'tenant_acme_docs_g',
+      'tenant_acme_docs_g99999999999999999',
+      'tenant_ACME_docs',
+      'acme_docs',
+      'tenant__docs',
+      'other',
+    ]) {
+      expect(parseCollectionName(foreign), foreign).toBeNull();
+    }
   });
 });
 

@@ -45,10 +45,42 @@ export function isUuid(value: string): boolean {
   return typeof value === 'string' && UUID_PATTERN.test(value);
 }
 
-/** The one collection (Qdrant) / table (LanceDB) holding a tenant's points: isolation by name. */
-export function collectionName(tenantId: string): string {
+/** Throws unless `generation` is an index generation: a positive safe integer. */
+export function assertGeneration(generation: number): void {
+  if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 1) {
+    throw new Error(`invalid index generation ${String(generation)}: must be a positive integer`);
+  }
+}
+
+/**
+ * The collection (Qdrant) / table (LanceDB) holding a tenant's points of one index generation:
+ * isolation by name. Generation 1 keeps the name every tenant had before model switches existed
+ * (`tenant_<id>_docs`); a switch's generation n ≥ 2 is `tenant_<id>_docs_g<n>`.
+ */
+export function collectionName(tenantId: string, generation = 1): string {
   assertTenantId(tenantId);
-  return `tenant_${tenantId}_docs`;
+  assertGeneration(generation);
+  return generation === 1 ? `tenant_${tenantId}_docs` : `tenant_${tenantId}_docs_g${generation}`;
+}
+
+const COLLECTION_NAME_PATTERN = /^tenant_([a-z0-9][a-z0-9_-]{0,62})_docs(?:_g([1-9][0-9]*))?$/;
+
+/**
+ * The tenant and generation a collection name stands for, or null for a name collectionName never
+ * makes. Unambiguous: a tenant id may itself contain `_docs_g2`, but generation 1 names end in
+ * `_docs` and later ones in `_docs_g<n>` (canonical digits, n ≥ 2), and the pattern is anchored at
+ * both ends, so every name maps back to exactly the (tenant, generation) that made it. Anything
+ * listing collections must use this, never a prefix/suffix test, so a `_g<n>` collection is not
+ * taken for another tenant's (or skipped).
+ */
+export function parseCollectionName(name: string): { tenantId: string; generation: number } | null {
+  const match = COLLECTION_NAME_PATTERN.exec(name);
+  if (!match) return null;
+  const generation = match[2] === undefined ? 1 : Number(match[2]);
+  // `_g1` is never made (generation 1 has no suffix), and digits beyond a safe integer are no generation.
+  if (match[2] !== undefined && (!Number.isSafeInteger(generation) || generation < 2)) return null;
+  const parsed = { tenantId: match[1], generation };
+  return collectionName(parsed.tenantId, parsed.generation) === name ? parsed : null;
 }
 
 function assertNonNegativeInteger(kind: string, value: number): void {

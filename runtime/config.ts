@@ -46,6 +46,28 @@ const origins = z
   )
   .refine((list) => list.every(isOrigin), 'each entry must be an exact origin such as https://app.example.com (no path, no trailing slash, no *)');
 
+/**
+ * The other models a tenant may be switched to, comma-separated: `name` for a model the same
+ * endpoint serves, `name@baseURL` for one another OpenAI-compatible endpoint serves (same API key).
+ */
+const otherModels = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean)
+      .map((entry) => {
+        const at = entry.indexOf('@');
+        return at < 0 ? { model: entry } : { model: entry.slice(0, at).trim(), baseURL: entry.slice(at + 1).trim() };
+      }),
+  )
+  .refine(
+    (list) => list.every((m) => m.model !== '' && (m.baseURL === undefined || /^https?:\/\/[^\s]+$/.test(m.baseURL))),
+    'each entry must be a model name, or name@http(s)://endpoint/v1',
+  );
+
 const EnvSchema = z.object({
   PORT: int(8080),
   HOST: z.string().default('127.0.0.1'),
@@ -64,6 +86,7 @@ const EnvSchema = z.object({
   EMBEDDINGS_API_KEY: optionalString,
   EMBEDDINGS_DIMENSIONS: z.coerce.number().int().positive().optional(),
   EMBEDDINGS_TIMEOUT_MS: int(120_000),
+  EMBEDDINGS_MODELS: otherModels,
   OPENAI_API_KEY: optionalString,
   QDRANT_URL: optionalString,
   QDRANT_API_KEY: optionalString,
@@ -162,6 +185,8 @@ export interface AppConfig {
     dimensions: number | undefined;
     /** Per-request timeout: a request that hangs longer is abandoned and retried. */
     timeoutMs: number;
+    /** Models a tenant may switch to besides `model`; without baseURL the same endpoint serves them. */
+    others: { model: string; baseURL?: string }[];
   };
   qdrant: { url: string; apiKey: string | undefined } | undefined;
   /**
@@ -264,6 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       model: e.EMBEDDINGS_MODEL ?? (useOpenAi ? OPENAI_DEFAULT_MODEL : LOCAL_EMBEDDINGS_MODEL),
       dimensions: e.EMBEDDINGS_DIMENSIONS,
       timeoutMs: e.EMBEDDINGS_TIMEOUT_MS,
+      others: e.EMBEDDINGS_MODELS,
     },
     qdrant: e.QDRANT_URL ? { url: e.QDRANT_URL, apiKey: e.QDRANT_API_KEY } : undefined,
     s3,

@@ -14,6 +14,7 @@ import { createLanceDbStore } from '../adapters/lancedb-store.js';
 import { createOpenAiEmbedder, type EmbedderMetrics } from '../adapters/openai-embedder.js';
 import { createQdrantStore } from '../adapters/qdrant-store.js';
 import type { VectorStore } from '../adapters/vector-store.js';
+import { createTenantSpaces, modelSet, spaceRoutedStore, type TenantSpaces } from '../adapters/index-spaces.js';
 import type { Logger } from '../core/logger.js';
 import type { AppConfig } from './config.js';
 import { openCatalog } from './open-catalog.js';
@@ -21,8 +22,12 @@ import { openCatalog } from './open-catalog.js';
 export interface Stores {
   catalog: Catalog;
   blobs: BlobStore;
+  /** Routed by index space: reads from each tenant's active collection, deletes reach all of its collections. */
   vectors: VectorStore;
+  /** The default model's embedder (health checks); per-tenant work goes through `spaces`. */
   embedder: Embedder;
+  /** Each tenant's collections and the embedding model of each (adapters/index-spaces.ts). */
+  spaces: TenantSpaces;
   close(): Promise<void>;
 }
 
@@ -32,25 +37,31 @@ export async function openStores(config: AppConfig, observe: { embedderMetrics?:
   // PostgreSQL when DATABASE_URL is set (migrated on open), else SQLite in DATA_DIR.
   const catalog = await openCatalog(config);
   const blobs = await openBlobStore(config);
-  const vectors = config.qdrant
+  const baseVectors = config.qdrant
     ? createQdrantStore({ url: config.qdrant.url, apiKey: config.qdrant.apiKey })
     : await createLanceDbStore({
         ...lanceDbLocation(config),
         onMaintenanceError: (err, table) => observe.logger?.warn('vector index housekeeping failed; retried after the next write', { table, error: String(err) }),
       });
-  const embedder = createOpenAiEmbedder({
-    baseURL: config.embeddings.baseURL,
-    apiKey: config.embeddings.apiKey,
-    model: config.embeddings.model,
-    dimensions: config.embeddings.dimensions,
-    timeoutMs: config.embeddings.timeoutMs,
-    metrics: observe.embedderMetrics,
-  });
+  const embedderFor = (model: string, baseURL: string, dimensions?: number) =>
+    createOpenAiEmbedder({
+      baseURL,
+      apiKey: config.embeddings.apiKey,
+      model,
+      dimensions,
+      timeoutMs: config.embeddings.timeoutMs,
+      metrics: observe.embedderMetrics,
+    });
+  const embedder = embedderFor(config.embeddings.model, config.embeddings.baseURL, config.embeddings.dimensions);
+  const others = config.embeddings.others.map((m) => embedderFor(m.model, m.baseURL ?? config.embeddings.baseURL!));
+  const spaces = createTenantSpaces({ catalog, vectors: baseVectors, models: modelSet(embedder, others) });
+  const vectors = spaceRoutedStore(baseVectors, spaces);
   return {
     catalog,
     blobs,
     vectors,
     embedder,
+    spaces,
     async close() {
       await vectors.close();
       await catalog.close();

@@ -66,8 +66,9 @@ const RULES: Record<string, (imp: Import) => boolean> = {
     imp.target.startsWith('core/') ||
     imp.target.startsWith('api/') ||
     imp.target.startsWith('workflows/definitions') ||
-    // The batch workflow, so the gateway starts it by function reference rather than by a name string.
+    // The workflows the gateway starts, by function reference rather than by a name string.
     imp.target === 'workflows/batch.js' ||
+    imp.target === 'workflows/model-switch.js' ||
     imp.target.startsWith('temporal/search-attribute') ||
     imp.target.startsWith('adapters/'),
   // The data layer: stores, embedder and their interfaces. It knows nothing of the steps,

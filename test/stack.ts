@@ -21,6 +21,8 @@ import { createLanceDbStore } from '../adapters/lancedb-store.js';
 import { createOpenAiEmbedder } from '../adapters/openai-embedder.js';
 import { createSqliteCatalog } from '../adapters/sqlite-catalog.js';
 import type { VectorStore } from '../adapters/vector-store.js';
+import { createTenantSpaces, modelSet, spaceRoutedStore, type TenantSpaces } from '../adapters/index-spaces.js';
+import { createModelSwitchActivities } from '../activities/model-switch.js';
 import { createIndexActivities, createParseActivities, type DocumentParser } from '../activities/index.js';
 import type { IndexActivities, MaintenanceActivities } from '../activities/contracts.js';
 import { createTemporalRunInspector } from '../adapters/temporal-runs.js';
@@ -58,6 +60,10 @@ export interface StackOptions {
   catalog?: () => Promise<Catalog>;
   /** A metrics registry for the app, the in-process activities and the embedder, and the `/metrics` token. */
   metrics?: { registry: DocflowMetrics; token?: string };
+  /** Models tenants may switch to besides the real default one (an embedding-model switch test). */
+  otherModels?: Embedder[];
+  /** How long a model switch keeps the replaced collection (the workflow's default when unset). */
+  modelSwitchRetireAfterMs?: number;
   /** Serve this built web app (e.g. ui/build) on the API's origin, as production does. */
   uiDir?: string;
   /** Parse pool limits other than the stack's defaults (768 MB, 60 s), e.g. the production ones. */
@@ -73,8 +79,10 @@ export interface Stack {
   queues: TaskQueues;
   catalog: Catalog;
   blobs: BlobStore;
+  /** Routed by index space, as the processes see it. */
   vectors: VectorStore;
   embedder: Embedder;
+  spaces: TenantSpaces;
   client: Client;
   /** The maintenance activities over this stack's stores, to call directly. */
   maintenance: MaintenanceActivities;
@@ -124,8 +132,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const catalog = options.catalog ? await options.catalog() : createSqliteCatalog(path.join(dataDir, 'catalog.sqlite'));
   const objectStore = objectStoreConfig(dataDir, suffix);
   const blobs = objectStore ? await openBlobStore(objectStore) : createFsBlobStore(path.join(dataDir, 'files'));
-  const vectors = await createLanceDbStore(objectStore ? lanceDbLocation(objectStore) : { dir: path.join(dataDir, 'vectors') });
+  const baseVectors = await createLanceDbStore(objectStore ? lanceDbLocation(objectStore) : { dir: path.join(dataDir, 'vectors') });
   const embedder = createOpenAiEmbedder({ baseURL: env.EMBEDDINGS_BASE_URL, model: env.EMBEDDINGS_MODEL, metrics: options.metrics?.registry.embedder });
+  const workerEmbedder = options.wrapEmbedder ? options.wrapEmbedder(embedder) : embedder;
+  // The API and the workers see the same spaces; only the workers' default embedder may be wrapped.
+  const spaces = createTenantSpaces({ catalog, vectors: baseVectors, models: modelSet(embedder, options.otherModels ?? []) });
+  const workerSpaces = createTenantSpaces({ catalog, vectors: baseVectors, models: modelSet(workerEmbedder, options.otherModels ?? []) });
+  const vectors = spaceRoutedStore(baseVectors, spaces);
   const observers = { metrics: options.metrics?.registry.activities };
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
@@ -135,7 +148,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     catalog,
     vectors,
     blobs,
-    embedder,
+    spaces,
     runs: createTemporalRunInspector(client),
     retention: { artifactDays: 7, uploadDays: null },
   });
@@ -154,9 +167,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   if (!options.withoutWorkers) {
     nativeConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
-    const workerEmbedder = options.wrapEmbedder ? options.wrapEmbedder(embedder) : embedder;
-    const real = createIndexActivities({ blobs, catalog, embedder: workerEmbedder, vectors, heartbeatMs: 1_000 });
-    const withMaintenance = (index: IndexActivities) => ({ ...index, ...maintenance });
+    const workerVectors = spaceRoutedStore(baseVectors, workerSpaces);
+    const real = createIndexActivities({ blobs, catalog, vectors: workerVectors, spaces: workerSpaces, heartbeatMs: 1_000 });
+    const modelSwitch = createModelSwitchActivities({ catalog, vectors: workerVectors, spaces: workerSpaces });
+    const withMaintenance = (index: IndexActivities) => ({ ...index, ...modelSwitch, ...maintenance });
     // A short drain: tests close stacks with steps still running, and the workflows retry them anyway.
     const common = { connection: nativeConnection, namespace: env.TEMPORAL_NAMESPACE, shutdownGraceMs: 2_000, observers };
     workers.push(
@@ -188,7 +202,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     blobs,
     vectors,
     embedder,
-    temporal: createTemporalGateway(client, queues),
+    spaces,
+    temporal: createTemporalGateway(client, queues, undefined, { modelSwitchRetireAfterMs: options.modelSwitchRetireAfterMs }),
     settleEndedRun: createEndedRunSettler({ catalog, vectors, client }),
     logger: createJsonLogger({ level: testLogLevel }),
     inspectFile: detectAndInspect,
@@ -225,6 +240,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     blobs,
     vectors,
     embedder,
+    spaces,
     client,
     maintenance,
     parsePoolStats: () => pool.stats(),

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createIndexActivities, createParseActivities } from '../activities/index.js';
+import { createModelSwitchActivities } from '../activities/model-switch.js';
 import { createParsePool } from '../activities/parse-pool/pool.js';
 import { DEFAULT_PARSE_LIMITS } from '../activities/parsers/index.js';
 import { loadConfig } from '../runtime/config.js';
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
     const maintenance = await setUpMaintenance(config, stores);
     closers.push(() => maintenance.close());
     if (maintenance.scheduleIds.length > 0) logger.info('schedules in place', { scheduleIds: maintenance.scheduleIds });
-    const activities = { ...createIndexActivities(stores), ...maintenance.activities };
+    const activities = { ...createIndexActivities(stores), ...createModelSwitchActivities(stores), ...maintenance.activities };
     const workflowBundle = await bundleWorkflows(values.workflows === undefined ? undefined : path.resolve(values.workflows));
     const concurrency = concurrencyFlag ?? config.indexConcurrency;
     workers.push(await createIndexWorker({ ...shared, concurrency, activities, workflowBundle, taskQueue: config.temporal.queues.index }));

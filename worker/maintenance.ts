@@ -24,7 +24,7 @@ export async function setUpMaintenance(config: AppConfig, stores: Stores): Promi
     catalog: stores.catalog,
     vectors: stores.vectors,
     blobs: stores.blobs,
-    embedder: stores.embedder,
+    spaces: stores.spaces,
     runs: createTemporalRunInspector(client),
     retention: config.maintenance.retention,
   });

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { INDEX_QUEUE, PARSE_QUEUE } from '../workflows/definitions.js';
-import type { IndexActivities, MaintenanceActivities, ParseActivities } from '../activities/contracts.js';
+import type { IndexActivities, MaintenanceActivities, ModelSwitchActivities, ParseActivities } from '../activities/contracts.js';
 import { observeActivities, type ActivityObservers } from './activity-metrics.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from './drain.js';
 
@@ -62,9 +62,13 @@ function common(opts: WorkerOptions) {
   };
 }
 
-/** The index pool: every workflow plus embed, upsert, catalog and (when given) maintenance activities. */
+/** The index pool: every workflow plus embed, upsert, catalog and (when given) model-switch and maintenance activities. */
 export async function createIndexWorker(
-  opts: WorkerOptions & { activities: IndexActivities & Partial<MaintenanceActivities>; workflowBundle: WorkflowBundleWithSourceMap; taskQueue?: string },
+  opts: WorkerOptions & {
+    activities: IndexActivities & Partial<ModelSwitchActivities> & Partial<MaintenanceActivities>;
+    workflowBundle: WorkflowBundleWithSourceMap;
+    taskQueue?: string;
+  },
 ): Promise<Worker> {
   return Worker.create({
     ...common(opts),

@@ -5,3 +5,4 @@ export { ingestShardV2 } from './shard.js';
 export { ingestBatch } from './legacy/ingest-batch.js';
 export { ingestShard } from './legacy/ingest-shard.js';
 export { reconcileIndex, cleanUpRetention } from './maintenance.js';
+export { switchEmbeddingModel } from './model-switch.js';

@@ -7,7 +7,7 @@ import { Context } from '@temporalio/activity';
 import type { MaintenanceActivities } from '../contracts.js';
 import type { BlobStore } from '../../adapters/blob-store.js';
 import type { Catalog } from '../../adapters/catalog.js';
-import type { Embedder } from '../../adapters/embedder.js';
+import type { TenantSpaces } from '../../adapters/index-spaces.js';
 import type { VectorStore } from '../../adapters/vector-store.js';
 import { reconcileTenant } from './reconcile.js';
 import { applyRetention, type RetentionPolicy } from './retention.js';
@@ -16,9 +16,10 @@ import { settleClosedBatches } from './settle-runs.js';
 
 export interface MaintenanceDeps {
   catalog: Catalog;
+  /** Routed by index space (adapters/index-spaces.ts). */
   vectors: VectorStore;
   blobs: BlobStore;
-  embedder: Embedder;
+  spaces: TenantSpaces;
   runs: RunInspector;
   retention: RetentionPolicy;
   now?: () => number;

@@ -6,6 +6,7 @@ import { createFsBlobStore } from '../../adapters/blob-store.js';
 import type { Catalog } from '../../adapters/catalog.js';
 import { contractDocument } from '../../adapters/catalog.contract.js';
 import type { Embedder } from '../../adapters/embedder.js';
+import { fixedSpaces } from '../../adapters/index-spaces.js';
 import { createLanceDbStore } from '../../adapters/lancedb-store.js';
 import { createSqliteCatalog } from '../../adapters/sqlite-catalog.js';
 import { contractPoint } from '../../adapters/vector-store.contract.js';
@@ -57,7 +58,7 @@ describe('reconciling a tenant', () => {
       contractPoint('t1', 'moving', 0, [0, 1, 0, 0]), // partial, but its run is still writing
       contractPoint('t1', 'failed', 0, [0, 0, 1, 0]),
     ]);
-    const report = await reconcileTenant({ catalog, vectors, blobs: createFsBlobStore(path.join(dir, 'files')), embedder }, 't1');
+    const report = await reconcileTenant({ catalog, vectors, blobs: createFsBlobStore(path.join(dir, 'files')), spaces: fixedSpaces(vectors, embedder) }, 't1');
     expect(report).toMatchObject({ documentsChecked: 3, orphanPointsRemoved: 1, stalePointsRemoved: 2, documentsRepaired: 0, documentsMarkedFailed: [] });
     expect(await vectors.countDocument('t1', 'done')).toBe(2);
     expect(await vectors.countDocument('t1', 'moving')).toBe(1);
@@ -76,7 +77,11 @@ describe('reconciling a tenant', () => {
     ]);
     const blobs = createFsBlobStore(path.join(dir, 'files'));
     const versions = async () => (await vectors.listPointRefs('t1')).map((r) => `${r.version}/${r.chunkIndex}`).sort();
-    expect(await reconcileTenant({ catalog, vectors, blobs, embedder }, 't1')).toMatchObject({ stalePointsRemoved: 1, documentsRepaired: 0, documentsMarkedFailed: [] });
+    expect(await reconcileTenant({ catalog, vectors, blobs, spaces: fixedSpaces(vectors, embedder) }, 't1')).toMatchObject({
+      stalePointsRemoved: 1,
+      documentsRepaired: 0,
+      documentsMarkedFailed: [],
+    });
     expect(await versions()).toEqual(['1/0', '1/1', '2/0', '2/5']);
     // Version 2 complete and active: version 1 is what the re-index replaced, and goes.
     await catalog.activateVersions('t1', [{ documentId: 'done', status: 'indexed', chunks: 6, errorCode: null, errorMessage: null, attempt: 1, startedAt: 3, finishedAt: 4 }]);
@@ -84,7 +89,11 @@ describe('reconciling a tenant', () => {
       't1',
       [1, 2, 3, 4].map((i) => contractPoint('t1', 'done', i, [1, 0, 1, 0], { version: 2 })),
     );
-    expect(await reconcileTenant({ catalog, vectors, blobs, embedder }, 't1')).toMatchObject({ stalePointsRemoved: 2, documentsRepaired: 0, documentsMarkedFailed: [] });
+    expect(await reconcileTenant({ catalog, vectors, blobs, spaces: fixedSpaces(vectors, embedder) }, 't1')).toMatchObject({
+      stalePointsRemoved: 2,
+      documentsRepaired: 0,
+      documentsMarkedFailed: [],
+    });
     expect(await versions()).toEqual(['2/0', '2/1', '2/2', '2/3', '2/4', '2/5']);
   });
 
@@ -93,7 +102,7 @@ describe('reconciling a tenant', () => {
     await catalog.startReindex('t1', 'b1', ['done'], () => 'w1-r2');
     await vectors.upsert('t1', [contractPoint('t1', 'done', 0, [1, 0, 1, 0], { version: 2 })]);
     // Version 1's points are all gone, and so are its artifacts.
-    const report = await reconcileTenant({ catalog, vectors, blobs: createFsBlobStore(path.join(dir, 'files')), embedder }, 't1');
+    const report = await reconcileTenant({ catalog, vectors, blobs: createFsBlobStore(path.join(dir, 'files')), spaces: fixedSpaces(vectors, embedder) }, 't1');
     expect(report.documentsMarkedFailed).toEqual([]);
     expect(await catalog.getDocument('t1', 'done')).toMatchObject({ status: 'indexed', activeVersion: 1, pendingVersion: 2 });
     expect(await vectors.countDocument('t1', 'done')).toBe(1);
@@ -106,7 +115,7 @@ describe('reconciling a tenant', () => {
     await blobs.writeArtifact(chunkGroupKey(chunksKey, 0), JSON.stringify([chunk(0), chunk(1)]));
     await blobs.writeArtifact(chunkManifestKey(chunksKey), JSON.stringify({ chunkCount: 2, groupSize: 2 }));
     await vectors.upsert('t1', [contractPoint('t1', 'done', 0, [1, 0, 0, 0])]);
-    const report = await reconcileTenant({ catalog, vectors, blobs, embedder }, 't1');
+    const report = await reconcileTenant({ catalog, vectors, blobs, spaces: fixedSpaces(vectors, embedder) }, 't1');
     expect(report).toMatchObject({ documentsRepaired: 1, pointsRestored: 1 });
     const hit = (await vectors.search('t1', [1, 1, 0, 0], 5, { documentIds: ['done'] })).find((h) => h.payload.chunkIndex === 1);
     expect(hit?.payload).toMatchObject({ text: 'chunk 1', filename: 'done.txt', batchId: 'b1', version: 1 });

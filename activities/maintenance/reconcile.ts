@@ -10,7 +10,7 @@
  */
 import type { BlobStore } from '../../adapters/blob-store.js';
 import type { Catalog, DocumentRecord } from '../../adapters/catalog.js';
-import type { Embedder } from '../../adapters/embedder.js';
+import type { TenantSpaces } from '../../adapters/index-spaces.js';
 import type { PointRef, VectorStore } from '../../adapters/vector-store.js';
 import { isTerminalDocument } from '../../core/progress.js';
 import type { z } from 'zod';
@@ -30,9 +30,11 @@ import { pages } from '../../core/paging.js';
 
 export interface ReconcileDeps {
   catalog: Catalog;
+  /** Routed by index space: the active space is read, deletes reach every space holding points. */
   vectors: VectorStore;
   blobs: BlobStore;
-  embedder: Embedder;
+  /** The active space's collection and model: lost points are restored there, with its vectors. */
+  spaces: Pick<TenantSpaces, 'active'>;
 }
 
 export interface ReconcileReport {
@@ -61,8 +63,11 @@ function versionBeingBuilt(doc: DocumentRecord): number | null {
   return doc.pendingVersion !== null && doc.pendingVersion > doc.activeVersion ? doc.pendingVersion : null;
 }
 
-/** Whether a point of an indexed document belongs there: its active version within the chunk count, or the version being built. */
-function belongs(doc: DocumentRecord, point: PointRef): boolean {
+/**
+ * Whether a point of an indexed document belongs in its index: its active version within the
+ * chunk count, or the version being built. Also what an embedding-model switch prunes its new space by.
+ */
+export function belongsToIndex(doc: DocumentRecord, point: PointRef): boolean {
   return (point.version === doc.activeVersion && point.chunkIndex < doc.chunks) || point.version === versionBeingBuilt(doc);
 }
 
@@ -80,7 +85,8 @@ async function restorePoints(deps: ReconcileDeps, doc: DocumentRecord, missing: 
   const chunksKey = `${prefix}/chunks`;
   const manifest = await readJson(deps.blobs, chunkManifestKey(chunksKey), ChunkManifestSchema);
   if (!manifest || manifest.chunkCount !== doc.chunks) return null;
-  const dimensions = await deps.embedder.dimensions();
+  const space = await deps.spaces.active(doc.tenantId);
+  const dimensions = await space.embedder.dimensions();
   const wanted = new Set(missing);
   let restored = 0;
   for (let start = 0; start < manifest.chunkCount; start += manifest.groupSize) {
@@ -88,12 +94,12 @@ async function restorePoints(deps: ReconcileDeps, doc: DocumentRecord, missing: 
     if (!missing.some((i) => i >= start && i < end)) continue;
     const group = await readJson(deps.blobs, chunkGroupKey(chunksKey, start), ChunkGroupSchema);
     if (!group || group.length !== end - start) return null;
-    const key = vectorsKey(prefix, start);
+    const key = vectorsKey(prefix, start, space.generation);
     let vectors: number[][];
     if ((await deps.blobs.artifactSize(key)) === group.length * dimensions * Float32Array.BYTES_PER_ELEMENT) {
       vectors = decodeVectors(await deps.blobs.readArtifact(key), dimensions);
     } else {
-      vectors = await deps.embedder.embed(
+      vectors = await space.embedder.embed(
         group.map((c) => c.text),
         'passage',
       );
@@ -102,8 +108,8 @@ async function restorePoints(deps: ReconcileDeps, doc: DocumentRecord, missing: 
     const points = chunkPoints({ tenantId: doc.tenantId, documentId: doc.id, batchId: doc.batchId, version: doc.activeVersion, filename: doc.filename }, group, vectors).filter(
       (p) => wanted.has(p.payload.chunkIndex),
     );
-    await deps.vectors.ensureCollection(doc.tenantId, dimensions);
-    await deps.vectors.upsert(doc.tenantId, points);
+    await space.vectors.ensureCollection(doc.tenantId, dimensions);
+    await space.vectors.upsert(doc.tenantId, points);
     restored += points.length;
   }
   return restored;
@@ -141,7 +147,7 @@ export async function reconcileTenant(deps: ReconcileDeps, tenantId: string, hea
       orphanIds.push(...points.map((p) => p.id));
       continue;
     }
-    staleIds.push(...points.filter((p) => !belongs(doc, p)).map((p) => p.id));
+    staleIds.push(...points.filter((p) => !belongsToIndex(doc, p)).map((p) => p.id));
   }
   await deps.vectors.deletePoints(tenantId, orphanIds);
   await deps.vectors.deletePoints(tenantId, staleIds);

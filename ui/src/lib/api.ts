@@ -12,7 +12,10 @@ import {
   DocumentChunksResponseSchema,
   DocumentDetailSchema,
   DocumentListResponseSchema,
+  EmbeddingModelStateSchema,
   ErrorBodySchema,
+  ModelSwitchCancelResponseSchema,
+  ModelSwitchViewSchema,
   ReindexResponseSchema,
   RetryResponseSchema,
   SearchResponseSchema,
@@ -124,6 +127,9 @@ export const api = {
   documentChunks: (documentId: string, params: { cursor?: string; limit?: number }) =>
     request(DocumentChunksResponseSchema, 'GET', `/api/documents/${encodeURIComponent(documentId)}/chunks${query(params)}`),
   search: (body: SearchRequestBody) => request(SearchResponseSchema, 'POST', '/api/search', body),
+  embeddingModel: () => request(EmbeddingModelStateSchema, 'GET', '/api/embedding-model'),
+  switchEmbeddingModel: (model: string) => request(ModelSwitchViewSchema, 'POST', '/api/embedding-model', { model }),
+  cancelModelSwitch: () => request(ModelSwitchCancelResponseSchema, 'POST', '/api/embedding-model/cancel'),
 };
 
 /** The events URL of a batch, for EventSource (which sends the cookie by itself). */
