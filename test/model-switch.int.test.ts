@@ -9,7 +9,9 @@
  * - a switch to a model that refuses one document fails before the swap: the tenant stays on its
  *   model, searches keep working, the refused document is named, and the new collection is gone.
  */
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOpenAiEmbedder } from '../adapters/openai-embedder.js';
@@ -19,6 +21,8 @@ import type { EmbeddingModelState, SearchResponse } from '../core/contracts.js';
 import { makeText } from './fixtures/documents.js';
 import { uploadBatch, waitForBatch } from './http.js';
 import { startStack, type Stack } from './stack.js';
+import { ensurePythonTools } from '../scripts/services/python-tools.js';
+import { testEnv } from './env.js';
 import { ensureUiBuild, UI_BUILD_DIR } from '../ui/ensure-build.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -95,6 +99,15 @@ describe('embedding-model switch', () => {
         await done;
       },
     };
+  };
+  /** Exports the run's history for workflows/replay.test.ts (the CLI's JSON export is what replay reads). */
+  const recordHistory = async (workflowId: string, type: string) => {
+    const { runId } = await stack.client.workflow.getHandle(workflowId).describe();
+    const { temporalBin } = await ensurePythonTools();
+    const json = execFileSync(temporalBin, ['workflow', 'show', '--workflow-id', workflowId, '--run-id', runId, '--output', 'json', '--address', testEnv().TEMPORAL_ADDRESS], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    writeFileSync(path.resolve(import.meta.dirname, '../workflows/__histories__', `${type}.json`), json);
   };
   const switchEnded = async () => {
     for (;;) {
@@ -183,6 +196,7 @@ describe('embedding-model switch', () => {
       [1, stack.embedder.model, 'retired'],
       [2, WORDS_MODEL, 'active'],
     ]);
+    if (process.env.RECORD_HISTORIES === '1') await recordHistory(ended.switch!.workflowId, 'switchEmbeddingModel');
     // Another tenant sees none of it: its own model, no switch, nothing to cancel, and its searches are empty.
     const other = (path: string, init: RequestInit = {}) => api(path, { ...init, headers: { authorization: `Bearer ${otherKey}` } });
     const otherState = await other('/api/embedding-model');
