@@ -66,8 +66,18 @@ export async function createScratchDatabase(adminUrl: string, prefix = 'docflow_
     async drop() {
       if (dropped) return;
       dropped = true;
-      // FORCE ends sessions a failed test left open (PostgreSQL 13+).
-      await withAdmin(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+      // FORCE ends sessions a failed test left open (PostgreSQL 13+). An autovacuum worker that
+      // happens to be in the new database cannot be ended by the test role (42501): it is done in
+      // moments, so the drop is tried again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await withAdmin(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+          return;
+        } catch (err) {
+          if ((err as { code?: string }).code !== '42501' || attempt === 10) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        }
+      }
     },
   };
 }
