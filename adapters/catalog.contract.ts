@@ -178,6 +178,7 @@ export function describeCatalogContract(name: string, makeStore: MakeCatalogStor
         activeVersion: 1,
         pendingVersion: null,
         duplicateOf: null,
+        lastReindexFailure: null,
         run: 1,
         attempt: 0,
         startedAt: null,
@@ -475,6 +476,73 @@ export function describeCatalogContract(name: string, makeStore: MakeCatalogStor
       await catalog.setBatchStatus('a', 'b1', 'failed', 5);
       expect(await catalog.startRetry('a', 'b1', ['d2'], (run) => `w-r${run}`)).toEqual({ run: 4, documentIds: ['d2'] });
       expect(await catalog.getDocument('a', 'd2')).toMatchObject({ status: 'queued', version: 3, activeVersion: 3, pendingVersion: null });
+    });
+
+    it('records why a re-index did not complete, keeps the first reason per version, and clears it when a later version is activated', async () => {
+      const catalog = await open();
+      await catalog.ensureTenant('a');
+      await catalog.createBatch(batchOf('b1', 'a', 3), [contractDocument('d1'), contractDocument('d2'), contractDocument('d3')]);
+      await catalog.updateDocuments('a', [outcome('d1', 'indexed', { chunks: 5 }), outcome('d2', 'indexed', { chunks: 7 }), outcome('d3', 'failed')]);
+      await catalog.setBatchStatus('a', 'b1', 'completed_with_errors', 3);
+      await catalog.startReindex('a', 'b1', ['d1', 'd2'], (run) => `w-r${run}`);
+      clock.tick();
+      const failedAt = clock.iso();
+      // Another tenant's call, and documents that are not indexed at an older version, are left alone.
+      await catalog.recordReindexFailures('b', [{ documentId: 'd1', code: 'corrupt', message: 'other tenant' }]);
+      await catalog.recordReindexFailures('a', [
+        { documentId: 'd1', code: 'corrupt', message: 'The new version could not be parsed.' },
+        { documentId: 'd1', code: 'internal_error', message: 'a second reason in the same call' },
+        { documentId: 'd3', code: 'cancelled', message: 'never re-indexed' },
+      ]);
+      expect(await catalog.getDocument('a', 'd1')).toMatchObject({
+        status: 'indexed',
+        errorCode: null,
+        errorMessage: null,
+        chunks: 5,
+        version: 2,
+        activeVersion: 1,
+        pendingVersion: 2,
+        lastReindexFailure: { code: 'corrupt', message: 'The new version could not be parsed.', version: 2, at: failedAt },
+        updatedAt: failedAt,
+      });
+      expect((await catalog.getDocument('a', 'd3'))?.lastReindexFailure).toBeNull();
+      // A later, vaguer writer about the same version (settling a terminated run) keeps the first reason.
+      await catalog.settleVersions('a', ['d1']);
+      clock.tick();
+      await catalog.recordReindexFailures('a', [{ documentId: 'd1', code: 'cancelled', message: 'terminated' }]);
+      expect((await catalog.getDocument('a', 'd1'))?.lastReindexFailure).toEqual({ code: 'corrupt', message: 'The new version could not be parsed.', version: 2, at: failedAt });
+      // d2 completes: its new version becomes active, nothing is recorded against it.
+      await catalog.activateVersions('a', [outcome('d2', 'indexed', { chunks: 8 })]);
+      await catalog.recordReindexFailures('a', [{ documentId: 'd2', code: 'corrupt', message: 'too late' }]);
+      expect((await catalog.getDocument('a', 'd2'))?.lastReindexFailure).toBeNull();
+      // The next re-index of d1 fails for another reason: recorded against its own version.
+      await catalog.setBatchStatus('a', 'b1', 'completed', 4);
+      expect(await catalog.startReindex('a', 'b1', ['d1'], (run) => `w-r${run}`)).toEqual({ run: 3, documentIds: ['d1'] });
+      expect((await catalog.getDocument('a', 'd1'))?.lastReindexFailure).toMatchObject({ version: 2 }); // still the last outcome while the run goes on
+      await catalog.recordReindexFailures('a', [{ documentId: 'd1', code: 'timeout', message: 'The embedding service did not answer.' }]);
+      expect((await catalog.getDocument('a', 'd1'))?.lastReindexFailure).toEqual({ code: 'timeout', message: 'The embedding service did not answer.', version: 3, at: clock.iso() });
+      // And the one after succeeds: the failure is cleared as version 4 becomes active.
+      await catalog.settleVersions('a', ['d1']);
+      await catalog.setBatchStatus('a', 'b1', 'completed', 5);
+      await catalog.startReindex('a', 'b1', ['d1'], (run) => `w-r${run}`);
+      await catalog.activateVersions('a', [outcome('d1', 'indexed', { chunks: 6 })]);
+      expect(await catalog.getDocument('a', 'd1')).toMatchObject({ activeVersion: 4, lastReindexFailure: null });
+    });
+
+    it('clears a recorded re-index failure when the document is retried', async () => {
+      const catalog = await open();
+      await catalog.ensureTenant('a');
+      await catalog.createBatch(batchOf('b1', 'a', 1), [contractDocument('d1')]);
+      await catalog.updateDocuments('a', [outcome('d1', 'indexed')]);
+      await catalog.setBatchStatus('a', 'b1', 'completed', 1);
+      await catalog.startReindex('a', 'b1', 'all', (run) => `w-r${run}`);
+      await catalog.recordReindexFailures('a', [{ documentId: 'd1', code: 'cancelled', message: 'stopped' }]);
+      expect((await catalog.getDocument('a', 'd1'))?.lastReindexFailure).toMatchObject({ code: 'cancelled', version: 2 });
+      // Had the document later failed for good, a retry starts it afresh, without the old re-index's reason.
+      await catalog.updateDocuments('a', [outcome('d1', 'failed')]);
+      await catalog.setBatchStatus('a', 'b1', 'failed', 2);
+      await catalog.startRetry('a', 'b1', ['d1'], (run) => `w-r${run}`);
+      expect(await catalog.getDocument('a', 'd1')).toMatchObject({ status: 'queued', lastReindexFailure: null });
     });
 
     describe('index spaces', () => {

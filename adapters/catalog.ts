@@ -61,6 +61,12 @@ export interface DocumentRecord {
    */
   pendingVersion: number | null;
   duplicateOf: string | null;
+  /**
+   * Why the document's last re-index did not complete, while the version it tried is not active:
+   * the document stays `indexed` at its active version, so status and error cannot say it.
+   * Cleared when a later version is activated or the document is retried.
+   */
+  lastReindexFailure: ReindexFailureRecord | null;
   /** The run that last (re)queued this document. */
   run: number;
   /** Attempts the last step took, and when processing started and ended (ms since epoch). */
@@ -69,6 +75,23 @@ export interface DocumentRecord {
   finishedAt: number | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/** A re-index of a document that ended without its new version becoming active. */
+export interface ReindexFailureRecord {
+  code: ReasonCode;
+  message: string;
+  /** The version the re-index was building (never the active one). */
+  version: number;
+  /** When the failure was recorded (ISO). */
+  at: string;
+}
+
+/** One document of a re-index run whose new version failed or was cancelled. */
+export interface ReindexFailure {
+  documentId: string;
+  code: ReasonCode;
+  message: string;
 }
 
 export type NewDocument = Pick<DocumentRecord, 'id' | 'filename' | 'format' | 'contentHash' | 'size' | 'blobKey' | 'duplicateOf'>;
@@ -166,8 +189,9 @@ export interface Catalog {
   listDocuments(tenantId: string, opts: { limit: number; offset: number; status?: DocumentStatus; batchId?: string }): Promise<DocumentRecord[]>;
   /**
    * Starts a new run of a finished batch for the given failed/cancelled documents: requeues them
-   * under the next run number and points the batch at the new workflow. Returns null when the
-   * batch is still running; an empty list when nothing matched.
+   * under the next run number (clearing their error and any re-index failure) and points the
+   * batch at the new workflow. Returns null when the batch is still running; an empty list when
+   * nothing matched.
    */
   startRetry(tenantId: string, batchId: string, documentIds: string[] | 'all', workflowIdForRun: (run: number) => string): Promise<{ run: number; documentIds: string[] } | null>;
   /**
@@ -181,9 +205,19 @@ export interface Catalog {
   /**
    * A re-indexed document's new version is complete: in one write per document it becomes the
    * active version (with the outcome's chunk count) and the one it replaces becomes pending
-   * removal. A document without a version being built is left alone, so a repeat is harmless.
+   * removal, and a re-index failure recorded earlier is cleared. A document without a version
+   * being built is left alone, so a repeat is harmless.
    */
   activateVersions(tenantId: string, updates: DocumentUpdate[]): Promise<void>;
+  /**
+   * The new versions these documents' re-index run was building did not complete: records the
+   * reason against the newest version (the one the run built), in one write. Only a document
+   * still `indexed` at an older active version is touched; its status, error and active version
+   * stay as they are. A failure already recorded for that version is kept, so a later and vaguer
+   * writer (settling a run that ended in Temporal) does not replace the run's own reason, and a
+   * repeat is harmless.
+   */
+  recordReindexFailures(tenantId: string, failures: ReindexFailure[]): Promise<void>;
   /** The store holds only the active version of these documents again: their pending version is cleared. */
   settleVersions(tenantId: string, documentIds: string[]): Promise<void>;
   /** The documents that have a pending version, with the version search must hold them to. */

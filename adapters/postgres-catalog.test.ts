@@ -135,7 +135,7 @@ describeWithPostgres('PostgreSQL catalog', (adminUrl) => {
       const catalog = await openPostgresCatalog({ connectionString: url });
       try {
         expect(await catalog.getDocument('a', 'd1')).toMatchObject({ version: 1, activeVersion: 1, pendingVersion: null });
-        expect(await catalog.getDocument('a', 'd2')).toMatchObject({ version: 4, activeVersion: 4, pendingVersion: null });
+        expect(await catalog.getDocument('a', 'd2')).toMatchObject({ version: 4, activeVersion: 4, pendingVersion: null, lastReindexFailure: null });
         expect(await catalog.listPendingVersions('a')).toEqual([]);
       } finally {
         await catalog.close();

@@ -17,6 +17,8 @@ import {
   type DocumentUpdate,
   type IndexSpaceRecord,
   type IndexSpaceState,
+  type ReindexFailure,
+  type ReindexFailureRecord,
   type TenantRecord,
 } from './catalog.js';
 import { CATALOG_MIGRATIONS, migrateCatalog, type Migration } from './postgres-migrations.js';
@@ -131,6 +133,15 @@ const toDocument = (r: Row): DocumentRecord => ({
   activeVersion: int(r.active_version),
   pendingVersion: intOrNull(r.pending_version),
   duplicateOf: (r.duplicate_of as string | null) ?? null,
+  lastReindexFailure:
+    r.reindex_failure_code === null || r.reindex_failure_code === undefined
+      ? null
+      : {
+          code: r.reindex_failure_code as ReindexFailureRecord['code'],
+          message: (r.reindex_failure_message as string | null) ?? '',
+          version: int(r.reindex_failure_version),
+          at: iso(r.reindex_failure_at),
+        },
   run: int(r.run),
   attempt: int(r.attempt),
   startedAt: intOrNull(r.started_at),
@@ -340,7 +351,8 @@ export async function openPostgresCatalog(options: PostgresCatalogOptions): Prom
         // A retried document is built at its newest version, which is then the active one (as on upload).
         await client.query(
           `UPDATE documents SET run = $1, status = 'queued', error_code = NULL, error_message = NULL, attempt = 0, started_at = NULL, finished_at = NULL, chunks = 0,
-             active_version = version, pending_version = NULL, updated_at = $2
+             active_version = version, pending_version = NULL, reindex_failure_code = NULL, reindex_failure_message = NULL, reindex_failure_version = NULL,
+             reindex_failure_at = NULL, updated_at = $2
            WHERE id = ANY($3::text[]) AND tenant_id = $4`,
           [run, stamp(), wanted, tenantId],
         );
@@ -388,7 +400,8 @@ export async function openPostgresCatalog(options: PostgresCatalogOptions): Prom
       // One statement: each row's SET reads the row as it was, so the old active version becomes the pending one.
       await query(
         `UPDATE documents AS d SET active_version = d.pending_version, pending_version = d.active_version, status = 'indexed', chunks = u.chunks,
-           error_code = NULL, error_message = NULL, attempt = u.attempt, started_at = u.started_at, finished_at = u.finished_at, updated_at = $1
+           error_code = NULL, error_message = NULL, reindex_failure_code = NULL, reindex_failure_message = NULL, reindex_failure_version = NULL,
+           reindex_failure_at = NULL, attempt = u.attempt, started_at = u.started_at, finished_at = u.finished_at, updated_at = $1
          FROM unnest($2::text[], $3::int[], $4::int[], $5::bigint[], $6::bigint[]) AS u(id, chunks, attempt, started_at, finished_at)
          WHERE d.id = u.id AND d.tenant_id = $7 AND d.pending_version > d.active_version`,
         [
@@ -400,6 +413,22 @@ export async function openPostgresCatalog(options: PostgresCatalogOptions): Prom
           latest.map((u) => u.finishedAt),
           tenantId,
         ],
+      );
+    },
+    async recordReindexFailures(tenantId, failures) {
+      // The first failure per document wins, as when SQLite applies them one after another.
+      const byId = new Map<string, ReindexFailure>();
+      for (const f of failures) if (!byId.has(f.documentId)) byId.set(f.documentId, f);
+      if (byId.size === 0) return;
+      const latest = [...byId.values()];
+      // IS DISTINCT FROM compares with NULL too: a document without a recorded failure gets this one.
+      await query(
+        `UPDATE documents AS d SET reindex_failure_code = u.code, reindex_failure_message = u.message, reindex_failure_version = d.version,
+           reindex_failure_at = $1, updated_at = $1
+         FROM unnest($2::text[], $3::text[], $4::text[]) AS u(id, code, message)
+         WHERE d.id = u.id AND d.tenant_id = $5 AND d.status = 'indexed' AND d.version > d.active_version
+           AND d.reindex_failure_version IS DISTINCT FROM d.version`,
+        [stamp(), latest.map((f) => f.documentId), latest.map((f) => f.code), latest.map((f) => f.message), tenantId],
       );
     },
     async settleVersions(tenantId, documentIds) {

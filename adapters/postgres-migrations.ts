@@ -128,6 +128,17 @@ CREATE UNIQUE INDEX index_spaces_one_building ON index_spaces(tenant_id) WHERE s
 CREATE UNIQUE INDEX index_spaces_one_retiring ON index_spaces(tenant_id) WHERE state = 'retiring';
 `,
   },
+  {
+    version: 4,
+    name: 'documents: the last re-index failure',
+    // Existing documents: none recorded (the reason of an earlier failed re-index was never kept).
+    sql: `
+ALTER TABLE documents ADD COLUMN reindex_failure_code TEXT;
+ALTER TABLE documents ADD COLUMN reindex_failure_message TEXT;
+ALTER TABLE documents ADD COLUMN reindex_failure_version INTEGER;
+ALTER TABLE documents ADD COLUMN reindex_failure_at TIMESTAMPTZ;
+`,
+  },
 ];
 
 /** Throws unless versions run 1..n in order: a gap or a duplicate is a programming error. */

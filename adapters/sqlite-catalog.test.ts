@@ -39,13 +39,14 @@ describe('SQLite catalog', () => {
       await first.ensureTenant('a');
       await first.createBatch({ id: 'b1', tenantId: 'a', workflowId: 'w', documentCount: 1, idempotencyKey: null }, [contractDocument('d1')]);
       await first.close();
-      // The file as the release before versions left it: no version columns, a document at version 3.
+      // The file as the release before versions left it: no version or re-index failure columns, a document at version 3.
       const raw = new Database(file);
       raw.exec('DROP INDEX documents_pending; ALTER TABLE documents DROP COLUMN pending_version; ALTER TABLE documents DROP COLUMN active_version;');
+      for (const column of ['code', 'message', 'version', 'at']) raw.exec(`ALTER TABLE documents DROP COLUMN reindex_failure_${column};`);
       raw.prepare("UPDATE documents SET version = 3, status = 'indexed'").run();
       raw.close();
       const upgraded = createSqliteCatalog(file);
-      expect(await upgraded.getDocument('a', 'd1')).toMatchObject({ version: 3, activeVersion: 3, pendingVersion: null });
+      expect(await upgraded.getDocument('a', 'd1')).toMatchObject({ version: 3, activeVersion: 3, pendingVersion: null, lastReindexFailure: null });
       expect(await upgraded.listPendingVersions('a')).toEqual([]);
       await upgraded.close();
       // Opening it again changes nothing.

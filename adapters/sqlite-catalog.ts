@@ -15,6 +15,8 @@ import {
   type IndexSpaceRecord,
   type IndexSpaceState,
   type NewDocument,
+  type ReindexFailure,
+  type ReindexFailureRecord,
   type TenantRecord,
 } from './catalog.js';
 
@@ -62,6 +64,10 @@ CREATE TABLE IF NOT EXISTS documents (
   version INTEGER NOT NULL DEFAULT 1,
   active_version INTEGER NOT NULL DEFAULT 1,
   pending_version INTEGER,
+  reindex_failure_code TEXT,
+  reindex_failure_message TEXT,
+  reindex_failure_version INTEGER,
+  reindex_failure_at TEXT,
   duplicate_of TEXT,
   run INTEGER NOT NULL DEFAULT 1,
   attempt INTEGER NOT NULL DEFAULT 0,
@@ -103,6 +109,12 @@ const UPGRADES = [
     sql: 'ALTER TABLE documents ADD COLUMN active_version INTEGER NOT NULL DEFAULT 1; UPDATE documents SET active_version = version WHERE version <> 1;',
   },
   { column: 'pending_version', sql: 'ALTER TABLE documents ADD COLUMN pending_version INTEGER;' },
+  // Existing documents: no re-index failure recorded (the reason of an earlier one was never kept).
+  {
+    column: 'reindex_failure_code',
+    sql: `ALTER TABLE documents ADD COLUMN reindex_failure_code TEXT; ALTER TABLE documents ADD COLUMN reindex_failure_message TEXT;
+      ALTER TABLE documents ADD COLUMN reindex_failure_version INTEGER; ALTER TABLE documents ADD COLUMN reindex_failure_at TEXT;`,
+  },
 ] as const;
 
 /** Search asks for the documents with a pending version on every query: only those rows are indexed. */
@@ -141,6 +153,15 @@ const toDocument = (r: Row): DocumentRecord => ({
   activeVersion: r.active_version as number,
   pendingVersion: (r.pending_version as number | null) ?? null,
   duplicateOf: (r.duplicate_of as string | null) ?? null,
+  lastReindexFailure:
+    r.reindex_failure_code === null || r.reindex_failure_code === undefined
+      ? null
+      : {
+          code: r.reindex_failure_code as ReindexFailureRecord['code'],
+          message: (r.reindex_failure_message as string | null) ?? '',
+          version: r.reindex_failure_version as number,
+          at: r.reindex_failure_at as string,
+        },
   run: r.run as number,
   attempt: r.attempt as number,
   startedAt: (r.started_at as number | null) ?? null,
@@ -227,7 +248,8 @@ export function createSqliteCatalog(file: string, now: () => Date = () => new Da
     const now = stamp();
     // A retried document is built at its newest version, which is then the active one (as on upload).
     const requeue = db.prepare(
-      "UPDATE documents SET run = ?, status = 'queued', error_code = NULL, error_message = NULL, attempt = 0, started_at = NULL, finished_at = NULL, chunks = 0, active_version = version, pending_version = NULL, updated_at = ? WHERE id = ? AND tenant_id = ?",
+      "UPDATE documents SET run = ?, status = 'queued', error_code = NULL, error_message = NULL, attempt = 0, started_at = NULL, finished_at = NULL, chunks = 0, active_version = version, pending_version = NULL, " +
+        'reindex_failure_code = NULL, reindex_failure_message = NULL, reindex_failure_version = NULL, reindex_failure_at = NULL, updated_at = ? WHERE id = ? AND tenant_id = ?',
     );
     for (const id of wanted) requeue.run(run, now, id, tenantId);
     db.prepare("UPDATE batches SET current_run = ?, status = 'running', workflow_id = ?, finished_at = NULL, final_seq = NULL WHERE id = ? AND tenant_id = ?").run(
@@ -263,12 +285,21 @@ export function createSqliteCatalog(file: string, now: () => Date = () => new Da
   // SET expressions read the row as it was, so the old active version becomes the pending one.
   const activateVersion = db.prepare(
     `UPDATE documents SET active_version = pending_version, pending_version = active_version, status = 'indexed', chunks = @chunks, error_code = NULL,
-       error_message = NULL, attempt = @attempt, started_at = @startedAt, finished_at = @finishedAt, updated_at = @now
+       error_message = NULL, reindex_failure_code = NULL, reindex_failure_message = NULL, reindex_failure_version = NULL, reindex_failure_at = NULL, attempt = @attempt, started_at = @startedAt, finished_at = @finishedAt, updated_at = @now
      WHERE id = @documentId AND tenant_id = @tenantId AND pending_version > active_version`,
   );
   const activateVersionsTx = db.transaction((tenantId: string, updates: DocumentUpdate[]) => {
     const now = stamp();
     for (const u of updates) activateVersion.run({ ...u, tenantId, now });
+  });
+  // `IS NOT` compares with NULL too: a document without a recorded failure gets this one.
+  const recordReindexFailure = db.prepare(
+    `UPDATE documents SET reindex_failure_code = @code, reindex_failure_message = @message, reindex_failure_version = version, reindex_failure_at = @now, updated_at = @now
+     WHERE id = @documentId AND tenant_id = @tenantId AND status = 'indexed' AND version > active_version AND reindex_failure_version IS NOT version`,
+  );
+  const recordReindexFailuresTx = db.transaction((tenantId: string, failures: ReindexFailure[]) => {
+    const now = stamp();
+    for (const f of failures) recordReindexFailure.run({ documentId: f.documentId, code: f.code, message: f.message, tenantId, now });
   });
   const settleVersion = db.prepare('UPDATE documents SET pending_version = NULL, updated_at = ? WHERE id = ? AND tenant_id = ? AND pending_version IS NOT NULL');
   const settleVersionsTx = db.transaction((tenantId: string, documentIds: string[]) => {
@@ -398,6 +429,9 @@ export function createSqliteCatalog(file: string, now: () => Date = () => new Da
     },
     async activateVersions(tenantId, updates) {
       activateVersionsTx(tenantId, updates);
+    },
+    async recordReindexFailures(tenantId, failures) {
+      recordReindexFailuresTx(tenantId, failures);
     },
     async settleVersions(tenantId, documentIds) {
       settleVersionsTx(tenantId, documentIds);
