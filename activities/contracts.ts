@@ -144,7 +144,8 @@ export interface RecordOutcomesInput {
   outcomes: DocumentOutcome[];
   /**
    * Outcomes of a re-index run: an indexed document's new version becomes the active one; any
-   * other outcome leaves the document as it was (indexed at its active version).
+   * other outcome leaves the document as it was (indexed at its active version), with the reason
+   * recorded as its last re-index failure.
    */
   reindex?: boolean;
 }

@@ -126,13 +126,17 @@ describe('the index step (embed and upsert a pack of documents)', () => {
 });
 
 describe('re-index bookkeeping (real SQLite catalog and LanceDB)', () => {
-  it('activates only complete new versions, then removes exactly the inactive versions and settles the documents', async () => {
+  it('activates only complete new versions, records why the others did not complete, then removes exactly the inactive versions and settles the documents', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'docflow-reindex-'));
     const catalog = createSqliteCatalog(':memory:');
     const vectors = await createLanceDbStore({ dir: path.join(dir, 'vectors') });
     try {
       await catalog.ensureTenant('t');
-      await catalog.createBatch({ id: 'b', tenantId: 't', workflowId: 'w', documentCount: 2, idempotencyKey: null }, [contractDocument('done'), contractDocument('broke')]);
+      await catalog.createBatch({ id: 'b', tenantId: 't', workflowId: 'w', documentCount: 3, idempotencyKey: null }, [
+        contractDocument('done'),
+        contractDocument('broke'),
+        contractDocument('stopped'),
+      ]);
       const indexed = (documentId: string, chunks: number) => ({
         documentId,
         status: 'indexed' as const,
@@ -143,7 +147,7 @@ describe('re-index bookkeeping (real SQLite catalog and LanceDB)', () => {
         startedAt: 1,
         finishedAt: 2,
       });
-      await catalog.updateDocuments('t', [indexed('done', 2), indexed('broke', 1)]);
+      await catalog.updateDocuments('t', [indexed('done', 2), indexed('broke', 1), indexed('stopped', 3)]);
       await catalog.setBatchStatus('t', 'b', 'completed', 1);
       await catalog.startReindex('t', 'b', 'all', () => 'w-r2');
       // Version 1 of both, version 2 complete for one and partial for the other.
@@ -153,6 +157,7 @@ describe('re-index bookkeeping (real SQLite catalog and LanceDB)', () => {
         contractPoint('t', 'done', 0, [1, 0, 0, 0], { version: 2 }),
         contractPoint('t', 'broke', 0, [1, 0, 0, 0], { version: 1 }),
         contractPoint('t', 'broke', 0, [1, 0, 0, 0], { version: 2 }),
+        contractPoint('t', 'stopped', 0, [1, 0, 0, 0], { version: 1 }),
       ]);
       const activities = createIndexActivities({
         blobs: createFsBlobStore(path.join(dir, 'files')),
@@ -167,16 +172,34 @@ describe('re-index bookkeeping (real SQLite catalog and LanceDB)', () => {
         reindex: true,
         outcomes: [
           { documentId: 'done', status: 'indexed', chunks: 1, error: null, attempt: 1, startedAt: 5, finishedAt: 6 },
-          { documentId: 'broke', status: 'failed', chunks: 0, error: { code: 'internal_error', message: 'x' }, attempt: 10, startedAt: 5, finishedAt: 6 },
+          { documentId: 'broke', status: 'failed', chunks: 0, error: { code: 'embedding_rejected', message: 'The model refused the text.' }, attempt: 10, startedAt: 5, finishedAt: 6 },
+          { documentId: 'stopped', status: 'cancelled', chunks: 0, error: { code: 'cancelled', message: 'The batch was cancelled.' }, attempt: 0, startedAt: null, finishedAt: 6 },
         ],
       };
       await env.run(activities.recordOutcomes, input);
       expect(await catalog.getDocument('t', 'done')).toMatchObject({ status: 'indexed', chunks: 1, activeVersion: 2, pendingVersion: 1 });
-      expect(await catalog.getDocument('t', 'broke')).toMatchObject({ status: 'indexed', chunks: 1, activeVersion: 1, pendingVersion: 2, errorCode: null });
-      await env.run(activities.removeDocumentVectors, { tenantId: 't', documentIds: ['done', 'broke'], inactiveOnly: true });
+      expect(await catalog.getDocument('t', 'done')).toMatchObject({ lastReindexFailure: null });
+      // The failed and the cancelled one stay indexed at version 1, with why version 2 did not complete.
+      expect(await catalog.getDocument('t', 'broke')).toMatchObject({
+        status: 'indexed',
+        chunks: 1,
+        activeVersion: 1,
+        pendingVersion: 2,
+        errorCode: null,
+        lastReindexFailure: { code: 'embedding_rejected', message: 'The model refused the text.', version: 2 },
+      });
+      expect(await catalog.getDocument('t', 'stopped')).toMatchObject({
+        status: 'indexed',
+        chunks: 3,
+        activeVersion: 1,
+        errorCode: null,
+        lastReindexFailure: { code: 'cancelled', message: 'The batch was cancelled.', version: 2 },
+      });
+      await env.run(activities.removeDocumentVectors, { tenantId: 't', documentIds: ['done', 'broke', 'stopped'], inactiveOnly: true });
       const versions = async (documentId: string) => (await vectors.listPointRefs('t')).filter((r) => r.documentId === documentId).map((r) => r.version);
       expect(await versions('done')).toEqual([2]);
       expect(await versions('broke')).toEqual([1]);
+      expect(await versions('stopped')).toEqual([1]);
       expect(await catalog.listPendingVersions('t')).toEqual([]);
     } finally {
       await vectors.close();

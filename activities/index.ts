@@ -462,8 +462,17 @@ export function createIndexActivities(deps: IndexDeps): IndexActivities {
           finishedAt: o.finishedAt,
         }));
       if (reindex) {
-        // A document whose new version failed stays indexed at its active version, as it was.
         await deps.catalog.activateVersions(tenantId, updates(outcomes.filter((o) => o.status === 'indexed')));
+        // A document whose new version failed or was cancelled stays indexed at its active
+        // version, as it was; only the reason is kept, since its status cannot tell it.
+        const failures = outcomes
+          .filter((o) => o.status !== 'indexed' && o.status !== 'skipped')
+          .map((o) => ({
+            documentId: o.documentId,
+            code: o.error?.code ?? 'internal_error',
+            message: o.error?.message ?? 'The new version did not complete.',
+          }));
+        if (failures.length > 0) await deps.catalog.recordReindexFailures(tenantId, failures);
         return;
       }
       await deps.catalog.updateDocuments(tenantId, updates(outcomes));

@@ -60,15 +60,35 @@ describe('settling runs that ended behind the catalog', () => {
     expect((await catalog.getDocument('t1', 'd3'))?.status).toBe('queued');
   });
 
-  it('settles a terminated re-index: the version it was building goes, the active version stays', async () => {
+  it('settles a terminated re-index: the version it was building goes, the active version stays, and why is recorded', async () => {
     await catalog.setBatchStatus('t1', 'b1', 'completed_with_errors', 3);
     await catalog.startReindex('t1', 'b1', ['d1'], () => 'wf-b1-r2');
     await vectors.upsert('t1', [contractPoint('t1', 'd1', 0, [1, 0, 0, 0], { version: 2 })]);
     const batch = (await catalog.getBatch('t1', 'b1'))!;
     expect(await settleClosedRun({ catalog, vectors, runs: tableInspector({ 'wf-b1-r2': 'terminated' }) }, batch)).toBe('settled');
-    expect(await catalog.getDocument('t1', 'd1')).toMatchObject({ status: 'indexed', activeVersion: 1, pendingVersion: null, chunks: 1 });
+    expect(await catalog.getDocument('t1', 'd1')).toMatchObject({
+      status: 'indexed',
+      activeVersion: 1,
+      pendingVersion: null,
+      chunks: 1,
+      errorCode: null,
+      lastReindexFailure: { code: 'cancelled', version: 2, message: expect.stringMatching(/terminated in Temporal.*still answers from version 1/) },
+    });
     expect((await vectors.listPointRefs('t1')).filter((r) => r.documentId === 'd1').map((r) => r.version)).toEqual([1]);
     expect(await catalog.listPendingVersions('t1')).toEqual([]);
+  });
+
+  it('keeps the reason a re-index run recorded itself when settling it after Temporal ended it', async () => {
+    await catalog.setBatchStatus('t1', 'b1', 'completed_with_errors', 3);
+    await catalog.startReindex('t1', 'b1', ['d1'], () => 'wf-b1-r2');
+    // The shard recorded d1's failure, then the run was terminated before its versions were settled.
+    await catalog.recordReindexFailures('t1', [{ documentId: 'd1', code: 'embedding_rejected', message: 'The model refused the text.' }]);
+    const batch = (await catalog.getBatch('t1', 'b1'))!;
+    expect(await settleClosedRun({ catalog, vectors, runs: tableInspector({ 'wf-b1-r2': 'terminated' }) }, batch)).toBe('settled');
+    expect(await catalog.getDocument('t1', 'd1')).toMatchObject({
+      pendingVersion: null,
+      lastReindexFailure: { code: 'embedding_rejected', message: 'The model refused the text.', version: 2 },
+    });
   });
 
   it('settles a terminated run: unfinished documents cancelled with a reason, their partial vectors removed', async () => {

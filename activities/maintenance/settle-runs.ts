@@ -11,6 +11,7 @@ import { settleBatchStatus, type BatchStatus } from '../../core/progress.js';
 import type { RunInspector, RunState } from '../../adapters/run-inspector.js';
 import { batchOutcome } from '../batch-outcome.js';
 import { readAllPages } from '../../core/paging.js';
+import type { ReasonCode } from '../../core/formats.js';
 
 export interface SettleDeps {
   catalog: Catalog;
@@ -40,6 +41,24 @@ function closedRunMessage(state: RunState): string {
   }
 }
 
+/**
+ * Why a re-index that an ended run was building never completed: the code the document page
+ * explains, and words saying the document still answers from its earlier version.
+ */
+function closedReindexFailure(state: RunState, activeVersion: number): { code: ReasonCode; message: string } {
+  const kept = `Search still answers from version ${activeVersion}; re-index it again to replace it.`;
+  switch (state) {
+    case 'terminated':
+      return { code: 'cancelled', message: `The run was terminated in Temporal before the new version was complete. ${kept}` };
+    case 'cancelled':
+      return { code: 'cancelled', message: `The run was cancelled in Temporal before the new version was complete. ${kept}` };
+    case 'timed_out':
+      return { code: 'timeout', message: `The run hit its time limit in Temporal before the new version was complete. ${kept}` };
+    default:
+      return { code: 'internal_error', message: `The run ended (${state}) before the new version was complete. ${kept}` };
+  }
+}
+
 /** Settles one batch if its current run has ended; safe to call concurrently and repeatedly. */
 export async function settleClosedRun(deps: SettleDeps, batch: BatchRecord): Promise<SettleResult> {
   if (batch.status !== 'running') return 'not_running';
@@ -57,6 +76,10 @@ export async function settleClosedRun(deps: SettleDeps, batch: BatchRecord): Pro
   for (const doc of documents) {
     if (doc.pendingVersion !== null) {
       // A re-index that ended here: the version it was building (or the one it replaced) goes, the active one stays.
+      // A version still being built never completed; the catalog keeps a reason the run itself recorded first.
+      if (doc.pendingVersion > doc.activeVersion) {
+        await deps.catalog.recordReindexFailures(batch.tenantId, [{ documentId: doc.id, ...closedReindexFailure(state, doc.activeVersion) }]);
+      }
       await deps.vectors.deleteDocument(batch.tenantId, doc.id, doc.activeVersion);
       const others = await deps.vectors.countDocument(batch.tenantId, doc.id, doc.activeVersion);
       if (others !== 0) throw new Error(`document ${doc.id} still has ${others} vectors of inactive versions after delete`);
