@@ -147,7 +147,7 @@ describe('API', () => {
     }
   });
 
-  it('re-indexes with an optional, validated body; the run carries the chunk sizes', async () => {
+  it('re-indexes with an optional, validated body; the run carries the chunk sizes; a failed one shows on the document', async () => {
     const { app, client, keys, catalog, started } = await setup();
     const created = await upload(client, keys.alpha, form(['a.txt', 'alpha text']));
     const { batchId, documents } = (await created.json()) as { batchId: string; documents: { documentId: string }[] };
@@ -167,6 +167,15 @@ describe('API', () => {
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ batchId, run: 2, documentIds: [documentId] });
     expect(started.at(-1)).toMatchObject({ batchId, run: 2, reindex: { maxTokens: 100, overlapTokens: 10 } });
+    // Its new version fails: the document answers as indexed at version 1, and says why version 2 did not complete.
+    await catalog.recordReindexFailures('alpha', [{ documentId, code: 'embedding_rejected', message: 'The model refused the text.' }]);
+    const detail = await app.request(`/api/documents/${documentId}`, { headers: { authorization: `Bearer ${keys.alpha}` } });
+    expect(await detail.json()).toMatchObject({
+      status: 'indexed',
+      version: 1,
+      error: null,
+      lastReindexFailure: { code: 'embedding_rejected', message: 'The model refused the text.', version: 2, at: expect.any(String) },
+    });
     // No body at all: the configured sizes.
     await catalog.setBatchStatus('alpha', batchId, 'completed', 4);
     await catalog.settleVersions('alpha', [documentId]);

@@ -32,6 +32,7 @@ export function documentDetail(d: DocumentRecord): DocumentDetail {
     run: d.run,
     workflowId: batchWorkflowId(d.tenantId, d.batchId, d.run),
     version: d.activeVersion,
+    lastReindexFailure: d.lastReindexFailure,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };

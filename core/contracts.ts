@@ -156,6 +156,21 @@ export type BatchSummary = z.infer<typeof BatchSummarySchema>;
 export const BatchListResponseSchema = z.object({ batches: z.array(BatchSummarySchema), nextCursor: z.string().nullable() }).meta({ id: 'BatchList' });
 export type BatchListResponse = z.infer<typeof BatchListResponseSchema>;
 
+/**
+ * A re-index whose new version failed or was cancelled: the document stays `indexed` at its
+ * active version, so its status and error say nothing of it.
+ */
+export const ReindexFailureSchema = z
+  .object({
+    code: z.enum(REASON_CODES),
+    message: z.string(),
+    /** The version the re-index was building; never the active one. */
+    version: z.number().int(),
+    /** When the failure was recorded (ISO 8601). */
+    at: z.string(),
+  })
+  .meta({ id: 'ReindexFailure' });
+
 export const DocumentDetailSchema = z
   .object({
     documentId: z.string(),
@@ -174,6 +189,8 @@ export const DocumentDetailSchema = z
     workflowId: z.string(),
     /** Content version whose chunks search answers from. */
     version: z.number().int(),
+    /** Why the last re-index did not complete; null once a later version is active or the document is retried. */
+    lastReindexFailure: ReindexFailureSchema.nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
