@@ -144,8 +144,14 @@ describe('versioned re-index', () => {
     // It did fail half-way: several ranges of version 2 reached the store before the refusals.
     expect(newVersionRangesWritten.get(documentId)).toBeGreaterThan(1);
 
-    // The record and the inspector still show version 1, as it was.
-    expect(await detailOf(documentId)).toMatchObject({ status: 'indexed', version: 1, chunks: before.chunkCount, error: null });
+    // The record and the inspector still show version 1, as it was; the record says why version 2 did not complete.
+    expect(await detailOf(documentId)).toMatchObject({
+      status: 'indexed',
+      version: 1,
+      chunks: before.chunkCount,
+      error: null,
+      lastReindexFailure: { code: 'internal_error', message: expect.stringContaining('the vector store refused the write (injected)'), version: 2, at: expect.any(String) },
+    });
     const chunks = await chunksOf(documentId);
     expect(chunks).toEqual(before);
     // In the store: all of version 1, nothing of version 2.
@@ -166,6 +172,8 @@ describe('versioned re-index', () => {
     await waitForBatch(stack.baseUrl, stack.apiKey, batchId);
     const redone = await chunksOf(documentId);
     expect(redone.version).toBe(3);
+    // Version 3 is active: the earlier failure is no longer the document's last word.
+    expect(await detailOf(documentId)).toMatchObject({ status: 'indexed', version: 3, lastReindexFailure: null });
     for (const c of redone.chunks) expect(c.tokens).toBeLessThanOrEqual(60);
     expect(await stack.vectors.countDocument('demo', documentId)).toBe(redone.chunkCount);
     expect(await stack.vectors.countDocument('demo', documentId, 3)).toBe(0);

@@ -41,8 +41,8 @@ describe('re-index form', () => {
     expect(reindexEnded(view('ingest-t-b1-r2', 'failed', 'failed'), null)).toBe(true);
   });
 
-  it('judges the outcome by the version search answers from, since a failed new version leaves the record indexed', () => {
-    const record = (version: number, status: DocumentDetail['status'] = 'indexed', error: DocumentDetail['error'] = null): DocumentDetail => ({
+  it('judges the outcome by the failure the record keeps, since a failed new version leaves the document indexed', () => {
+    const record = (version: number, lastReindexFailure: DocumentDetail['lastReindexFailure'] = null, status: DocumentDetail['status'] = 'indexed'): DocumentDetail => ({
       documentId: 'd1',
       batchId: 'b1',
       filename: 'a.txt',
@@ -52,22 +52,24 @@ describe('re-index form', () => {
       status,
       chunks: 4,
       attempt: 1,
-      error,
+      error: null,
       duplicateOf: null,
       run: 2,
       workflowId: 'ingest-t-b1-r2',
       version,
+      lastReindexFailure,
       createdAt: '2026-01-01T00:00:00Z',
       updatedAt: '2026-01-01T00:00:00Z',
     });
-    const seen = { code: 'internal_error', message: 'the embedding service failed' } as const;
-    expect(reindexOutcome(1, record(2), null)).toEqual({ indexed: true, failure: null });
-    // A failure seen on the way is not the outcome when the new version did become active.
-    expect(reindexOutcome(1, record(2), seen)).toEqual({ indexed: true, failure: null });
-    // The record says indexed, at the version it had: the re-index failed, for the reason seen live if any.
-    expect(reindexOutcome(1, record(1), seen)).toEqual({ indexed: false, failure: seen });
-    expect(reindexOutcome(1, record(1), null)).toEqual({ indexed: false, failure: null });
-    expect(reindexOutcome(1, record(1, 'failed', seen), null)).toEqual({ indexed: false, failure: seen });
+    const failed = (version: number) => ({ code: 'embedding_rejected', message: 'the model refused the text', version, at: '2026-01-01T00:01:00Z' }) as const;
+    expect(reindexOutcome(record(1), record(2))).toEqual({ indexed: true, failure: null });
+    // Indexed at the version it had, with this run's failure recorded: it failed, and the record says why.
+    expect(reindexOutcome(record(1), record(1, failed(2)))).toEqual({ indexed: false, failure: failed(2) });
+    // An earlier re-index's failure, shown when this run started, is not this run's: a new one is (another version).
+    expect(reindexOutcome(record(1, failed(2)), record(1, failed(3)))).toEqual({ indexed: false, failure: failed(3) });
+    // A success after an earlier failure clears it.
+    expect(reindexOutcome(record(1, failed(2)), record(3))).toEqual({ indexed: true, failure: null });
+    expect(reindexOutcome(record(1), record(1, null, 'failed'))).toEqual({ indexed: false, failure: null });
   });
 
   it('offers a batch re-index once the batch has ended with a document of its own indexed', () => {

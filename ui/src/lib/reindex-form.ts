@@ -52,19 +52,21 @@ export function reindexEnded(view: BatchView | null, earlierWorkflowId: string |
   return view !== null && view.workflowId !== earlierWorkflowId && isTerminalBatch(view.status);
 }
 
-/** Why a document's new version failed: its reason code and the step's own words. */
-export type ReindexFailure = NonNullable<DocumentDetail['error']>;
+/** Why a document's new version did not complete, as its record keeps it. */
+export type ReindexFailure = NonNullable<DocumentDetail['lastReindexFailure']>;
 
 /**
- * How a document's re-index turned out, from its record read again once the run ended. The
- * run's last frame, like the record, is the catalog's: a document whose new version failed is
- * `indexed` there, at its old version and with no reason. So what tells the outcome is whether
- * the version search answers from moved on; the reason is the failure the live view showed
- * while the run went on, if it showed one before the run's end replaced it.
+ * How a document's re-index turned out, from its record read again once the run ended. A
+ * document whose new version failed or was cancelled stays `indexed` at its old version; the
+ * record says so in `lastReindexFailure`, with why. Every re-index run that ends either makes
+ * the new version active or records that failure, so the record alone tells. A failure of an
+ * earlier re-index (the one the record showed before this run started) is not this run's: each
+ * run builds a version never tried before.
  */
-export function reindexOutcome(versionBefore: number, after: DocumentDetail, seenFailure: ReindexFailure | null): { indexed: boolean; failure: ReindexFailure | null } {
-  const indexed = after.status === 'indexed' && after.version > versionBefore;
-  return { indexed, failure: indexed ? null : (seenFailure ?? after.error) };
+export function reindexOutcome(before: Pick<DocumentDetail, 'lastReindexFailure'>, after: DocumentDetail): { indexed: boolean; failure: ReindexFailure | null } {
+  const recorded = after.lastReindexFailure;
+  const failure = recorded !== null && recorded.version !== before.lastReindexFailure?.version ? recorded : null;
+  return { indexed: failure === null && after.status === 'indexed', failure };
 }
 
 /**

@@ -193,6 +193,8 @@ export const en = {
     run: 'Run',
     runValue: '{run} (the last that processed it)',
     version: 'Version',
+    lastReindex: 'Last re-index',
+    lastReindexFailed: 'Version {version} did not complete ({date}); search answers from version {active}.',
     batch: 'Batch',
     created: 'Created',
     updated: 'Updated',

@@ -183,6 +183,8 @@ export const it: Messages = {
     run: 'Esecuzione',
     runValue: '{run} (l’ultima che lo ha elaborato)',
     version: 'Versione',
+    lastReindex: 'Ultima reindicizzazione',
+    lastReindexFailed: 'La versione {version} non è stata completata ({date}); la ricerca risponde dalla versione {active}.',
     batch: 'Lotto',
     created: 'Creato',
     updated: 'Aggiornato',
