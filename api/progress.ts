@@ -31,6 +31,8 @@ export function documentFromCatalog(d: DocumentRecord): DocumentView {
     startedAt: d.startedAt,
     finishedAt: d.finishedAt,
     duplicateOf: d.duplicateOf,
+    // Left out rather than null: views of documents without one stay as they were.
+    ...(d.lastReindexFailure ? { reindexFailure: { code: d.lastReindexFailure.code, message: d.lastReindexFailure.message } } : {}),
   };
 }
 

@@ -22,6 +22,11 @@ export const DocumentViewSchema = z
     finishedAt: z.number().nullable(),
     /** For `skipped`: the already-indexed document with the same content. */
     duplicateOf: z.string().nullable(),
+    /**
+     * Present when the document's last re-index did not complete (it stays `indexed` at its
+     * active version): why. From the catalog's record only, so not in a running run's changes.
+     */
+    reindexFailure: ErrorInfoSchema.optional(),
   })
   .meta({ id: 'DocumentView' });
 export type DocumentView = z.infer<typeof DocumentViewSchema>;

@@ -619,8 +619,28 @@ describe('web app in Chromium against the real stack', () => {
     expect(await failed.textContent()).toContain('The re-index did not complete: search still answers from the previous version.');
     expect(await page.getByTestId('reindex-done').count()).toBe(0);
     expect(await page.getByTestId('document-version').textContent()).toBe('1');
+    expect(await failed.getByTestId('reindex-failure').textContent()).toContain('An unexpected error happened on our side.');
     await page.getByTestId('reindex-form').waitFor(); // and it can be tried again
     await shot('document-reindex-failed');
+
+    // Why it failed is kept on the record, not only in the tab that started it: a reload still says so.
+    await page.reload();
+    const kept = page.getByTestId('document-reindex-failure');
+    await kept.waitFor({ timeout: WAIT });
+    const text = await kept.textContent();
+    expect(text).toContain('Version 2 did not complete');
+    expect(text).toContain('search answers from version 1');
+    expect(text).toContain('internal_error');
+    expect(text).toContain('An unexpected error happened on our side.');
+    expect(await page.getByTestId('document-version').textContent()).toBe('1');
+    expect(await page.getByTestId('document-status').textContent()).toBe('Indexed');
+
+    // Its batch's row says so too: indexed, with a re-index failed badge.
+    await page.getByTestId('document-batch').click();
+    const badge = row('buoy-log.txt').getByTestId('reindex-failed-badge');
+    await badge.waitFor({ timeout: WAIT });
+    expect(await badge.textContent()).toBe('Re-index failed');
+    expect(await row('buoy-log.txt').getAttribute('data-status')).toBe('indexed');
   });
 
   it('signs out', async () => {

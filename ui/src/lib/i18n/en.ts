@@ -87,6 +87,7 @@ export const en = {
     elapsed: 'Elapsed',
     notFound: 'This batch does not exist, or belongs to another tenant.',
     duplicateOf: 'Same content as an already indexed document.',
+    reindexFailed: 'Re-index failed',
     whatToDo: 'What to do',
     retried: 'Retry started (run {run}).',
     cancelled: 'Cancel requested.',

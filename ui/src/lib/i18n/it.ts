@@ -77,6 +77,7 @@ export const it: Messages = {
     elapsed: 'Tempo',
     notFound: 'Questo lotto non esiste o appartiene a un altro tenant.',
     duplicateOf: 'Stesso contenuto di un documento già indicizzato.',
+    reindexFailed: 'Reindicizzazione non riuscita',
     whatToDo: 'Cosa fare',
     retried: 'Nuovo tentativo avviato (esecuzione {run}).',
     cancelled: 'Annullamento richiesto.',
