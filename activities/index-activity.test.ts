@@ -172,7 +172,15 @@ describe('re-index bookkeeping (real SQLite catalog and LanceDB)', () => {
         reindex: true,
         outcomes: [
           { documentId: 'done', status: 'indexed', chunks: 1, error: null, attempt: 1, startedAt: 5, finishedAt: 6 },
-          { documentId: 'broke', status: 'failed', chunks: 0, error: { code: 'embedding_rejected', message: 'The model refused the text.' }, attempt: 10, startedAt: 5, finishedAt: 6 },
+          {
+            documentId: 'broke',
+            status: 'failed',
+            chunks: 0,
+            error: { code: 'embedding_rejected', message: 'The model refused the text.' },
+            attempt: 10,
+            startedAt: 5,
+            finishedAt: 6,
+          },
           { documentId: 'stopped', status: 'cancelled', chunks: 0, error: { code: 'cancelled', message: 'The batch was cancelled.' }, attempt: 0, startedAt: null, finishedAt: 6 },
         ],
       };

@@ -520,7 +520,12 @@ export function describeCatalogContract(name: string, makeStore: MakeCatalogStor
       expect(await catalog.startReindex('a', 'b1', ['d1'], (run) => `w-r${run}`)).toEqual({ run: 3, documentIds: ['d1'] });
       expect((await catalog.getDocument('a', 'd1'))?.lastReindexFailure).toMatchObject({ version: 2 }); // still the last outcome while the run goes on
       await catalog.recordReindexFailures('a', [{ documentId: 'd1', code: 'timeout', message: 'The embedding service did not answer.' }]);
-      expect((await catalog.getDocument('a', 'd1'))?.lastReindexFailure).toEqual({ code: 'timeout', message: 'The embedding service did not answer.', version: 3, at: clock.iso() });
+      expect((await catalog.getDocument('a', 'd1'))?.lastReindexFailure).toEqual({
+        code: 'timeout',
+        message: 'The embedding service did not answer.',
+        version: 3,
+        at: clock.iso(),
+      });
       // And the one after succeeds: the failure is cleared as version 4 becomes active.
       await catalog.settleVersions('a', ['d1']);
       await catalog.setBatchStatus('a', 'b1', 'completed', 5);
