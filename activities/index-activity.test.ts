@@ -4,7 +4,7 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { createFsBlobStore } from '../adapters/blob-store.js';
-import { contractDocument } from '../adapters/catalog.contract.js';
+import { contractDocument, outcome } from '../adapters/catalog.contract.js';
 import { createTenantSpaces, fixedSpaces, modelSet, spaceRoutedStore } from '../adapters/index-spaces.js';
 import { createLanceDbStore } from '../adapters/lancedb-store.js';
 import { createSqliteCatalog } from '../adapters/sqlite-catalog.js';
@@ -137,17 +137,7 @@ describe('re-index bookkeeping (real SQLite catalog and LanceDB)', () => {
         contractDocument('broke'),
         contractDocument('stopped'),
       ]);
-      const indexed = (documentId: string, chunks: number) => ({
-        documentId,
-        status: 'indexed' as const,
-        chunks,
-        errorCode: null,
-        errorMessage: null,
-        attempt: 1,
-        startedAt: 1,
-        finishedAt: 2,
-      });
-      await catalog.updateDocuments('t', [indexed('done', 2), indexed('broke', 1), indexed('stopped', 3)]);
+      await catalog.updateDocuments('t', [outcome('done', 'indexed', { chunks: 2 }), outcome('broke', 'indexed', { chunks: 1 }), outcome('stopped', 'indexed', { chunks: 3 })]);
       await catalog.setBatchStatus('t', 'b', 'completed', 1);
       await catalog.startReindex('t', 'b', 'all', () => 'w-r2');
       // Version 1 of both, version 2 complete for one and partial for the other.

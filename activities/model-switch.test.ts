@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Catalog } from '../adapters/catalog.js';
-import { contractDocument } from '../adapters/catalog.contract.js';
+import { contractDocument, outcome } from '../adapters/catalog.contract.js';
 import { EmbeddingRequestError } from '../adapters/openai-embedder.js';
 import type { Embedder } from '../adapters/embedder.js';
 import { createTenantSpaces, modelSet, spaceRoutedStore, type TenantSpaces } from '../adapters/index-spaces.js';
@@ -25,17 +25,6 @@ const model = (name: string, dimensions: number, refuse?: string): Embedder => (
   },
 });
 
-const indexed = (documentId: string, chunks: number) => ({
-  documentId,
-  status: 'indexed' as const,
-  chunks,
-  errorCode: null,
-  errorMessage: null,
-  attempt: 1,
-  startedAt: 1,
-  finishedAt: 2,
-});
-
 describe('embedding-model switch steps', () => {
   let dir: string;
   let catalog: Catalog;
@@ -55,7 +44,7 @@ describe('embedding-model switch steps', () => {
       contractDocument('d2'),
       contractDocument('d3'),
     ]);
-    await catalog.updateDocuments('t1', [indexed('d1', 2), indexed('d2', 1), { ...indexed('d3', 0), status: 'failed' }]);
+    await catalog.updateDocuments('t1', [outcome('d1', 'indexed', { chunks: 2 }), outcome('d2', 'indexed', { chunks: 1 }), outcome('d3', 'failed')]);
     await base.upsert('t1', [
       contractPoint('t1', 'd1', 0, [1, 0, 0]),
       contractPoint('t1', 'd1', 1, [1, 1, 0]),

@@ -48,7 +48,8 @@ const batchOf = (id: string, tenantId: string, documentCount: number, idempotenc
   idempotencyKey,
 });
 
-const outcome = (documentId: string, status: 'indexed' | 'failed' | 'cancelled', extra: Partial<DocumentUpdate> = {}): DocumentUpdate => ({
+/** A document's outcome as a run records it (two chunks when indexed); tests of the steps use it too. */
+export const outcome = (documentId: string, status: 'indexed' | 'failed' | 'cancelled', extra: Partial<DocumentUpdate> = {}): DocumentUpdate => ({
   documentId,
   status,
   chunks: status === 'indexed' ? 2 : 0,

@@ -33,9 +33,9 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Float64, Int32, List, Schema, Utf8 } from 'apache-arrow';
-import { assertGeneration, assertSafeId, collectionName } from '../core/ids.js';
+import { assertSafeId, collectionName } from '../core/ids.js';
 import { keywordTerms } from '../core/keyword-terms.js';
-import type { PointPayload, PointRef, SearchFilter, SearchHit, VectorPoint, VectorStore } from './vector-store.js';
+import { generationViews, type PointPayload, type PointRef, type SearchFilter, type SearchHit, type VectorPoint, type VectorStore } from './vector-store.js';
 import { assertChunkPage, assertDimensions, assertLimit, validatePoints, lastPerId, payloadFromRecord } from './point-validation.js';
 
 /** How hard to retry a write that lost an optimistic-concurrency race against another process. */
@@ -664,16 +664,7 @@ export async function createLanceDbStore(options: LanceDbStoreOptions): Promise<
     db.close();
   }
 
-  const views = new Map<number, VectorStore>();
-  function forGeneration(generation: number): VectorStore {
-    assertGeneration(generation);
-    let store = views.get(generation);
-    if (!store) {
-      store = view(generation);
-      views.set(generation, store);
-    }
-    return store;
-  }
+  const forGeneration = generationViews(view);
 
   return forGeneration(1);
 }

@@ -15,9 +15,9 @@
  * search fuses ranks, never scores, so the two stores stay interchangeable.
  */
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
-import { assertGeneration, assertSafeId, collectionName } from '../core/ids.js';
+import { assertSafeId, collectionName } from '../core/ids.js';
 import { keywordTerms, MAX_WORD_LENGTH } from '../core/keyword-terms.js';
-import type { PointPayload, PointRef, SearchFilter, SearchHit, VectorStore } from './vector-store.js';
+import { generationViews, type PointPayload, type PointRef, type SearchFilter, type SearchHit, type VectorStore } from './vector-store.js';
 import { assertChunkPage, assertDimensions, assertLimit, validatePoints, lastPerId, payloadFromRecord } from './point-validation.js';
 
 /** Connection and tuning; `client` lets tests and callers share or pre-configure a client. */
@@ -417,16 +417,7 @@ export function createQdrantStore(options: QdrantStoreOptions): VectorStore {
     };
   }
 
-  const views = new Map<number, VectorStore>();
-  function forGeneration(generation: number): VectorStore {
-    assertGeneration(generation);
-    let store = views.get(generation);
-    if (!store) {
-      store = view(generation);
-      views.set(generation, store);
-    }
-    return store;
-  }
+  const forGeneration = generationViews(view);
 
   return forGeneration(1);
 }

@@ -12,6 +12,7 @@
  * map names with core/ids.ts parseCollectionName, so a `_g<n>` collection is neither taken for
  * another tenant's nor skipped.
  */
+import { assertGeneration } from '../core/ids.js';
 import type { ChunkProvenance } from '../core/parsed.js';
 
 /** Payload stored with every point; what search results are built from. */
@@ -122,4 +123,21 @@ export interface VectorStore {
    * code handed a view cannot close the store under everyone else.
    */
   close(): Promise<void>;
+}
+
+/**
+ * `forGeneration` for a store whose views of each generation are made by `view`: one view per
+ * generation, made on first use and returned again after, so views share what the store caches.
+ */
+export function generationViews(view: (generation: number) => VectorStore): (generation: number) => VectorStore {
+  const views = new Map<number, VectorStore>();
+  return (generation) => {
+    assertGeneration(generation);
+    let store = views.get(generation);
+    if (!store) {
+      store = view(generation);
+      views.set(generation, store);
+    }
+    return store;
+  };
 }

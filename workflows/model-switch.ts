@@ -69,13 +69,12 @@ export interface ModelSwitchProgress {
 
 export const modelSwitchProgressQuery = defineQuery<ModelSwitchProgress>('modelSwitchProgress');
 
-export async function switchEmbeddingModel(input: ModelSwitchInput): Promise<ModelSwitchProgress> {
-  const { tenantId, model } = input;
-  const pageSize = input.pageSize ?? MODEL_SWITCH_PAGE;
-  const progress: ModelSwitchProgress = {
+/** A switch's state before its first step: also what the API answers when it starts one. */
+export function startingProgress(tenantId: string, model: string, previousModel: string | null): ModelSwitchProgress {
+  return {
     tenantId,
     model,
-    previousModel: null,
+    previousModel,
     generation: null,
     previousGeneration: null,
     phase: 'starting',
@@ -87,6 +86,12 @@ export async function switchEmbeddingModel(input: ModelSwitchInput): Promise<Mod
     failed: [],
     error: null,
   };
+}
+
+export async function switchEmbeddingModel(input: ModelSwitchInput): Promise<ModelSwitchProgress> {
+  const { tenantId, model } = input;
+  const pageSize = input.pageSize ?? MODEL_SWITCH_PAGE;
+  const progress = startingProgress(tenantId, model, null);
   setHandler(modelSwitchProgressQuery, () => progress);
 
   /** One pass over every indexed document; returns the documents copied and the refusals. */

@@ -15,6 +15,7 @@ import {
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { createRouter, errorResponse, jsonResponse, tenantRoute } from '../openapi.js';
+import { startingProgress, type ModelSwitchProgress } from '../../workflows/model-switch.js';
 
 const tags = ['embedding model'];
 
@@ -58,12 +59,16 @@ const cancelModelSwitch = tenantRoute({
   },
 });
 
+/** The contract's view of a switch's progress (the workflow's state, less what the caller knows already). */
+function switchView(workflowId: string, progress: ModelSwitchProgress): ModelSwitchView {
+  const { model, previousModel, generation, phase, documents, copied, verifyPasses, repaired, swapped, failed, error } = progress;
+  return { workflowId, model, previousModel, generation, phase, documents, copied, verifyPasses, repaired, swapped, failed, error };
+}
+
 export function embeddingModelRoutes(deps: ApiDeps) {
   const view = async (tenantId: string): Promise<ModelSwitchView | null> => {
     const run = await deps.temporal.modelSwitch(tenantId);
-    if (!run) return null;
-    const { workflowId, model, previousModel, generation, phase, documents, copied, verifyPasses, repaired, swapped, failed, error } = run;
-    return { workflowId, model, previousModel, generation, phase, documents, copied, verifyPasses, repaired, swapped, failed, error };
+    return run && switchView(run.workflowId, run);
   };
   return createRouter()
     .openapi(getEmbeddingModel, async (c) => {
@@ -83,20 +88,7 @@ export function embeddingModelRoutes(deps: ApiDeps) {
       const workflowId = await deps.temporal.startModelSwitch(tenantId, model);
       if (!workflowId) throw new ApiError(409, 'switch_running', 'A switch of this tenant is already running; cancel it or wait for it to end.');
       // Its first state, without waiting for a worker to answer a query.
-      const started: ModelSwitchView = {
-        workflowId,
-        model,
-        previousModel: active.model,
-        generation: null,
-        phase: 'starting',
-        documents: 0,
-        copied: 0,
-        verifyPasses: 0,
-        repaired: 0,
-        swapped: false,
-        failed: [],
-        error: null,
-      };
+      const started = switchView(workflowId, startingProgress(tenantId, model, active.model));
       return c.json(started, 202);
     })
     .openapi(cancelModelSwitch, async (c) => {
