@@ -38,13 +38,18 @@ export interface FanOutOptions {
  * Defaults: at most shardsInFlight × (groupsInFlight + packsInFlight) = 4 × (2 + 4) = 24 pipeline
  * activities in flight per batch (the issue allows 500); a shard of 500 one-chunk documents
  * stays near 1,000 events, because each activity carries many documents.
+ *
+ * Prepare groups are bounded by bytes first: small documents go 64 to an activity (each activity,
+ * its history events and its index pack's store commit cost the same whatever they carry),
+ * while documents of ~50 KB still go about 20 at a time, so indexing starts as early as before.
+ * documentsInFlight leaves room for both lanes' groups and the documents being indexed.
  */
 export const DEFAULT_FAN_OUT: FanOutOptions = {
   shardSize: 500,
   shardsInFlight: 4,
-  documentsInFlight: 64,
-  documentsPerGroup: 16,
-  bytesPerGroup: 16 * 1024 * 1024,
+  documentsInFlight: 256,
+  documentsPerGroup: 64,
+  bytesPerGroup: 1024 * 1024,
   groupsInFlight: 2,
   chunksPerStep: 128,
   chunksPerPack: 256,

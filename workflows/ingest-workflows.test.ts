@@ -54,6 +54,8 @@ type Script<T> = (id: string, attempt: number) => T | Promise<T>;
 interface Mocks {
   prepare?: Script<{ chunkCount: number } | StepFailure>;
   index?: Script<StepFailure | null>;
+  /** Upload bytes of a document (10 when not given). */
+  size?: (id: string) => number;
 }
 
 const failure = (step: StepFailure['step'], code: StepFailure['code'], retryable: boolean): StepFailure => ({ step, code, message: `${code} (mock)`, retryable });
@@ -90,7 +92,7 @@ function mockActivities(documentCount: number, mocks: Mocks) {
         blobKey: 'sha256/00/x',
         version: 1,
         duplicateOf: null,
-        size: 10,
+        size: mocks.size?.(`d${offset + i}`) ?? 10,
       }));
     },
     async indexChunks({ items }) {
@@ -232,6 +234,21 @@ describe('ingestBatchV2 and its shards', () => {
     expect(run.record.prepareChunking.every((c) => c === undefined)).toBe(true);
     expect(run.record.outcomeCalls.every((c) => c.reindex === undefined)).toBe(true);
     expect(run.record.removeCalls).toEqual([{ documentIds: ['d1'], inactiveOnly: undefined }]);
+  });
+
+  it('prepares small documents 64 to an activity by default, and each still ends with its own outcome', async () => {
+    const run = await runBatch(150, {});
+    expect(run.result).toEqual({ status: 'completed' });
+    expect(run.record.prepareCalls.map((group) => group.length).sort((a, b) => b - a)).toEqual([64, 64, 22]);
+    expect(run.record.outcomes.size).toBe(150);
+    expect([...run.record.outcomes.values()].every((o) => o.status === 'indexed')).toBe(true);
+  });
+
+  it('bounds a prepare group by bytes first: a document over the bound goes alone, the others fill groups up to it', async () => {
+    const MiB = 1024 * 1024;
+    const run = await runBatch(6, { size: (id) => (id === 'd2' ? 2 * MiB : 0.3 * MiB) });
+    expect(run.result).toEqual({ status: 'completed' });
+    expect([...run.record.prepareCalls].sort((a, b) => a[0].localeCompare(b[0]))).toEqual([['d0', 'd1'], ['d2'], ['d3', 'd4', 'd5']]);
   });
 
   it('retries a document that failed retryably, shows the attempt and the last error meanwhile, and records the failure in the history', async () => {
