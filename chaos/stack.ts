@@ -22,7 +22,7 @@ import { loadConfig } from '../runtime/config.js';
 import { ensureDevTenant } from '../runtime/dev-tenant.js';
 import { catalogKind, openCatalog } from '../runtime/open-catalog.js';
 import { probeEmbeddingServer, startEmbeddingServer, type EmbeddingServer } from '../scripts/services/embedding-server.js';
-import { findFreePort } from '../scripts/services/ports.js';
+import { findFreePort, findFreePorts } from '../scripts/services/ports.js';
 import { ensurePythonTools } from '../scripts/services/python-tools.js';
 import { startTemporalDevServer, type TemporalDevServer } from '../scripts/services/temporal-dev.js';
 import { startApiProcess, type ApiProcess } from '../test/api-process.js';
@@ -129,7 +129,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
   const owned: (() => Promise<unknown>)[] = [];
   try {
     const tools = await ensurePythonTools({ log });
-    const [port, uiPort] = [await findFreePort(), await findFreePort()];
+    const [port, uiPort] = await findFreePorts(2);
     const temporalDir = path.join(dataDir, 'temporal');
     const startTemporal = () => startTemporalDevServer({ temporalBin: tools.temporalBin, dataDir: temporalDir, port, uiPort, log, readyTimeoutMs: 120_000 });
     let temporal: TemporalDevServer = await startTemporal();

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { probeEmbeddingServer, startEmbeddingServer, type EmbeddingServer } from '../scripts/services/embedding-server.js';
-import { findFreePort } from '../scripts/services/ports.js';
+import { findFreePort, findFreePorts } from '../scripts/services/ports.js';
 import { pidAlive } from '../scripts/services/process.js';
 import { ensurePythonTools, REPO_ROOT, type PythonTools } from '../scripts/services/python-tools.js';
 import { prepareTemporal, startTemporalDevServer, type TemporalDevServer } from '../scripts/services/temporal-dev.js';
@@ -74,7 +74,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 }
 
 async function startTemporal(tools: PythonTools, dataDir: string, namespace: string): Promise<TemporalDevServer> {
-  const [port, uiPort] = await Promise.all([findFreePort(), findFreePort()]);
+  const [port, uiPort] = await findFreePorts(2);
   return startTemporalDevServer({ temporalBin: tools.temporalBin, dataDir, port, uiPort, namespace, log, inMemory: true });
 }
 

@@ -9,7 +9,31 @@ const LOOPBACK = '127.0.0.1';
  * without fixed ports colliding. The port is released before returning: a tiny race with
  * other processes remains, which callers accept rather than holding sockets open.
  */
-export function findFreePort(host: string = LOOPBACK): Promise<number> {
+export async function findFreePort(host: string = LOOPBACK): Promise<number> {
+  const [port] = await findFreePorts(1, host);
+  return port;
+}
+
+/**
+ * `count` distinct unused ports. Each one is held until all are found, so one server's two ports
+ * (Temporal's frontend and its UI, say) cannot be the same port handed out twice.
+ */
+export async function findFreePorts(count: number, host: string = LOOPBACK): Promise<number[]> {
+  const held: net.Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const server = await listenOnAnyPort(host);
+      held.push(server);
+      ports.push((server.address() as net.AddressInfo).port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(held.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  }
+}
+
+function listenOnAnyPort(host: string): Promise<net.Server> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
@@ -20,7 +44,7 @@ export function findFreePort(host: string = LOOPBACK): Promise<number> {
         server.close(() => reject(new Error('could not read the port the kernel assigned')));
         return;
       }
-      server.close(() => resolve(address.port));
+      resolve(server);
     });
   });
 }

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { createS3Client, type S3Settings } from '../../adapters/s3-client.js';
-import { findFreePort, isPortOpen } from './ports.js';
+import { findFreePorts, isPortOpen } from './ports.js';
 import { delay, readLogTail, spawnSupervised, type ExitInfo, type Log } from './process.js';
 import { REPO_ROOT, runCommand } from './python-tools.js';
 
@@ -175,7 +175,7 @@ async function serverIdentity(dataDir: string): Promise<ServerIdentity> {
   const file = path.join(dataDir, 'server.json');
   if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as ServerIdentity;
   // Every server has an HTTP and a gRPC port; SeaweedFS would otherwise derive gRPC as +10000.
-  const [master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, s3, s3Grpc] = await Promise.all(Array.from({ length: 8 }, () => findFreePort()));
+  const [master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, s3, s3Grpc] = await findFreePorts(8);
   const identity: ServerIdentity = { ports: { master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, s3, s3Grpc }, app: newCredentials(), admin: newCredentials() };
   fs.writeFileSync(file, JSON.stringify(identity), { mode: 0o600 });
   return identity;

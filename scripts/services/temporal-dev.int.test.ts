@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findFreePort } from './ports.js';
+import { findFreePorts } from './ports.js';
 import { ensurePythonTools } from './python-tools.js';
 import { startTemporalDevServer, type TemporalDevServer } from './temporal-dev.js';
 
@@ -23,11 +23,12 @@ describe('the Temporal dev server on a SQLite file', () => {
 
   it('keeps its state in WAL mode, so commits stay synced but no longer block each other behind a rollback journal', async () => {
     const tools = await ensurePythonTools({ log: () => {} });
+    const [port, uiPort] = await findFreePorts(2);
     server = await startTemporalDevServer({
       temporalBin: tools.temporalBin,
       dataDir,
-      port: await findFreePort(),
-      uiPort: await findFreePort(),
+      port,
+      uiPort,
       log: () => {},
       readyTimeoutMs: 120_000,
     });
