@@ -471,6 +471,9 @@ function collectionInfo(c: FakeCollection) {
 
 // ---------------------------------------------------------------------------------------------
 
+/** What a tenant's first write sends: look, create the collection, look again, index its payload fields, upsert. */
+const FIRST_WRITE = ['get_collection', 'create_collection', 'get_collection', 'create_field_index', 'create_field_index', 'create_field_index', 'upsert_points'];
+
 // Skipped only when ../shared/qdrant/openapi.json is absent (a clone outside the workspace);
 // CI has it beside the repository, so there this suite always runs.
 describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAPI document", () => {
@@ -789,15 +792,7 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
 
     it('upsert creates a missing collection first (first write for a tenant)', async () => {
       await store.upsert('fresh', [contractPoint('fresh', 'doc-a', 0, [1, 0, 0, 0])]);
-      expect(fake.operationIds()).toEqual([
-        'get_collection',
-        'create_collection',
-        'get_collection',
-        'create_field_index',
-        'create_field_index',
-        'create_field_index',
-        'upsert_points',
-      ]);
+      expect(fake.operationIds()).toEqual(FIRST_WRITE);
     });
 
     it('losing a creation race (409) and a briefly unready collection (500) are fine', async () => {
@@ -887,15 +882,7 @@ describe.skipIf(!specExists)("Qdrant adapter requests conform to Qdrant's OpenAP
       fake.reset();
       // The dropped collection is no longer taken for existing: the next write creates it (another size is fine).
       await g2.upsert(T, [contractPoint(T, 'doc-a', 0, [1, 0, 0])]);
-      expect(fake.operationIds()).toEqual([
-        'get_collection',
-        'create_collection',
-        'get_collection',
-        'create_field_index',
-        'create_field_index',
-        'create_field_index',
-        'upsert_points',
-      ]);
+      expect(fake.operationIds()).toEqual(FIRST_WRITE);
       expect(fake.collections.get(`${C}_g2`)?.size).toBe(3);
       await g2.dropCollection(T);
       await expect(g2.dropCollection('Bad Tenant')).rejects.toThrow(/invalid tenant id/);
